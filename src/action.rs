@@ -1,0 +1,82 @@
+//! What a client should do about a failure.
+
+use std::fmt;
+
+/// What a client should do when a call fails with a given
+/// [`AuthErrorCode`](crate::AuthErrorCode).
+///
+/// Obtained from [`AuthErrorCode::client_action`](crate::AuthErrorCode::client_action)
+/// or, refined by the error's companion details, from
+/// [`AuthError::client_action`](crate::AuthError::client_action).
+///
+/// ```
+/// use auth_error::{AuthErrorCode, ClientAction};
+/// match AuthErrorCode::TokenExpired.client_action() {
+///     ClientAction::RefreshCredentials => { /* refresh the token once, then retry */ }
+///     other => panic!("give up: {other}"),
+/// }
+/// ```
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+#[cfg_attr(feature = "serde", serde(rename_all = "snake_case"))]
+pub enum ClientAction {
+    /// Nothing to do: `NO_AUTH_ERROR` is not a failure.
+    None,
+    /// The call carried no credentials: attach them and retry
+    /// (`BEARER_TOKEN_MISSING`).
+    ProvideCredentials,
+    /// The credentials expired: refresh them (e.g. with a refresh token) and
+    /// retry once (`TOKEN_EXPIRED`).
+    RefreshCredentials,
+    /// Retry the same call later, after the attached retry delay if any
+    /// (`TOKEN_NOT_ACTIVE`, clock skew; `ACCOUNT_LOCKED` with a retry delay).
+    RetryLater,
+    /// The credentials or session cannot be repaired: sign in again from
+    /// scratch (invalid or revoked tokens and sessions, bad claims, wrong
+    /// subject, audience or issuer, `UNAUTHENTICATED`).
+    Reauthenticate,
+    /// Complete or repeat the second factor (`MULTI_FACTOR_REQUIRED`,
+    /// `MULTI_FACTOR_FAILED`).
+    CompleteMultiFactor,
+    /// Verify the device through the out-of-band flow
+    /// (`UNRECOGNIZED_DEVICE`).
+    VerifyDevice,
+    /// Have the user change the password first (`PASSWORD_EXPIRED`,
+    /// `PASSWORD_RESET_REQUIRED`).
+    ChangePassword,
+    /// Ask for the missing scope or permission; retrying as is will fail
+    /// (`INVALID_SCOPE`, `INVALID_PERMISSIONS`).
+    RequestAccess,
+    /// Only an administrator can help (`ACCOUNT_DISABLED`; `ACCOUNT_LOCKED`
+    /// without a retry delay).
+    ContactAdministrator,
+}
+
+impl ClientAction {
+    /// The stable `snake_case` name of the action (`"refresh_credentials"`).
+    ///
+    /// ```
+    /// assert_eq!(auth_error::ClientAction::RetryLater.as_str(), "retry_later");
+    /// ```
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ClientAction::None => "none",
+            ClientAction::ProvideCredentials => "provide_credentials",
+            ClientAction::RefreshCredentials => "refresh_credentials",
+            ClientAction::RetryLater => "retry_later",
+            ClientAction::Reauthenticate => "reauthenticate",
+            ClientAction::CompleteMultiFactor => "complete_multi_factor",
+            ClientAction::VerifyDevice => "verify_device",
+            ClientAction::ChangePassword => "change_password",
+            ClientAction::RequestAccess => "request_access",
+            ClientAction::ContactAdministrator => "contact_administrator",
+        }
+    }
+}
+
+impl fmt::Display for ClientAction {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}

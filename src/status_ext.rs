@@ -1,0 +1,146 @@
+//! The extension trait that reads an [`AuthError`] back out of a
+//! `tonic::Status`.
+
+use std::collections::BTreeMap;
+
+use tonic::Status;
+
+use crate::wire::decode::{self, Scan};
+use crate::{AuthError, AuthErrorCode, DOMAIN, ExtractError};
+
+/// Reads the auth error carried by a `tonic::Status`.
+///
+/// This trait is sealed: it is implemented for `tonic::Status` only and cannot
+/// be implemented outside this crate.
+///
+/// Lenient readers (`auth_error*`) return `None` for anything but a
+/// well-formed error of the requested domain; the strict reader
+/// ([`check_auth_error`](Self::check_auth_error)) says what is wrong. Neither
+/// ever panics, and each reads the details in one bounded pass.
+///
+/// | details | lenient | strict |
+/// |---|---|---|
+/// | none, or no ErrorInfo of the domain | `None` | `Ok(None)` |
+/// | first ErrorInfo of the domain, known reason | `Some` | `Ok(Some)` |
+/// | unknown reason (a newer peer), or `NO_AUTH_ERROR` | `None` | `Err` naming it |
+/// | not a `google.rpc.Status`, truncated | `None` | `Err(Malformed)` |
+/// | an ErrorInfo `Any` whose value is garbage, before ours | skipped | `Err(InvalidErrorInfo)` |
+/// | embedded code or message differs from the status' | ignored | `Err(…Mismatch)` |
+///
+/// ```
+/// use auth_error::{AuthError, AuthErrorCode, AuthStatusExt};
+///
+/// let status: tonic::Status = AuthError::new(AuthErrorCode::TokenExpired).into();
+/// assert_eq!(status.auth_error_code(), Some(AuthErrorCode::TokenExpired));
+/// assert!(status.check_auth_error().unwrap().is_some());
+///
+/// let plain = tonic::Status::unauthenticated("no details");
+/// assert_eq!(plain.auth_error(), None);
+/// assert_eq!(plain.check_auth_error(), Ok(None));
+/// ```
+pub trait AuthStatusExt: crate::sealed::Sealed {
+    /// The error of domain [`DOMAIN`], leniently.
+    fn auth_error(&self) -> Option<AuthError>;
+
+    /// The error of `domain`, leniently.
+    fn auth_error_in(&self, domain: &str) -> Option<AuthError>;
+
+    /// Only the code of domain [`DOMAIN`], leniently, without allocating.
+    /// Always equal to `self.auth_error().map(|e| e.code())`.
+    fn auth_error_code(&self) -> Option<AuthErrorCode>;
+
+    /// The error of domain [`DOMAIN`], strictly.
+    fn check_auth_error(&self) -> Result<Option<AuthError>, ExtractError>;
+
+    /// The error of `domain`, strictly.
+    fn check_auth_error_in(&self, domain: &str) -> Result<Option<AuthError>, ExtractError>;
+}
+
+impl crate::sealed::Sealed for Status {}
+
+/// The code of the found ErrorInfo, if it is a known error reason.
+fn known_code(scan: &Scan<'_>) -> Option<AuthErrorCode> {
+    let (_, info) = scan.found?;
+    AuthErrorCode::from_str_name(info.reason).filter(|c| c.is_error())
+}
+
+fn build(status: &Status, scan: &Scan<'_>, code: AuthErrorCode) -> AuthError {
+    let (index, info) = scan.found.expect("caller checked found");
+    let metadata: BTreeMap<String, String> = info
+        .metadata()
+        .map(|(k, v)| (k.to_owned(), v.to_owned()))
+        .collect();
+    let details = decode::details(status.details())
+        .enumerate()
+        .filter(|(i, _)| *i != index)
+        .map(|(_, any)| prost_types::Any {
+            type_url: any.type_url.to_owned(),
+            value: any.value.to_vec(),
+        })
+        .collect();
+    AuthError::from_parts(
+        code,
+        status.message().to_owned(),
+        info.domain,
+        metadata,
+        details,
+    )
+}
+
+impl AuthStatusExt for Status {
+    fn auth_error(&self) -> Option<AuthError> {
+        self.auth_error_in(DOMAIN)
+    }
+
+    fn auth_error_in(&self, domain: &str) -> Option<AuthError> {
+        let scan = decode::scan(self.details(), domain).ok()?;
+        let code = known_code(&scan)?;
+        Some(build(self, &scan, code))
+    }
+
+    fn auth_error_code(&self) -> Option<AuthErrorCode> {
+        known_code(&decode::scan(self.details(), DOMAIN).ok()?)
+    }
+
+    fn check_auth_error(&self) -> Result<Option<AuthError>, ExtractError> {
+        self.check_auth_error_in(DOMAIN)
+    }
+
+    fn check_auth_error_in(&self, domain: &str) -> Result<Option<AuthError>, ExtractError> {
+        if self.details().is_empty() {
+            return Ok(None);
+        }
+        let scan = decode::scan(self.details(), domain)
+            .map_err(|e| ExtractError::Malformed { what: e.describe() })?;
+        if scan.code != self.code() as i32 {
+            return Err(ExtractError::CodeMismatch {
+                status: self.code(),
+                details: scan.code,
+            });
+        }
+        if scan.message != self.message() {
+            return Err(ExtractError::MessageMismatch {
+                status: self.message().to_owned(),
+                details: scan.message.to_owned(),
+            });
+        }
+        if let Some(index) = scan.garbled_error_info
+            && scan.found.is_none_or(|(found, _)| index < found)
+        {
+            return Err(ExtractError::InvalidErrorInfo { index });
+        }
+        let Some((_, info)) = scan.found else {
+            return Ok(None);
+        };
+        let code = match AuthErrorCode::from_str_name(info.reason) {
+            Some(AuthErrorCode::NoAuthError) => return Err(ExtractError::NoAuthError),
+            Some(code) => code,
+            None => {
+                return Err(ExtractError::UnknownReason {
+                    reason: info.reason.to_owned(),
+                });
+            }
+        };
+        Ok(Some(build(self, &scan, code)))
+    }
+}

@@ -1,0 +1,126 @@
+//! Encoder for `google.rpc.Status { code, message, details: [ErrorInfo, companions…] }`.
+
+use prost::Message;
+use prost::encoding::{encode_varint, encoded_len_varint};
+
+use super::ERROR_INFO_TYPE_URL;
+
+/// Everything that goes into the details, borrowed.
+pub(crate) struct Parts<'a, M> {
+    pub(crate) code: i32,
+    pub(crate) message: &'a str,
+    pub(crate) reason: &'a str,
+    pub(crate) domain: &'a str,
+    /// Metadata entries in key order (a `BTreeMap` iterator).
+    pub(crate) metadata: M,
+    pub(crate) details: &'a [prost_types::Any],
+}
+
+/// Length of a length-delimited field with a one-byte tag (field numbers < 16).
+fn field_len(payload: usize) -> usize {
+    1 + encoded_len_varint(payload as u64) + payload
+}
+
+/// Length of a proto3 string field: absent when empty.
+fn str_field_len(s: &str) -> usize {
+    if s.is_empty() { 0 } else { field_len(s.len()) }
+}
+
+fn put_bytes(buf: &mut Vec<u8>, tag: u8, bytes: &[u8]) {
+    buf.push(tag);
+    encode_varint(bytes.len() as u64, buf);
+    buf.extend_from_slice(bytes);
+}
+
+fn put_str(buf: &mut Vec<u8>, tag: u8, s: &str) {
+    if !s.is_empty() {
+        put_bytes(buf, tag, s.as_bytes());
+    }
+}
+
+// Tags: (field number << 3) | wire type 2 (length-delimited), or 0 (varint).
+const TAG_1_VARINT: u8 = 0x08;
+const TAG_1: u8 = 0x0a;
+const TAG_2: u8 = 0x12;
+const TAG_3: u8 = 0x1a;
+
+fn entry_len(key: &str, value: &str) -> usize {
+    str_field_len(key) + str_field_len(value)
+}
+
+impl<'a, M> Parts<'a, M>
+where
+    M: Iterator<Item = (&'a String, &'a String)> + Clone,
+{
+    fn error_info_len(&self) -> usize {
+        let metadata: usize = self
+            .metadata
+            .clone()
+            .map(|(k, v)| field_len(entry_len(k, v)))
+            .sum();
+        str_field_len(self.reason) + str_field_len(self.domain) + metadata
+    }
+
+    fn any_len(error_info_len: usize) -> usize {
+        field_len(ERROR_INFO_TYPE_URL.len()) + if error_info_len == 0 { 0 } else { field_len(error_info_len) }
+    }
+
+    /// Lengths of the ErrorInfo, of its Any, and of the whole Status.
+    fn lens(&self) -> (usize, usize, usize) {
+        let error_info_len = self.error_info_len();
+        let any_len = Self::any_len(error_info_len);
+        let code_len = if self.code == 0 {
+            0
+        } else {
+            1 + encoded_len_varint(i64::from(self.code) as u64)
+        };
+        let details: usize = self
+            .details
+            .iter()
+            .map(|any| field_len(any.encoded_len()))
+            .sum();
+        let total = code_len + str_field_len(self.message) + field_len(any_len) + details;
+        (error_info_len, any_len, total)
+    }
+
+    /// The exact encoded length of the `google.rpc.Status`.
+    pub(crate) fn encoded_len(&self) -> usize {
+        self.lens().2
+    }
+
+    /// Encodes into one buffer allocated at its exact final size.
+    pub(crate) fn encode(&self) -> Vec<u8> {
+        let (error_info_len, any_len, total) = self.lens();
+        let mut buf = Vec::with_capacity(total);
+        if self.code != 0 {
+            buf.push(TAG_1_VARINT);
+            // int32 is sign-extended to 64 bits on the wire.
+            encode_varint(i64::from(self.code) as u64, &mut buf);
+        }
+        put_str(&mut buf, TAG_2, self.message);
+        // details[0]: Any { type_url, value: ErrorInfo }
+        buf.push(TAG_3);
+        encode_varint(any_len as u64, &mut buf);
+        put_str(&mut buf, TAG_1, ERROR_INFO_TYPE_URL);
+        if error_info_len != 0 {
+            buf.push(TAG_2);
+            encode_varint(error_info_len as u64, &mut buf);
+            put_str(&mut buf, TAG_1, self.reason);
+            put_str(&mut buf, TAG_2, self.domain);
+            for (key, value) in self.metadata.clone() {
+                buf.push(TAG_3);
+                encode_varint(entry_len(key, value) as u64, &mut buf);
+                put_str(&mut buf, TAG_1, key);
+                put_str(&mut buf, TAG_2, value);
+            }
+        }
+        for any in self.details {
+            buf.push(TAG_3);
+            encode_varint(any.encoded_len() as u64, &mut buf);
+            // Vec<u8> grows as needed, but capacity was computed exactly.
+            any.encode_raw(&mut buf);
+        }
+        debug_assert_eq!(buf.len(), total);
+        buf
+    }
+}
