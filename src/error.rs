@@ -323,7 +323,9 @@ impl AuthError {
             self.first_detail(tonic_types::RetryInfo::TYPE_URL)?;
         let delay = info.retry_delay?;
         let secs = u64::try_from(delay.seconds).ok()?;
-        let nanos = u32::try_from(delay.nanos).ok().filter(|n| *n < 1_000_000_000)?;
+        let nanos = u32::try_from(delay.nanos)
+            .ok()
+            .filter(|n| *n < 1_000_000_000)?;
         Some(Duration::new(secs, nanos))
     }
 
@@ -357,7 +359,9 @@ impl AuthError {
     /// ```
     pub fn client_action(&self) -> ClientAction {
         match self.code {
-            AuthErrorCode::AccountLocked if self.retry_after().is_some() => ClientAction::RetryLater,
+            AuthErrorCode::AccountLocked if self.retry_after().is_some() => {
+                ClientAction::RetryLater
+            }
             code => code.client_action(),
         }
     }
@@ -426,7 +430,11 @@ impl AuthError {
         for (key, value) in &self.metadata {
             check_entry(key, value)?;
         }
-        if self.details.iter().any(|d| d.type_url == ERROR_INFO_TYPE_URL) {
+        if self
+            .details
+            .iter()
+            .any(|d| d.type_url == ERROR_INFO_TYPE_URL)
+        {
             return Err(AttachError::ExtraErrorInfo);
         }
         let len = self.parts().encoded_len();
@@ -489,13 +497,19 @@ pub(crate) fn is_valid_key(key: &str) -> bool {
 
 fn check_entry(key: &str, value: &str) -> Result<(), AttachError> {
     if !is_valid_key(key) {
-        return Err(AttachError::InvalidMetadataKey { key: key.to_owned() });
+        return Err(AttachError::InvalidMetadataKey {
+            key: key.to_owned(),
+        });
     }
     if is_secret_key(key) {
-        return Err(AttachError::SecretMetadataKey { key: key.to_owned() });
+        return Err(AttachError::SecretMetadataKey {
+            key: key.to_owned(),
+        });
     }
     if looks_like_credential(value) {
-        return Err(AttachError::CredentialInMetadata { key: key.to_owned() });
+        return Err(AttachError::CredentialInMetadata {
+            key: key.to_owned(),
+        });
     }
     Ok(())
 }
@@ -515,7 +529,11 @@ impl From<AuthError> for Status {
             err.sanitize();
         }
         let details = err.parts().encode();
-        Status::with_details(err.code.grpc_code(), err.message.into_owned(), details.into())
+        Status::with_details(
+            err.code.grpc_code(),
+            err.message.into_owned(),
+            details.into(),
+        )
     }
 }
 
@@ -534,9 +552,11 @@ impl fmt::Debug for AuthError {
         impl fmt::Debug for Shown<'_> {
             fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
                 f.debug_map()
-                    .entries(self.0.iter().filter(|(k, v)| {
-                        !is_secret_key(k) && !looks_like_credential(v)
-                    }))
+                    .entries(
+                        self.0
+                            .iter()
+                            .filter(|(k, v)| !is_secret_key(k) && !looks_like_credential(v)),
+                    )
                     .finish()
             }
         }

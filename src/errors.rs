@@ -160,7 +160,10 @@ impl fmt::Display for ExtractError {
                 status.escape_debug()
             ),
             ExtractError::InvalidErrorInfo { index } => {
-                write!(f, "detail {index} is typed google.rpc.ErrorInfo but does not decode as one")
+                write!(
+                    f,
+                    "detail {index} is typed google.rpc.ErrorInfo but does not decode as one"
+                )
             }
             ExtractError::UnknownReason { reason } => {
                 write!(f, "unknown auth error reason `{}`", reason.escape_debug())

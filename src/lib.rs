@@ -6,7 +6,9 @@ mod code;
 mod context;
 mod error;
 mod errors;
+pub mod guard;
 mod secret;
+pub mod server;
 mod status_ext;
 mod wire;
 

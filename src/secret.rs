@@ -37,13 +37,17 @@ pub(crate) fn is_secret_key(key: &str) -> bool {
 /// `1.2.3`) allowed.
 pub(crate) fn looks_like_credential(value: &str) -> bool {
     let trimmed = value.trim_start();
-    if trimmed.len() >= 7 && trimmed[..7].eq_ignore_ascii_case("bearer ") {
+    // Compared as bytes: slicing the str could split a character.
+    if trimmed
+        .as_bytes()
+        .get(..7)
+        .is_some_and(|b| b.eq_ignore_ascii_case(b"bearer "))
+    {
         return true;
     }
     let is_b64url = |s: &str| {
         !s.is_empty()
-            && s
-                .bytes()
+            && s.bytes()
                 .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
     };
     let trimmed = trimmed.trim_end();
@@ -76,7 +80,14 @@ mod tests {
         ] {
             assert!(is_secret_key(key), "{key}");
         }
-        for key in ["tokenId", "tokenType", "secretary", "passwordPolicy", "cookies2", "x"] {
+        for key in [
+            "tokenId",
+            "tokenType",
+            "secretary",
+            "passwordPolicy",
+            "cookies2",
+            "x",
+        ] {
             assert!(!is_secret_key(key), "{key}");
         }
     }
@@ -88,8 +99,19 @@ mod tests {
         assert!(looks_like_credential(
             "eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiIxIn0.c2lnbmF0dXJl"
         ));
-        assert!(looks_like_credential("eyJhbGciOiJSU0EtT0FFUCJ9..aXY.Y2lwaGVy.dGFn"));
-        for ok in ["api.example.com", "1.2.3", "Bearer", "eyJ.only-two", "hello world", ""] {
+        assert!(looks_like_credential(
+            "eyJhbGciOiJSU0EtT0FFUCJ9..aXY.Y2lwaGVy.dGFn"
+        ));
+        for ok in [
+            "ünïcödé",
+            "Beärer x",
+            "api.example.com",
+            "1.2.3",
+            "Bearer",
+            "eyJ.only-two",
+            "hello world",
+            "",
+        ] {
             assert!(!looks_like_credential(ok), "{ok}");
         }
     }

@@ -56,7 +56,11 @@ fn all_is_complete_sorted_and_agrees_with_try_from() {
     // Every number that is not in ALL is not a value.
     let known: HashSet<i32> = numbers.into_iter().collect();
     for n in -1..2000 {
-        assert_eq!(AuthErrorCode::try_from(n).is_ok(), known.contains(&n), "{n}");
+        assert_eq!(
+            AuthErrorCode::try_from(n).is_ok(),
+            known.contains(&n),
+            "{n}"
+        );
     }
 }
 
@@ -74,7 +78,14 @@ fn reason_display_and_from_str_round_trip_for_every_value() {
 
 #[test]
 fn from_str_is_exact_and_its_error_names_the_input() {
-    for bad in ["token_expired", " TOKEN_EXPIRED", "TOKEN_EXPIRED ", "", "1006", "TOKEN-EXPIRED"] {
+    for bad in [
+        "token_expired",
+        " TOKEN_EXPIRED",
+        "TOKEN_EXPIRED ",
+        "",
+        "1006",
+        "TOKEN-EXPIRED",
+    ] {
         let err = bad.parse::<AuthErrorCode>().unwrap_err();
         assert_eq!(err.input(), bad);
         assert!(err.to_string().contains(&format!("`{bad}`")), "{err}");

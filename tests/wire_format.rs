@@ -20,7 +20,13 @@ struct ErrorInfo {
     metadata: BTreeMap<String, String>,
 }
 
-fn generic_encoding(code: AuthErrorCode, message: &str, domain: &str, md: &BTreeMap<String, String>, extra: &[prost_types::Any]) -> Vec<u8> {
+fn generic_encoding(
+    code: AuthErrorCode,
+    message: &str,
+    domain: &str,
+    md: &BTreeMap<String, String>,
+    extra: &[prost_types::Any],
+) -> Vec<u8> {
     let info = ErrorInfo {
         reason: code.reason().into(),
         domain: domain.into(),
@@ -51,14 +57,17 @@ fn bytes_equal_prost_for_every_code_with_metadata_and_companions() {
     };
     for code in AuthErrorCode::ALL.into_iter().filter(|c| c.is_error()) {
         for message in ["", "token expired", "Jeton expiré — 東京"] {
-            let mut err = AuthError::new(code).with_message(message).with_detail(companion.clone());
+            let mut err = AuthError::new(code)
+                .with_message(message)
+                .with_detail(companion.clone());
             for (k, v) in &md {
                 err = err.with_metadata(k, v);
             }
             let status = err.try_into_status().unwrap();
             assert_eq!(
                 status.details(),
-                generic_encoding(code, message, DOMAIN, &md, std::slice::from_ref(&companion)).as_slice(),
+                generic_encoding(code, message, DOMAIN, &md, std::slice::from_ref(&companion))
+                    .as_slice(),
                 "{code} {message:?}"
             );
         }
@@ -87,12 +96,17 @@ fn tonic_types_reads_what_we_write() {
         .with_metadata("requiredScopes", "orders.write")
         .with_retry_after(std::time::Duration::from_secs(3))
         .into();
-    let details = status.check_error_details().expect("tonic-types decodes it");
+    let details = status
+        .check_error_details()
+        .expect("tonic-types decodes it");
     let info = details.error_info().unwrap();
     assert_eq!(info.reason, "INVALID_SCOPE");
     assert_eq!(info.domain, DOMAIN);
     assert_eq!(info.metadata["requiredScopes"], "orders.write");
-    assert_eq!(details.retry_info().unwrap().retry_delay, Some(std::time::Duration::from_secs(3)));
+    assert_eq!(
+        details.retry_info().unwrap().retry_delay,
+        Some(std::time::Duration::from_secs(3))
+    );
 }
 
 #[test]
@@ -112,7 +126,10 @@ fn embedded_status_carries_same_code_and_message_and_one_error_info() {
             .filter(|d| d.type_url == "type.googleapis.com/google.rpc.ErrorInfo")
             .count();
         assert_eq!(infos, 1);
-        assert_eq!(rpc.details[0].type_url, "type.googleapis.com/google.rpc.ErrorInfo");
+        assert_eq!(
+            rpc.details[0].type_url,
+            "type.googleapis.com/google.rpc.ErrorInfo"
+        );
     }
 }
 
@@ -150,7 +167,10 @@ fn reason_is_the_value_name_and_domain_defaults_to_domain() {
     let custom: Status = AuthError::new(AuthErrorCode::TokenExpired)
         .with_domain("billing.example.com")
         .into();
-    assert_eq!(custom.get_details_error_info().unwrap().domain, "billing.example.com");
+    assert_eq!(
+        custom.get_details_error_info().unwrap().domain,
+        "billing.example.com"
+    );
 }
 
 #[test]

@@ -271,7 +271,10 @@ mod tests {
 
     #[test]
     fn lengths_are_bounded_by_the_buffer() {
-        assert_eq!(scan(&[0x12, 0x05, b'a'], "d").unwrap_err(), WireError::Length);
+        assert_eq!(
+            scan(&[0x12, 0x05, b'a'], "d").unwrap_err(),
+            WireError::Length
+        );
         assert_eq!(
             scan(&[0x12, 0xff, 0xff, 0xff, 0xff, 0x0f], "d").unwrap_err(),
             WireError::Length

@@ -62,7 +62,12 @@ where
     }
 
     fn any_len(error_info_len: usize) -> usize {
-        field_len(ERROR_INFO_TYPE_URL.len()) + if error_info_len == 0 { 0 } else { field_len(error_info_len) }
+        field_len(ERROR_INFO_TYPE_URL.len())
+            + if error_info_len == 0 {
+                0
+            } else {
+                field_len(error_info_len)
+            }
     }
 
     /// Lengths of the ErrorInfo, of its Any, and of the whole Status.

@@ -1,0 +1,225 @@
+//! Client side: [`StatusDetailsGuardLayer`], which keeps a peer's malformed
+//! `grpc-status-details-bin` from panicking the calling task.
+//!
+//! tonic 0.14's `Status::from_header_map` calls `.expect(..)` on the base64 of
+//! `grpc-status-details-bin`, so a server or proxy that sends an invalid value
+//! panics the client task. This layer sits between tonic and the `Channel`,
+//! inspects response headers (trailers-only responses) and trailers before
+//! tonic parses them, and repairs or drops a malformed value, so the call ends
+//! with the plain code and message instead of a panic.
+//!
+//! | value | what the guard does |
+//! |---|---|
+//! | valid base64 (padded or not) within the bound | left as is |
+//! | several values, or comma-joined values (gRPC HTTP/2 spec) | keeps the first element if it decodes, else drops |
+//! | invalid base64, not ASCII | dropped |
+//! | longer than the bound (default 16 KiB) | dropped |
+//!
+//! ```no_run
+//! use auth_error::guard::StatusDetailsGuardLayer;
+//! use tonic_health::pb::health_client::HealthClient;
+//! use tower::ServiceBuilder;
+//! # async fn run() -> Result<(), Box<dyn std::error::Error>> {
+//! let channel = tonic::transport::Channel::from_static("http://127.0.0.1:50051").connect().await?;
+//! let guarded = ServiceBuilder::new()
+//!     .layer(StatusDetailsGuardLayer::default())
+//!     .service(channel);
+//! let mut client = HealthClient::new(guarded);
+//! # let _ = &mut client; Ok(()) }
+//! ```
+
+use std::future::Future;
+use std::pin::Pin;
+use std::task::{Context, Poll, ready};
+
+use base64::Engine as _;
+use base64::engine::{DecodePaddingMode, GeneralPurpose, GeneralPurposeConfig};
+use http::{HeaderMap, HeaderValue};
+use http_body::{Body, Frame, SizeHint};
+use tower_layer::Layer;
+use tower_service::Service;
+
+const DETAILS_HEADER: &str = "grpc-status-details-bin";
+
+/// tonic's own decoding rules: standard alphabet, padding optional.
+const TONIC_BASE64: GeneralPurpose = GeneralPurpose::new(
+    &base64::alphabet::STANDARD,
+    GeneralPurposeConfig::new().with_decode_padding_mode(DecodePaddingMode::Indifferent),
+);
+
+/// The default bound on a `grpc-status-details-bin` value, in bytes of base64.
+pub const DEFAULT_MAX_DETAILS_HEADER_LEN: usize = 16 * 1024;
+
+/// A tower layer for a tonic client `Channel` that repairs or drops malformed
+/// `grpc-status-details-bin` values (see the [module docs](self)).
+#[derive(Clone, Copy, Debug)]
+pub struct StatusDetailsGuardLayer {
+    max_len: usize,
+}
+
+impl Default for StatusDetailsGuardLayer {
+    fn default() -> Self {
+        StatusDetailsGuardLayer {
+            max_len: DEFAULT_MAX_DETAILS_HEADER_LEN,
+        }
+    }
+}
+
+impl StatusDetailsGuardLayer {
+    /// A guard that drops values longer than `max_len` bytes.
+    pub fn with_max_len(max_len: usize) -> Self {
+        StatusDetailsGuardLayer { max_len }
+    }
+}
+
+impl<S> Layer<S> for StatusDetailsGuardLayer {
+    type Service = StatusDetailsGuard<S>;
+
+    fn layer(&self, inner: S) -> Self::Service {
+        StatusDetailsGuard {
+            inner,
+            max_len: self.max_len,
+        }
+    }
+}
+
+/// The service of [`StatusDetailsGuardLayer`].
+#[derive(Clone, Debug)]
+pub struct StatusDetailsGuard<S> {
+    inner: S,
+    max_len: usize,
+}
+
+impl<S, ReqBody, ResBody> Service<http::Request<ReqBody>> for StatusDetailsGuard<S>
+where
+    S: Service<http::Request<ReqBody>, Response = http::Response<ResBody>>,
+{
+    type Response = http::Response<GuardedBody<ResBody>>;
+    type Error = S::Error;
+    type Future = GuardFuture<S::Future>;
+
+    fn poll_ready(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), Self::Error>> {
+        self.inner.poll_ready(cx)
+    }
+
+    fn call(&mut self, req: http::Request<ReqBody>) -> Self::Future {
+        GuardFuture {
+            inner: self.inner.call(req),
+            max_len: self.max_len,
+        }
+    }
+}
+
+pin_project_lite::pin_project! {
+    /// The response future of [`StatusDetailsGuard`].
+    #[derive(Debug)]
+    pub struct GuardFuture<F> {
+        #[pin]
+        inner: F,
+        max_len: usize,
+    }
+}
+
+impl<F, B, E> Future for GuardFuture<F>
+where
+    F: Future<Output = Result<http::Response<B>, E>>,
+{
+    type Output = Result<http::Response<GuardedBody<B>>, E>;
+
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+        let this = self.project();
+        let max_len = *this.max_len;
+        let mut response = ready!(this.inner.poll(cx))?;
+        sanitize(response.headers_mut(), max_len);
+        Poll::Ready(Ok(response.map(|inner| GuardedBody { inner, max_len })))
+    }
+}
+
+pin_project_lite::pin_project! {
+    /// A response body whose trailers are checked by [`sanitize`].
+    #[derive(Debug)]
+    pub struct GuardedBody<B> {
+        #[pin]
+        inner: B,
+        max_len: usize,
+    }
+}
+
+impl<B: Body> Body for GuardedBody<B> {
+    type Data = B::Data;
+    type Error = B::Error;
+
+    fn poll_frame(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+    ) -> Poll<Option<Result<Frame<Self::Data>, Self::Error>>> {
+        let this = self.project();
+        let mut frame = ready!(this.inner.poll_frame(cx));
+        if let Some(Ok(frame)) = frame.as_mut()
+            && let Some(trailers) = frame.trailers_mut()
+        {
+            sanitize(trailers, *this.max_len);
+        }
+        Poll::Ready(frame)
+    }
+
+    fn is_end_stream(&self) -> bool {
+        self.inner.is_end_stream()
+    }
+
+    fn size_hint(&self) -> SizeHint {
+        self.inner.size_hint()
+    }
+}
+
+/// What [`sanitize`] did to a header map.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum Sanitized {
+    /// No `grpc-status-details-bin`, or a valid one: nothing changed.
+    Unchanged,
+    /// Several or comma-joined values: the first valid element was kept.
+    Repaired,
+    /// The value was malformed or over the bound and was removed.
+    Dropped,
+}
+
+/// Repairs or removes a malformed `grpc-status-details-bin` in `headers`
+/// (response headers or trailers), so that tonic can parse them without
+/// panicking. Values longer than `max_len` bytes are removed.
+///
+/// ```
+/// use auth_error::guard::{sanitize, Sanitized};
+/// let mut headers = http::HeaderMap::new();
+/// headers.insert("grpc-status-details-bin", "not base64!".parse().unwrap());
+/// assert_eq!(sanitize(&mut headers, 16 * 1024), Sanitized::Dropped);
+/// assert!(headers.get("grpc-status-details-bin").is_none());
+/// ```
+pub fn sanitize(headers: &mut HeaderMap, max_len: usize) -> Sanitized {
+    let mut values = headers.get_all(DETAILS_HEADER).iter();
+    let Some(first) = values.next() else {
+        return Sanitized::Unchanged;
+    };
+    let several = values.next().is_some();
+    let bytes = first.as_bytes();
+    if !several && bytes.len() <= max_len && TONIC_BASE64.decode(bytes).is_ok() {
+        return Sanitized::Unchanged;
+    }
+    // Comma-joined (or repeated) values: keep the first element that decodes.
+    let element = bytes
+        .split(|b| *b == b',')
+        .next()
+        .unwrap_or_default()
+        .trim_ascii();
+    let repaired = (element.len() <= max_len && TONIC_BASE64.decode(element).is_ok())
+        .then(|| HeaderValue::from_bytes(element).ok())
+        .flatten();
+    headers.remove(DETAILS_HEADER);
+    match repaired {
+        Some(value) => {
+            headers.insert(DETAILS_HEADER, value);
+            Sanitized::Repaired
+        }
+        None => Sanitized::Dropped,
+    }
+}
