@@ -1,0 +1,60 @@
+#!/usr/bin/env bash
+# Runs every test of the project, installing what the tests need first:
+#   - Rust: unit, integration and doc tests, with all features and with none;
+#   - Python interop (grpcio, grpcio-status, googleapis-common-protos) in a
+#     local .venv with pinned versions;
+#   - buf lint and buf breaking (npm package @bufbuild/buf, pinned).
+# Usage: bash scripts/test.sh
+set -euo pipefail
+cd "$(dirname "$0")/.."
+ROOT=$(pwd)
+
+step() { printf '\n==> %s\n' "$*"; }
+
+# --- Python virtual environment (pinned, cached by requirements hash) ------
+step "python venv (.venv)"
+if ! command -v python3 >/dev/null; then
+  echo "error: python3 is required for the interop tests: install Python 3.9+ with venv" >&2
+  exit 1
+fi
+REQ=tests/interop/requirements.txt
+STAMP=.venv/.requirements.sha256
+want=$(sha256sum "$REQ" | cut -d' ' -f1)
+if [ ! -x .venv/bin/python ] || [ "$(cat "$STAMP" 2>/dev/null)" != "$want" ]; then
+  rm -rf .venv
+  python3 -m venv .venv
+  .venv/bin/python -m pip install --quiet --disable-pip-version-check -r "$REQ"
+  echo "$want" > "$STAMP"
+fi
+export AUTH_ERROR_PYTHON="$ROOT/.venv/bin/python"
+
+# --- Python code generated from the proto by Google's protoc (grpcio-tools) -
+step "generate Python code with grpcio-tools' protoc"
+rm -rf tests/interop/gen && mkdir -p tests/interop/gen
+"$AUTH_ERROR_PYTHON" -m grpc_tools.protoc -Iproto --python_out=tests/interop/gen \
+  proto/auth/error/v1/auth_error.proto
+
+# --- buf (npm) ---------------------------------------------------------------
+step "buf lint and breaking (npm @bufbuild/buf)"
+if ! command -v npm >/dev/null; then
+  echo "error: npm is required for buf: install Node.js 18+ with npm" >&2
+  exit 1
+fi
+if [ ! -x node_modules/.bin/buf ] || ! cmp -s package-lock.json node_modules/.package-lock.json 2>/dev/null; then
+  npm ci --no-audit --no-fund --loglevel=error
+fi
+node_modules/.bin/buf lint
+node_modules/.bin/buf breaking --against proto-baseline
+
+# --- Rust --------------------------------------------------------------------
+step "cargo test --all-features (unit, integration, interop, doc tests)"
+cargo test --all-features
+step "cargo test --no-default-features --lib --tests"
+cargo test --no-default-features --lib --tests
+
+# --- Python side of the shared vectors --------------------------------------
+step "python: test vectors with Google's protobuf runtime"
+"$AUTH_ERROR_PYTHON" tests/interop/check_vectors.py
+
+echo
+echo "all tests passed"
