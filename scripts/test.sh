@@ -40,11 +40,26 @@ if ! command -v npm >/dev/null; then
   echo "error: npm is required for buf: install Node.js 18+ with npm" >&2
   exit 1
 fi
-if [ ! -x node_modules/.bin/buf ] || ! cmp -s package-lock.json node_modules/.package-lock.json 2>/dev/null; then
+NPM_STAMP=node_modules/.lock.sha256
+want=$(sha256sum package-lock.json | cut -d' ' -f1)
+if [ ! -x node_modules/.bin/buf ] || [ "$(cat "$NPM_STAMP" 2>/dev/null)" != "$want" ]; then
   npm ci --no-audit --no-fund --loglevel=error
+  echo "$want" > "$NPM_STAMP"
 fi
 node_modules/.bin/buf lint
 node_modules/.bin/buf breaking --against proto-baseline
+# The guard itself must bite: a renumbered and a renamed value each fail.
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+for edit in 's/TOKEN_EXPIRED = 1006;/TOKEN_EXPIRED = 1066;/' 's/TOKEN_EXPIRED = 1006;/TOKEN_HAS_EXPIRED = 1006;/'; do
+  mkdir -p "$tmp/auth/error/v1"
+  sed "$edit" proto/auth/error/v1/auth_error.proto > "$tmp/auth/error/v1/auth_error.proto"
+  if node_modules/.bin/buf breaking "$tmp" --against proto-baseline >/dev/null 2>&1; then
+    echo "error: buf breaking accepted an incompatible change ($edit)" >&2
+    exit 1
+  fi
+done
+echo "buf breaking rejects renumbering and renaming"
 
 # --- Rust --------------------------------------------------------------------
 step "cargo test --all-features (unit, integration, interop, doc tests)"

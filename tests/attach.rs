@@ -2,8 +2,8 @@
 //! edges, and the credential guard.
 
 use auth_error::{
-    AttachError, AuthError, AuthErrorCode, AuthStatusExt, DOMAIN, MAX_DETAILS_LEN,
-    MAX_DOMAIN_LEN, MAX_METADATA_KEY_LEN,
+    AttachError, AuthError, AuthErrorCode, AuthStatusExt, DOMAIN, MAX_DETAILS_LEN, MAX_DOMAIN_LEN,
+    MAX_METADATA_KEY_LEN,
 };
 use tonic::{Code, Status};
 
@@ -21,7 +21,11 @@ fn builder_getters() {
     assert_eq!(err.code(), AuthErrorCode::SessionRevoked);
     assert_eq!(err.message(), "bye");
     assert_eq!(err.domain(), "id.example.com");
-    assert_eq!(err.metadata().len(), 1, "a key set twice keeps the last value");
+    assert_eq!(
+        err.metadata().len(),
+        1,
+        "a key set twice keeps the last value"
+    );
     assert_eq!(err.metadata()["sessionId"], "s-2");
     assert_eq!(err.to_string(), "SESSION_REVOKED: bye");
     let e: &dyn std::error::Error = &err;
@@ -31,7 +35,10 @@ fn builder_getters() {
 #[test]
 fn no_auth_error_is_refused_strictly_and_fails_closed_leniently() {
     let err = AuthError::new(AuthErrorCode::NoAuthError);
-    assert_eq!(err.clone().try_into_status().unwrap_err(), AttachError::NoAuthError);
+    assert_eq!(
+        err.clone().try_into_status().unwrap_err(),
+        AttachError::NoAuthError
+    );
     let status: Status = err.into();
     assert_eq!(status.code(), Code::Unknown);
     assert!(status.details().is_empty());
@@ -41,13 +48,34 @@ fn no_auth_error_is_refused_strictly_and_fails_closed_leniently() {
 #[test]
 fn metadata_keys_follow_aip_193() {
     for ok in ["a", "tokenId", "x-y_z9", &"k".repeat(MAX_METADATA_KEY_LEN)] {
-        assert!(base().with_metadata(ok, "v").try_into_status().is_ok(), "{ok}");
+        assert!(
+            base().with_metadata(ok, "v").try_into_status().is_ok(),
+            "{ok}"
+        );
     }
-    for bad in ["", "Token", "9a", "a b", "a.b", "ключ", &"k".repeat(MAX_METADATA_KEY_LEN + 1)] {
-        let err = base().with_metadata(bad, "v").try_into_status().unwrap_err();
-        assert_eq!(err, AttachError::InvalidMetadataKey { key: bad.into() }, "{bad}");
+    for bad in [
+        "",
+        "Token",
+        "9a",
+        "a b",
+        "a.b",
+        "ключ",
+        &"k".repeat(MAX_METADATA_KEY_LEN + 1),
+    ] {
+        let err = base()
+            .with_metadata(bad, "v")
+            .try_into_status()
+            .unwrap_err();
+        assert_eq!(
+            err,
+            AttachError::InvalidMetadataKey { key: bad.into() },
+            "{bad}"
+        );
         // The lenient path leaves the entry out and keeps the rest.
-        let status: Status = base().with_metadata(bad, "v").with_metadata("ok", "1").into();
+        let status: Status = base()
+            .with_metadata(bad, "v")
+            .with_metadata("ok", "1")
+            .into();
         let back = status.auth_error().unwrap();
         assert!(!back.metadata().contains_key(bad));
         assert_eq!(back.metadata()["ok"], "1");
@@ -58,10 +86,20 @@ fn metadata_keys_follow_aip_193() {
 fn domain_bounds() {
     let at = "d".repeat(MAX_DOMAIN_LEN);
     assert!(base().with_domain(at.clone()).try_into_status().is_ok());
-    for bad in [String::new(), "d".repeat(MAX_DOMAIN_LEN + 1), "a b".into(), "a\nb".into()] {
+    for bad in [
+        String::new(),
+        "d".repeat(MAX_DOMAIN_LEN + 1),
+        "a b".into(),
+        "a\nb".into(),
+    ] {
         assert_eq!(
-            base().with_domain(bad.clone()).try_into_status().unwrap_err(),
-            AttachError::InvalidDomain { domain: bad.clone() }
+            base()
+                .with_domain(bad.clone())
+                .try_into_status()
+                .unwrap_err(),
+            AttachError::InvalidDomain {
+                domain: bad.clone()
+            }
         );
         // Leniently the default domain is used.
         let status: Status = base().with_domain(bad).into();
@@ -81,7 +119,10 @@ fn details_size_bound_exactly_at_and_one_past() {
     let past = base().with_message("x".repeat(n + 1));
     assert_eq!(
         past.clone().try_into_status().unwrap_err(),
-        AttachError::TooLarge { len: MAX_DETAILS_LEN + 1, max: MAX_DETAILS_LEN }
+        AttachError::TooLarge {
+            len: MAX_DETAILS_LEN + 1,
+            max: MAX_DETAILS_LEN
+        }
     );
     // Leniently: code, reason and domain stay; the message is shortened.
     let status: Status = past.into();
@@ -93,7 +134,10 @@ fn details_size_bound_exactly_at_and_one_past() {
 
 #[test]
 fn lenient_conversion_drops_companions_then_metadata_then_shortens() {
-    let big = prost_types::Any { type_url: "t/x".into(), value: vec![7; 3000] };
+    let big = prost_types::Any {
+        type_url: "t/x".into(),
+        value: vec![7; 3000],
+    };
     let err = base()
         .with_metadata("a", "1".repeat(1000))
         .with_metadata("b", "2".repeat(1000))
@@ -103,7 +147,11 @@ fn lenient_conversion_drops_companions_then_metadata_then_shortens() {
     assert!(status.details().len() <= MAX_DETAILS_LEN);
     let back = status.check_auth_error().unwrap().unwrap();
     assert_eq!(back.details().len(), 0);
-    assert_eq!(back.metadata().len(), 2, "metadata fits once companions are gone");
+    assert_eq!(
+        back.metadata().len(),
+        2,
+        "metadata fits once companions are gone"
+    );
 
     let huge_message = "é".repeat(10_000);
     let status: Status = AuthError::new(AuthErrorCode::AccountLocked)
@@ -114,18 +162,34 @@ fn lenient_conversion_drops_companions_then_metadata_then_shortens() {
     let back = status.check_auth_error().unwrap().unwrap();
     assert_eq!(back.code(), AuthErrorCode::AccountLocked);
     assert!(back.metadata().is_empty());
-    assert!(back.message().chars().all(|c| c == 'é'), "cut on a char boundary");
+    assert!(
+        back.message().chars().all(|c| c == 'é'),
+        "cut on a char boundary"
+    );
     assert!(back.message().len() > MAX_DETAILS_LEN - 200);
 }
 
 #[test]
 fn secret_keys_are_refused_and_left_out() {
-    for key in ["token", "accessToken", "refreshToken", "password", "authorization", "cookie", "secret", "PassWord", "access_token"] {
+    for key in [
+        "token",
+        "accessToken",
+        "refreshToken",
+        "password",
+        "authorization",
+        "cookie",
+        "secret",
+        "PassWord",
+        "access_token",
+    ] {
         let err = base().with_metadata(key, "v");
         let refused = err.clone().try_into_status().unwrap_err();
         // Keys with capitals fail the AIP-193 check first; both refuse.
         assert!(
-            matches!(refused, AttachError::SecretMetadataKey { .. } | AttachError::InvalidMetadataKey { .. }),
+            matches!(
+                refused,
+                AttachError::SecretMetadataKey { .. } | AttachError::InvalidMetadataKey { .. }
+            ),
             "{key}: {refused:?}"
         );
         let status: Status = err.with_metadata("tenantId", "acme").into();
@@ -133,12 +197,20 @@ fn secret_keys_are_refused_and_left_out() {
         assert_eq!(back.metadata().len(), 1, "{key}");
     }
     assert_eq!(
-        base().with_metadata("token", "v").try_into_status().unwrap_err(),
-        AttachError::SecretMetadataKey { key: "token".into() }
+        base()
+            .with_metadata("token", "v")
+            .try_into_status()
+            .unwrap_err(),
+        AttachError::SecretMetadataKey {
+            key: "token".into()
+        }
     );
     // Context keys that merely contain "token" stay allowed.
     for key in ["tokenId", "tokenType", "tokenExpiry"] {
-        assert!(base().with_metadata(key, "v").try_into_status().is_ok(), "{key}");
+        assert!(
+            base().with_metadata(key, "v").try_into_status().is_ok(),
+            "{key}"
+        );
     }
 }
 
@@ -149,14 +221,26 @@ fn credential_values_are_refused_and_left_out() {
     for value in ["Bearer abc.def", "bearer x", JWT] {
         let err = base().with_metadata("hint", value);
         let refused = err.clone().try_into_status().unwrap_err();
-        assert_eq!(refused, AttachError::CredentialInMetadata { key: "hint".into() });
-        assert!(!refused.to_string().contains(value), "the error does not leak the value");
+        assert_eq!(
+            refused,
+            AttachError::CredentialInMetadata { key: "hint".into() }
+        );
+        assert!(
+            !refused.to_string().contains(value),
+            "the error does not leak the value"
+        );
         let status: Status = err.into();
         assert!(status.auth_error().unwrap().metadata().is_empty());
         assert!(!String::from_utf8_lossy(status.details()).contains(value));
     }
     for value in ["api.example.com", "1.2.3", "https://issuer.example.com/"] {
-        assert!(base().with_metadata("issuer", value).try_into_status().is_ok(), "{value}");
+        assert!(
+            base()
+                .with_metadata("issuer", value)
+                .try_into_status()
+                .is_ok(),
+            "{value}"
+        );
     }
 }
 
@@ -178,7 +262,10 @@ fn list_items_with_whitespace_are_refused() {
     let err = base().with_required_scopes(["ok", "not ok"]);
     assert_eq!(
         err.clone().try_into_status().unwrap_err(),
-        AttachError::InvalidListItem { key: "requiredScopes".into(), item: "not ok".into() }
+        AttachError::InvalidListItem {
+            key: "requiredScopes".into(),
+            item: "not ok".into()
+        }
     );
     let status: Status = err.into();
     assert!(status.auth_error().unwrap().required_scopes().is_empty());
@@ -188,18 +275,31 @@ fn list_items_with_whitespace_are_refused() {
 fn attach_errors_are_lowercase_without_trailing_period() {
     let errors = [
         AttachError::NoAuthError,
-        AttachError::InvalidDomain { domain: "x y".into() },
+        AttachError::InvalidDomain {
+            domain: "x y".into(),
+        },
         AttachError::InvalidMetadataKey { key: "K".into() },
-        AttachError::SecretMetadataKey { key: "token".into() },
+        AttachError::SecretMetadataKey {
+            key: "token".into(),
+        },
         AttachError::CredentialInMetadata { key: "k".into() },
-        AttachError::InvalidListItem { key: "k".into(), item: "a b".into() },
+        AttachError::InvalidListItem {
+            key: "k".into(),
+            item: "a b".into(),
+        },
         AttachError::ExtraErrorInfo,
-        AttachError::TooLarge { len: 5000, max: 4096 },
+        AttachError::TooLarge {
+            len: 5000,
+            max: 4096,
+        },
     ];
     for e in errors {
         let s = e.to_string();
         assert!(!s.ends_with('.'), "{s}");
         let first = s.chars().next().unwrap();
-        assert!(first.is_lowercase() || s.starts_with("NO_AUTH_ERROR"), "{s}");
+        assert!(
+            first.is_lowercase() || s.starts_with("NO_AUTH_ERROR"),
+            "{s}"
+        );
     }
 }

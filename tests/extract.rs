@@ -10,7 +10,10 @@ fn error_info(reason: &str, domain: &str, md: &[(&str, &str)]) -> prost_types::A
     let info = tonic_types::pb::ErrorInfo {
         reason: reason.into(),
         domain: domain.into(),
-        metadata: md.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect(),
+        metadata: md
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect(),
     };
     prost_types::Any {
         type_url: ERROR_INFO.into(),
@@ -45,11 +48,17 @@ fn every_code_round_trips_through_a_status() {
 #[test]
 fn every_code_round_trips_through_real_headers() {
     for code in AuthErrorCode::ALL.into_iter().filter(|c| c.is_error()) {
-        let err = AuthError::new(code).with_message("héllo\nworld %").with_metadata("deviceId", "d-1");
+        let err = AuthError::new(code)
+            .with_message("héllo\nworld %")
+            .with_metadata("deviceId", "d-1");
         let status: Status = err.clone().into();
         let mut headers = http::HeaderMap::new();
         status.add_header(&mut headers).unwrap();
-        let b64 = headers.get("grpc-status-details-bin").unwrap().to_str().unwrap();
+        let b64 = headers
+            .get("grpc-status-details-bin")
+            .unwrap()
+            .to_str()
+            .unwrap();
         assert!(!b64.ends_with('='), "unpadded base64 on the wire: {b64}");
         let back = Status::from_header_map(&headers).unwrap();
         assert_eq!(back.code(), code.grpc_code());
@@ -82,7 +91,11 @@ fn another_domain_is_not_ours_but_auth_error_in_reads_it() {
     let status = status_with(
         Code::Unauthenticated,
         "m",
-        vec![error_info("TOKEN_EXPIRED", "other.example.com", &[("k", "v")])],
+        vec![error_info(
+            "TOKEN_EXPIRED",
+            "other.example.com",
+            &[("k", "v")],
+        )],
     );
     assert_eq!(status.auth_error(), None);
     assert_eq!(status.auth_error_code(), None);
@@ -91,7 +104,12 @@ fn another_domain_is_not_ours_but_auth_error_in_reads_it() {
     assert_eq!(theirs.code(), AuthErrorCode::TokenExpired);
     assert_eq!(theirs.domain(), "other.example.com");
     assert_eq!(theirs.metadata()["k"], "v");
-    assert!(status.check_auth_error_in("other.example.com").unwrap().is_some());
+    assert!(
+        status
+            .check_auth_error_in("other.example.com")
+            .unwrap()
+            .is_some()
+    );
 }
 
 #[test]
@@ -111,28 +129,53 @@ fn first_error_info_of_the_domain_wins_and_others_stay_as_details() {
     assert_eq!(err.metadata()["n"], "1");
     assert_eq!(status.auth_error_code(), Some(AuthErrorCode::TokenExpired));
     assert_eq!(err.details()[0], foreign);
-    assert_eq!(err.details()[1], error_info("SESSION_EXPIRED", DOMAIN, &[("n", "2")]));
+    assert_eq!(
+        err.details()[1],
+        error_info("SESSION_EXPIRED", DOMAIN, &[("n", "2")])
+    );
     // Re-sending keeps exactly one ErrorInfo: the lenient path drops the others…
     let resent: Status = err.clone().into();
     let rpc = tonic_types::pb::Status::decode(resent.details()).unwrap();
-    assert_eq!(rpc.details.iter().filter(|d| d.type_url == ERROR_INFO).count(), 1);
+    assert_eq!(
+        rpc.details
+            .iter()
+            .filter(|d| d.type_url == ERROR_INFO)
+            .count(),
+        1
+    );
     // …and the strict path refuses them.
-    assert_eq!(err.try_into_status().unwrap_err(), auth_error::AttachError::ExtraErrorInfo);
+    assert_eq!(
+        err.try_into_status().unwrap_err(),
+        auth_error::AttachError::ExtraErrorInfo
+    );
 }
 
 #[test]
 fn unknown_reason_in_our_domain() {
-    let status = status_with(Code::Unauthenticated, "m", vec![error_info("TOKEN_TOO_SHINY", DOMAIN, &[])]);
+    let status = status_with(
+        Code::Unauthenticated,
+        "m",
+        vec![error_info("TOKEN_TOO_SHINY", DOMAIN, &[])],
+    );
     assert_eq!(status.auth_error(), None);
     assert_eq!(status.auth_error_code(), None);
     let err = status.check_auth_error().unwrap_err();
-    assert_eq!(err, ExtractError::UnknownReason { reason: "TOKEN_TOO_SHINY".into() });
+    assert_eq!(
+        err,
+        ExtractError::UnknownReason {
+            reason: "TOKEN_TOO_SHINY".into()
+        }
+    );
     assert!(err.to_string().contains("TOKEN_TOO_SHINY"));
 }
 
 #[test]
 fn no_auth_error_is_never_reported() {
-    let status = status_with(Code::Unauthenticated, "m", vec![error_info("NO_AUTH_ERROR", DOMAIN, &[])]);
+    let status = status_with(
+        Code::Unauthenticated,
+        "m",
+        vec![error_info("NO_AUTH_ERROR", DOMAIN, &[])],
+    );
     assert_eq!(status.auth_error(), None);
     assert_eq!(status.auth_error_code(), None);
     assert_eq!(status.check_auth_error(), Err(ExtractError::NoAuthError));
@@ -140,12 +183,21 @@ fn no_auth_error_is_never_reported() {
 
 #[test]
 fn bytes_that_are_not_a_status() {
-    for garbage in [&b"\xff\xff\xff"[..], b"\x0b", b"\x1a\x05ab", b"hello world", b"\x12\x02\xff\xfe"] {
+    for garbage in [
+        &b"\xff\xff\xff"[..],
+        b"\x0b",
+        b"\x1a\x05ab",
+        b"hello world",
+        b"\x12\x02\xff\xfe",
+    ] {
         let status = Status::with_details(Code::Unauthenticated, "m", garbage.to_vec().into());
         assert_eq!(status.auth_error(), None, "{garbage:?}");
         assert_eq!(status.auth_error_code(), None);
         assert!(
-            matches!(status.check_auth_error(), Err(ExtractError::Malformed { .. })),
+            matches!(
+                status.check_auth_error(),
+                Err(ExtractError::Malformed { .. })
+            ),
             "{garbage:?}: {:?}",
             status.check_auth_error()
         );
@@ -167,7 +219,10 @@ fn truncated_buffers_never_panic_and_strict_reports_them() {
         assert_eq!(cut.auth_error(), None, "len {len}");
         assert_eq!(cut.auth_error_code(), None, "len {len}");
         match len {
-            2 => assert!(matches!(cut.check_auth_error(), Err(ExtractError::MessageMismatch { .. }))),
+            2 => assert!(matches!(
+                cut.check_auth_error(),
+                Err(ExtractError::MessageMismatch { .. })
+            )),
             5 => assert_eq!(cut.check_auth_error(), Ok(None), "len {len}"),
             _ => assert!(
                 matches!(cut.check_auth_error(), Err(ExtractError::Malformed { .. })),
@@ -186,14 +241,20 @@ fn garbage_error_info_value() {
     };
     let status = status_with(Code::Unauthenticated, "m", vec![garbage.clone()]);
     assert_eq!(status.auth_error(), None);
-    assert_eq!(status.check_auth_error(), Err(ExtractError::InvalidErrorInfo { index: 0 }));
+    assert_eq!(
+        status.check_auth_error(),
+        Err(ExtractError::InvalidErrorInfo { index: 0 })
+    );
     // A garbled one after ours does not hide ours.
     let status = status_with(
         Code::Unauthenticated,
         "m",
         vec![error_info("TOKEN_EXPIRED", DOMAIN, &[]), garbage.clone()],
     );
-    assert_eq!(status.check_auth_error().unwrap().unwrap().details(), &[garbage.clone()]);
+    assert_eq!(
+        status.check_auth_error().unwrap().unwrap().details(),
+        &[garbage.clone()]
+    );
     // Before ours, the lenient reader skips it; the strict one reports it.
     let status = status_with(
         Code::Unauthenticated,
@@ -201,7 +262,10 @@ fn garbage_error_info_value() {
         vec![garbage, error_info("TOKEN_EXPIRED", DOMAIN, &[])],
     );
     assert_eq!(status.auth_error_code(), Some(AuthErrorCode::TokenExpired));
-    assert_eq!(status.check_auth_error(), Err(ExtractError::InvalidErrorInfo { index: 0 }));
+    assert_eq!(
+        status.check_auth_error(),
+        Err(ExtractError::InvalidErrorInfo { index: 0 })
+    );
 }
 
 #[test]
@@ -215,10 +279,16 @@ fn embedded_code_or_message_differing_from_the_status() {
     assert_eq!(status.auth_error_code(), Some(AuthErrorCode::TokenExpired));
     assert_eq!(
         status.check_auth_error(),
-        Err(ExtractError::CodeMismatch { status: Code::Unauthenticated, details: Code::PermissionDenied as i32 })
+        Err(ExtractError::CodeMismatch {
+            status: Code::Unauthenticated,
+            details: Code::PermissionDenied as i32
+        })
     );
     let status = Status::with_details(Code::PermissionDenied, "other", rpc.encode_to_vec().into());
-    assert!(matches!(status.check_auth_error(), Err(ExtractError::MessageMismatch { .. })));
+    assert!(matches!(
+        status.check_auth_error(),
+        Err(ExtractError::MessageMismatch { .. })
+    ));
 }
 
 #[test]
@@ -227,7 +297,8 @@ fn unknown_companion_types_come_back_unchanged() {
         type_url: "type.example.com/acme.Secretless".into(),
         value: vec![0xde, 0xad, 0xbe, 0xef],
     };
-    let details = tonic_types::ErrorDetails::with_retry_info(Some(std::time::Duration::from_millis(1500)));
+    let details =
+        tonic_types::ErrorDetails::with_retry_info(Some(std::time::Duration::from_millis(1500)));
     let status: Status = AuthError::new(AuthErrorCode::TokenNotActive)
         .with_detail(unknown.clone())
         .with_error_details(details)
@@ -235,9 +306,18 @@ fn unknown_companion_types_come_back_unchanged() {
         .into();
     let err = status.check_auth_error().unwrap().unwrap();
     assert_eq!(err.details()[0], unknown);
-    assert_eq!(err.retry_after(), Some(std::time::Duration::from_millis(1500)));
-    assert_eq!(err.error_details().retry_info().unwrap().retry_delay, Some(std::time::Duration::from_millis(1500)));
-    assert_eq!(err.localized_message().unwrap().message, "Noch nicht gültig");
+    assert_eq!(
+        err.retry_after(),
+        Some(std::time::Duration::from_millis(1500))
+    );
+    assert_eq!(
+        err.error_details().retry_info().unwrap().retry_delay,
+        Some(std::time::Duration::from_millis(1500))
+    );
+    assert_eq!(
+        err.localized_message().unwrap().message,
+        "Noch nicht gültig"
+    );
     // …and survive being sent again.
     let again = err.clone().try_into_status().unwrap();
     assert_eq!(again.details(), status.details());
@@ -246,12 +326,23 @@ fn unknown_companion_types_come_back_unchanged() {
 #[test]
 fn lenient_code_reader_agrees_with_the_full_reader() {
     let cases = vec![
-        status_with(Code::Unauthenticated, "m", vec![error_info("TOKEN_EXPIRED", DOMAIN, &[])]),
-        status_with(Code::Unauthenticated, "m", vec![error_info("NOPE", DOMAIN, &[])]),
+        status_with(
+            Code::Unauthenticated,
+            "m",
+            vec![error_info("TOKEN_EXPIRED", DOMAIN, &[])],
+        ),
+        status_with(
+            Code::Unauthenticated,
+            "m",
+            vec![error_info("NOPE", DOMAIN, &[])],
+        ),
         status_with(Code::Unauthenticated, "m", vec![]),
         Status::with_details(Code::Unauthenticated, "m", vec![1, 2, 3].into()),
     ];
     for status in cases {
-        assert_eq!(status.auth_error_code(), status.auth_error().map(|e| e.code()));
+        assert_eq!(
+            status.auth_error_code(),
+            status.auth_error().map(|e| e.code())
+        );
     }
 }

@@ -11,7 +11,10 @@ async fn every_code_round_trips_over_a_real_server_and_client() {
     for code in AuthErrorCode::ALL.into_iter().filter(|c| c.is_error()) {
         let status = common::call(channel.clone(), Some(code)).await.unwrap_err();
         assert_eq!(status.code(), code.grpc_code(), "{code}");
-        assert_eq!(status.message(), format!("rejected: {} — ünïcödé ✓", code.reason()));
+        assert_eq!(
+            status.message(),
+            format!("rejected: {} — ünïcödé ✓", code.reason())
+        );
         assert_eq!(status.auth_error_code(), Some(code));
         let err = status.check_auth_error().unwrap().unwrap();
         assert_eq!(err, common::error_for(code));

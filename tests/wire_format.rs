@@ -3,7 +3,7 @@
 
 use std::collections::BTreeMap;
 
-use auth_error::{AuthError, AuthErrorCode, AuthStatusExt, DOMAIN};
+use auth_error::{AuthError, AuthErrorCode, DOMAIN};
 use prost::Message;
 use tonic::Status;
 use tonic_types::{ErrorDetails, StatusExt};

@@ -84,7 +84,11 @@ pub async fn start(drain: bool) -> TestServer {
                 .serve_with_incoming_shutdown(incoming, shutdown),
         )
     };
-    TestServer { addr, stop: Some(tx), handle: Some(handle) }
+    TestServer {
+        addr,
+        stop: Some(tx),
+        handle: Some(handle),
+    }
 }
 
 /// One call asking to be rejected with `code` (or accepted, for `None`).
@@ -92,7 +96,8 @@ pub async fn call(channel: Channel, code: Option<AuthErrorCode>) -> Result<(), S
     let mut client = HealthClient::new(channel);
     let mut req = Request::new(HealthCheckRequest::default());
     if let Some(code) = code {
-        req.metadata_mut().insert("x-reject-with", code.reason().parse().unwrap());
+        req.metadata_mut()
+            .insert("x-reject-with", code.reason().parse().unwrap());
     }
     client.check(req).await.map(drop)
 }

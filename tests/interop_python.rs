@@ -1,0 +1,212 @@
+//! Interop with Google's own gRPC stack (Python grpcio, grpcio-status,
+//! googleapis-common-protos), in both directions.
+//!
+//! Needs the `.venv` that `bash scripts/test.sh` creates (or a Python with
+//! those packages in `AUTH_ERROR_PYTHON`); fails, never skips, without it.
+
+mod common;
+
+use std::io::{BufRead, BufReader};
+use std::path::PathBuf;
+use std::process::{Command, Stdio};
+use std::time::Duration;
+
+use auth_error::{AuthErrorCode, AuthStatusExt, ExtractError};
+use tonic::Code;
+use tonic::transport::Channel;
+use tonic_health::pb::HealthCheckRequest;
+use tonic_health::pb::health_client::HealthClient;
+
+fn root() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+}
+
+fn python() -> PathBuf {
+    let path = std::env::var_os("AUTH_ERROR_PYTHON")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| root().join(".venv/bin/python"));
+    assert!(
+        path.exists(),
+        "Python interop needs {} with grpcio, grpcio-status and googleapis-common-protos: \
+         run `bash scripts/test.sh` (it creates .venv from tests/interop/requirements.txt), \
+         or set AUTH_ERROR_PYTHON",
+        path.display()
+    );
+    assert!(
+        root()
+            .join("tests/interop/gen/auth/error/v1/auth_error_pb2.py")
+            .exists(),
+        "tests/interop/gen is missing: run `bash scripts/test.sh` (grpcio-tools generates it)"
+    );
+    path
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn rust_server_to_python_client_every_code() {
+    let python = python();
+    let server = common::start(true).await;
+    let addr = server.addr;
+    let output = tokio::task::spawn_blocking(move || {
+        Command::new(python)
+            .arg(root().join("tests/interop/py_client.py"))
+            .arg(addr.to_string())
+            .output()
+            .expect("run py_client.py")
+    })
+    .await
+    .unwrap();
+    server.shutdown().await;
+    let stdout = String::from_utf8(output.stdout).unwrap();
+    assert!(
+        output.status.success(),
+        "py_client.py failed:\n{}\n{}",
+        stdout,
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let lines: Vec<serde_json::Value> = stdout
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    let codes: Vec<AuthErrorCode> = AuthErrorCode::ALL
+        .into_iter()
+        .filter(|c| c.is_error())
+        .collect();
+    assert_eq!(lines.len(), 23);
+    for (code, got) in codes.iter().zip(&lines) {
+        let want = common::error_for(*code);
+        assert_eq!(got["asked"], code.reason());
+        assert!(got.get("error").is_none(), "{got}");
+        assert_eq!(got["grpc_code"], code.grpc_code() as i32, "{got}");
+        assert_eq!(got["details_code"], code.grpc_code() as i32, "{got}");
+        assert_eq!(
+            got["message"],
+            want.message(),
+            "non-ASCII message survives: {got}"
+        );
+        assert_eq!(got["details_message"], want.message());
+        assert_eq!(got["reason"], code.reason());
+        assert_eq!(got["domain"], auth_error::DOMAIN);
+        assert_eq!(
+            got["number"],
+            code.number(),
+            "Python's AuthErrorCode.Value(reason)"
+        );
+        let metadata: std::collections::BTreeMap<String, String> =
+            serde_json::from_value(got["metadata"].clone()).unwrap();
+        assert_eq!(&metadata, want.metadata());
+    }
+}
+
+struct PyServer {
+    child: std::process::Child,
+    port: u16,
+}
+
+impl PyServer {
+    fn start() -> Self {
+        let mut child = Command::new(python())
+            .arg(root().join("tests/interop/py_server.py"))
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::inherit())
+            .spawn()
+            .expect("start py_server.py");
+        let mut line = String::new();
+        BufReader::new(child.stdout.take().unwrap())
+            .read_line(&mut line)
+            .unwrap();
+        let port = line
+            .trim()
+            .parse()
+            .unwrap_or_else(|_| panic!("py_server.py printed {line:?}"));
+        PyServer { child, port }
+    }
+}
+
+impl Drop for PyServer {
+    fn drop(&mut self) {
+        drop(self.child.stdin.take()); // closes stdin: the server stops
+        let _ = self.child.wait();
+    }
+}
+
+async fn ask(channel: Channel, case: &str) -> tonic::Status {
+    let mut client = HealthClient::new(channel);
+    let mut req = tonic::Request::new(HealthCheckRequest::default());
+    req.metadata_mut().insert("x-case", case.parse().unwrap());
+    req.set_timeout(Duration::from_secs(10));
+    client.check(req).await.unwrap_err()
+}
+
+#[tokio::test]
+async fn python_server_to_rust_client_case_by_case() {
+    let server = PyServer::start();
+    let channel = Channel::from_shared(format!("http://127.0.0.1:{}", server.port))
+        .unwrap()
+        .connect()
+        .await
+        .unwrap();
+
+    for code in AuthErrorCode::ALL.into_iter().filter(|c| c.is_error()) {
+        let status = ask(channel.clone(), code.reason()).await;
+        assert_eq!(status.code(), code.grpc_code(), "{code}");
+        assert_eq!(status.auth_error_code(), Some(code));
+        let err = status.check_auth_error().unwrap().unwrap();
+        assert_eq!(err.code(), code);
+        assert_eq!(
+            err.message(),
+            format!("python says {} — ünïcödé", code.reason())
+        );
+        assert_eq!(err.domain(), auth_error::DOMAIN);
+        assert_eq!(err.metadata()["number"], code.number().to_string());
+        assert_eq!(err.metadata()["lang"], "python");
+        // Companions: RetryInfo decoded, the unknown type kept byte for byte.
+        assert_eq!(err.retry_after(), Some(Duration::from_millis(2500)));
+        assert_eq!(err.details().len(), 2);
+        assert_eq!(
+            err.details()[1].type_url,
+            "type.example.com/acme.v1.Unknown"
+        );
+        assert_eq!(err.details()[1].value, vec![0x08, 0x2a]);
+        if code == AuthErrorCode::AccountLocked {
+            assert_eq!(err.client_action(), auth_error::ClientAction::RetryLater);
+        }
+    }
+
+    let status = ask(channel.clone(), "unknown-reason").await;
+    assert_eq!(status.auth_error(), None);
+    assert_eq!(
+        status.check_auth_error(),
+        Err(ExtractError::UnknownReason {
+            reason: "TOKEN_FROM_THE_FUTURE".into()
+        })
+    );
+
+    let status = ask(channel.clone(), "foreign-domain").await;
+    assert_eq!(status.auth_error(), None);
+    assert_eq!(status.check_auth_error(), Ok(None));
+    let theirs = status.auth_error_in("billing.example.com").unwrap();
+    assert_eq!(theirs.code(), AuthErrorCode::TokenExpired);
+
+    let status = ask(channel.clone(), "two-domains").await;
+    let err = status.auth_error().unwrap();
+    assert_eq!(err.code(), AuthErrorCode::SessionExpired);
+    assert_eq!(
+        err.details().len(),
+        1,
+        "the foreign ErrorInfo stays as a detail"
+    );
+
+    let status = ask(channel.clone(), "garbage-info").await;
+    assert_eq!(status.auth_error(), None);
+    assert_eq!(
+        status.check_auth_error(),
+        Err(ExtractError::InvalidErrorInfo { index: 0 })
+    );
+
+    let status = ask(channel, "no-details").await;
+    assert_eq!(status.code(), Code::Unauthenticated);
+    assert_eq!(status.message(), "plain, no details");
+    assert_eq!(status.auth_error(), None);
+    assert_eq!(status.check_auth_error(), Ok(None));
+}

@@ -1,0 +1,132 @@
+//! Shared test vectors: `tests/vectors/auth_error_vectors.json` holds, for
+//! every code, its number, gRPC code, HTTP status, client action and the
+//! exact `grpc-status-details-bin` value of a fixed message and metadata.
+//!
+//! This test checks the file byte for byte against the crate, and decodes
+//! every value back. It never rewrites the file on its own: after a deliberate
+//! change, regenerate with
+//! `AUTH_ERROR_UPDATE_VECTORS=1 cargo test --test vectors` and review the diff.
+//! `tests/interop/check_vectors.py` checks the same file with Google's
+//! Python protobuf runtime.
+
+use auth_error::{AuthError, AuthErrorCode, AuthStatusExt};
+use base64::Engine as _;
+use base64::engine::general_purpose::STANDARD_NO_PAD;
+use serde_json::{Value, json};
+
+const PATH: &str = concat!(
+    env!("CARGO_MANIFEST_DIR"),
+    "/tests/vectors/auth_error_vectors.json"
+);
+const MESSAGE: &str = "authentication failed — 認証に失敗しました";
+
+fn metadata() -> [(&'static str, &'static str); 3] {
+    [
+        ("tenantId", "acme"),
+        ("tokenId", "jti-0001"),
+        ("requiredScopes", "orders.read orders.write"),
+    ]
+}
+
+fn error(code: AuthErrorCode) -> AuthError {
+    metadata()
+        .into_iter()
+        .fold(AuthError::new(code).with_message(MESSAGE), |e, (k, v)| {
+            e.with_metadata(k, v)
+        })
+}
+
+fn grpc_name(code: tonic::Code) -> &'static str {
+    match code {
+        tonic::Code::Ok => "OK",
+        tonic::Code::Unauthenticated => "UNAUTHENTICATED",
+        tonic::Code::PermissionDenied => "PERMISSION_DENIED",
+        tonic::Code::FailedPrecondition => "FAILED_PRECONDITION",
+        other => panic!("unexpected gRPC code {other:?}"),
+    }
+}
+
+fn expected() -> Value {
+    let vectors: Vec<Value> = AuthErrorCode::ALL
+        .into_iter()
+        .map(|code| {
+            let details = error(code)
+                .encode_details()
+                .ok()
+                .map(|bytes| STANDARD_NO_PAD.encode(bytes));
+            json!({
+                "name": code.reason(),
+                "number": code.number(),
+                "grpc_code": code.grpc_code() as i32,
+                "grpc_status": grpc_name(code.grpc_code()),
+                "http_status": code.http_status().as_u16(),
+                "client_action": code.client_action().as_str(),
+                "grpc_status_details_bin": details,
+            })
+        })
+        .collect();
+    json!({
+        "about": "auth-error wire vectors. For each code: the grpc-status-details-bin value (unpadded base64 of google.rpc.Status) sent with `message`, domain `domain` and `metadata`. NO_AUTH_ERROR is never sent (null).",
+        "domain": auth_error::DOMAIN,
+        "message": MESSAGE,
+        "metadata": metadata().into_iter().collect::<std::collections::BTreeMap<_, _>>(),
+        "vectors": vectors,
+    })
+}
+
+#[test]
+fn vectors_file_matches_the_crate_byte_for_byte() {
+    let want = expected();
+    if std::env::var_os("AUTH_ERROR_UPDATE_VECTORS").is_some() {
+        std::fs::write(PATH, serde_json::to_string_pretty(&want).unwrap() + "\n").unwrap();
+        eprintln!("wrote {PATH}: review the diff before committing");
+    }
+    let text = std::fs::read_to_string(PATH).expect("tests/vectors/auth_error_vectors.json");
+    let file: Value = serde_json::from_str(&text).unwrap();
+    assert_eq!(file["vectors"].as_array().unwrap().len(), 24);
+    for (got, want) in file["vectors"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .zip(want["vectors"].as_array().unwrap())
+    {
+        assert_eq!(
+            got, want,
+            "vector for {} changed: if deliberate, regenerate (see this file's docs)",
+            want["name"]
+        );
+    }
+    assert_eq!(file, want);
+}
+
+#[test]
+fn every_vector_decodes_back() {
+    let text = std::fs::read_to_string(PATH).unwrap();
+    let file: Value = serde_json::from_str(&text).unwrap();
+    for v in file["vectors"].as_array().unwrap() {
+        let code: AuthErrorCode = v["name"].as_str().unwrap().parse().unwrap();
+        let Some(b64) = v["grpc_status_details_bin"].as_str() else {
+            assert_eq!(code, AuthErrorCode::NoAuthError);
+            continue;
+        };
+        // Through real headers, as a client receives them.
+        let mut headers = http::HeaderMap::new();
+        headers.insert("grpc-status", v["grpc_code"].to_string().parse().unwrap());
+        headers.insert("grpc-message", percent_encode(MESSAGE).parse().unwrap());
+        headers.insert("grpc-status-details-bin", b64.parse().unwrap());
+        let status = tonic::Status::from_header_map(&headers).unwrap();
+        assert_eq!(status.check_auth_error().unwrap(), Some(error(code)));
+    }
+}
+
+fn percent_encode(s: &str) -> String {
+    s.bytes()
+        .map(|b| {
+            if (0x20..0x7f).contains(&b) && b != b'%' {
+                (b as char).to_string()
+            } else {
+                format!("%{b:02X}")
+            }
+        })
+        .collect()
+}
