@@ -10,8 +10,8 @@ use std::time::{Duration, SystemTime};
 use auth_error::server::DrainRejectedLayer;
 use auth_error::{AuthError, AuthErrorCode, AuthStatusExt, ClientAction};
 use tokio::net::TcpListener;
-use tokio_stream::wrappers::TcpListenerStream;
 use tonic::service::interceptor::InterceptedService;
+use tonic::transport::server::TcpIncoming;
 use tonic::transport::{Channel, Server};
 use tonic::{Request, Status};
 use tonic_health::pb::HealthCheckRequest;
@@ -117,9 +117,12 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
             // (see the README, "Rejections must not kill connections").
             .layer(DrainRejectedLayer::default())
             .add_service(InterceptedService::new(health, check_auth))
-            .serve_with_incoming_shutdown(TcpListenerStream::new(listener), async {
-                stop_rx.await.ok();
-            }),
+            .serve_with_incoming_shutdown(
+                TcpIncoming::from(listener).with_nodelay(Some(true)),
+                async {
+                    stop_rx.await.ok();
+                },
+            ),
     );
     println!("server listening on {addr}");
 

@@ -10,8 +10,8 @@ use auth_error::{AuthError, AuthErrorCode};
 use tokio::net::TcpListener;
 use tokio::sync::oneshot;
 use tokio::task::JoinHandle;
-use tokio_stream::wrappers::TcpListenerStream;
 use tonic::service::interceptor::InterceptedService;
+use tonic::transport::server::TcpIncoming;
 use tonic::transport::{Channel, Server};
 use tonic::{Request, Status};
 use tonic_health::pb::HealthCheckRequest;
@@ -61,6 +61,12 @@ fn reject(req: Request<()>) -> Result<Request<()>, Status> {
 }
 
 pub async fn start(drain: bool) -> TestServer {
+    start_with(drain, None).await
+}
+
+/// `conn_window`: the server's HTTP/2 connection window (h2's small-DATA
+/// budget is max(window / 2, 25,600) units).
+pub async fn start_with(drain: bool, conn_window: Option<u32>) -> TestServer {
     let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr = listener.local_addr().unwrap();
     let (_reporter, health) = tonic_health::server::health_reporter();
@@ -69,7 +75,7 @@ pub async fn start(drain: bool) -> TestServer {
     let shutdown = async {
         rx.await.ok();
     };
-    let incoming = TcpListenerStream::new(listener);
+    let incoming = TcpIncoming::from(listener).with_nodelay(Some(true));
     let handle = if drain {
         tokio::spawn(
             Server::builder()
@@ -80,6 +86,7 @@ pub async fn start(drain: bool) -> TestServer {
     } else {
         tokio::spawn(
             Server::builder()
+                .initial_connection_window_size(conn_window)
                 .add_service(svc)
                 .serve_with_incoming_shutdown(incoming, shutdown),
         )
