@@ -11,9 +11,10 @@
 //! | value | what the guard does |
 //! |---|---|
 //! | valid base64 (padded or not) within the bound | left as is |
-//! | several values, or comma-joined values (gRPC HTTP/2 spec) | keeps the first element if it decodes, else drops |
+//! | several values, or comma-joined values (gRPC HTTP/2 spec), all decoding to the same bytes | keeps one |
+//! | several values that differ (ambiguous: which status is real?) | dropped |
 //! | invalid base64, not ASCII | dropped |
-//! | longer than the bound (default 16 KiB) | dropped |
+//! | longer than the bound (default 8 KiB, the usual header limit of gRPC peers; this crate sends at most 5.5 KiB) | dropped |
 //!
 //! ```no_run
 //! use auth_error::guard::StatusDetailsGuardLayer;
@@ -47,8 +48,9 @@ const TONIC_BASE64: GeneralPurpose = GeneralPurpose::new(
     GeneralPurposeConfig::new().with_decode_padding_mode(DecodePaddingMode::Indifferent),
 );
 
-/// The default bound on a `grpc-status-details-bin` value, in bytes of base64.
-pub const DEFAULT_MAX_DETAILS_HEADER_LEN: usize = 16 * 1024;
+/// The default bound on a `grpc-status-details-bin` value, in bytes of base64
+/// (this crate's own values are at most 5,462 bytes: 4 KiB of protobuf).
+pub const DEFAULT_MAX_DETAILS_HEADER_LEN: usize = 8 * 1024;
 
 /// A tower layer for a tonic client `Channel` that repairs or drops malformed
 /// `grpc-status-details-bin` values (see the [module docs](self)).
@@ -178,15 +180,23 @@ impl<B: Body> Body for GuardedBody<B> {
 pub enum Sanitized {
     /// No `grpc-status-details-bin`, or a valid one: nothing changed.
     Unchanged,
-    /// Several or comma-joined values: the first valid element was kept.
+    /// Several values (repeated or comma-joined) that all decode to the same
+    /// bytes: one was kept.
     Repaired,
-    /// The value was malformed or over the bound and was removed.
+    /// The value was malformed, ambiguous or over the bound, and was removed.
     Dropped,
 }
 
 /// Repairs or removes a malformed `grpc-status-details-bin` in `headers`
 /// (response headers or trailers), so that tonic can parse them without
-/// panicking. Values longer than `max_len` bytes are removed.
+/// panicking.
+///
+/// Several values — repeated headers, or one value joined with commas as the
+/// gRPC HTTP/2 spec allows for `-bin` headers — are kept only if every one
+/// decodes to the same bytes (a proxy duplicated them); different values are
+/// ambiguous (which status is the real one?) and are dropped, as are invalid
+/// base64 and values longer than `max_len` bytes. Work is linear in the size
+/// of the values, and nothing longer than `max_len` is decoded.
 ///
 /// ```
 /// use auth_error::guard::{sanitize, Sanitized};
@@ -200,26 +210,91 @@ pub fn sanitize(headers: &mut HeaderMap, max_len: usize) -> Sanitized {
     let Some(first) = values.next() else {
         return Sanitized::Unchanged;
     };
-    let several = values.next().is_some();
+    let single = values.next().is_none();
     let bytes = first.as_bytes();
-    if !several && bytes.len() <= max_len && TONIC_BASE64.decode(bytes).is_ok() {
+    if single
+        && bytes.len() <= max_len
+        && !bytes.contains(&b',')
+        && TONIC_BASE64.decode(bytes).is_ok()
+    {
         return Sanitized::Unchanged;
     }
-    // Comma-joined (or repeated) values: keep the first element that decodes.
-    let element = bytes
-        .split(|b| *b == b',')
-        .next()
-        .unwrap_or_default()
-        .trim_ascii();
-    let repaired = (element.len() <= max_len && TONIC_BASE64.decode(element).is_ok())
-        .then(|| HeaderValue::from_bytes(element).ok())
-        .flatten();
+    let total: usize = headers
+        .get_all(DETAILS_HEADER)
+        .iter()
+        .map(|v| v.len())
+        .sum();
+    let mut decoded: Option<Vec<u8>> = None;
+    let mut keep: Option<HeaderValue> = None;
+    let mut consistent = total <= max_len.saturating_mul(4);
+    if consistent {
+        'all: for value in headers.get_all(DETAILS_HEADER) {
+            for element in value.as_bytes().split(|b| *b == b',') {
+                let element = element.trim_ascii();
+                let Some(bytes) = (element.len() <= max_len)
+                    .then(|| TONIC_BASE64.decode(element).ok())
+                    .flatten()
+                else {
+                    consistent = false;
+                    break 'all;
+                };
+                match &decoded {
+                    None => {
+                        decoded = Some(bytes);
+                        keep = HeaderValue::from_bytes(element).ok();
+                    }
+                    Some(first) if *first == bytes => {}
+                    Some(_) => {
+                        consistent = false;
+                        break 'all;
+                    }
+                }
+            }
+        }
+    }
     headers.remove(DETAILS_HEADER);
-    match repaired {
+    match keep.filter(|_| consistent) {
         Some(value) => {
             headers.insert(DETAILS_HEADER, value);
             Sanitized::Repaired
         }
         None => Sanitized::Dropped,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn with(values: &[&[u8]]) -> HeaderMap {
+        let mut h = HeaderMap::new();
+        for v in values {
+            h.append(DETAILS_HEADER, HeaderValue::from_bytes(v).unwrap());
+        }
+        h
+    }
+
+    #[test]
+    fn each_form() {
+        let ok = b"CBASAW0";
+        assert_eq!(sanitize(&mut with(&[ok]), 100), Sanitized::Unchanged);
+        assert_eq!(
+            sanitize(&mut with(&[b"CBASAW0="]), 100),
+            Sanitized::Unchanged
+        );
+        assert_eq!(sanitize(&mut HeaderMap::new(), 100), Sanitized::Unchanged);
+        let mut h = with(&[b"CBASAW0,CBASAW0="]);
+        assert_eq!(sanitize(&mut h, 100), Sanitized::Repaired);
+        assert_eq!(h.get(DETAILS_HEADER).unwrap(), "CBASAW0");
+        assert_eq!(sanitize(&mut with(&[ok, ok]), 100), Sanitized::Repaired);
+        assert_eq!(
+            sanitize(&mut with(&[b"CBASAW0,CBA"]), 100),
+            Sanitized::Dropped
+        );
+        assert_eq!(sanitize(&mut with(&[ok, b"CAE"]), 100), Sanitized::Dropped);
+        assert_eq!(sanitize(&mut with(&[b"!!"]), 100), Sanitized::Dropped);
+        assert_eq!(sanitize(&mut with(&[b"\xff\xfe"]), 100), Sanitized::Dropped);
+        assert_eq!(sanitize(&mut with(&[ok]), 6), Sanitized::Dropped);
+        assert_eq!(sanitize(&mut with(&[ok]), 7), Sanitized::Unchanged);
     }
 }
