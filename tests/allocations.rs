@@ -1,0 +1,97 @@
+//! Deterministic cost checks: heap allocations counted by a counting global
+//! allocator (per thread, so parallel tests do not disturb each other).
+
+use std::alloc::{GlobalAlloc, Layout, System};
+use std::cell::Cell;
+
+use auth_error::{AuthError, AuthErrorCode, AuthStatusExt};
+use tonic::{Code, Status};
+
+struct Counting;
+
+thread_local! {
+    static ALLOCATIONS: Cell<usize> = const { Cell::new(0) };
+}
+
+unsafe impl GlobalAlloc for Counting {
+    unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
+        ALLOCATIONS.with(|c| c.set(c.get() + 1));
+        unsafe { System.alloc(layout) }
+    }
+    unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
+        unsafe { System.dealloc(ptr, layout) }
+    }
+    unsafe fn realloc(&self, ptr: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
+        ALLOCATIONS.with(|c| c.set(c.get() + 1));
+        unsafe { System.realloc(ptr, layout, new_size) }
+    }
+}
+
+#[global_allocator]
+static GLOBAL: Counting = Counting;
+
+fn count<T>(f: impl FnOnce() -> T) -> (usize, T) {
+    let before = ALLOCATIONS.with(Cell::get);
+    let out = f();
+    (ALLOCATIONS.with(Cell::get) - before, out)
+}
+
+#[test]
+fn plain_status_new_is_two_allocations() {
+    // The floor: the message String and tonic's boxed Status.
+    let (n, status) = count(|| Status::new(Code::Unauthenticated, "token expired"));
+    assert_eq!(n, 2);
+    drop(status);
+}
+
+#[test]
+fn attach_is_one_allocation_more_than_status_new() {
+    for code in AuthErrorCode::ALL.into_iter().filter(|c| c.is_error()) {
+        // new + with_message (the String) + into Status (details buffer, Box).
+        let (n, status) = count(|| Status::from(AuthError::new(code).with_message("token expired")));
+        assert_eq!(n, 3, "{code}");
+        drop(status);
+        // The default message is borrowed until the Status takes ownership.
+        let (n, status) = count(|| Status::from(AuthError::new(code)));
+        assert_eq!(n, 3, "{code}");
+        drop(status);
+    }
+}
+
+#[test]
+fn strict_attach_allocates_the_same_with_metadata() {
+    let err = AuthError::new(AuthErrorCode::InvalidScope)
+        .with_message("need orders.write")
+        .with_metadata("requiredScopes", "orders.write")
+        .with_metadata("tenantId", "acme")
+        .with_metadata("tokenId", "jti-1");
+    // Validation and encoding of metadata allocate nothing: one exactly-sized
+    // details buffer and the boxed Status.
+    let (n, status) = count(|| err.try_into_status().unwrap());
+    assert_eq!(n, 2);
+    assert_eq!(status.auth_error_code(), Some(AuthErrorCode::InvalidScope));
+}
+
+#[test]
+fn auth_error_code_never_allocates() {
+    let mut statuses: Vec<Status> = AuthErrorCode::ALL
+        .into_iter()
+        .filter(|c| c.is_error())
+        .map(|c| AuthError::new(c).with_metadata("a", "b").with_retry_after(std::time::Duration::from_secs(1)).into())
+        .collect();
+    statuses.push(Status::with_details(Code::Unauthenticated, "m", vec![0xff; 64].into()));
+    statuses.push(Status::unauthenticated("plain"));
+    for status in &statuses {
+        let (n, _) = count(|| status.auth_error_code());
+        assert_eq!(n, 0);
+    }
+}
+
+#[test]
+fn encoded_size_is_small() {
+    // Encoded sizes, deterministic: what a rejection adds to the trailers.
+    let status: Status = AuthError::new(AuthErrorCode::TokenExpired).with_message("token expired").into();
+    // code 2 + message (2 + 13) + Any (2 + type URL (2 + 40) + ErrorInfo
+    // (2 + reason (2 + 13) + domain (2 + 13))) = 93 bytes, 124 in base64.
+    assert_eq!(status.details().len(), 93);
+}
