@@ -12,7 +12,7 @@ use tonic::Status;
 
 use crate::secret::{is_secret_key, looks_like_credential};
 use crate::wire::ERROR_INFO_TYPE_URL;
-use crate::wire::encode::Parts;
+use crate::wire::encode::{Lens, Parts};
 use crate::{AttachError, AuthErrorCode, ClientAction, DOMAIN};
 
 /// Bound on the encoded `google.rpc.Status` (the `grpc-status-details-bin`
@@ -394,8 +394,8 @@ impl AuthError {
     ///
     /// Fails for the same reasons as `try_into_status`.
     pub fn encode_details(&self) -> Result<Vec<u8>, AttachError> {
-        self.validate()?;
-        Ok(self.parts().encode())
+        let lens = self.validate()?;
+        Ok(self.parts().encode_with(lens))
     }
 
     /// Converts into a `Status`, refusing anything that would not be sent
@@ -415,7 +415,8 @@ impl AuthError {
         ))
     }
 
-    fn validate(&self) -> Result<(), AttachError> {
+    /// Checks everything `try_into_status` refuses; returns the encoded lengths.
+    fn validate(&self) -> Result<Lens, AttachError> {
         if let Some(err) = &self.pending {
             return Err(err.clone());
         }
@@ -437,30 +438,48 @@ impl AuthError {
         {
             return Err(AttachError::ExtraErrorInfo);
         }
-        let len = self.parts().encoded_len();
-        if len > MAX_DETAILS_LEN {
+        let lens = self.parts().lens();
+        if lens.total > MAX_DETAILS_LEN {
             return Err(AttachError::TooLarge {
-                len,
+                len: lens.total,
                 max: MAX_DETAILS_LEN,
             });
         }
-        Ok(())
+        Ok(lens)
     }
 
-    /// Makes the error sendable by leaving out what `validate` would refuse.
-    fn sanitize(&mut self) {
+    /// Makes the error sendable by leaving out what `validate` would refuse;
+    /// returns the encoded lengths. Mutates only what is at fault, so a valid
+    /// error costs one pass over its metadata.
+    fn sanitize(&mut self) -> Lens {
         if !is_valid_domain(&self.domain) {
             self.domain = Cow::Borrowed(DOMAIN);
         }
-        self.metadata.retain(|k, v| check_entry(k, v).is_ok());
-        self.details.retain(|d| d.type_url != ERROR_INFO_TYPE_URL);
-        while self.parts().encoded_len() > MAX_DETAILS_LEN {
+        if self
+            .metadata
+            .iter()
+            .any(|(k, v)| check_entry(k, v).is_err())
+        {
+            self.metadata.retain(|k, v| check_entry(k, v).is_ok());
+        }
+        if self
+            .details
+            .iter()
+            .any(|d| d.type_url == ERROR_INFO_TYPE_URL)
+        {
+            self.details.retain(|d| d.type_url != ERROR_INFO_TYPE_URL);
+        }
+        loop {
+            let lens = self.parts().lens();
+            if lens.total <= MAX_DETAILS_LEN {
+                return lens;
+            }
             if self.details.pop().is_some() || self.metadata.pop_last().is_some() {
                 continue;
             }
             // Only the message is left to shorten; code, reason and a domain
             // of at most MAX_DOMAIN_LEN bytes always fit.
-            let excess = self.parts().encoded_len() - MAX_DETAILS_LEN;
+            let excess = lens.total - MAX_DETAILS_LEN;
             let message = self.message.to_mut();
             let mut end = message.len().saturating_sub(excess);
             while !message.is_char_boundary(end) {
@@ -479,9 +498,10 @@ fn to_any(type_url: &str, message: &impl Message) -> Any {
 }
 
 fn is_valid_domain(domain: &str) -> bool {
-    !domain.is_empty()
-        && domain.len() <= MAX_DOMAIN_LEN
-        && !domain.chars().any(|c| c.is_whitespace() || c.is_control())
+    domain == DOMAIN
+        || !domain.is_empty()
+            && domain.len() <= MAX_DOMAIN_LEN
+            && !domain.chars().any(|c| c.is_whitespace() || c.is_control())
 }
 
 /// AIP-193 metadata key: `[a-z][a-zA-Z0-9-_]*`, at most 64 characters.
@@ -520,15 +540,22 @@ impl From<AuthError> for Status {
         if !err.code.is_error() {
             return Status::new(tonic::Code::Unknown, err.message.into_owned());
         }
-        // Fast path: a fresh error with valid parts needs no sanitizing.
-        if !(err.metadata.is_empty()
+        // Fast path, the common rejection: default domain, no metadata, no
+        // companions, a message that fits. Same bytes, precomputed ErrorInfo.
+        let details = if err.metadata.is_empty()
             && err.details.is_empty()
-            && matches!(err.domain, Cow::Borrowed(_))
-            && err.message.len() < MAX_DETAILS_LEN / 2)
+            && err.domain == DOMAIN
+            && err.message.len() < MAX_DETAILS_LEN - MAX_DOMAIN_LEN - 128
         {
-            err.sanitize();
-        }
-        let details = err.parts().encode();
+            crate::wire::encode::encode_with_field(
+                err.code.grpc_code() as i32,
+                &err.message,
+                crate::wire::encode::default_error_info_field(err.code),
+            )
+        } else {
+            let lens = err.sanitize();
+            err.parts().encode_with(lens)
+        };
         Status::with_details(
             err.code.grpc_code(),
             err.message.into_owned(),

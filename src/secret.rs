@@ -16,17 +16,27 @@ const SECRET_KEYS: [&str; 7] = [
 
 /// Whether a metadata key names a secret.
 pub(crate) fn is_secret_key(key: &str) -> bool {
-    // Longest secret key is 13 bytes; longer keys cannot match.
-    if key.len() > 32 {
+    // Secret names are 5 to 13 letters; with separators a matching key is at
+    // most 16 bytes. Anything longer is not a secret name.
+    if key.len() < 5 || key.len() > 16 {
         return false;
     }
-    let mut normalized = [0u8; 32];
+    // Common case, no separators: compare in place.
+    if !key.bytes().any(|b| b == b'_' || b == b'-') {
+        return SECRET_KEYS
+            .iter()
+            .any(|s| s.len() == key.len() && s.eq_ignore_ascii_case(key));
+    }
+    let mut normalized = [0u8; 16];
     let mut n = 0;
     for b in key.bytes().filter(|b| *b != b'_' && *b != b'-') {
         normalized[n] = b.to_ascii_lowercase();
         n += 1;
     }
-    SECRET_KEYS.iter().any(|s| s.as_bytes() == &normalized[..n])
+    let normalized = &normalized[..n];
+    SECRET_KEYS
+        .iter()
+        .any(|s| s.len() == n && s.as_bytes() == normalized)
 }
 
 /// Whether a metadata value looks like a credential: an HTTP `Bearer`
@@ -36,29 +46,31 @@ pub(crate) fn is_secret_key(key: &str) -> bool {
 /// Requiring the `eyJ` header keeps ordinary dotted values (`api.example.com`,
 /// `1.2.3`) allowed.
 pub(crate) fn looks_like_credential(value: &str) -> bool {
-    let trimmed = value.trim_start();
+    let trimmed = value.trim_ascii();
+    let bytes = trimmed.as_bytes();
     // Compared as bytes: slicing the str could split a character.
-    if trimmed
-        .as_bytes()
+    if bytes
         .get(..7)
         .is_some_and(|b| b.eq_ignore_ascii_case(b"bearer "))
     {
         return true;
     }
-    let is_b64url = |s: &str| {
-        !s.is_empty()
-            && s.bytes()
-                .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
-    };
-    let trimmed = trimmed.trim_end();
-    let segments = trimmed.split('.').count();
-    (segments == 3 || segments == 5)
-        && trimmed.starts_with("eyJ")
-        // JWE may have an empty encrypted-key segment; JWS may not.
-        && trimmed
-            .split('.')
-            .enumerate()
-            .all(|(i, s)| is_b64url(s) || (segments == 5 && i == 1 && s.is_empty()))
+    if !trimmed.starts_with("eyJ") {
+        return false;
+    }
+    let mut segments = 0;
+    for (i, segment) in trimmed.split('.').enumerate() {
+        segments += 1;
+        let is_b64url = segment
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_');
+        // Only the second segment may be empty (JWE's encrypted key, or a
+        // JWS with a detached payload).
+        if !is_b64url || (segment.is_empty() && i != 1) {
+            return false;
+        }
+    }
+    segments == 3 || segments == 5
 }
 
 #[cfg(test)]

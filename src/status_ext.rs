@@ -5,7 +5,7 @@ use std::collections::BTreeMap;
 
 use tonic::Status;
 
-use crate::wire::decode::{self, Scan};
+use crate::wire::decode::{self, Scan, WireError};
 use crate::{AuthError, AuthErrorCode, DOMAIN, ExtractError};
 
 /// Reads the auth error carried by a `tonic::Status`.
@@ -61,30 +61,56 @@ impl crate::sealed::Sealed for Status {}
 /// The code of the found ErrorInfo, if it is a known error reason.
 fn known_code(scan: &Scan<'_>) -> Option<AuthErrorCode> {
     let (_, info) = scan.found?;
-    AuthErrorCode::from_str_name(info.reason).filter(|c| c.is_error())
+    let reason = std::str::from_utf8(info.reason).ok()?;
+    AuthErrorCode::from_str_name(reason).filter(|c| c.is_error())
 }
 
-fn build(status: &Status, scan: &Scan<'_>, code: AuthErrorCode) -> AuthError {
+/// Builds the owned error for the found ErrorInfo. Leniently, a metadata
+/// entry or companion that is not well-formed is left out (the peer's fault);
+/// strictly, it is an error.
+fn build(
+    status: &Status,
+    scan: &Scan<'_>,
+    code: AuthErrorCode,
+    domain: &str,
+    strict: bool,
+) -> Result<AuthError, ExtractError> {
     let (index, info) = scan.found.expect("caller checked found");
-    let metadata: BTreeMap<String, String> = info
-        .metadata()
-        .map(|(k, v)| (k.to_owned(), v.to_owned()))
-        .collect();
-    let details = decode::details(status.details())
-        .enumerate()
-        .filter(|(i, _)| *i != index)
-        .map(|(_, any)| prost_types::Any {
-            type_url: any.type_url.to_owned(),
-            value: any.value.to_vec(),
-        })
-        .collect();
-    AuthError::from_parts(
+    let mut metadata = BTreeMap::new();
+    for entry in info.metadata() {
+        match entry {
+            Ok((k, v)) => {
+                metadata.insert(k.to_owned(), v.to_owned());
+            }
+            Err(_) if strict => return Err(ExtractError::InvalidErrorInfo { index }),
+            Err(_) => {}
+        }
+    }
+    let mut details = Vec::new();
+    for (i, any) in decode::details(status.details()).enumerate() {
+        if i == index {
+            continue;
+        }
+        match std::str::from_utf8(any.type_url) {
+            Ok(type_url) => details.push(prost_types::Any {
+                type_url: type_url.to_owned(),
+                value: any.value.to_vec(),
+            }),
+            Err(_) if strict => {
+                return Err(ExtractError::Malformed {
+                    what: WireError::Utf8.describe(),
+                });
+            }
+            Err(_) => {}
+        }
+    }
+    Ok(AuthError::from_parts(
         code,
         status.message().to_owned(),
-        info.domain,
+        domain,
         metadata,
         details,
-    )
+    ))
 }
 
 impl AuthStatusExt for Status {
@@ -95,7 +121,7 @@ impl AuthStatusExt for Status {
     fn auth_error_in(&self, domain: &str) -> Option<AuthError> {
         let scan = decode::scan(self.details(), domain).ok()?;
         let code = known_code(&scan)?;
-        Some(build(self, &scan, code))
+        build(self, &scan, code, domain, false).ok()
     }
 
     fn auth_error_code(&self) -> Option<AuthErrorCode> {
@@ -112,16 +138,22 @@ impl AuthStatusExt for Status {
         }
         let scan = decode::scan(self.details(), domain)
             .map_err(|e| ExtractError::Malformed { what: e.describe() })?;
+        if std::str::from_utf8(scan.message).is_err() {
+            return Err(ExtractError::Malformed {
+                what: WireError::Utf8.describe(),
+            });
+        }
         if scan.code != self.code() as i32 {
             return Err(ExtractError::CodeMismatch {
                 status: self.code(),
                 details: scan.code,
             });
         }
-        if scan.message != self.message() {
+        // Equal bytes also prove the embedded message is valid UTF-8.
+        if scan.message != self.message().as_bytes() {
             return Err(ExtractError::MessageMismatch {
                 status: self.message().to_owned(),
-                details: scan.message.to_owned(),
+                details: String::from_utf8_lossy(scan.message).into_owned(),
             });
         }
         if let Some(index) = scan.garbled_error_info
@@ -132,15 +164,19 @@ impl AuthStatusExt for Status {
         let Some((_, info)) = scan.found else {
             return Ok(None);
         };
-        let code = match AuthErrorCode::from_str_name(info.reason) {
+        let reason =
+            std::str::from_utf8(info.reason).map_err(|_| ExtractError::InvalidErrorInfo {
+                index: scan.found.map_or(0, |(i, _)| i),
+            })?;
+        let code = match AuthErrorCode::from_str_name(reason) {
             Some(AuthErrorCode::NoAuthError) => return Err(ExtractError::NoAuthError),
             Some(code) => code,
             None => {
                 return Err(ExtractError::UnknownReason {
-                    reason: info.reason.to_owned(),
+                    reason: reason.to_owned(),
                 });
             }
         };
-        Ok(Some(build(self, &scan, code)))
+        build(self, &scan, code, domain, true).map(Some)
     }
 }

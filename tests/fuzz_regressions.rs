@@ -15,10 +15,21 @@ fn every_regression_input_is_read_without_panic() {
             continue;
         }
         let data = std::fs::read(&path).unwrap();
-        let Some((&selector, bytes)) = data.split_first() else { continue };
-        let status = Status::with_details(Code::from_i32(i32::from(selector % 17)), "m", bytes.to_vec().into());
+        let Some((&selector, bytes)) = data.split_first() else {
+            continue;
+        };
+        let status = Status::with_details(
+            Code::from_i32(i32::from(selector % 17)),
+            "m",
+            bytes.to_vec().into(),
+        );
         let lenient = status.auth_error();
-        assert_eq!(status.auth_error_code(), lenient.as_ref().map(AuthError::code), "{}", path.display());
+        assert_eq!(
+            status.auth_error_code(),
+            lenient.as_ref().map(AuthError::code),
+            "{}",
+            path.display()
+        );
         if let Ok(Some(err)) = status.check_auth_error() {
             assert_eq!(Some(err), lenient, "{}", path.display());
         }

@@ -22,9 +22,21 @@ fn metadata() -> impl Strategy<Value = Vec<(String, String)>> {
         "no secret key names",
         |entries| {
             entries.iter().all(|(k, _)| {
-                let n: String = k.chars().filter(|c| *c != '_' && *c != '-').collect::<String>().to_lowercase();
-                !["token", "accesstoken", "refreshtoken", "password", "authorization", "cookie", "secret"]
-                    .contains(&n.as_str())
+                let n: String = k
+                    .chars()
+                    .filter(|c| *c != '_' && *c != '-')
+                    .collect::<String>()
+                    .to_lowercase();
+                ![
+                    "token",
+                    "accesstoken",
+                    "refreshtoken",
+                    "password",
+                    "authorization",
+                    "cookie",
+                    "secret",
+                ]
+                .contains(&n.as_str())
             })
         },
     )
@@ -32,7 +44,9 @@ fn metadata() -> impl Strategy<Value = Vec<(String, String)>> {
 
 fn build(code: AuthErrorCode, message: &str, md: &[(String, String)]) -> AuthError {
     md.iter()
-        .fold(AuthError::new(code).with_message(message), |e, (k, v)| e.with_metadata(k, v))
+        .fold(AuthError::new(code).with_message(message), |e, (k, v)| {
+            e.with_metadata(k, v)
+        })
 }
 
 /// Every reader, with the invariants that must hold whatever the bytes.
@@ -43,7 +57,11 @@ fn read_all(status: &Status) {
     assert_ne!(code, Some(AuthErrorCode::NoAuthError));
     match status.check_auth_error() {
         Ok(Some(err)) => {
-            assert_eq!(Some(&err), lenient.as_ref(), "strict success implies lenient success");
+            assert_eq!(
+                Some(&err),
+                lenient.as_ref(),
+                "strict success implies lenient success"
+            );
             assert!(err.code().is_error());
         }
         Ok(None) => assert!(lenient.is_none()),

@@ -33,21 +33,36 @@ impl WireError {
     }
 }
 
-/// One field: number and payload.
+/// A reading position in one protobuf message. Every read is bounded by
+/// what is left of the message.
 #[derive(Clone, Copy)]
-enum Value<'a> {
-    Varint(u64),
-    Bytes(&'a [u8]),
-    Fixed,
-}
-
-/// Iterates over the fields of one protobuf message.
-#[derive(Clone)]
-struct Fields<'a> {
+struct Cursor<'a> {
     buf: &'a [u8],
 }
 
+/// A field's wire type, as read from its key.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum WireType {
+    Varint,
+    Fixed64,
+    Len,
+    Fixed32,
+}
+
+#[inline]
 fn read_varint(buf: &mut &[u8]) -> Result<u64, WireError> {
+    // Fast path: tags, small lengths and codes are one byte.
+    if let Some((&byte, rest)) = buf.split_first()
+        && byte < 0x80
+    {
+        *buf = rest;
+        return Ok(u64::from(byte));
+    }
+    read_varint_slow(buf)
+}
+
+#[cold]
+fn read_varint_slow(buf: &mut &[u8]) -> Result<u64, WireError> {
     let mut value: u64 = 0;
     for i in 0..10 {
         let (&byte, rest) = buf.split_first().ok_or(WireError::Varint)?;
@@ -60,139 +75,159 @@ fn read_varint(buf: &mut &[u8]) -> Result<u64, WireError> {
     Err(WireError::Varint)
 }
 
-impl<'a> Iterator for Fields<'a> {
-    type Item = Result<(u32, Value<'a>), WireError>;
-
-    fn next(&mut self) -> Option<Self::Item> {
-        if self.buf.is_empty() {
-            return None;
-        }
-        let item = self.read();
-        if item.is_err() {
-            // Stop after the first error: the rest cannot be framed.
-            self.buf = &[];
-        }
-        Some(item)
+impl<'a> Cursor<'a> {
+    #[inline]
+    fn new(buf: &'a [u8]) -> Self {
+        Cursor { buf }
     }
-}
 
-impl<'a> Fields<'a> {
-    fn read(&mut self) -> Result<(u32, Value<'a>), WireError> {
+    /// The next field's number and wire type, or `None` at the end.
+    #[inline]
+    fn key(&mut self) -> Result<Option<(u32, WireType)>, WireError> {
+        if self.buf.is_empty() {
+            return Ok(None);
+        }
         let key = read_varint(&mut self.buf)?;
         let number = key >> 3;
         if number == 0 || number > u64::from(u32::MAX >> 3) {
             return Err(WireError::BadTag);
         }
-        let value = match key & 7 {
-            0 => Value::Varint(read_varint(&mut self.buf)?),
-            1 => self.skip(8)?,
-            2 => {
-                let len = read_varint(&mut self.buf)?;
-                let len = usize::try_from(len).map_err(|_| WireError::Length)?;
-                if len > self.buf.len() {
-                    return Err(WireError::Length);
-                }
-                let (bytes, rest) = self.buf.split_at(len);
-                self.buf = rest;
-                Value::Bytes(bytes)
-            }
-            5 => self.skip(4)?,
+        let wire_type = match key & 7 {
+            0 => WireType::Varint,
+            1 => WireType::Fixed64,
+            2 => WireType::Len,
+            5 => WireType::Fixed32,
+            // Groups (3, 4) are refused: skipping them needs nesting.
             _ => return Err(WireError::BadTag),
         };
-        Ok((number as u32, value))
+        Ok(Some((number as u32, wire_type)))
     }
 
-    fn skip(&mut self, n: usize) -> Result<Value<'a>, WireError> {
+    #[inline]
+    fn varint(&mut self) -> Result<u64, WireError> {
+        read_varint(&mut self.buf)
+    }
+
+    #[inline]
+    fn bytes(&mut self) -> Result<&'a [u8], WireError> {
+        let len = read_varint(&mut self.buf)?;
+        let len = usize::try_from(len).map_err(|_| WireError::Length)?;
+        if len > self.buf.len() {
+            return Err(WireError::Length);
+        }
+        let (bytes, rest) = self.buf.split_at(len);
+        self.buf = rest;
+        Ok(bytes)
+    }
+
+    /// A length-delimited field's payload; any other wire type is an error.
+    #[inline]
+    fn expect_bytes(&mut self, wire_type: WireType) -> Result<&'a [u8], WireError> {
+        if wire_type != WireType::Len {
+            return Err(WireError::WrongWireType);
+        }
+        self.bytes()
+    }
+
+    /// Skips an unknown field.
+    fn skip(&mut self, wire_type: WireType) -> Result<(), WireError> {
+        let n = match wire_type {
+            WireType::Varint => return self.varint().map(drop),
+            WireType::Len => return self.bytes().map(drop),
+            WireType::Fixed64 => 8,
+            WireType::Fixed32 => 4,
+        };
         if n > self.buf.len() {
             return Err(WireError::Length);
         }
         self.buf = &self.buf[n..];
-        Ok(Value::Fixed)
+        Ok(())
     }
 }
 
-fn fields(buf: &[u8]) -> Fields<'_> {
-    Fields { buf }
-}
-
-fn bytes_of(value: Value<'_>) -> Result<&[u8], WireError> {
-    match value {
-        Value::Bytes(b) => Ok(b),
-        _ => Err(WireError::WrongWireType),
-    }
-}
-
-fn str_of(value: Value<'_>) -> Result<&str, WireError> {
-    std::str::from_utf8(bytes_of(value)?).map_err(|_| WireError::Utf8)
-}
-
-/// A `google.protobuf.Any`, borrowed.
+/// A `google.protobuf.Any`, borrowed. The type URL stays bytes: it is
+/// compared, and validated as UTF-8 only when turned into a `String`.
 #[derive(Clone, Copy, Debug, Default)]
 pub(crate) struct AnyView<'a> {
-    pub(crate) type_url: &'a str,
+    pub(crate) type_url: &'a [u8],
     pub(crate) value: &'a [u8],
 }
 
 /// Parses an `Any`. Last occurrence of a field wins, as in proto3.
 fn parse_any(buf: &[u8]) -> Result<AnyView<'_>, WireError> {
     let mut any = AnyView::default();
-    for field in fields(buf) {
-        match field? {
-            (1, v) => any.type_url = str_of(v)?,
-            (2, v) => any.value = bytes_of(v)?,
-            _ => {}
+    let mut c = Cursor::new(buf);
+    while let Some((number, wire_type)) = c.key()? {
+        match number {
+            1 => any.type_url = c.expect_bytes(wire_type)?,
+            2 => any.value = c.expect_bytes(wire_type)?,
+            _ => c.skip(wire_type)?,
         }
     }
     Ok(any)
 }
 
-/// A `google.rpc.ErrorInfo`, borrowed; metadata stays encoded until asked for.
+/// A `google.rpc.ErrorInfo`, borrowed. Its own fields are framed and checked;
+/// metadata entries stay encoded until asked for.
 #[derive(Clone, Copy, Debug, Default)]
 pub(crate) struct ErrorInfoView<'a> {
-    pub(crate) reason: &'a str,
-    pub(crate) domain: &'a str,
+    pub(crate) reason: &'a [u8],
+    pub(crate) domain: &'a [u8],
     raw: &'a [u8],
 }
 
 impl<'a> ErrorInfoView<'a> {
-    /// Validates the whole ErrorInfo (metadata entries included).
+    /// Frames the ErrorInfo's fields (entries are framed, not parsed).
     pub(crate) fn parse(buf: &'a [u8]) -> Result<Self, WireError> {
         let mut info = ErrorInfoView {
             raw: buf,
             ..Default::default()
         };
-        for field in fields(buf) {
-            match field? {
-                (1, v) => info.reason = str_of(v)?,
-                (2, v) => info.domain = str_of(v)?,
-                (3, v) => {
-                    parse_entry(bytes_of(v)?)?;
+        let mut c = Cursor::new(buf);
+        while let Some((number, wire_type)) = c.key()? {
+            match number {
+                1 => info.reason = c.expect_bytes(wire_type)?,
+                2 => info.domain = c.expect_bytes(wire_type)?,
+                3 => {
+                    c.expect_bytes(wire_type)?;
                 }
-                _ => {}
+                _ => c.skip(wire_type)?,
             }
         }
         Ok(info)
     }
 
-    /// Metadata entries in wire order (already validated by `parse`).
-    pub(crate) fn metadata(&self) -> impl Iterator<Item = (&'a str, &'a str)> + use<'a> {
-        fields(self.raw).filter_map(|field| match field {
-            Ok((3, v)) => bytes_of(v).and_then(parse_entry).ok(),
-            _ => None,
+    /// Metadata entries in wire order; `Err` for an entry that is not a
+    /// well-formed map entry of two UTF-8 strings.
+    pub(crate) fn metadata(
+        &self,
+    ) -> impl Iterator<Item = Result<(&'a str, &'a str), WireError>> + use<'a> {
+        // `parse` framed every field already, so only entries remain to read.
+        let mut c = Cursor::new(self.raw);
+        std::iter::from_fn(move || {
+            loop {
+                let (number, wire_type) = c.key().ok()??;
+                if number == 3 && wire_type == WireType::Len {
+                    return Some(c.bytes().and_then(parse_entry));
+                }
+                c.skip(wire_type).ok()?;
+            }
         })
     }
 }
 
 fn parse_entry(buf: &[u8]) -> Result<(&str, &str), WireError> {
-    let (mut key, mut value) = ("", "");
-    for field in fields(buf) {
-        match field? {
-            (1, v) => key = str_of(v)?,
-            (2, v) => value = str_of(v)?,
-            _ => {}
+    let (mut key, mut value): (&[u8], &[u8]) = (b"", b"");
+    let mut c = Cursor::new(buf);
+    while let Some((number, wire_type)) = c.key()? {
+        match number {
+            1 => key = c.expect_bytes(wire_type)?,
+            2 => value = c.expect_bytes(wire_type)?,
+            _ => c.skip(wire_type)?,
         }
     }
-    Ok((key, value))
+    let utf8 = |b| std::str::from_utf8(b).map_err(|_| WireError::Utf8);
+    Ok((utf8(key)?, utf8(value)?))
 }
 
 /// The outcome of scanning a `google.rpc.Status` for the ErrorInfo of one domain.
@@ -200,52 +235,62 @@ fn parse_entry(buf: &[u8]) -> Result<(&str, &str), WireError> {
 pub(crate) struct Scan<'a> {
     /// `google.rpc.Status.code`.
     pub(crate) code: i32,
-    /// `google.rpc.Status.message`.
-    pub(crate) message: &'a str,
-    /// The first well-formed ErrorInfo of the requested domain, and its index
+    /// `google.rpc.Status.message`, as bytes.
+    pub(crate) message: &'a [u8],
+    /// The first well-framed ErrorInfo of the requested domain, and its index
     /// among the details.
     pub(crate) found: Option<(usize, ErrorInfoView<'a>)>,
-    /// The first ErrorInfo whose value could not be parsed, if any (index).
+    /// The first ErrorInfo whose value could not be framed, if any (index).
     pub(crate) garbled_error_info: Option<usize>,
     /// Number of details.
     pub(crate) details: usize,
 }
 
-/// Scans the whole buffer once: validates the Status and every Any framing,
-/// and finds the first ErrorInfo of `domain`. Allocates nothing.
+/// Scans the whole buffer once: frames the Status and every Any, and finds
+/// the first ErrorInfo of `domain`. Allocates nothing and validates no UTF-8
+/// it does not need (byte comparisons stand in for it).
 pub(crate) fn scan<'a>(buf: &'a [u8], domain: &str) -> Result<Scan<'a>, WireError> {
     let mut scan = Scan::default();
-    for field in fields(buf) {
-        match field? {
-            (1, Value::Varint(v)) => scan.code = v as i32,
-            (1, _) => return Err(WireError::WrongWireType),
-            (2, v) => scan.message = str_of(v)?,
-            (3, v) => {
+    let mut c = Cursor::new(buf);
+    while let Some((number, wire_type)) = c.key()? {
+        match number {
+            1 if wire_type == WireType::Varint => scan.code = c.varint()? as i32,
+            1 => return Err(WireError::WrongWireType),
+            2 => scan.message = c.expect_bytes(wire_type)?,
+            3 => {
                 let index = scan.details;
                 scan.details += 1;
-                let any = parse_any(bytes_of(v)?)?;
-                if any.type_url != ERROR_INFO_TYPE_URL || scan.found.is_some() {
+                let any = parse_any(c.expect_bytes(wire_type)?)?;
+                if any.type_url != ERROR_INFO_TYPE_URL.as_bytes() || scan.found.is_some() {
                     continue;
                 }
                 match ErrorInfoView::parse(any.value) {
-                    Ok(info) if info.domain == domain => scan.found = Some((index, info)),
+                    Ok(info) if info.domain == domain.as_bytes() => {
+                        scan.found = Some((index, info))
+                    }
                     Ok(_) => {}
                     Err(_) => {
                         scan.garbled_error_info.get_or_insert(index);
                     }
                 }
             }
-            _ => {}
+            _ => c.skip(wire_type)?,
         }
     }
     Ok(scan)
 }
 
-/// Every detail of a (valid) Status, in order. Call after [`scan`] succeeded.
+/// Every detail of a (scanned) Status, in order.
 pub(crate) fn details(buf: &[u8]) -> impl Iterator<Item = AnyView<'_>> {
-    fields(buf).filter_map(|field| match field {
-        Ok((3, v)) => bytes_of(v).and_then(parse_any).ok(),
-        _ => None,
+    let mut c = Cursor::new(buf);
+    std::iter::from_fn(move || {
+        loop {
+            let (number, wire_type) = c.key().ok()??;
+            if number == 3 && wire_type == WireType::Len {
+                return c.bytes().and_then(parse_any).ok();
+            }
+            c.skip(wire_type).ok()?;
+        }
     })
 }
 

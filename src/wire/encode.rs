@@ -1,9 +1,27 @@
 //! Encoder for `google.rpc.Status { code, message, details: [ErrorInfo, companions…] }`.
 
 use prost::Message;
-use prost::encoding::{encode_varint, encoded_len_varint};
+use prost::encoding::encoded_len_varint;
+
+/// Appends a varint; lengths and codes here are almost always one byte.
+#[inline]
+fn encode_varint(mut value: u64, buf: &mut Vec<u8>) {
+    while value >= 0x80 {
+        buf.push((value as u8) | 0x80);
+        value >>= 7;
+    }
+    buf.push(value as u8);
+}
 
 use super::ERROR_INFO_TYPE_URL;
+
+/// Precomputed lengths of one encoding.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct Lens {
+    error_info: usize,
+    any: usize,
+    pub(crate) total: usize,
+}
 
 /// Everything that goes into the details, borrowed.
 pub(crate) struct Parts<'a, M> {
@@ -26,12 +44,14 @@ fn str_field_len(s: &str) -> usize {
     if s.is_empty() { 0 } else { field_len(s.len()) }
 }
 
+#[inline]
 fn put_bytes(buf: &mut Vec<u8>, tag: u8, bytes: &[u8]) {
     buf.push(tag);
     encode_varint(bytes.len() as u64, buf);
     buf.extend_from_slice(bytes);
 }
 
+#[inline]
 fn put_str(buf: &mut Vec<u8>, tag: u8, s: &str) {
     if !s.is_empty() {
         put_bytes(buf, tag, s.as_bytes());
@@ -71,7 +91,7 @@ where
     }
 
     /// Lengths of the ErrorInfo, of its Any, and of the whole Status.
-    fn lens(&self) -> (usize, usize, usize) {
+    pub(crate) fn lens(&self) -> Lens {
         let error_info_len = self.error_info_len();
         let any_len = Self::any_len(error_info_len);
         let code_len = if self.code == 0 {
@@ -85,17 +105,21 @@ where
             .map(|any| field_len(any.encoded_len()))
             .sum();
         let total = code_len + str_field_len(self.message) + field_len(any_len) + details;
-        (error_info_len, any_len, total)
+        Lens {
+            error_info: error_info_len,
+            any: any_len,
+            total,
+        }
     }
 
-    /// The exact encoded length of the `google.rpc.Status`.
-    pub(crate) fn encoded_len(&self) -> usize {
-        self.lens().2
-    }
-
-    /// Encodes into one buffer allocated at its exact final size.
-    pub(crate) fn encode(&self) -> Vec<u8> {
-        let (error_info_len, any_len, total) = self.lens();
+    /// Encodes into one buffer allocated at its exact final size, given the
+    /// lengths from [`lens`](Self::lens) of these same parts.
+    pub(crate) fn encode_with(&self, lens: Lens) -> Vec<u8> {
+        let Lens {
+            error_info: error_info_len,
+            any: any_len,
+            total,
+        } = lens;
         let mut buf = Vec::with_capacity(total);
         if self.code != 0 {
             buf.push(TAG_1_VARINT);
@@ -128,4 +152,55 @@ where
         debug_assert_eq!(buf.len(), total);
         buf
     }
+}
+
+/// The `details` field (tag, length and `Any`) of the ErrorInfo for `code`
+/// with the default domain and no metadata: constant per code, so encoded
+/// once. Attach with no metadata then writes code, message and this slice.
+pub(crate) fn default_error_info_field(code: crate::AuthErrorCode) -> &'static [u8] {
+    use std::collections::BTreeMap;
+    use std::sync::LazyLock;
+
+    static EMPTY: BTreeMap<String, String> = BTreeMap::new();
+    static TABLE: LazyLock<Vec<Vec<u8>>> = LazyLock::new(|| {
+        crate::AuthErrorCode::ALL
+            .iter()
+            .map(|c| {
+                // Code 0 and an empty message are omitted on the wire, which
+                // leaves exactly the details field.
+                let parts = Parts {
+                    code: 0,
+                    message: "",
+                    reason: c.reason(),
+                    domain: crate::DOMAIN,
+                    metadata: EMPTY.iter(),
+                    details: &[],
+                };
+                parts.encode_with(parts.lens())
+            })
+            .collect()
+    });
+    let index = crate::AuthErrorCode::ALL
+        .iter()
+        .position(|c| *c == code)
+        .expect("ALL holds every value");
+    &TABLE[index]
+}
+
+/// Encodes `google.rpc.Status { code, message, details: [field] }` where
+/// `field` is a complete, pre-encoded details field.
+pub(crate) fn encode_with_field(code: i32, message: &str, field: &[u8]) -> Vec<u8> {
+    let code_len = if code == 0 {
+        0
+    } else {
+        1 + encoded_len_varint(i64::from(code) as u64)
+    };
+    let mut buf = Vec::with_capacity(code_len + str_field_len(message) + field.len());
+    if code != 0 {
+        buf.push(TAG_1_VARINT);
+        encode_varint(i64::from(code) as u64, &mut buf);
+    }
+    put_str(&mut buf, TAG_2, message);
+    buf.extend_from_slice(field);
+    buf
 }
