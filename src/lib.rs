@@ -2,12 +2,19 @@
 #![cfg_attr(docsrs, feature(doc_cfg))]
 
 mod action;
+#[cfg(feature = "axum")]
+mod axum_impl;
 mod code;
 mod context;
 mod error;
 mod errors;
 pub mod guard;
+#[cfg(feature = "json")]
+mod json;
+mod rest;
 mod secret;
+#[cfg(feature = "serde")]
+mod serde_impl;
 pub mod server;
 mod status_ext;
 mod wire;
@@ -25,7 +32,10 @@ pub use code::ParseAuthErrorCodeError;
 pub use context::{keys, split_list};
 pub use error::{AuthError, MAX_DETAILS_LEN, MAX_DOMAIN_LEN, MAX_METADATA_KEY_LEN};
 pub use errors::{AttachError, ExtractError};
+#[cfg(feature = "json")]
+pub use json::{JsonError, detail_json};
 pub use pb::AuthErrorCode;
+pub use rest::{BearerChallenge, grpc_status_name};
 pub use status_ext::AuthStatusExt;
 
 /// The default `google.rpc.ErrorInfo` domain of this vocabulary (the proto

@@ -1,1 +1,305 @@
-fn main() {}
+//! `auth-error`: the AuthErrorCode table, and the `grpc-status-details-bin`
+//! header from your logs, made readable (feature `cli`).
+//!
+//! Exit codes: 0 success, 1 bad input (unknown code, garbage details, an
+//! error that cannot be encoded), 2 usage error.
+
+use std::process::ExitCode;
+use std::time::Duration;
+
+use auth_error::{AuthError, AuthErrorCode, AuthStatusExt, grpc_status_name};
+use base64::Engine as _;
+use base64::engine::{DecodePaddingMode, GeneralPurpose, GeneralPurposeConfig};
+use clap::{Parser, Subcommand};
+use prost::Message;
+use serde_json::{Value, json};
+
+/// Explain, decode and encode auth-error codes and gRPC error details.
+#[derive(Parser, Debug)]
+#[command(name = "auth-error", version, about, long_about = None)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand, Debug)]
+enum Command {
+    /// List every code: name, number, gRPC code, HTTP status, client action.
+    Codes {
+        /// Print JSON instead of a table.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Explain one code (name, case-insensitive, or number).
+    Explain {
+        /// The code, e.g. TOKEN_EXPIRED or 1006.
+        code: String,
+    },
+    /// Decode a grpc-status-details-bin value (padded or unpadded base64).
+    Decode {
+        /// The header value; a leading "grpc-status-details-bin:" is ignored.
+        value: String,
+        /// Print JSON instead of text.
+        #[arg(long)]
+        json: bool,
+        /// The ErrorInfo domain to interpret.
+        #[arg(long, default_value = auth_error::DOMAIN)]
+        domain: String,
+    },
+    /// Print the grpc-status-details-bin value (unpadded base64) of an error,
+    /// for mocks and grpcurl.
+    Encode {
+        /// The code, e.g. TOKEN_EXPIRED or 1006.
+        code: String,
+        /// The status message (default: the code's description).
+        #[arg(long)]
+        message: Option<String>,
+        /// A metadata entry, key=value (repeatable).
+        #[arg(long = "meta", value_name = "KEY=VALUE")]
+        meta: Vec<String>,
+        /// The ErrorInfo domain.
+        #[arg(long)]
+        domain: Option<String>,
+        /// Attach a RetryInfo with this many seconds.
+        #[arg(long, value_name = "SECONDS")]
+        retry_after: Option<u64>,
+    },
+}
+
+/// Appends a line to the command's output (written once, at the end, so a
+/// closed pipe such as `| head` ends the program quietly instead of panicking).
+macro_rules! outln {
+    ($out:expr, $($arg:tt)*) => {{
+        use std::fmt::Write as _;
+        let _ = writeln!($out, $($arg)*);
+    }};
+}
+
+/// Base64 as gRPC peers send it: standard alphabet, padding optional.
+const BASE64: GeneralPurpose = GeneralPurpose::new(
+    &base64::alphabet::STANDARD,
+    GeneralPurposeConfig::new()
+        .with_encode_padding(false)
+        .with_decode_padding_mode(DecodePaddingMode::Indifferent),
+);
+
+fn parse_code(text: &str) -> Result<AuthErrorCode, String> {
+    let text = text.trim();
+    if let Ok(n) = text.parse::<i32>() {
+        return AuthErrorCode::try_from(n)
+            .map_err(|_| format!("unknown code number {n}; see `auth-error codes`"));
+    }
+    AuthErrorCode::from_str_name(&text.to_ascii_uppercase()).ok_or_else(|| {
+        format!(
+            "unknown code `{}`; see `auth-error codes`",
+            text.escape_debug()
+        )
+    })
+}
+
+fn codes(out: &mut String, as_json: bool) {
+    if as_json {
+        let rows: Vec<Value> = AuthErrorCode::ALL
+            .iter()
+            .map(|c| {
+                json!({
+                    "name": c.reason(),
+                    "number": c.number(),
+                    "grpc_code": grpc_status_name(c.grpc_code()),
+                    "http_status": c.http_status().as_u16(),
+                    "client_action": c.client_action().as_str(),
+                    "description": c.description(),
+                })
+            })
+            .collect();
+        outln!(
+            out,
+            "{}",
+            serde_json::to_string_pretty(&rows).expect("JSON of strings")
+        );
+        return;
+    }
+    outln!(
+        out,
+        "{:<34} {:>6}  {:<20} {:>4}  CLIENT ACTION",
+        "NAME",
+        "NUMBER",
+        "GRPC CODE",
+        "HTTP"
+    );
+    for c in AuthErrorCode::ALL {
+        outln!(
+            out,
+            "{:<34} {:>6}  {:<20} {:>4}  {}",
+            c.reason(),
+            c.number(),
+            grpc_status_name(c.grpc_code()),
+            c.http_status().as_u16(),
+            c.client_action()
+        );
+    }
+}
+
+fn explain(out: &mut String, code: AuthErrorCode) {
+    outln!(out, "{} ({})", code.reason(), code.number());
+    outln!(out, "  meaning        {}", code.description());
+    outln!(
+        out,
+        "  gRPC code      {}",
+        grpc_status_name(code.grpc_code())
+    );
+    outln!(out, "  HTTP status    {}", code.http_status());
+    outln!(out, "  client action  {}", code.client_action());
+    if code == AuthErrorCode::AccountLocked {
+        outln!(
+            out,
+            "                 (retry_later when the error carries a RetryInfo delay)"
+        );
+    }
+    match AuthError::new(code).www_authenticate(None) {
+        Some(challenge) => outln!(
+            out,
+            "  WWW-Authenticate  {}",
+            challenge.to_str().unwrap_or_default()
+        ),
+        None => outln!(
+            out,
+            "  WWW-Authenticate  (none: a new token would not help)"
+        ),
+    }
+}
+
+fn decode(out: &mut String, value: &str, as_json: bool, domain: &str) -> Result<(), String> {
+    let value = value.trim();
+    let value = value
+        .strip_prefix("grpc-status-details-bin:")
+        .map_or(value, str::trim);
+    let bytes = BASE64
+        .decode(value)
+        .map_err(|e| format!("not base64 (standard alphabet, padding optional): {e}"))?;
+    let status = tonic_types::pb::Status::decode(bytes.as_slice())
+        .map_err(|e| format!("not a google.rpc.Status: {e}"))?;
+    let code = tonic::Code::from_i32(status.code);
+    let tonic_status = tonic::Status::with_details(code, status.message.clone(), bytes.into());
+    let auth = tonic_status.check_auth_error_in(domain);
+    if as_json {
+        let details: Vec<Value> = status.details.iter().map(auth_error::detail_json).collect();
+        let auth = match &auth {
+            Ok(Some(err)) => json!({
+                "reason": err.code().reason(),
+                "number": err.code().number(),
+                "client_action": err.client_action().as_str(),
+                "http_status": err.http_status().as_u16(),
+            }),
+            Ok(None) => Value::Null,
+            Err(e) => json!({ "problem": e.to_string() }),
+        };
+        let report = json!({
+            "code": status.code,
+            "status": grpc_status_name(code),
+            "message": status.message,
+            "details": details,
+            "auth_error": auth,
+        });
+        outln!(
+            out,
+            "{}",
+            serde_json::to_string_pretty(&report).expect("JSON values")
+        );
+        return Ok(());
+    }
+    outln!(out, "status   {} {}", status.code, grpc_status_name(code));
+    outln!(out, "message  {}", status.message);
+    for (i, any) in status.details.iter().enumerate() {
+        outln!(out, "detail {i}: {}", any.type_url);
+        match auth_error::detail_json(any) {
+            Value::Object(fields) => {
+                for (k, v) in fields.iter().filter(|(k, _)| *k != "@type") {
+                    outln!(out, "  {k}: {v}");
+                }
+            }
+            other => outln!(out, "  {other}"),
+        }
+    }
+    match auth {
+        Ok(Some(err)) => outln!(
+            out,
+            "auth error: {} ({}), HTTP {}, client action {}",
+            err.code(),
+            err.code().number(),
+            err.http_status().as_u16(),
+            err.client_action()
+        ),
+        Ok(None) => outln!(out, "auth error: none in domain {domain}"),
+        Err(e) => outln!(out, "auth error: {e}"),
+    }
+    Ok(())
+}
+
+fn encode(
+    out: &mut String,
+    code: AuthErrorCode,
+    message: Option<String>,
+    meta: &[String],
+    domain: Option<String>,
+    retry_after: Option<u64>,
+) -> Result<(), String> {
+    let mut err = AuthError::new(code);
+    if let Some(message) = message {
+        err = err.with_message(message);
+    }
+    if let Some(domain) = domain {
+        err = err.with_domain(domain);
+    }
+    for entry in meta {
+        let (k, v) = entry
+            .split_once('=')
+            .ok_or_else(|| format!("--meta takes KEY=VALUE, got `{}`", entry.escape_debug()))?;
+        err = err.with_metadata(k, v);
+    }
+    if let Some(secs) = retry_after {
+        err = err.with_retry_after(Duration::from_secs(secs));
+    }
+    let bytes = err.encode_details().map_err(|e| e.to_string())?;
+    outln!(out, "{}", BASE64.encode(bytes));
+    Ok(())
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let mut out = String::new();
+    let result = match cli.command {
+        Command::Codes { json } => {
+            codes(&mut out, json);
+            Ok(())
+        }
+        Command::Explain { code } => parse_code(&code).map(|code| explain(&mut out, code)),
+        Command::Decode {
+            value,
+            json,
+            domain,
+        } => decode(&mut out, &value, json, &domain),
+        Command::Encode {
+            code,
+            message,
+            meta,
+            domain,
+            retry_after,
+        } => parse_code(&code)
+            .and_then(|code| encode(&mut out, code, message, &meta, domain, retry_after)),
+    };
+    if let Err(message) = result {
+        eprintln!("error: {message}");
+        return ExitCode::FAILURE;
+    }
+    use std::io::Write as _;
+    match std::io::stdout().lock().write_all(out.as_bytes()) {
+        Ok(()) => ExitCode::SUCCESS,
+        // The reader went away (`| head`): not our failure.
+        Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("error: cannot write output: {e}");
+            ExitCode::FAILURE
+        }
+    }
+}

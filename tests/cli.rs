@@ -1,0 +1,123 @@
+//! The `auth-error` binary, run as a user would (feature `cli`).
+#![cfg(feature = "cli")]
+
+use std::process::{Command, Output};
+
+fn run(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_auth-error"))
+        .args(args)
+        .output()
+        .unwrap()
+}
+
+fn stdout(o: &Output) -> String {
+    String::from_utf8(o.stdout.clone()).unwrap()
+}
+
+#[test]
+fn codes_lists_every_code() {
+    let out = run(&["codes"]);
+    assert!(out.status.success());
+    let text = stdout(&out);
+    for code in auth_error::AuthErrorCode::ALL {
+        let line = text
+            .lines()
+            .find(|l| l.starts_with(&format!("{} ", code.reason())))
+            .unwrap();
+        assert!(line.contains(&code.number().to_string()), "{line}");
+        assert!(line.contains(code.client_action().as_str()), "{line}");
+    }
+    let json: serde_json::Value =
+        serde_json::from_slice(&run(&["codes", "--json"]).stdout).unwrap();
+    assert_eq!(json.as_array().unwrap().len(), 24);
+    assert_eq!(json[6]["name"], "TOKEN_EXPIRED");
+    assert_eq!(json[6]["http_status"], 401);
+}
+
+#[test]
+fn explain_accepts_names_and_numbers_and_refuses_the_rest() {
+    for arg in ["TOKEN_EXPIRED", "token_expired", "1006"] {
+        let out = run(&["explain", arg]);
+        assert!(out.status.success(), "{arg}");
+        assert!(stdout(&out).contains("refresh_credentials"));
+    }
+    let out = run(&["explain", "NOPE"]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("unknown code `NOPE`"));
+}
+
+#[test]
+fn encode_then_decode_round_trips() {
+    let out = run(&[
+        "encode",
+        "ACCOUNT_LOCKED",
+        "--message",
+        "locked — ü",
+        "--meta",
+        "tenantId=acme",
+        "--retry-after",
+        "60",
+    ]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let value = stdout(&out).trim().to_owned();
+    assert!(!value.ends_with('='));
+    let padded = format!("{value}{}", "=".repeat((4 - value.len() % 4) % 4));
+    for input in [
+        value.clone(),
+        padded,
+        format!("grpc-status-details-bin: {value}"),
+    ] {
+        let out = run(&["decode", &input, "--json"]);
+        assert!(out.status.success());
+        let json: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+        assert_eq!(json["status"], "PERMISSION_DENIED");
+        assert_eq!(json["message"], "locked — ü");
+        assert_eq!(json["auth_error"]["reason"], "ACCOUNT_LOCKED");
+        assert_eq!(json["auth_error"]["client_action"], "retry_later");
+        assert_eq!(json["details"][0]["metadata"]["tenantId"], "acme");
+        assert_eq!(json["details"][1]["retryDelay"], "60s");
+    }
+    let text = stdout(&run(&["decode", &value]));
+    assert!(text.contains("auth error: ACCOUNT_LOCKED (1600)"), "{text}");
+}
+
+#[test]
+fn decode_shows_unknown_detail_types() {
+    let status = tonic_types::pb::Status {
+        code: 16,
+        message: "m".into(),
+        details: vec![prost_types::Any {
+            type_url: "type.example.com/acme.Thing".into(),
+            value: vec![1, 2],
+        }],
+    };
+    use base64::Engine as _;
+    use prost::Message as _;
+    let value = base64::engine::general_purpose::STANDARD.encode(status.encode_to_vec());
+    let out = run(&["decode", &value]);
+    assert!(out.status.success());
+    let text = stdout(&out);
+    assert!(text.contains("type.example.com/acme.Thing"), "{text}");
+    assert!(text.contains("auth error: none"), "{text}");
+}
+
+#[test]
+fn garbage_gets_a_message_not_a_panic() {
+    for garbage in ["!!!", "AAAA", "/////w"] {
+        let out = run(&["decode", garbage]);
+        assert_eq!(out.status.code(), Some(1), "{garbage}");
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert!(err.starts_with("error: "), "{err}");
+        assert!(!err.contains("panicked"), "{err}");
+    }
+    let out = run(&["encode", "TOKEN_EXPIRED", "--meta", "password=x"]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("names a secret"));
+    let out = run(&["encode", "TOKEN_EXPIRED", "--meta", "novalue"]);
+    assert_eq!(out.status.code(), Some(1));
+    assert_eq!(run(&["frobnicate"]).status.code(), Some(2));
+}

@@ -1,0 +1,255 @@
+//! The same error over HTTP: WWW-Authenticate for every code, the AIP-193
+//! JSON body (feature `json`), serde (feature `serde`), axum (feature `axum`).
+
+use auth_error::{AuthError, AuthErrorCode, BearerChallenge};
+
+#[test]
+fn www_authenticate_for_every_code() {
+    for code in AuthErrorCode::ALL {
+        let err = AuthError::new(code);
+        let challenge = err
+            .www_authenticate(None)
+            .map(|v| v.to_str().unwrap().to_owned());
+        match BearerChallenge::for_code(code) {
+            None => assert_eq!(challenge, None, "{code}"),
+            Some(BearerChallenge::Missing) => assert_eq!(challenge.as_deref(), Some("Bearer")),
+            Some(kind) => {
+                let challenge = challenge.unwrap();
+                let error = kind.error().unwrap();
+                assert!(
+                    challenge.starts_with(&format!("Bearer error=\"{error}\"")),
+                    "{challenge}"
+                );
+                assert!(
+                    challenge.contains(&format!("error_description=\"{}\"", code.description()))
+                );
+                // 401 challenges for 401 codes, insufficient_scope for the 403 one.
+                match kind {
+                    BearerChallenge::InsufficientScope => assert_eq!(code.http_status(), 403),
+                    _ => assert_eq!(code.http_status(), 401, "{code}"),
+                }
+            }
+        }
+    }
+    assert_eq!(
+        BearerChallenge::for_code(AuthErrorCode::BearerTokenMissing),
+        Some(BearerChallenge::Missing)
+    );
+    assert_eq!(
+        BearerChallenge::for_code(AuthErrorCode::TokenExpired),
+        Some(BearerChallenge::InvalidToken)
+    );
+    assert_eq!(
+        BearerChallenge::for_code(AuthErrorCode::MultiFactorRequired),
+        Some(BearerChallenge::InsufficientUserAuthentication)
+    );
+    assert_eq!(
+        BearerChallenge::for_code(AuthErrorCode::InvalidScope),
+        Some(BearerChallenge::InsufficientScope)
+    );
+}
+
+#[test]
+fn www_authenticate_quotes_safely() {
+    let hostile = AuthError::new(AuthErrorCode::InvalidScope)
+        .with_message("bad\" , error=\"x\r\nSet-Cookie: a=b")
+        .with_required_scopes(["ok.scope", "bad\"scope", "read:all"]);
+    let value = hostile.www_authenticate(Some("r\"ealm\r\n")).unwrap();
+    let text = value.to_str().unwrap();
+    assert_eq!(
+        text,
+        "Bearer realm=\"realm\", error=\"insufficient_scope\", error_description=\"the token lacks a required scope\", scope=\"ok.scope read:all\""
+    );
+    // A message of allowed characters is used as is.
+    let plain = AuthError::new(AuthErrorCode::TokenExpired).with_message("expired at 12:00");
+    assert!(
+        plain
+            .www_authenticate(None)
+            .unwrap()
+            .to_str()
+            .unwrap()
+            .contains("error_description=\"expired at 12:00\"")
+    );
+    // Non-ASCII falls back to the description.
+    let german =
+        AuthError::new(AuthErrorCode::TokenExpired).with_message("abgelaufen – bitte erneuern");
+    assert!(
+        german
+            .www_authenticate(None)
+            .unwrap()
+            .to_str()
+            .unwrap()
+            .contains("the bearer token has expired")
+    );
+}
+
+#[cfg(feature = "json")]
+mod json {
+    use std::time::Duration;
+
+    use auth_error::{AuthError, AuthErrorCode, JsonError};
+    use serde_json::json;
+
+    #[test]
+    fn every_code_round_trips_through_the_aip_193_body() {
+        for code in AuthErrorCode::ALL.into_iter().filter(|c| c.is_error()) {
+            let err = AuthError::new(code)
+                .with_message("m — ü")
+                .with_metadata("tenantId", "acme")
+                .with_retry_after(Duration::from_millis(1500))
+                .with_help_link("docs", "https://example.com")
+                .with_localized_message("de", "Fehler")
+                .with_detail(prost_types::Any {
+                    type_url: "type.example.com/x.Y".into(),
+                    value: vec![1, 2, 3],
+                });
+            let body = err.to_http_json();
+            assert_eq!(body["error"]["code"], code.http_status().as_u16());
+            assert_eq!(
+                body["error"]["status"],
+                auth_error::grpc_status_name(code.grpc_code())
+            );
+            assert_eq!(
+                body["error"]["details"][0]["@type"],
+                "type.googleapis.com/google.rpc.ErrorInfo"
+            );
+            assert_eq!(body["error"]["details"][1]["retryDelay"], "1.5s");
+            let back = AuthError::from_http_json(body.to_string().as_bytes()).unwrap();
+            assert_eq!(back, err, "{code}");
+        }
+    }
+
+    #[test]
+    fn a_gateway_body_is_parsed() {
+        let body = json!({"error": {
+        "code": 403, "message": "denied", "status": "PERMISSION_DENIED",
+        "details": [
+            {"@type": "type.googleapis.com/google.rpc.ErrorInfo", "reason": "X", "domain": "other.example.com"},
+            {"@type": "type.googleapis.com/google.rpc.ErrorInfo", "reason": "INVALID_SCOPE",
+             "domain": "auth.error.v1", "metadata": {"requiredScopes": "a b"}},
+            {"@type": "type.googleapis.com/google.rpc.BadRequest", "fieldViolations": []}
+        ]}});
+        let err = AuthError::from_http_json(body.to_string().as_bytes()).unwrap();
+        assert_eq!(err.code(), AuthErrorCode::InvalidScope);
+        assert_eq!(err.required_scopes(), ["a", "b"]);
+        assert_eq!(err.message(), "denied");
+        // The foreign ErrorInfo comes back as a companion; BadRequest without bytes cannot.
+        assert_eq!(err.details().len(), 1);
+    }
+
+    #[test]
+    fn bad_bodies_have_clear_errors() {
+        let cases: [(&[u8], fn(&JsonError) -> bool); 6] = [
+            (b"not json", |e| matches!(e, JsonError::Invalid { .. })),
+            (b"{}", |e| matches!(e, JsonError::Invalid { .. })),
+            (br#"{"error": {"details": 3}}"#, |e| matches!(e, JsonError::Invalid { .. })),
+            (br#"{"error": {"details": []}}"#, |e| *e == JsonError::NoErrorInfo),
+            (
+                br#"{"error": {"details": [{"@type": "type.googleapis.com/google.rpc.ErrorInfo", "reason": "NEW", "domain": "auth.error.v1"}]}}"#,
+                |e| *e == JsonError::UnknownReason { reason: "NEW".into() },
+            ),
+            (
+                br#"{"error": {"details": [{"@type": "type.googleapis.com/google.rpc.ErrorInfo", "reason": "TOKEN_EXPIRED", "domain": "auth.error.v1", "metadata": {"k": 1}}]}}"#,
+                |e| matches!(e, JsonError::Invalid { .. }),
+            ),
+        ];
+        for (body, check) in cases {
+            let err = AuthError::from_http_json(body).unwrap_err();
+            assert!(check(&err), "{}: {err}", String::from_utf8_lossy(body));
+            assert!(!err.to_string().ends_with('.'));
+        }
+    }
+}
+
+#[cfg(feature = "serde")]
+mod serde {
+    use auth_error::{AuthErrorCode, ClientAction};
+
+    #[test]
+    fn every_code_serializes_as_its_name_and_back() {
+        for code in AuthErrorCode::ALL {
+            let text = serde_json::to_string(&code).unwrap();
+            assert_eq!(text, format!("\"{}\"", code.reason()));
+            assert_eq!(serde_json::from_str::<AuthErrorCode>(&text).unwrap(), code);
+            assert_eq!(
+                serde_json::from_str::<AuthErrorCode>(&code.number().to_string()).unwrap(),
+                code
+            );
+        }
+        let err = serde_json::from_str::<AuthErrorCode>("\"TOKEN_EXPIRED \"").unwrap_err();
+        assert!(err.to_string().contains("TOKEN_EXPIRED "), "{err}");
+        assert!(serde_json::from_str::<AuthErrorCode>("7").is_err());
+        assert_eq!(
+            serde_json::to_string(&ClientAction::RefreshCredentials).unwrap(),
+            "\"refresh_credentials\""
+        );
+    }
+}
+
+#[cfg(feature = "axum")]
+mod axum_response {
+    use std::time::Duration;
+
+    use auth_error::{AuthError, AuthErrorCode};
+    use axum::Router;
+    use axum::routing::get;
+    use http_body_util::BodyExt;
+    use tower::ServiceExt;
+
+    async fn locked() -> Result<&'static str, AuthError> {
+        Err(AuthError::new(AuthErrorCode::AccountLocked)
+            .with_retry_after(Duration::from_millis(900_500)))
+    }
+
+    async fn scope() -> Result<&'static str, AuthError> {
+        Err(AuthError::new(AuthErrorCode::InvalidScope).with_required_scopes(["orders.write"]))
+    }
+
+    #[tokio::test]
+    async fn responses_through_a_real_router() {
+        let app = Router::new()
+            .route("/locked", get(locked))
+            .route("/scope", get(scope));
+
+        let response = app
+            .clone()
+            .oneshot(
+                http::Request::get("/locked")
+                    .body(axum::body::Body::empty())
+                    .unwrap(),
+            )
+            .await
+            .unwrap();
+        assert_eq!(response.status(), 403);
+        assert_eq!(response.headers()["retry-after"], "901");
+        assert!(response.headers().get("www-authenticate").is_none());
+        assert_eq!(response.headers()["content-type"], "application/json");
+        let body = response.into_body().collect().await.unwrap().to_bytes();
+        let err = AuthError::from_http_json(&body).unwrap();
+        assert_eq!(err.code(), AuthErrorCode::AccountLocked);
+        assert_eq!(err.client_action(), auth_error::ClientAction::RetryLater);
+
+        let response = app
+            .oneshot(
+                http::Request::get("/scope")
+                    .body(axum::body::Body::empty())
+                    .unwrap(),
+            )
+            .await
+            .unwrap();
+        assert_eq!(response.status(), 403);
+        assert!(
+            response.headers()["www-authenticate"]
+                .to_str()
+                .unwrap()
+                .contains("scope=\"orders.write\"")
+        );
+    }
+
+    #[tokio::test]
+    async fn no_auth_error_fails_closed() {
+        use axum::response::IntoResponse;
+        let response = AuthError::new(AuthErrorCode::NoAuthError).into_response();
+        assert_eq!(response.status(), 500);
+    }
+}
