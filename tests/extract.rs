@@ -253,7 +253,7 @@ fn garbage_error_info_value() {
     );
     assert_eq!(
         status.check_auth_error().unwrap().unwrap().details(),
-        &[garbage.clone()]
+        std::slice::from_ref(&garbage)
     );
     // Before ours, the lenient reader skips it; the strict one reports it.
     let status = status_with(

@@ -139,7 +139,8 @@ mod json {
 
     #[test]
     fn bad_bodies_have_clear_errors() {
-        let cases: [(&[u8], fn(&JsonError) -> bool); 6] = [
+        type Check = fn(&JsonError) -> bool;
+        let cases: [(&[u8], Check); 6] = [
             (b"not json", |e| matches!(e, JsonError::Invalid { .. })),
             (b"{}", |e| matches!(e, JsonError::Invalid { .. })),
             (br#"{"error": {"details": 3}}"#, |e| matches!(e, JsonError::Invalid { .. })),
