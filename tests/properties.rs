@@ -17,29 +17,9 @@ fn safe_value() -> impl Strategy<Value = String> {
     })
 }
 
+/// AIP-193 keys; starting with `k`, none can be a secret's name.
 fn metadata() -> impl Strategy<Value = Vec<(String, String)>> {
-    prop::collection::vec(("[a-z][a-zA-Z0-9_-]{0,20}", safe_value()), 0..6).prop_filter(
-        "no secret key names",
-        |entries| {
-            entries.iter().all(|(k, _)| {
-                let n: String = k
-                    .chars()
-                    .filter(|c| *c != '_' && *c != '-')
-                    .collect::<String>()
-                    .to_lowercase();
-                ![
-                    "token",
-                    "accesstoken",
-                    "refreshtoken",
-                    "password",
-                    "authorization",
-                    "cookie",
-                    "secret",
-                ]
-                .contains(&n.as_str())
-            })
-        },
-    )
+    prop::collection::vec(("k[a-zA-Z0-9_-]{0,20}", safe_value()), 0..6)
 }
 
 fn build(code: AuthErrorCode, message: &str, md: &[(String, String)]) -> AuthError {
