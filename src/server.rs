@@ -13,8 +13,9 @@
 //! calls per 38,400 rejections.
 //!
 //! The layer keeps a request body that the service drops before its end and
-//! reads the rest in a spawned task, so the stream ends normally and no DATA
-//! frame arrives on a reset stream. Draining is bounded in bytes, time and
+//! reads the rest — at once if the client has already sent it (the usual case
+//! for a small unary request), otherwise in a spawned task — so the stream
+//! ends normally and no DATA frame arrives on a reset stream. Draining is bounded in bytes, time and
 //! concurrency; past a bound the body is dropped as before. The response is
 //! never delayed: draining starts when the body is dropped and runs beside it.
 //!
@@ -183,12 +184,18 @@ where
     B: Body<Data = Bytes> + Send + Unpin + 'static,
 {
     fn drop(&mut self) {
-        let Some(body) = self.inner.take() else {
+        let Some(mut body) = self.inner.take() else {
             return;
         };
         if self.done || body.is_end_stream() {
             return;
         }
+        // Usually the client has sent the whole (small) body by the time the
+        // service rejects it: read what is already buffered right here, and
+        // spawn a task only if the body has not ended yet.
+        let Some(read) = drain_buffered(&mut body, self.limits.max_bytes) else {
+            return;
+        };
         // Outside a tokio runtime, or past the concurrency cap: drop as usual.
         let Ok(runtime) = tokio::runtime::Handle::try_current() else {
             return;
@@ -196,11 +203,32 @@ where
         let Ok(permit) = self.limits.permits.clone().try_acquire_owned() else {
             return;
         };
-        let (max_bytes, max_duration) = (self.limits.max_bytes, self.limits.max_duration);
+        let (left, max_duration) = (self.limits.max_bytes - read, self.limits.max_duration);
         runtime.spawn(async move {
             let _permit = permit;
-            let _ = tokio::time::timeout(max_duration, drain(body, max_bytes)).await;
+            let _ = tokio::time::timeout(max_duration, drain(body, left)).await;
         });
+    }
+}
+
+/// Reads the frames `body` has ready without waiting. Returns the bytes read
+/// if the body is still open and within `max_bytes`; `None` if it ended,
+/// failed, or went past the bound (either way: nothing left to do).
+fn drain_buffered<B: Body<Data = Bytes> + Unpin>(body: &mut B, max_bytes: usize) -> Option<usize> {
+    let mut cx = Context::from_waker(std::task::Waker::noop());
+    let mut read = 0usize;
+    loop {
+        match Pin::new(&mut *body).poll_frame(&mut cx) {
+            Poll::Ready(Some(Ok(frame))) => {
+                read = read.saturating_add(frame.data_ref().map_or(0, Bytes::len));
+                if read > max_bytes {
+                    return None;
+                }
+            }
+            Poll::Ready(None | Some(Err(_))) => return None,
+            // Polled again with a real waker by the drain task.
+            Poll::Pending => return Some(read),
+        }
     }
 }
 
