@@ -12,32 +12,20 @@
 //! `cargo bench --bench attach_extract`, ratios of medians).
 #![allow(missing_docs)]
 
-use std::collections::HashMap;
-use std::hint::black_box;
+#[path = "support/workload.rs"]
+#[allow(dead_code, unreachable_pub)]
+mod workload;
+
 use std::time::{Duration, Instant};
 
-use auth_error::{AuthError, AuthErrorCode, AuthStatusExt, DOMAIN};
-use bytes::Bytes;
 use criterion::{Criterion, criterion_group, criterion_main};
-use tonic::{Code, Status};
-use tonic_types::{ErrorDetails, StatusExt};
-
-const MESSAGE: &str = "the access token expired at 12:00 UTC";
-const CODE: AuthErrorCode = AuthErrorCode::TokenExpired;
-const METADATA: [(&str, &str); 3] = [
-    ("tenantId", "acme"),
-    ("tokenId", "jti-0001"),
-    ("tokenType", "access"),
-];
 
 /// Calls per timed chunk: long enough to warm caches and predictors, short
 /// enough that every function sees the same minute of background load.
 const CHUNK: u64 = 256;
 
-type Case<'a> = (&'static str, Box<dyn Fn() + 'a>);
-
 /// Benchmarks every case of `cases` interleaved with all the others.
-fn group(c: &mut Criterion, name: &str, cases: &[Case<'_>]) {
+fn group(c: &mut Criterion, name: &str, cases: &[workload::Op<'_>]) {
     let mut g = c.benchmark_group(name);
     for (i, (case, f)) in cases.iter().enumerate() {
         g.bench_function(*case, |b| {
@@ -67,157 +55,63 @@ fn group(c: &mut Criterion, name: &str, cases: &[Case<'_>]) {
     g.finish();
 }
 
-fn with_metadata(err: AuthError) -> AuthError {
-    black_box(METADATA)
-        .into_iter()
-        .fold(err, |e, (k, v)| e.with_metadata(k, v))
+/// The group's operations, under criterion's names for them.
+fn pick<'a>(
+    ops: &mut Vec<workload::Op<'a>>,
+    names: &[(&'static str, &str)],
+) -> Vec<workload::Op<'a>> {
+    names
+        .iter()
+        .map(|(bench_name, op)| {
+            let i = ops
+                .iter()
+                .position(|(n, _)| n == op)
+                .expect("known operation");
+            (*bench_name, ops.remove(i).1)
+        })
+        .collect()
 }
 
-fn attach(c: &mut Criterion) {
-    let details = Status::from(AuthError::new(CODE).with_message(MESSAGE))
-        .details()
-        .to_vec();
-    let details = details.as_slice();
-    group(
-        c,
-        "attach_no_metadata",
+fn benches(c: &mut Criterion) {
+    let inputs = workload::Inputs::new();
+    let mut ops = inputs.ops();
+    let attach0 = pick(
+        &mut ops,
         &[
-            (
-                "floor_status_new",
-                Box::new(|| {
-                    drop(black_box(Status::new(
-                        black_box(Code::Unauthenticated),
-                        black_box(MESSAGE),
-                    )))
-                }),
-            ),
-            (
-                "floor_status_with_fresh_details",
-                Box::new(|| {
-                    drop(black_box(Status::with_details(
-                        black_box(Code::Unauthenticated),
-                        black_box(MESSAGE),
-                        Bytes::from(black_box(details).to_vec()),
-                    )))
-                }),
-            ),
-            (
-                "auth_error",
-                Box::new(|| {
-                    drop(black_box(Status::from(
-                        AuthError::new(black_box(CODE)).with_message(black_box(MESSAGE)),
-                    )))
-                }),
-            ),
-            (
-                "tonic_types",
-                Box::new(|| {
-                    let code = black_box(CODE);
-                    drop(black_box(Status::with_error_details(
-                        code.grpc_code(),
-                        black_box(MESSAGE),
-                        ErrorDetails::with_error_info(code.reason(), DOMAIN, HashMap::new()),
-                    )))
-                }),
-            ),
+            ("floor_status_new", "floor"),
+            ("floor_status_with_fresh_details", "floor_fresh"),
+            ("auth_error", "attach0"),
+            ("tonic_types", "tt_attach0"),
         ],
     );
-    group(
-        c,
-        "attach_3_metadata",
+    group(c, "attach_no_metadata", &attach0);
+    let mut ops = inputs.ops();
+    let attach3 = pick(
+        &mut ops,
         &[
-            (
-                "floor_status_new",
-                Box::new(|| {
-                    drop(black_box(Status::new(
-                        black_box(Code::Unauthenticated),
-                        black_box(MESSAGE),
-                    )))
-                }),
-            ),
-            (
-                "auth_error",
-                Box::new(|| {
-                    drop(black_box(Status::from(with_metadata(
-                        AuthError::new(black_box(CODE)).with_message(black_box(MESSAGE)),
-                    ))))
-                }),
-            ),
-            (
-                "tonic_types",
-                Box::new(|| {
-                    let code = black_box(CODE);
-                    let metadata: HashMap<String, String> = black_box(METADATA)
-                        .into_iter()
-                        .map(|(k, v)| (k.to_owned(), v.to_owned()))
-                        .collect();
-                    drop(black_box(Status::with_error_details(
-                        code.grpc_code(),
-                        black_box(MESSAGE),
-                        ErrorDetails::with_error_info(code.reason(), DOMAIN, metadata),
-                    )))
-                }),
-            ),
+            ("floor_status_new", "floor"),
+            ("auth_error", "attach3"),
+            ("tonic_types", "tt_attach3"),
         ],
     );
-}
-
-fn extract(c: &mut Criterion) {
-    let status: Status = with_metadata(AuthError::new(CODE).with_message(MESSAGE)).into();
-    let status = &status;
-    group(
-        c,
-        "extract_code",
-        &[
-            (
-                "auth_error",
-                Box::new(|| {
-                    black_box(black_box(status).auth_error_code());
-                }),
-            ),
-            (
-                "tonic_types",
-                Box::new(|| {
-                    black_box(
-                        black_box(status)
-                            .get_details_error_info()
-                            .filter(|info| info.domain == DOMAIN)
-                            .and_then(|info| AuthErrorCode::from_str_name(&info.reason)),
-                    );
-                }),
-            ),
-        ],
+    group(c, "attach_3_metadata", &attach3);
+    let code = pick(
+        &mut ops,
+        &[("auth_error", "code"), ("tonic_types", "tt_code")],
     );
-    group(
-        c,
-        "extract_full",
-        &[
-            (
-                "auth_error",
-                Box::new(|| drop(black_box(black_box(status).auth_error()))),
-            ),
-            (
-                "tonic_types",
-                Box::new(|| {
-                    drop(black_box(
-                        black_box(status)
-                            .get_details_error_info()
-                            .filter(|info| info.domain == DOMAIN)
-                            .and_then(|info| {
-                                AuthErrorCode::from_str_name(&info.reason).map(|c| (c, info))
-                            }),
-                    ))
-                }),
-            ),
-        ],
+    group(c, "extract_code", &code);
+    let full = pick(
+        &mut ops,
+        &[("auth_error", "full"), ("tonic_types", "tt_full")],
     );
+    group(c, "extract_full", &full);
 }
 
 criterion_group! {
-    name = benches;
+    name = all;
     config = Criterion::default()
         .warm_up_time(Duration::from_millis(500))
         .measurement_time(Duration::from_secs(3));
-    targets = attach, extract
+    targets = benches
 }
-criterion_main!(benches);
+criterion_main!(all);
