@@ -53,6 +53,8 @@ struct RawClient {
 #[derive(Debug, Default)]
 struct Outcome {
     calls: u32,
+    /// The server closed the connection (before or after its GOAWAY).
+    closed: bool,
     rejections_received: u32,
     resets: u32,
     goaway: Option<u32>,
@@ -106,7 +108,9 @@ impl RawClient {
         frame.push(flags);
         frame.extend_from_slice(&stream.to_be_bytes());
         frame.extend_from_slice(payload);
-        self.writer.write_all(&frame).await.unwrap();
+        // A server that sent GOAWAY may close before our next write lands;
+        // the reads that follow see the GOAWAY or the closed connection.
+        let _ = self.writer.write_all(&frame).await;
     }
 
     /// Reads one frame, answering SETTINGS and PING as a peer must.
@@ -196,10 +200,12 @@ async fn without_the_layer_late_data_after_rejections_brings_goaway() {
     let outcome = RawClient::connect(server.addr).await.run(RUN_FOR).await;
     server.shutdown().await;
     println!("without DrainRejectedLayer: {outcome:?}");
-    assert_eq!(
-        outcome.goaway,
-        Some(ENHANCE_YOUR_CALM),
-        "expected h2's GOAWAY(ENHANCE_YOUR_CALM): {outcome:?}"
+    // Usually the GOAWAY is read; if the server's close (a TCP reset, since
+    // our late frames are unread) overtakes it, the connection is gone all
+    // the same.
+    assert!(
+        outcome.goaway == Some(ENHANCE_YOUR_CALM) || outcome.goaway.is_none() && outcome.closed,
+        "expected h2's GOAWAY(ENHANCE_YOUR_CALM) and the connection closed: {outcome:?}"
     );
     assert!(
         outcome.resets > 0,
@@ -215,6 +221,7 @@ async fn with_the_layer_no_goaway_no_reset_every_rejection_received() {
     server.shutdown().await;
     println!("with DrainRejectedLayer: {outcome:?}");
     assert_eq!(outcome.goaway, None, "{outcome:?}");
+    assert!(!outcome.closed, "{outcome:?}");
     assert_eq!(outcome.resets, 0, "{outcome:?}");
     assert_eq!(outcome.rejections_received, outcome.calls);
     assert!(
