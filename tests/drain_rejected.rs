@@ -7,12 +7,13 @@
 //! it never refunds, until it sends GOAWAY(ENHANCE_YOUR_CALM). With the layer
 //! the body is drained, so no stream is reset and the connection lives.
 //!
-//! h2 keeps at most 50 locally reset streams, for 1 s each, and only DATA for
-//! those is charged, so at most ~50 frames a second count. With hyper's
-//! default 1 MiB window (budget 512 KiB, ~2,090 frames) GOAWAY therefore needs
-//! about 42 s of sustained rejections on one connection; the test server here
-//! uses a 50 KiB window (budget 25,600 units, ~102 frames), the same mechanism
-//! in about 2 s.
+//! With one call at a time, as here, h2 keeps at most 50 locally reset
+//! streams, for 1 s each, and only late DATA for those is charged: about 50
+//! frames a second. With hyper's default 1 MiB window (budget 512 KiB, ~2,090
+//! frames) this sequential pattern would need about 42 s on one connection
+//! (under concurrent load far more frames are charged: `examples/loadtest.rs`
+//! loses calls within a second). The test server here uses a 50 KiB window
+//! (budget 25,600 units, ~102 frames): the same mechanism in a few seconds.
 
 mod common;
 
