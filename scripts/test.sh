@@ -3,7 +3,8 @@
 #   - Rust: unit, integration and doc tests, with all features and with none;
 #   - Python interop (grpcio, grpcio-status, googleapis-common-protos) in a
 #     local .venv with pinned versions;
-#   - buf lint and buf breaking (npm package @bufbuild/buf, pinned).
+#   - buf lint and buf breaking (npm package @bufbuild/buf, pinned);
+#   - the quickstart, which must exit 0.
 # Usage: bash scripts/test.sh
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -66,6 +67,10 @@ step "cargo test --all-features (unit, integration, interop, doc tests)"
 cargo test --all-features
 step "cargo test --no-default-features --lib --tests"
 cargo test --no-default-features --lib --tests
+
+# --- The main job ------------------------------------------------------------
+step "cargo run --example quickstart (the README's main command exits 0)"
+cargo run -q --example quickstart > /dev/null
 
 # --- Python side of the shared vectors --------------------------------------
 step "python: test vectors with Google's protobuf runtime"
