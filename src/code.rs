@@ -225,6 +225,27 @@ impl AuthErrorCode {
     }
 }
 
+/// How a reason read from a peer fails to name an error.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum ReasonError {
+    /// Not a value name (perhaps a newer peer's).
+    Unknown,
+    /// `NO_AUTH_ERROR`, which is never reported as an error.
+    NotAnError,
+}
+
+impl AuthErrorCode {
+    /// The error a reason read from a peer names. Every reader (lenient,
+    /// strict, JSON) classifies reasons here, so they cannot disagree.
+    pub(crate) fn from_peer_reason(reason: &str) -> Result<Self, ReasonError> {
+        match AuthErrorCode::from_str_name(reason) {
+            Some(AuthErrorCode::NoAuthError) => Err(ReasonError::NotAnError),
+            Some(code) => Ok(code),
+            None => Err(ReasonError::Unknown),
+        }
+    }
+}
+
 impl fmt::Display for AuthErrorCode {
     /// Writes the reason (`TOKEN_EXPIRED`).
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {

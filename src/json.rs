@@ -26,6 +26,7 @@ use base64::engine::general_purpose::STANDARD;
 use prost::Message;
 use serde_json::{Map, Value, json};
 
+use crate::code::ReasonError;
 use crate::wire::ERROR_INFO_TYPE_URL;
 use crate::{AuthError, AuthErrorCode, DOMAIN, grpc_status_name};
 
@@ -282,15 +283,12 @@ impl AuthError {
             .get("reason")
             .and_then(Value::as_str)
             .ok_or_else(|| invalid("ErrorInfo has no string `reason`"))?;
-        let code = match AuthErrorCode::from_str_name(reason) {
-            Some(AuthErrorCode::NoAuthError) => return Err(JsonError::NoAuthError),
-            Some(code) => code,
-            None => {
-                return Err(JsonError::UnknownReason {
-                    reason: reason.to_owned(),
-                });
-            }
-        };
+        let code = AuthErrorCode::from_peer_reason(reason).map_err(|e| match e {
+            ReasonError::NotAnError => JsonError::NoAuthError,
+            ReasonError::Unknown => JsonError::UnknownReason {
+                reason: reason.to_owned(),
+            },
+        })?;
         let mut metadata = BTreeMap::new();
         if let Some(md) = info.get("metadata") {
             let md = md

@@ -5,6 +5,7 @@ use std::collections::BTreeMap;
 
 use tonic::Status;
 
+use crate::code::ReasonError;
 use crate::wire::decode::{self, Scan, WireError};
 use crate::{AuthError, AuthErrorCode, DOMAIN, ExtractError};
 
@@ -62,7 +63,7 @@ impl crate::sealed::Sealed for Status {}
 fn known_code(scan: &Scan<'_>) -> Option<AuthErrorCode> {
     let (_, info) = scan.found?;
     let reason = std::str::from_utf8(info.reason).ok()?;
-    AuthErrorCode::from_str_name(reason).filter(|c| c.is_error())
+    AuthErrorCode::from_peer_reason(reason).ok()
 }
 
 /// Builds the owned error for the found ErrorInfo. Leniently, a metadata
@@ -161,22 +162,17 @@ impl AuthStatusExt for Status {
         {
             return Err(ExtractError::InvalidErrorInfo { index });
         }
-        let Some((_, info)) = scan.found else {
+        let Some((index, info)) = scan.found else {
             return Ok(None);
         };
-        let reason =
-            std::str::from_utf8(info.reason).map_err(|_| ExtractError::InvalidErrorInfo {
-                index: scan.found.map_or(0, |(i, _)| i),
-            })?;
-        let code = match AuthErrorCode::from_str_name(reason) {
-            Some(AuthErrorCode::NoAuthError) => return Err(ExtractError::NoAuthError),
-            Some(code) => code,
-            None => {
-                return Err(ExtractError::UnknownReason {
-                    reason: reason.to_owned(),
-                });
-            }
-        };
+        let reason = std::str::from_utf8(info.reason)
+            .map_err(|_| ExtractError::InvalidErrorInfo { index })?;
+        let code = AuthErrorCode::from_peer_reason(reason).map_err(|e| match e {
+            ReasonError::NotAnError => ExtractError::NoAuthError,
+            ReasonError::Unknown => ExtractError::UnknownReason {
+                reason: reason.to_owned(),
+            },
+        })?;
         build(self, &scan, code, domain, true).map(Some)
     }
 }
