@@ -5,11 +5,70 @@ use std::process::ExitCode;
 
 const PROTO_DIR: &str = "proto";
 const PROTO: &str = "proto/auth/error/v1/auth_error.proto";
+const CODE_TABLE: &str = "src/code/table.rs";
+
+/// Reads the rows of the code table (the same file the crate expands into
+/// its properties) to write each variant's rustdoc line.
+macro_rules! code_table {
+    ($(
+        $variant:ident => $grpc:ident, $num:literal $http:ident, $action:ident,
+        [$($challenge:ident)?], $description:literal;
+    )*) => {
+        [$(Row {
+            variant: stringify!($variant),
+            grpc: stringify!($grpc),
+            http: $num,
+            action: stringify!($action),
+            challenge: [$(stringify!($challenge))?].first().copied(),
+        }),*]
+    };
+}
+
+struct Row {
+    variant: &'static str,
+    grpc: &'static str,
+    http: u16,
+    action: &'static str,
+    challenge: Option<&'static str>,
+}
+
+/// `TokenExpired` -> `TOKEN_EXPIRED` (prost's variant names back to proto's).
+fn screaming(camel: &str) -> String {
+    let mut out = String::new();
+    for (i, c) in camel.chars().enumerate() {
+        if c.is_ascii_uppercase() && i > 0 {
+            out.push('_');
+        }
+        out.push(c.to_ascii_uppercase());
+    }
+    out
+}
+
+/// The rustdoc line of a variant: its row, in words. `tests/code_table.rs`
+/// checks every line against the crate's own accessors.
+fn variant_doc(row: &Row) -> String {
+    let challenge = match row.challenge {
+        Some("Missing") => "`Bearer` (no error attribute)".to_owned(),
+        Some(c) => format!(
+            "`Bearer error=\\\"{}\\\"`",
+            screaming(c).to_ascii_lowercase()
+        ),
+        None => "none".to_owned(),
+    };
+    format!(
+        "#[doc = \"\\n\\n**gRPC** `{}` · **HTTP** {} · **client action** `{}` · **challenge** {}\"]",
+        screaming(row.grpc),
+        row.http,
+        screaming(row.action).to_ascii_lowercase(),
+        challenge
+    )
+}
 
 fn main() -> ExitCode {
     // prost-build prints no rerun-if-changed lines of its own.
     println!("cargo:rerun-if-changed={PROTO_DIR}");
     println!("cargo:rerun-if-changed=build.rs");
+    println!("cargo:rerun-if-changed={CODE_TABLE}");
 
     // protox errors are miette diagnostics; `{:?}` renders file:line:col with
     // the offending source line, which is what a proto author needs to see.
@@ -22,6 +81,15 @@ fn main() -> ExitCode {
     };
     let mut config = prost_build::Config::new();
     config.enable_type_names();
+    // Adding a code must not break downstream `match`es; inside the crate the
+    // code table stays exhaustive.
+    config.enum_attribute(".auth.error.v1.AuthErrorCode", "#[non_exhaustive]");
+    for row in include!("src/code/table.rs") {
+        config.field_attribute(
+            format!(".auth.error.v1.AuthErrorCode.{}", screaming(row.variant)),
+            variant_doc(&row),
+        );
+    }
     if let Err(err) = config.compile_fds(descriptors) {
         eprintln!("error: prost-build failed on {PROTO}: {err}");
         return ExitCode::FAILURE;

@@ -162,3 +162,39 @@ fn grpc_name(code: Code) -> &'static str {
         _ => "?",
     }
 }
+
+/// The rustdoc line that `build.rs` writes on each variant from the code
+/// table says the same as the crate's accessors.
+#[test]
+fn every_variant_doc_states_its_row() {
+    use auth_error::__internals::grpc_status_name;
+    use auth_error::BearerChallenge;
+    let generated = include_str!(concat!(env!("OUT_DIR"), "/auth.error.v1.rs"));
+    for code in AuthErrorCode::ALL {
+        let decl = format!("{code:?} = {},", code.number());
+        let at = generated
+            .find(&decl)
+            .unwrap_or_else(|| panic!("{decl} in the generated code"));
+        let doc = &generated[generated[..at].rfind("**gRPC**").unwrap()..at];
+        let challenge = match code.bearer_challenge() {
+            None => "none".to_owned(),
+            Some(BearerChallenge::Missing) => "`Bearer` (no error attribute)".to_owned(),
+            Some(c) => format!("`Bearer error=\"{}\"`", c.error().unwrap()),
+        };
+        let expected = format!(
+            "**gRPC** `{}` · **HTTP** {} · **client action** `{}` · **challenge** {challenge}",
+            grpc_status_name(code.grpc_code()),
+            code.http_status().as_u16(),
+            code.client_action(),
+        );
+        assert!(doc.starts_with(&expected), "{code:?}: {doc:?}");
+    }
+}
+
+#[test]
+fn the_code_enum_is_non_exhaustive_for_downstream_matches() {
+    let generated = include_str!(concat!(env!("OUT_DIR"), "/auth.error.v1.rs"));
+    let at = generated.find("pub enum AuthErrorCode").unwrap();
+    let attrs = &generated[generated[..at].rfind("///").unwrap()..at];
+    assert!(attrs.contains("#[non_exhaustive]"), "{attrs}");
+}

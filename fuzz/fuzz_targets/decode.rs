@@ -4,7 +4,7 @@
 //! Run: `cargo fuzz run decode -- -max_total_time=300` (from the repo root).
 #![no_main]
 
-use auth_error::guard::sanitize;
+use auth_error::__internals::sanitize_details_header as sanitize;
 use auth_error::{AuthError, AuthStatusExt};
 use libfuzzer_sys::fuzz_target;
 use tonic::{Code, Status};

@@ -7,7 +7,8 @@
 use std::process::ExitCode;
 use std::time::Duration;
 
-use auth_error::{AuthError, AuthErrorCode, AuthStatusExt, grpc_status_name};
+use auth_error::__internals::{detail_json, grpc_status_name};
+use auth_error::{AuthError, AuthErrorCode, AuthStatusExt};
 use base64::Engine as _;
 use base64::engine::{DecodePaddingMode, GeneralPurpose, GeneralPurposeConfig};
 use clap::{Parser, Subcommand};
@@ -183,7 +184,7 @@ fn decode(out: &mut String, value: &str, as_json: bool, domain: &str) -> Result<
     let tonic_status = tonic::Status::with_details(code, status.message.clone(), bytes.into());
     let auth = tonic_status.check_auth_error_in(domain);
     if as_json {
-        let details: Vec<Value> = status.details.iter().map(auth_error::detail_json).collect();
+        let details: Vec<Value> = status.details.iter().map(detail_json).collect();
         let auth = match &auth {
             Ok(Some(err)) => json!({
                 "reason": err.code().reason(),
@@ -212,7 +213,7 @@ fn decode(out: &mut String, value: &str, as_json: bool, domain: &str) -> Result<
     outln!(out, "message  {}", status.message);
     for (i, any) in status.details.iter().enumerate() {
         outln!(out, "detail {i}: {}", any.type_url);
-        match auth_error::detail_json(any) {
+        match detail_json(any) {
             Value::Object(fields) => {
                 for (k, v) in fields.iter().filter(|(k, _)| *k != "@type") {
                     outln!(out, "  {k}: {v}");

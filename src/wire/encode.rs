@@ -154,39 +154,6 @@ where
     }
 }
 
-/// The `details` field (tag, length and `Any`) of the ErrorInfo for `code`
-/// with the default domain and no metadata: constant per code, so encoded
-/// once. Attach with no metadata then writes code, message and this slice.
-pub(crate) fn default_error_info_field(code: crate::AuthErrorCode) -> &'static [u8] {
-    use std::collections::BTreeMap;
-    use std::sync::LazyLock;
-
-    static EMPTY: BTreeMap<String, String> = BTreeMap::new();
-    static TABLE: LazyLock<Vec<Vec<u8>>> = LazyLock::new(|| {
-        crate::AuthErrorCode::ALL
-            .iter()
-            .map(|c| {
-                // Code 0 and an empty message are omitted on the wire, which
-                // leaves exactly the details field.
-                let parts = Parts {
-                    code: 0,
-                    message: "",
-                    reason: c.reason(),
-                    domain: crate::DOMAIN,
-                    metadata: EMPTY.iter(),
-                    details: &[],
-                };
-                parts.encode_with(parts.lens())
-            })
-            .collect()
-    });
-    // ALL is sorted by number (a test checks it).
-    let index = crate::AuthErrorCode::ALL
-        .binary_search_by_key(&(code as i32), |c| *c as i32)
-        .expect("ALL holds every value");
-    &TABLE[index]
-}
-
 /// Encodes `google.rpc.Status { code, message, details: [field] }` where
 /// `field` is a complete, pre-encoded details field.
 pub(crate) fn encode_with_field(code: i32, message: &str, field: &[u8]) -> Vec<u8> {

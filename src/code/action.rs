@@ -59,7 +59,7 @@ impl ClientAction {
     /// ```
     /// assert_eq!(auth_error::ClientAction::RetryLater.as_str(), "retry_later");
     /// ```
-    pub fn as_str(self) -> &'static str {
+    pub const fn as_str(self) -> &'static str {
         match self {
             ClientAction::None => "none",
             ClientAction::ProvideCredentials => "provide_credentials",

@@ -1,34 +1,5 @@
-//! Server side: [`DrainRejectedLayer`], which keeps rejections from tearing
-//! down HTTP/2 connections.
-//!
-//! # Why
-//!
-//! When a tonic interceptor rejects a call, tonic drops the request body
-//! unread; h2 then resets the stream (RST_STREAM NO_ERROR), and request DATA
-//! that the client had already sent arrives after the reset. h2 (0.4) charges
-//! each such small DATA frame to a per-connection budget and never refunds it,
-//! so after about 2,200 early rejections on one connection the server sends
-//! GOAWAY(ENHANCE_YOUR_CALM, "too_many_data_frames") and every call in flight
-//! on it fails, accepted ones included. Measured with tonic 0.14.9: 27–64 lost
-//! calls per 38,400 rejections.
-//!
-//! The layer keeps a request body that the service drops before its end and
-//! reads the rest — at once if the client has already sent it (the usual case
-//! for a small unary request), otherwise in a spawned task — so the stream
-//! ends normally and no DATA frame arrives on a reset stream. Draining is bounded in bytes, time and
-//! concurrency; past a bound the body is dropped as before. The response is
-//! never delayed: draining starts when the body is dropped and runs beside it.
-//!
-//! ```no_run
-//! use auth_error::server::DrainRejectedLayer;
-//! # async fn run(svc: tonic_health::pb::health_server::HealthServer<impl tonic_health::pb::health_server::Health>) -> Result<(), Box<dyn std::error::Error>> {
-//! tonic::transport::Server::builder()
-//!     .layer(DrainRejectedLayer::default())
-//!     .add_service(svc)
-//!     .serve("127.0.0.1:50051".parse()?)
-//!     .await?;
-//! # Ok(()) }
-//! ```
+//! [`DrainRejectedLayer`]: drains request bodies a service dropped unread
+//! (published as [`crate::server`], whose docs say why).
 
 use std::pin::Pin;
 use std::sync::Arc;
@@ -53,7 +24,7 @@ struct Limits {
 
 /// A tower layer for `tonic::transport::Server::builder().layer(..)` that
 /// drains request bodies the service dropped unread (see the [module
-/// docs](self)).
+/// docs](crate::server)).
 ///
 /// Defaults: at most 64 KiB and 250 ms per body, at most 1,024 bodies drained
 /// at once.

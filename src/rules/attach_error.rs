@@ -1,5 +1,4 @@
-//! The errors of attaching ([`AttachError`]) and strictly extracting
-//! ([`ExtractError`]) an auth error.
+//! [`AttachError`]: which rule an error broke, named by key, never by value.
 
 use std::fmt;
 
@@ -16,8 +15,9 @@ pub enum AttachError {
     /// The domain is empty, longer than [`MAX_DOMAIN_LEN`](crate::MAX_DOMAIN_LEN)
     /// bytes, or contains whitespace or control characters.
     InvalidDomain {
-        /// The offending domain.
-        domain: String,
+        /// The domain's length in bytes (the domain itself is not repeated:
+        /// an error never prints a value it refused).
+        len: usize,
     },
     /// A metadata key does not match AIP-193's `[a-z][a-zA-Z0-9-_]*`, or is
     /// longer than [`MAX_METADATA_KEY_LEN`](crate::MAX_METADATA_KEY_LEN).
@@ -43,8 +43,9 @@ pub enum AttachError {
     InvalidListItem {
         /// The metadata key of the list.
         key: String,
-        /// The offending item.
-        item: String,
+        /// The position of the offending item in the list (the item itself
+        /// is not kept: it may be a credential).
+        index: usize,
     },
     /// A companion detail is itself a `google.rpc.ErrorInfo`; a status carries
     /// exactly one.
@@ -65,9 +66,10 @@ impl fmt::Display for AttachError {
             AttachError::NoAuthError => {
                 f.write_str("NO_AUTH_ERROR is not an error and cannot be attached to a status")
             }
-            AttachError::InvalidDomain { domain } => {
-                write!(f, "invalid error domain `{}`", domain.escape_debug())
-            }
+            AttachError::InvalidDomain { len } => write!(
+                f,
+                "invalid error domain ({len} bytes): expected 1 to 253 bytes without whitespace or control characters"
+            ),
             AttachError::InvalidMetadataKey { key } => write!(
                 f,
                 "invalid metadata key `{}`: expected [a-z][a-zA-Z0-9-_]* of at most 64 characters",
@@ -83,10 +85,9 @@ impl fmt::Display for AttachError {
                 "metadata value of `{}` looks like a credential and is never sent",
                 key.escape_debug()
             ),
-            AttachError::InvalidListItem { key, item } => write!(
+            AttachError::InvalidListItem { key, index } => write!(
                 f,
-                "list item `{}` of `{}` is empty or contains whitespace",
-                item.escape_debug(),
+                "list item {index} of `{}` is empty or contains whitespace",
                 key.escape_debug()
             ),
             AttachError::ExtraErrorInfo => f.write_str(
@@ -101,78 +102,3 @@ impl fmt::Display for AttachError {
 }
 
 impl std::error::Error for AttachError {}
-
-/// What [`check_auth_error`](crate::AuthStatusExt::check_auth_error) found
-/// wrong with a status' details.
-#[derive(Clone, Debug, PartialEq, Eq)]
-#[non_exhaustive]
-pub enum ExtractError {
-    /// The details are not a well-formed `google.rpc.Status`.
-    Malformed {
-        /// What is wrong, e.g. "a varint is truncated or longer than ten bytes".
-        what: &'static str,
-    },
-    /// The code inside the details differs from the status code (Go turns
-    /// this into `INTERNAL`, Python's `rpc_status.from_call` raises).
-    CodeMismatch {
-        /// The code of the `tonic::Status`.
-        status: tonic::Code,
-        /// The code inside `google.rpc.Status`.
-        details: i32,
-    },
-    /// The message inside the details differs from the status message.
-    MessageMismatch {
-        /// The message of the `tonic::Status`.
-        status: String,
-        /// The message inside `google.rpc.Status`.
-        details: String,
-    },
-    /// A detail typed `google.rpc.ErrorInfo` does not decode as one.
-    InvalidErrorInfo {
-        /// Its position among the details.
-        index: usize,
-    },
-    /// The ErrorInfo of the domain has a reason this version does not know
-    /// (perhaps a newer peer).
-    UnknownReason {
-        /// The reason as received.
-        reason: String,
-    },
-    /// The ErrorInfo of the domain says `NO_AUTH_ERROR`, which is not an error.
-    NoAuthError,
-}
-
-impl fmt::Display for ExtractError {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            ExtractError::Malformed { what } => {
-                write!(f, "error details are not a google.rpc.Status: {what}")
-            }
-            ExtractError::CodeMismatch { status, details } => write!(
-                f,
-                "code in error details ({details}) differs from the status code ({})",
-                *status as i32
-            ),
-            ExtractError::MessageMismatch { status, details } => write!(
-                f,
-                "message in error details (`{}`) differs from the status message (`{}`)",
-                details.escape_debug(),
-                status.escape_debug()
-            ),
-            ExtractError::InvalidErrorInfo { index } => {
-                write!(
-                    f,
-                    "detail {index} is typed google.rpc.ErrorInfo but does not decode as one"
-                )
-            }
-            ExtractError::UnknownReason { reason } => {
-                write!(f, "unknown auth error reason `{}`", reason.escape_debug())
-            }
-            ExtractError::NoAuthError => {
-                f.write_str("error details carry NO_AUTH_ERROR, which is not an error")
-            }
-        }
-    }
-}
-
-impl std::error::Error for ExtractError {}

@@ -19,16 +19,17 @@
 
 use std::collections::BTreeMap;
 use std::fmt;
-use std::time::Duration;
 
 use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD;
-use prost::Message;
 use serde_json::{Map, Value, json};
 
 use crate::code::ReasonError;
+use crate::error::Companion;
+use crate::http::grpc_status_name;
+use crate::rules;
 use crate::wire::ERROR_INFO_TYPE_URL;
-use crate::{AuthError, AuthErrorCode, DOMAIN, grpc_status_name};
+use crate::{AuthError, AuthErrorCode, DOMAIN};
 
 /// Why an HTTP error body could not be read as an [`AuthError`].
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -73,69 +74,57 @@ fn invalid(what: impl Into<String>) -> JsonError {
     JsonError::Invalid { what: what.into() }
 }
 
-/// proto3 JSON for a Duration: seconds with up to nine fractional digits.
-fn duration_json(d: &prost_types::Duration) -> String {
-    if d.nanos == 0 {
-        format!("{}s", d.seconds)
-    } else {
-        let frac = format!("{:09}", d.nanos.unsigned_abs());
-        format!("{}.{}s", d.seconds, frac.trim_end_matches('0'))
-    }
-}
-
-fn parse_duration_json(s: &str) -> Option<Duration> {
-    let number = s.strip_suffix('s')?;
-    let (secs, frac) = number.split_once('.').unwrap_or((number, ""));
-    if frac.len() > 9 || !frac.bytes().all(|b| b.is_ascii_digit()) {
+/// proto3 JSON for a Duration (`"1.5s"`, `"-0.25s"`): normalized by
+/// prost-types first, so unnormalized values render as the duration they
+/// mean; `None` outside `google.protobuf.Duration`'s range (±10,000 years).
+pub(crate) fn duration_json(d: &prost_types::Duration) -> Option<String> {
+    const MAX_SECONDS: i64 = 315_576_000_000;
+    let d = d.normalized();
+    if d.seconds.abs() > MAX_SECONDS {
         return None;
     }
-    let secs: u64 = secs.parse().ok()?;
-    let nanos: u32 = if frac.is_empty() {
-        0
+    let sign = if d.seconds < 0 || d.nanos < 0 {
+        "-"
     } else {
-        format!("{frac:0<9}").parse().ok()?
+        ""
     };
-    Some(Duration::new(secs, nanos))
+    let (secs, nanos) = (d.seconds.unsigned_abs(), d.nanos.unsigned_abs());
+    Some(if nanos == 0 {
+        format!("{sign}{secs}s")
+    } else {
+        let frac = format!("{nanos:09}");
+        format!("{sign}{secs}.{}s", frac.trim_end_matches('0'))
+    })
 }
 
-/// One `google.protobuf.Any` detail in proto3 JSON form: `ErrorInfo`,
-/// `RetryInfo`, `Help` and `LocalizedMessage` with their fields, any other
-/// type (or a value that does not decode) as `{"@type": …, "value": base64}`.
-///
-/// ```
-/// let any = prost_types::Any { type_url: "type.example.com/x.Y".into(), value: vec![1, 2] };
-/// assert_eq!(auth_error::detail_json(&any), serde_json::json!({"@type": "type.example.com/x.Y", "value": "AQI="}));
-/// ```
-pub fn detail_json(any: &prost_types::Any) -> Value {
-    let typed = match any.type_url.as_str() {
-        ERROR_INFO_TYPE_URL => tonic_types::pb::ErrorInfo::decode(any.value.as_slice())
-            .ok()
-            .map(|i| {
-                let metadata: BTreeMap<_, _> = i.metadata.into_iter().collect();
-                json!({ "reason": i.reason, "domain": i.domain, "metadata": metadata })
-            }),
-        tonic_types::RetryInfo::TYPE_URL => {
-            tonic_types::pb::RetryInfo::decode(any.value.as_slice())
-                .ok()
-                .map(|r| json!({ "retryDelay": r.retry_delay.as_ref().map(duration_json) }))
+/// Parses a proto3 JSON Duration (prost-types' parser).
+fn parse_duration_json(s: &str) -> Option<prost_types::Duration> {
+    s.parse().ok()
+}
+
+/// One `google.protobuf.Any` detail in proto3 JSON form: the standard
+/// companions ([`Companion`]) with their fields, any other type (or a value
+/// that does not decode) as `{"@type": …, "value": base64}`.
+pub(crate) fn detail_json(any: &prost_types::Any) -> Value {
+    let typed = Companion::from_any(any).and_then(|c| match c {
+        Companion::ErrorInfo {
+            reason,
+            domain,
+            metadata,
+        } => Some(json!({ "reason": reason, "domain": domain, "metadata": metadata })),
+        Companion::RetryInfo(delay) => match delay {
+            None => Some(json!({})),
+            Some(d) => duration_json(&d).map(|d| json!({ "retryDelay": d })),
+        },
+        Companion::Help(links) => {
+            let links: Vec<Value> = links
+                .iter()
+                .map(|l| json!({ "description": l.description, "url": l.url }))
+                .collect();
+            Some(json!({ "links": links }))
         }
-        tonic_types::Help::TYPE_URL => tonic_types::pb::Help::decode(any.value.as_slice())
-            .ok()
-            .map(|h| {
-                let links: Vec<Value> = h
-                    .links
-                    .iter()
-                    .map(|l| json!({ "description": l.description, "url": l.url }))
-                    .collect();
-                json!({ "links": links })
-            }),
-        tonic_types::LocalizedMessage::TYPE_URL => {
-            tonic_types::pb::LocalizedMessage::decode(any.value.as_slice())
-                .ok()
-                .map(|m| json!({ "locale": m.locale, "message": m.message }))
-        }
-        _ => None,
-    };
+        Companion::LocalizedMessage(m) => Some(json!({ "locale": m.locale, "message": m.message })),
+    });
     let mut object = match typed {
         Some(Value::Object(object)) => object,
         _ => {
@@ -149,59 +138,48 @@ pub fn detail_json(any: &prost_types::Any) -> Value {
 }
 
 fn detail_from_json(object: &Map<String, Value>) -> Option<prost_types::Any> {
+    let str_of = |key: &str| Some(object.get(key)?.as_str()?.to_owned());
     let type_url = object.get("@type")?.as_str()?;
-    let value = match type_url {
-        ERROR_INFO_TYPE_URL => {
-            let metadata = object
-                .get("metadata")
-                .and_then(Value::as_object)
-                .map(|m| {
-                    m.iter()
-                        .map(|(k, v)| Some((k.clone(), v.as_str()?.to_owned())))
-                        .collect::<Option<std::collections::HashMap<_, _>>>()
-                })
-                .unwrap_or_else(|| Some(Default::default()))?;
-            tonic_types::pb::ErrorInfo {
-                reason: object.get("reason")?.as_str()?.to_owned(),
-                domain: object.get("domain")?.as_str()?.to_owned(),
-                metadata,
-            }
-            .encode_to_vec()
-        }
-        tonic_types::RetryInfo::TYPE_URL => {
-            let delay = parse_duration_json(object.get("retryDelay")?.as_str()?)?;
-            tonic_types::pb::RetryInfo {
-                retry_delay: Some(prost_types::Duration {
-                    seconds: i64::try_from(delay.as_secs()).ok()?,
-                    nanos: delay.subsec_nanos() as i32,
-                }),
-            }
-            .encode_to_vec()
-        }
-        tonic_types::Help::TYPE_URL => {
-            let links = object.get("links")?.as_array()?;
-            let links = links
+    let companion = match type_url {
+        ERROR_INFO_TYPE_URL => Companion::ErrorInfo {
+            reason: str_of("reason")?,
+            domain: str_of("domain")?,
+            metadata: match object.get("metadata") {
+                None => BTreeMap::new(),
+                Some(m) => m
+                    .as_object()?
+                    .iter()
+                    .map(|(k, v)| Some((k.clone(), v.as_str()?.to_owned())))
+                    .collect::<Option<_>>()?,
+            },
+        },
+        tonic_types::RetryInfo::TYPE_URL => Companion::RetryInfo(Some(parse_duration_json(
+            object.get("retryDelay")?.as_str()?,
+        )?)),
+        tonic_types::Help::TYPE_URL => Companion::Help(
+            object
+                .get("links")?
+                .as_array()?
                 .iter()
                 .map(|l| {
-                    Some(tonic_types::pb::help::Link {
-                        description: l.get("description")?.as_str()?.to_owned(),
-                        url: l.get("url")?.as_str()?.to_owned(),
-                    })
+                    Some(tonic_types::HelpLink::new(
+                        l.get("description")?.as_str()?,
+                        l.get("url")?.as_str()?,
+                    ))
                 })
-                .collect::<Option<Vec<_>>>()?;
-            tonic_types::pb::Help { links }.encode_to_vec()
+                .collect::<Option<_>>()?,
+        ),
+        tonic_types::LocalizedMessage::TYPE_URL => Companion::LocalizedMessage(
+            tonic_types::LocalizedMessage::new(str_of("locale")?, str_of("message")?),
+        ),
+        _ => {
+            return Some(prost_types::Any {
+                type_url: type_url.to_owned(),
+                value: STANDARD.decode(object.get("value")?.as_str()?).ok()?,
+            });
         }
-        tonic_types::LocalizedMessage::TYPE_URL => tonic_types::pb::LocalizedMessage {
-            locale: object.get("locale")?.as_str()?.to_owned(),
-            message: object.get("message")?.as_str()?.to_owned(),
-        }
-        .encode_to_vec(),
-        _ => STANDARD.decode(object.get("value")?.as_str()?).ok()?,
     };
-    Some(prost_types::Any {
-        type_url: type_url.to_owned(),
-        value,
-    })
+    Some(companion.to_any())
 }
 
 impl AuthError {
@@ -223,18 +201,27 @@ impl AuthError {
     /// assert_eq!(back.metadata()["tokenType"], "access");
     /// ```
     pub fn to_http_json(&self) -> Value {
+        // The lenient rules, as on the gRPC exit: what they refuse never
+        // leaves, and NO_AUTH_ERROR fails closed (500, UNKNOWN, no details).
+        if !self.code().is_error() {
+            return json!({
+                "error": { "code": 500, "message": self.message(), "status": "UNKNOWN" }
+            });
+        }
+        let mut err = self.clone();
+        rules::sanitize(&mut err);
         let mut details = vec![json!({
             "@type": ERROR_INFO_TYPE_URL,
-            "reason": self.code().reason(),
-            "domain": self.domain(),
-            "metadata": self.metadata(),
+            "reason": err.code().reason(),
+            "domain": err.domain(),
+            "metadata": err.metadata(),
         })];
-        details.extend(self.details().iter().map(detail_json));
+        details.extend(err.details().iter().map(detail_json));
         json!({
             "error": {
-                "code": self.http_status().as_u16(),
-                "message": self.message(),
-                "status": grpc_status_name(self.grpc_code()),
+                "code": err.http_status().as_u16(),
+                "message": err.message(),
+                "status": grpc_status_name(err.grpc_code()),
                 "details": details,
             }
         })
@@ -289,7 +276,10 @@ impl AuthError {
                 reason: reason.to_owned(),
             },
         })?;
-        let mut metadata = BTreeMap::new();
+        let mut err = AuthError::new(code).with_message(message);
+        if domain != DOMAIN {
+            err = err.with_domain(domain);
+        }
         if let Some(md) = info.get("metadata") {
             let md = md
                 .as_object()
@@ -298,22 +288,18 @@ impl AuthError {
                 let v = v
                     .as_str()
                     .ok_or_else(|| invalid(format!("metadata value of `{k}` is not a string")))?;
-                metadata.insert(k.clone(), v.to_owned());
+                err = err.with_metadata(k.clone(), v);
             }
         }
-        let companions = details
+        for detail in details
             .iter()
             .enumerate()
             .filter(|(i, _)| *i != index)
             .filter_map(|(_, d)| d.as_object().and_then(detail_from_json))
-            .collect();
-        Ok(AuthError::from_parts(
-            code,
-            message.to_owned(),
-            domain,
-            metadata,
-            companions,
-        ))
+        {
+            err = err.with_detail(detail);
+        }
+        Ok(err)
     }
 }
 
@@ -321,25 +307,34 @@ impl AuthError {
 mod tests {
     use super::*;
 
+    fn d(seconds: i64, nanos: i32) -> prost_types::Duration {
+        prost_types::Duration { seconds, nanos }
+    }
+
     #[test]
-    fn durations() {
+    fn durations_round_trip() {
         for (secs, nanos, text) in [
             (900, 0, "900s"),
             (1, 500_000_000, "1.5s"),
             (0, 1, "0.000000001s"),
+            (-1, -500_000_000, "-1.5s"),
+            (0, -250_000_000, "-0.25s"),
         ] {
-            let d = prost_types::Duration {
-                seconds: secs,
-                nanos,
-            };
-            assert_eq!(duration_json(&d), text);
-            assert_eq!(
-                parse_duration_json(text),
-                Some(Duration::new(secs as u64, nanos as u32))
-            );
+            assert_eq!(duration_json(&d(secs, nanos)).as_deref(), Some(text));
+            assert_eq!(parse_duration_json(text), Some(d(secs, nanos)));
         }
-        for bad in ["", "s", "1", "-1s", "1.0000000001s", "1.xs"] {
+        for bad in ["", "s", "1", "1.xs", "x1s"] {
             assert_eq!(parse_duration_json(bad), None, "{bad}");
         }
+    }
+
+    #[test]
+    fn unnormalized_and_out_of_range_durations() {
+        // Sign of a negative nanos is kept; nanos past a second carry over.
+        assert_eq!(duration_json(&d(0, -1)).as_deref(), Some("-0.000000001s"));
+        assert_eq!(duration_json(&d(1, 1_500_000_000)).as_deref(), Some("2.5s"));
+        assert_eq!(duration_json(&d(2, -500_000_000)).as_deref(), Some("1.5s"));
+        assert_eq!(duration_json(&d(-2, 500_000_000)).as_deref(), Some("-1.5s"));
+        assert_eq!(duration_json(&d(i64::MAX, 0)), None);
     }
 }

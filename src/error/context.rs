@@ -131,12 +131,12 @@ impl AuthError {
         S: Into<String>,
     {
         let mut joined = String::new();
-        for item in items {
+        for (index, item) in items.into_iter().enumerate() {
             let item = item.into();
             if item.is_empty() || item.chars().any(char::is_whitespace) {
-                self.set_pending(AttachError::InvalidListItem {
+                self.pending.get_or_insert(AttachError::InvalidListItem {
                     key: key.to_owned(),
-                    item,
+                    index,
                 });
                 return self;
             }
@@ -145,7 +145,7 @@ impl AuthError {
             }
             joined.push_str(&item);
         }
-        self.metadata_mut().insert(key.to_owned(), joined);
+        self.metadata.insert(key.to_owned(), joined);
         self
     }
 

@@ -1,13 +1,13 @@
-//! The extension trait that reads an [`AuthError`] back out of a
-//! `tonic::Status`.
+//! Extract: the extension trait that reads an [`AuthError`] back out of a
+//! `tonic::Status`, and [`ExtractError`], what its strict reader reports.
 
-use std::collections::BTreeMap;
+use std::fmt;
 
 use tonic::Status;
 
 use crate::code::ReasonError;
-use crate::wire::decode::{self, Scan, WireError};
-use crate::{AuthError, AuthErrorCode, DOMAIN, ExtractError};
+use crate::wire::decode::{self, ErrorInfoView, Scan, WireError};
+use crate::{AuthError, AuthErrorCode, DOMAIN};
 
 /// Reads the auth error carried by a `tonic::Status`.
 ///
@@ -66,37 +66,38 @@ fn known_code(scan: &Scan<'_>) -> Option<AuthErrorCode> {
     AuthErrorCode::from_peer_reason(reason).ok()
 }
 
-/// Builds the owned error for the found ErrorInfo. Leniently, a metadata
-/// entry or companion that is not well-formed is left out (the peer's fault);
-/// strictly, it is an error.
+/// Builds the owned error for the ErrorInfo found at `index`, through the
+/// public builder. Leniently, a metadata entry or companion that is not
+/// well-formed is left out (the peer's fault); strictly, it is an error.
 fn build(
     status: &Status,
-    scan: &Scan<'_>,
+    (index, info): (usize, ErrorInfoView<'_>),
     code: AuthErrorCode,
     domain: &str,
     strict: bool,
 ) -> Result<AuthError, ExtractError> {
-    let (index, info) = scan.found.expect("caller checked found");
-    let mut metadata = BTreeMap::new();
+    let mut err = AuthError::new(code).with_message(status.message());
+    if domain != DOMAIN {
+        err = err.with_domain(domain);
+    }
     for entry in info.metadata() {
         match entry {
-            Ok((k, v)) => {
-                metadata.insert(k.to_owned(), v.to_owned());
-            }
+            Ok((k, v)) => err = err.with_metadata(k, v),
             Err(_) if strict => return Err(ExtractError::InvalidErrorInfo { index }),
             Err(_) => {}
         }
     }
-    let mut details = Vec::new();
     for (i, any) in decode::details(status.details()).enumerate() {
         if i == index {
             continue;
         }
         match std::str::from_utf8(any.type_url) {
-            Ok(type_url) => details.push(prost_types::Any {
-                type_url: type_url.to_owned(),
-                value: any.value.to_vec(),
-            }),
+            Ok(type_url) => {
+                err = err.with_detail(prost_types::Any {
+                    type_url: type_url.to_owned(),
+                    value: any.value.to_vec(),
+                })
+            }
             Err(_) if strict => {
                 return Err(ExtractError::Malformed {
                     what: WireError::Utf8.describe(),
@@ -105,13 +106,7 @@ fn build(
             Err(_) => {}
         }
     }
-    Ok(AuthError::from_parts(
-        code,
-        status.message().to_owned(),
-        domain,
-        metadata,
-        details,
-    ))
+    Ok(err)
 }
 
 impl AuthStatusExt for Status {
@@ -122,7 +117,7 @@ impl AuthStatusExt for Status {
     fn auth_error_in(&self, domain: &str) -> Option<AuthError> {
         let scan = decode::scan(self.details(), domain).ok()?;
         let code = known_code(&scan)?;
-        build(self, &scan, code, domain, false).ok()
+        build(self, scan.found?, code, domain, false).ok()
     }
 
     fn auth_error_code(&self) -> Option<AuthErrorCode> {
@@ -162,7 +157,7 @@ impl AuthStatusExt for Status {
         {
             return Err(ExtractError::InvalidErrorInfo { index });
         }
-        let Some((index, info)) = scan.found else {
+        let Some(found @ (index, info)) = scan.found else {
             return Ok(None);
         };
         let reason = std::str::from_utf8(info.reason)
@@ -173,6 +168,81 @@ impl AuthStatusExt for Status {
                 reason: reason.to_owned(),
             },
         })?;
-        build(self, &scan, code, domain, true).map(Some)
+        build(self, found, code, domain, true).map(Some)
     }
 }
+
+/// What [`check_auth_error`](crate::AuthStatusExt::check_auth_error) found
+/// wrong with a status' details.
+#[derive(Clone, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum ExtractError {
+    /// The details are not a well-formed `google.rpc.Status`.
+    Malformed {
+        /// What is wrong, e.g. "a varint is truncated or longer than ten bytes".
+        what: &'static str,
+    },
+    /// The code inside the details differs from the status code (Go turns
+    /// this into `INTERNAL`, Python's `rpc_status.from_call` raises).
+    CodeMismatch {
+        /// The code of the `tonic::Status`.
+        status: tonic::Code,
+        /// The code inside `google.rpc.Status`.
+        details: i32,
+    },
+    /// The message inside the details differs from the status message.
+    MessageMismatch {
+        /// The message of the `tonic::Status`.
+        status: String,
+        /// The message inside `google.rpc.Status`.
+        details: String,
+    },
+    /// A detail typed `google.rpc.ErrorInfo` does not decode as one.
+    InvalidErrorInfo {
+        /// Its position among the details.
+        index: usize,
+    },
+    /// The ErrorInfo of the domain has a reason this version does not know
+    /// (perhaps a newer peer).
+    UnknownReason {
+        /// The reason as received.
+        reason: String,
+    },
+    /// The ErrorInfo of the domain says `NO_AUTH_ERROR`, which is not an error.
+    NoAuthError,
+}
+
+impl fmt::Display for ExtractError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            ExtractError::Malformed { what } => {
+                write!(f, "error details are not a google.rpc.Status: {what}")
+            }
+            ExtractError::CodeMismatch { status, details } => write!(
+                f,
+                "code in error details ({details}) differs from the status code ({})",
+                *status as i32
+            ),
+            ExtractError::MessageMismatch { status, details } => write!(
+                f,
+                "message in error details (`{}`) differs from the status message (`{}`)",
+                details.escape_debug(),
+                status.escape_debug()
+            ),
+            ExtractError::InvalidErrorInfo { index } => {
+                write!(
+                    f,
+                    "detail {index} is typed google.rpc.ErrorInfo but does not decode as one"
+                )
+            }
+            ExtractError::UnknownReason { reason } => {
+                write!(f, "unknown auth error reason `{}`", reason.escape_debug())
+            }
+            ExtractError::NoAuthError => {
+                f.write_str("error details carry NO_AUTH_ERROR, which is not an error")
+            }
+        }
+    }
+}
+
+impl std::error::Error for ExtractError {}

@@ -1,33 +1,5 @@
-//! Client side: [`StatusDetailsGuardLayer`], which keeps a peer's malformed
-//! `grpc-status-details-bin` from panicking the calling task.
-//!
-//! tonic 0.14's `Status::from_header_map` calls `.expect(..)` on the base64 of
-//! `grpc-status-details-bin`, so a server or proxy that sends an invalid value
-//! panics the client task. This layer sits between tonic and the `Channel`,
-//! inspects response headers (trailers-only responses) and trailers before
-//! tonic parses them, and repairs or drops a malformed value, so the call ends
-//! with the plain code and message instead of a panic.
-//!
-//! | value | what the guard does |
-//! |---|---|
-//! | valid base64 (padded or not) within the bound | left as is |
-//! | several values, or comma-joined values (gRPC HTTP/2 spec), all decoding to the same bytes | keeps one |
-//! | several values that differ (ambiguous: which status is real?) | dropped |
-//! | invalid base64, not ASCII | dropped |
-//! | longer than the bound (default 8 KiB, the usual header limit of gRPC peers; this crate sends at most 5.5 KiB) | dropped |
-//!
-//! ```no_run
-//! use auth_error::guard::StatusDetailsGuardLayer;
-//! use tonic_health::pb::health_client::HealthClient;
-//! use tower::ServiceBuilder;
-//! # async fn run() -> Result<(), Box<dyn std::error::Error>> {
-//! let channel = tonic::transport::Channel::from_static("http://127.0.0.1:50051").connect().await?;
-//! let guarded = ServiceBuilder::new()
-//!     .layer(StatusDetailsGuardLayer::default())
-//!     .service(channel);
-//! let mut client = HealthClient::new(guarded);
-//! # let _ = &mut client; Ok(()) }
-//! ```
+//! [`StatusDetailsGuardLayer`]: repairs or drops malformed
+//! `grpc-status-details-bin` values (published as [`crate::guard`]).
 
 use std::future::Future;
 use std::pin::Pin;
@@ -53,7 +25,7 @@ const TONIC_BASE64: GeneralPurpose = GeneralPurpose::new(
 pub const DEFAULT_MAX_DETAILS_HEADER_LEN: usize = 8 * 1024;
 
 /// A tower layer for a tonic client `Channel` that repairs or drops malformed
-/// `grpc-status-details-bin` values (see the [module docs](self)).
+/// `grpc-status-details-bin` values (see the [module docs](crate::guard)).
 #[derive(Clone, Copy, Debug)]
 pub struct StatusDetailsGuardLayer {
     max_len: usize,
@@ -177,7 +149,7 @@ impl<B: Body> Body for GuardedBody<B> {
 /// What [`sanitize`] did to a header map.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 #[non_exhaustive]
-pub enum Sanitized {
+pub(crate) enum Sanitized {
     /// No `grpc-status-details-bin`, or a valid one: nothing changed.
     Unchanged,
     /// Several values (repeated or comma-joined) that all decode to the same
@@ -199,13 +171,12 @@ pub enum Sanitized {
 /// of the values, and nothing longer than `max_len` is decoded.
 ///
 /// ```
-/// use auth_error::guard::{sanitize, Sanitized};
 /// let mut headers = http::HeaderMap::new();
 /// headers.insert("grpc-status-details-bin", "not base64!".parse().unwrap());
-/// assert_eq!(sanitize(&mut headers, 16 * 1024), Sanitized::Dropped);
+/// auth_error::__internals::sanitize_details_header(&mut headers, 16 * 1024);
 /// assert!(headers.get("grpc-status-details-bin").is_none());
 /// ```
-pub fn sanitize(headers: &mut HeaderMap, max_len: usize) -> Sanitized {
+pub(crate) fn sanitize(headers: &mut HeaderMap, max_len: usize) -> Sanitized {
     let mut values = headers.get_all(DETAILS_HEADER).iter();
     let Some(first) = values.next() else {
         return Sanitized::Unchanged;

@@ -1,0 +1,238 @@
+//! The code table: every property of an [`AuthErrorCode`], generated from the
+//! rows of `table.rs` (one row per code), so the properties, [`ALL`] and the
+//! variant docs can never disagree, and a new proto value fails to compile
+//! until its row is complete.
+//!
+//! [`ALL`]: AuthErrorCode::ALL
+
+mod action;
+mod challenge;
+
+use std::fmt;
+use std::str::FromStr;
+
+pub use action::ClientAction;
+pub use challenge::BearerChallenge;
+
+use crate::AuthErrorCode;
+
+/// Expands the rows of `table.rs` into `ALL` and one exhaustive `match` per
+/// property. `build.rs` defines its own `code_table!` over the same file to
+/// write each variant's rustdoc line.
+macro_rules! code_table {
+    ($(
+        $variant:ident => $grpc:ident, $num:literal $http:ident, $action:ident,
+        [$($challenge:ident)?], $description:literal;
+    )*) => {
+        /// Position of each row, for tables indexed like `ALL`.
+        #[allow(dead_code, clippy::enum_variant_names)]
+        #[derive(Clone, Copy)]
+        enum Row { $($variant),* }
+
+        // The HTTP column states both the number and the constant; they must agree.
+        $(const _: () = assert!(http::StatusCode::$http.as_u16() == $num);)*
+
+        impl AuthErrorCode {
+            /// Every value, in proto order (ascending wire number).
+            ///
+            /// ```
+            /// use auth_error::AuthErrorCode;
+            /// assert_eq!(AuthErrorCode::ALL.len(), 24);
+            /// assert_eq!(AuthErrorCode::ALL[0], AuthErrorCode::NoAuthError);
+            /// ```
+            pub const ALL: [AuthErrorCode; [$(stringify!($variant)),*].len()] =
+                [$(AuthErrorCode::$variant),*];
+
+            /// This code's position in [`ALL`](Self::ALL).
+            pub(crate) const fn index(self) -> usize {
+                match self { $(AuthErrorCode::$variant => Row::$variant as usize,)* }
+            }
+
+            /// The gRPC status code a failure of this kind is reported with
+            /// (see the crate's code table; `OK` for `NO_AUTH_ERROR`).
+            ///
+            /// ```
+            /// use auth_error::AuthErrorCode;
+            /// assert_eq!(AuthErrorCode::InvalidScope.grpc_code(), tonic::Code::PermissionDenied);
+            /// ```
+            pub const fn grpc_code(self) -> tonic::Code {
+                match self { $(AuthErrorCode::$variant => tonic::Code::$grpc,)* }
+            }
+
+            /// The HTTP status of the same failure, following the gRPC ↔ HTTP
+            /// mapping of `google.rpc.Code`: `OK` → 200, `UNAUTHENTICATED` →
+            /// 401, `PERMISSION_DENIED` → 403, `FAILED_PRECONDITION` → 400.
+            ///
+            /// ```
+            /// use auth_error::AuthErrorCode;
+            /// assert_eq!(AuthErrorCode::TokenExpired.http_status(), http::StatusCode::UNAUTHORIZED);
+            /// ```
+            pub const fn http_status(self) -> http::StatusCode {
+                match self { $(AuthErrorCode::$variant => http::StatusCode::$http,)* }
+            }
+
+            /// What a client should do when it receives this code, knowing
+            /// nothing else. For `ACCOUNT_LOCKED` this is
+            /// [`ContactAdministrator`](ClientAction::ContactAdministrator); an
+            /// [`AuthError`](crate::AuthError) that carries a retry delay
+            /// refines it to [`RetryLater`](ClientAction::RetryLater) (see
+            /// [`AuthError::client_action`](crate::AuthError::client_action)).
+            /// `NO_AUTH_ERROR` yields [`ClientAction::None`].
+            ///
+            /// ```
+            /// use auth_error::{AuthErrorCode, ClientAction};
+            /// assert_eq!(AuthErrorCode::TokenExpired.client_action(), ClientAction::RefreshCredentials);
+            /// ```
+            pub const fn client_action(self) -> ClientAction {
+                match self { $(AuthErrorCode::$variant => ClientAction::$action,)* }
+            }
+
+            /// The RFC 6750 / RFC 9470 Bearer challenge of this code, if a new
+            /// or better token could help (see [`BearerChallenge`]).
+            ///
+            /// ```
+            /// use auth_error::{AuthErrorCode, BearerChallenge};
+            /// assert_eq!(AuthErrorCode::InvalidScope.bearer_challenge(), Some(BearerChallenge::InsufficientScope));
+            /// assert_eq!(AuthErrorCode::AccountDisabled.bearer_challenge(), None);
+            /// ```
+            pub const fn bearer_challenge(self) -> Option<BearerChallenge> {
+                match self { $(AuthErrorCode::$variant => challenge!($($challenge)?),)* }
+            }
+
+            /// A one-line, human-readable meaning, used as the status message
+            /// when no message is given.
+            ///
+            /// ```
+            /// use auth_error::AuthErrorCode;
+            /// assert_eq!(AuthErrorCode::TokenExpired.description(), "the bearer token has expired");
+            /// ```
+            pub const fn description(self) -> &'static str {
+                match self { $(AuthErrorCode::$variant => $description,)* }
+            }
+        }
+    };
+}
+
+macro_rules! challenge {
+    () => {
+        None
+    };
+    ($challenge:ident) => {
+        Some(BearerChallenge::$challenge)
+    };
+}
+
+include!("table.rs");
+
+impl AuthErrorCode {
+    /// The `google.rpc.ErrorInfo.reason` for this code: the proto value name,
+    /// exactly (`"TOKEN_EXPIRED"`). Same as [`as_str_name`](Self::as_str_name).
+    ///
+    /// ```
+    /// use auth_error::AuthErrorCode;
+    /// assert_eq!(AuthErrorCode::TokenExpired.reason(), "TOKEN_EXPIRED");
+    /// ```
+    pub fn reason(self) -> &'static str {
+        self.as_str_name()
+    }
+
+    /// The wire number of this value (fixed forever).
+    ///
+    /// ```
+    /// use auth_error::AuthErrorCode;
+    /// assert_eq!(AuthErrorCode::TokenExpired.number(), 1006);
+    /// ```
+    pub fn number(self) -> i32 {
+        self as i32
+    }
+
+    /// Whether this value is an error, that is anything but
+    /// [`NoAuthError`](AuthErrorCode::NoAuthError).
+    ///
+    /// ```
+    /// use auth_error::AuthErrorCode;
+    /// assert!(AuthErrorCode::TokenExpired.is_error());
+    /// assert!(!AuthErrorCode::NoAuthError.is_error());
+    /// ```
+    pub fn is_error(self) -> bool {
+        self != AuthErrorCode::NoAuthError
+    }
+
+    /// The error a reason read from a peer names. Every reader (lenient,
+    /// strict, JSON) classifies reasons here, so they cannot disagree.
+    pub(crate) fn from_peer_reason(reason: &str) -> Result<Self, ReasonError> {
+        match AuthErrorCode::from_str_name(reason) {
+            Some(AuthErrorCode::NoAuthError) => Err(ReasonError::NotAnError),
+            Some(code) => Ok(code),
+            None => Err(ReasonError::Unknown),
+        }
+    }
+}
+
+/// How a reason read from a peer fails to name an error.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum ReasonError {
+    /// Not a value name (perhaps a newer peer's).
+    Unknown,
+    /// `NO_AUTH_ERROR`, which is never reported as an error.
+    NotAnError,
+}
+
+impl fmt::Display for AuthErrorCode {
+    /// Writes the reason (`TOKEN_EXPIRED`).
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.reason())
+    }
+}
+
+impl FromStr for AuthErrorCode {
+    type Err = ParseAuthErrorCodeError;
+
+    /// Parses an exact reason (`"TOKEN_EXPIRED"`); case and whitespace matter,
+    /// as they do on the wire.
+    ///
+    /// ```
+    /// use auth_error::AuthErrorCode;
+    /// assert_eq!("TOKEN_EXPIRED".parse::<AuthErrorCode>().unwrap(), AuthErrorCode::TokenExpired);
+    /// let err = "token_expired".parse::<AuthErrorCode>().unwrap_err();
+    /// assert_eq!(err.to_string(), "unknown auth error code `token_expired`");
+    /// ```
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        AuthErrorCode::from_str_name(s).ok_or_else(|| ParseAuthErrorCodeError {
+            input: s.to_owned(),
+        })
+    }
+}
+
+/// The error of [`AuthErrorCode::from_str`]: the text is not a value name.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ParseAuthErrorCodeError {
+    input: String,
+}
+
+impl ParseAuthErrorCodeError {
+    /// The text that was not a value name.
+    pub fn input(&self) -> &str {
+        &self.input
+    }
+}
+
+impl fmt::Display for ParseAuthErrorCodeError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "unknown auth error code `{}`", self.input.escape_debug())
+    }
+}
+
+impl std::error::Error for ParseAuthErrorCodeError {}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn index_is_the_position_in_all() {
+        for (i, code) in AuthErrorCode::ALL.iter().enumerate() {
+            assert_eq!(code.index(), i);
+        }
+    }
+}

@@ -1,0 +1,143 @@
+//! The builder methods of [`AuthError`]: message, domain, metadata and
+//! companion details. Nothing is checked here; the rules check at every exit.
+
+use std::borrow::Cow;
+use std::time::Duration;
+
+use prost::Message;
+use prost_types::Any;
+
+use super::{AuthError, Companion};
+use crate::DOMAIN;
+
+impl AuthError {
+    /// Sets the human-readable message (the status message, also carried in
+    /// the details).
+    #[must_use]
+    pub fn with_message(mut self, message: impl Into<String>) -> Self {
+        self.message = Cow::Owned(message.into());
+        self
+    }
+
+    /// Sets the ErrorInfo domain (default [`DOMAIN`]). Readers look for their
+    /// domain: [`auth_error_in`](crate::AuthStatusExt::auth_error_in).
+    #[must_use]
+    pub fn with_domain(mut self, domain: impl Into<String>) -> Self {
+        let domain = domain.into();
+        self.domain = if domain == DOMAIN {
+            Cow::Borrowed(DOMAIN)
+        } else {
+            Cow::Owned(domain)
+        };
+        self
+    }
+
+    /// Adds a metadata entry; a second value for the same key replaces the
+    /// first. Keys follow AIP-193 (`[a-z][a-zA-Z0-9-_]*`, lowerCamelCase by
+    /// convention); see [`keys`](crate::keys) for the documented context keys.
+    #[must_use]
+    pub fn with_metadata(mut self, key: impl Into<String>, value: impl Into<String>) -> Self {
+        self.metadata.insert(key.into(), value.into());
+        self
+    }
+
+    /// Adds a companion detail of any type, carried after the ErrorInfo and
+    /// returned unchanged by [`details`](Self::details) on the other side.
+    ///
+    /// ```
+    /// use auth_error::{AuthError, AuthErrorCode, AuthStatusExt};
+    /// let any = prost_types::Any { type_url: "type.example.com/my.Detail".into(), value: vec![8, 1] };
+    /// let status: tonic::Status = AuthError::new(AuthErrorCode::Unauthenticated)
+    ///     .with_detail(any.clone())
+    ///     .into();
+    /// assert_eq!(status.auth_error().unwrap().details(), &[any]);
+    /// ```
+    #[must_use]
+    pub fn with_detail(mut self, detail: Any) -> Self {
+        self.details.push(detail);
+        self
+    }
+
+    /// Adds every standard detail of a tonic-types [`ErrorDetails`] as
+    /// companions, in tonic-types' order.
+    ///
+    /// ```
+    /// use auth_error::{AuthError, AuthErrorCode, AuthStatusExt};
+    /// use tonic_types::ErrorDetails;
+    /// let status: tonic::Status = AuthError::new(AuthErrorCode::InvalidScope)
+    ///     .with_error_details(ErrorDetails::with_help_link("scopes", "https://example.com/scopes"))
+    ///     .into();
+    /// let details = status.auth_error().unwrap().error_details();
+    /// assert_eq!(details.help().unwrap().links[0].url, "https://example.com/scopes");
+    /// ```
+    ///
+    /// [`ErrorDetails`]: tonic_types::ErrorDetails
+    #[must_use]
+    pub fn with_error_details(mut self, details: tonic_types::ErrorDetails) -> Self {
+        use tonic_types::StatusExt;
+        // tonic-types keeps its Any conversions private; its own encoding is
+        // the one source of truth, so decode what it writes.
+        let status = tonic::Status::with_error_details(tonic::Code::Unknown, "", details);
+        if let Ok(decoded) = tonic_types::pb::Status::decode(status.details()) {
+            self.details.extend(decoded.details);
+        }
+        self
+    }
+
+    /// Attaches a `google.rpc.RetryInfo` companion: how long the client should
+    /// wait before retrying (a lockout's end, a token's not-before time).
+    /// A delay beyond `google.protobuf.Duration`'s range is clamped to it.
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// use auth_error::{AuthError, AuthErrorCode, AuthStatusExt, ClientAction};
+    /// let status: tonic::Status = AuthError::new(AuthErrorCode::AccountLocked)
+    ///     .with_retry_after(Duration::from_secs(900))
+    ///     .into();
+    /// let err = status.auth_error().unwrap();
+    /// assert_eq!(err.retry_after(), Some(Duration::from_secs(900)));
+    /// assert_eq!(err.client_action(), ClientAction::RetryLater);
+    /// ```
+    #[must_use]
+    pub fn with_retry_after(self, delay: Duration) -> Self {
+        self.with_detail(Companion::retry_after(delay).to_any())
+    }
+
+    /// Attaches a `google.rpc.Help` companion with one link (call again to add
+    /// more links, each as its own detail).
+    ///
+    /// ```
+    /// use auth_error::{AuthError, AuthErrorCode, AuthStatusExt};
+    /// let status: tonic::Status = AuthError::new(AuthErrorCode::PasswordExpired)
+    ///     .with_help_link("change your password", "https://id.example.com/password")
+    ///     .into();
+    /// let links = status.auth_error().unwrap().help_links();
+    /// assert_eq!(links[0].url, "https://id.example.com/password");
+    /// ```
+    #[must_use]
+    pub fn with_help_link(self, description: impl Into<String>, url: impl Into<String>) -> Self {
+        let link = tonic_types::HelpLink::new(description, url);
+        self.with_detail(Companion::Help(vec![link]).to_any())
+    }
+
+    /// Attaches a `google.rpc.LocalizedMessage` companion: a message for the
+    /// end user in `locale` (BCP 47, e.g. `"fr-CH"`).
+    ///
+    /// ```
+    /// use auth_error::{AuthError, AuthErrorCode, AuthStatusExt};
+    /// let status: tonic::Status = AuthError::new(AuthErrorCode::SessionExpired)
+    ///     .with_localized_message("fr-CH", "Votre session a expiré.")
+    ///     .into();
+    /// let msg = status.auth_error().unwrap().localized_message().unwrap();
+    /// assert_eq!((msg.locale.as_str(), msg.message.as_str()), ("fr-CH", "Votre session a expiré."));
+    /// ```
+    #[must_use]
+    pub fn with_localized_message(
+        self,
+        locale: impl Into<String>,
+        message: impl Into<String>,
+    ) -> Self {
+        let msg = tonic_types::LocalizedMessage::new(locale, message);
+        self.with_detail(Companion::LocalizedMessage(msg).to_any())
+    }
+}

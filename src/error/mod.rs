@@ -1,0 +1,290 @@
+//! The error value: [`AuthError`], its getters and its redacting `Debug`.
+//! The builder is in `builder.rs`, the typed context in `context.rs`, the
+//! standard companion details in `companion.rs`.
+
+mod builder;
+mod companion;
+pub(crate) mod context;
+
+use std::borrow::Cow;
+use std::collections::{BTreeMap, btree_map};
+use std::fmt;
+use std::time::Duration;
+
+use prost_types::Any;
+
+pub(crate) use companion::Companion;
+
+use crate::wire::encode::Parts;
+use crate::{AttachError, AuthErrorCode, ClientAction, DOMAIN};
+
+/// An authentication or authorization failure: an [`AuthErrorCode`], a
+/// message, a domain, metadata, and companion details.
+///
+/// Build one on the server and turn it into a `tonic::Status`, strictly with
+/// [`try_into_status`](Self::try_into_status) or leniently with `From`; read
+/// one on the client with [`AuthStatusExt`](crate::AuthStatusExt).
+///
+/// ```
+/// use auth_error::{AuthError, AuthErrorCode, AuthStatusExt};
+///
+/// let status = AuthError::new(AuthErrorCode::TokenExpired)
+///     .with_message("token expired at 12:00")
+///     .with_metadata("tokenType", "access")
+///     .try_into_status()?;
+/// assert_eq!(status.code(), tonic::Code::Unauthenticated);
+///
+/// let err = status.auth_error().expect("an auth error");
+/// assert_eq!(err.code(), AuthErrorCode::TokenExpired);
+/// assert_eq!(err.metadata()["tokenType"], "access");
+/// # Ok::<(), auth_error::AttachError>(())
+/// ```
+///
+/// # Strict and lenient conversion
+///
+/// Every exit (gRPC, JSON, axum, the CLI) applies the same rules (see
+/// [`AttachError`]): [`try_into_status`](Self::try_into_status) refuses, with
+/// an [`AttachError`], `NO_AUTH_ERROR`; an invalid domain; a metadata key that
+/// is not AIP-193 (`[a-z][a-zA-Z0-9-_]*`, at most 64 characters); a key naming
+/// a secret or a value that looks like a credential; a companion that is
+/// another ErrorInfo; details over [`MAX_DETAILS_LEN`](crate::MAX_DETAILS_LEN).
+/// `From<AuthError> for Status` never fails and never panics: it leaves out
+/// each offending metadata entry or companion, falls back to [`DOMAIN`] for an
+/// invalid domain, and past the size bound drops companions (last first), then
+/// metadata (last key first), then shortens the message — code, reason and
+/// domain always stay. For `NO_AUTH_ERROR` it fails closed: `Code::Unknown`
+/// without details, so a rejected call can never look successful.
+#[derive(Clone, PartialEq)]
+pub struct AuthError {
+    code: AuthErrorCode,
+    message: Cow<'static, str>,
+    /// `Borrowed` exactly when it is [`DOMAIN`] (the builder keeps it so), which
+    /// lets the attach fast path test for the default domain without comparing.
+    domain: Cow<'static, str>,
+    metadata: BTreeMap<String, String>,
+    details: Vec<Any>,
+    /// First invalid input given to a typed builder; reported by
+    /// `try_into_status` (the entry itself was not stored).
+    pending: Option<AttachError>,
+}
+
+impl AuthError {
+    /// A new error for `code`, with the code's
+    /// [`description`](AuthErrorCode::description) as message and [`DOMAIN`]
+    /// as domain. Allocates nothing.
+    ///
+    /// ```
+    /// use auth_error::{AuthError, AuthErrorCode};
+    /// let err = AuthError::new(AuthErrorCode::BearerTokenMissing);
+    /// assert_eq!(err.message(), "the request carries no bearer token");
+    /// assert_eq!(err.domain(), auth_error::DOMAIN);
+    /// ```
+    pub fn new(code: AuthErrorCode) -> Self {
+        AuthError {
+            code,
+            message: Cow::Borrowed(code.description()),
+            domain: Cow::Borrowed(DOMAIN),
+            metadata: BTreeMap::new(),
+            details: Vec::new(),
+            pending: None,
+        }
+    }
+
+    /// The code.
+    pub fn code(&self) -> AuthErrorCode {
+        self.code
+    }
+
+    /// The message.
+    pub fn message(&self) -> &str {
+        &self.message
+    }
+
+    /// The ErrorInfo domain.
+    pub fn domain(&self) -> &str {
+        &self.domain
+    }
+
+    /// The ErrorInfo metadata, in key order.
+    pub fn metadata(&self) -> &BTreeMap<String, String> {
+        &self.metadata
+    }
+
+    /// The companion details, in order, of every type (also types this crate
+    /// does not know, and ErrorInfos of other domains when read from a status).
+    pub fn details(&self) -> &[Any] {
+        &self.details
+    }
+
+    /// The companions as tonic-types [`ErrorDetails`](tonic_types::ErrorDetails)
+    /// (standard types only; unknown types stay available in
+    /// [`details`](Self::details)).
+    pub fn error_details(&self) -> tonic_types::ErrorDetails {
+        use prost::Message;
+        use tonic_types::StatusExt;
+        let status = tonic_types::pb::Status {
+            code: 0,
+            message: String::new(),
+            details: self.details.clone(),
+        };
+        tonic::Status::with_details(tonic::Code::Unknown, "", status.encode_to_vec().into())
+            .get_error_details()
+    }
+
+    /// The standard companions, decoded, in order (undecodable ones skipped).
+    fn companions(&self) -> impl Iterator<Item = Companion> + '_ {
+        self.details.iter().filter_map(Companion::from_any)
+    }
+
+    /// The retry delay of the first `google.rpc.RetryInfo` companion, if any
+    /// (negative or out-of-range delays read as none).
+    pub fn retry_after(&self) -> Option<Duration> {
+        self.companions().find_map(|c| match c {
+            Companion::RetryInfo(delay) => Some(delay.and_then(companion::non_negative)),
+            _ => None,
+        })?
+    }
+
+    /// The links of every `google.rpc.Help` companion, in order.
+    pub fn help_links(&self) -> Vec<tonic_types::HelpLink> {
+        self.companions()
+            .filter_map(|c| match c {
+                Companion::Help(links) => Some(links),
+                _ => None,
+            })
+            .flatten()
+            .collect()
+    }
+
+    /// The first `google.rpc.LocalizedMessage` companion, if any.
+    pub fn localized_message(&self) -> Option<tonic_types::LocalizedMessage> {
+        self.companions().find_map(|c| match c {
+            Companion::LocalizedMessage(msg) => Some(msg),
+            _ => None,
+        })
+    }
+
+    /// What the client should do: the code's
+    /// [`client_action`](AuthErrorCode::client_action), except that
+    /// `ACCOUNT_LOCKED` with a retry delay becomes
+    /// [`RetryLater`](ClientAction::RetryLater).
+    ///
+    /// ```
+    /// use auth_error::{AuthError, AuthErrorCode, ClientAction};
+    /// let locked = AuthError::new(AuthErrorCode::AccountLocked);
+    /// assert_eq!(locked.client_action(), ClientAction::ContactAdministrator);
+    /// ```
+    pub fn client_action(&self) -> ClientAction {
+        match self.code {
+            AuthErrorCode::AccountLocked if self.retry_after().is_some() => {
+                ClientAction::RetryLater
+            }
+            code => code.client_action(),
+        }
+    }
+
+    /// The gRPC code of [`code`](Self::code).
+    pub fn grpc_code(&self) -> tonic::Code {
+        self.code.grpc_code()
+    }
+
+    /// The HTTP status of [`code`](Self::code).
+    pub fn http_status(&self) -> http::StatusCode {
+        self.code.http_status()
+    }
+
+    /// The first invalid input a typed builder refused, if any.
+    pub(crate) fn pending(&self) -> Option<&AttachError> {
+        self.pending.as_ref()
+    }
+
+    /// Whether the domain is [`DOMAIN`] (no string comparison: see `domain`).
+    pub(crate) fn has_default_domain(&self) -> bool {
+        matches!(self.domain, Cow::Borrowed(_))
+    }
+
+    /// The parts the rules may change when they leave out what they refuse.
+    pub(crate) fn parts_mut(&mut self) -> PartsMut<'_> {
+        PartsMut {
+            message: &mut self.message,
+            domain: &mut self.domain,
+            metadata: &mut self.metadata,
+            details: &mut self.details,
+        }
+    }
+
+    /// Everything the wire encoder writes, borrowed.
+    pub(crate) fn wire_parts(&self) -> Parts<'_, btree_map::Iter<'_, String, String>> {
+        Parts {
+            code: self.code.grpc_code() as i32,
+            message: &self.message,
+            reason: self.code.reason(),
+            domain: &self.domain,
+            metadata: self.metadata.iter(),
+            details: &self.details,
+        }
+    }
+
+    /// Takes the message (the error is consumed by the conversions).
+    pub(crate) fn into_message(self) -> Cow<'static, str> {
+        self.message
+    }
+}
+
+/// Mutable access to the sendable parts of an [`AuthError`], for the lenient
+/// rules (`rules::sanitize`).
+pub(crate) struct PartsMut<'a> {
+    pub(crate) message: &'a mut Cow<'static, str>,
+    pub(crate) domain: &'a mut Cow<'static, str>,
+    pub(crate) metadata: &'a mut BTreeMap<String, String>,
+    pub(crate) details: &'a mut Vec<Any>,
+}
+
+impl fmt::Display for AuthError {
+    /// `REASON: message`.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}: {}", self.code.reason(), self.message)
+    }
+}
+
+impl fmt::Debug for AuthError {
+    /// Never shows more than the encoded form would: metadata entries that
+    /// the rules refuse (secret keys, credential-looking values) are counted,
+    /// not printed, and a refused builder input is named by its key only.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        struct Shown<'a>(&'a BTreeMap<String, String>);
+        impl fmt::Debug for Shown<'_> {
+            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.debug_map()
+                    .entries(self.0.iter().filter(|(k, v)| !crate::rules::leaks(k, v)))
+                    .finish()
+            }
+        }
+        let redacted = self
+            .metadata
+            .iter()
+            .filter(|(k, v)| crate::rules::leaks(k, v))
+            .count();
+        let mut s = f.debug_struct("AuthError");
+        s.field("code", &self.code)
+            .field("message", &self.message)
+            .field("domain", &self.domain)
+            .field("metadata", &Shown(&self.metadata));
+        if redacted > 0 {
+            s.field("redacted_metadata", &redacted);
+        }
+        s.field("details", &self.details.len());
+        if let Some(pending) = &self.pending {
+            s.field("pending", pending);
+        }
+        s.finish()
+    }
+}
+
+impl std::error::Error for AuthError {}
+
+impl From<AuthErrorCode> for AuthError {
+    fn from(code: AuthErrorCode) -> Self {
+        AuthError::new(code)
+    }
+}

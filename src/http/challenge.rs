@@ -1,0 +1,79 @@
+//! The RFC 6750 / RFC 9470 `WWW-Authenticate` challenge of an error (the
+//! challenge kind of each code is a column of the code table).
+
+use http::HeaderValue;
+
+use crate::{AuthError, BearerChallenge, keys};
+
+/// RFC 6750 `error_description` and `realm` allow %x20-21 / %x23-5B / %x5D-7E:
+/// printable ASCII without `"` and `\`.
+fn is_attr_char(c: char) -> bool {
+    matches!(c, '\x20'..='\x21' | '\x23'..='\x5b' | '\x5d'..='\x7e')
+}
+
+/// RFC 6749 scope-token: %x21 / %x23-5B / %x5D-7E.
+fn is_scope_token(s: &str) -> bool {
+    !s.is_empty() && s.chars().all(|c| c != ' ' && is_attr_char(c))
+}
+
+impl AuthError {
+    /// The `WWW-Authenticate` value for this error (RFC 6750 Bearer, RFC 9470
+    /// for step-up), or `None` when the code has no challenge.
+    ///
+    /// Safe quoting: `error_description` is the message when it consists only
+    /// of the characters RFC 6750 allows there and does not look like a
+    /// credential, otherwise the code's ASCII
+    /// [`description`](crate::AuthErrorCode::description); `scope` lists the
+    /// [`required_scopes`](AuthError::required_scopes) that are valid scope
+    /// tokens; `realm`, if given, keeps only allowed characters. No input can
+    /// break out of a quoted string or inject a header line.
+    ///
+    /// ```
+    /// use auth_error::{AuthError, AuthErrorCode};
+    /// let err = AuthError::new(AuthErrorCode::InvalidScope).with_required_scopes(["orders.write"]);
+    /// assert_eq!(
+    ///     err.www_authenticate(Some("api")).unwrap(),
+    ///     r#"Bearer realm="api", error="insufficient_scope", error_description="the token lacks a required scope", scope="orders.write""#
+    /// );
+    /// let missing = AuthError::new(AuthErrorCode::BearerTokenMissing);
+    /// assert_eq!(missing.www_authenticate(None).unwrap(), "Bearer");
+    /// ```
+    pub fn www_authenticate(&self, realm: Option<&str>) -> Option<HeaderValue> {
+        let challenge = BearerChallenge::for_code(self.code())?;
+        let mut params: Vec<String> = Vec::new();
+        if let Some(realm) = realm {
+            let realm: String = realm.chars().filter(|c| is_attr_char(*c)).collect();
+            params.push(format!("realm=\"{realm}\""));
+        }
+        if let Some(error) = challenge.error() {
+            params.push(format!("error=\"{error}\""));
+            // A message that looks like a credential never goes into a header.
+            let description = if !self.message().is_empty()
+                && self.message().chars().all(is_attr_char)
+                && !crate::rules::credentials::looks_like_credential(self.message())
+            {
+                self.message()
+            } else {
+                self.code().description()
+            };
+            params.push(format!("error_description=\"{description}\""));
+        }
+        if challenge == BearerChallenge::InsufficientScope {
+            let scopes: Vec<&str> = self
+                .metadata()
+                .get(keys::REQUIRED_SCOPES)
+                .map(|v| v.split(' ').filter(|s| is_scope_token(s)).collect())
+                .unwrap_or_default();
+            if !scopes.is_empty() {
+                params.push(format!("scope=\"{}\"", scopes.join(" ")));
+            }
+        }
+        let value = if params.is_empty() {
+            "Bearer".to_owned()
+        } else {
+            format!("Bearer {}", params.join(", "))
+        };
+        // Every character above is visible ASCII or space.
+        HeaderValue::from_str(&value).ok()
+    }
+}

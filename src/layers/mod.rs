@@ -1,0 +1,6 @@
+//! The tower layers. Each file is one layer; `lib.rs` publishes them under
+//! the side they run on: [`crate::server`] (drain) and [`crate::guard`] (the
+//! client's header guard).
+
+pub(crate) mod details_guard;
+pub(crate) mod drain;

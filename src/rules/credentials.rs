@@ -1,0 +1,275 @@
+//! The credential detector: which metadata must never leave the process.
+//! Documented in the README's "What never leaves" table; every exit applies
+//! it through the rules.
+//!
+//! Both checks are linear in the input and allocate nothing.
+
+/// Key names that carry secrets, normalized: ASCII lower case, with `-`, `_`
+/// and `.` removed. Whole names only, so `tokenId`, `tokenType` and
+/// `tokenExpiry` (context keys of this crate) and `sessionId` stay allowed.
+const SECRET_KEYS: &[&str] = &[
+    // OAuth 2.0 / OIDC tokens and grants
+    "token",
+    "accesstoken",
+    "refreshtoken",
+    "idtoken",
+    "sessiontoken",
+    "bearertoken",
+    "authtoken",
+    "apitoken",
+    "csrftoken",
+    "xsrftoken",
+    "jwt",
+    "assertion",
+    "clientassertion",
+    "authcode",
+    "authorizationcode",
+    "codeverifier",
+    "devicecode",
+    // client and API secrets
+    "secret",
+    "clientsecret",
+    "apikey",
+    "apisecret",
+    "secretkey",
+    "secretaccesskey",
+    "privatekey",
+    "signingkey",
+    "credential",
+    "credentials",
+    // passwords and one-time codes
+    "password",
+    "passwd",
+    "pwd",
+    "passphrase",
+    "otp",
+    // HTTP headers that carry credentials
+    "authorization",
+    "proxyauthorization",
+    "cookie",
+    "setcookie",
+];
+
+/// The HTTP authentication schemes whose credentials a value must not carry
+/// (RFC 9110 §11, RFC 6750, RFC 7617, RFC 7616, RFC 4559, RFC 9449).
+const AUTH_SCHEMES: &[&str] = &["bearer", "basic", "digest", "negotiate", "dpop", "ntlm"];
+
+fn is_separator(b: u8) -> bool {
+    matches!(b, b'-' | b'_' | b'.')
+}
+
+/// Whether a metadata key names a secret: the whole key, ignoring ASCII case
+/// and `-`, `_`, `.` separators, of any length.
+pub(crate) fn is_secret_key(key: &str) -> bool {
+    let normalized = || {
+        key.bytes()
+            .filter(|b| !is_separator(*b))
+            .map(|b| b.to_ascii_lowercase())
+    };
+    let len = normalized().count();
+    SECRET_KEYS
+        .iter()
+        .any(|s| s.len() == len && normalized().eq(s.bytes()))
+}
+
+/// Whether a metadata value looks like a credential:
+/// - it is an HTTP authentication scheme, whitespace (any, any amount) and a
+///   credential (`Bearer abc`, `basic\tdXNlcjpw`, `Digest username="a", …`);
+/// - anywhere in it (after a delimiter), a scheme, whitespace and a
+///   credential-shaped word (token68 of at least 8 characters with a digit
+///   or one of `+/=_-.~`), so `token=Bearer s3cr3t-1` is caught while
+///   `Basic authentication failed` is ordinary text;
+/// - anywhere in it, a compact JWS (three base64url segments, the last one
+///   possibly empty: an unsecured `alg: none` token) or JWE (five), whose
+///   header segment begins with `eyJ` (base64url of `{"`).
+pub(crate) fn looks_like_credential(value: &str) -> bool {
+    has_auth_scheme(value.as_bytes()) || has_compact_jwt(value.as_bytes())
+}
+
+fn is_token68(b: u8) -> bool {
+    b.is_ascii_alphanumeric() || matches!(b, b'-' | b'.' | b'_' | b'~' | b'+' | b'/' | b'=')
+}
+
+fn has_auth_scheme(bytes: &[u8]) -> bool {
+    let mut i = 0;
+    while i < bytes.len() {
+        // A word starts at `i`: the start, or after a non-alphanumeric byte.
+        if bytes[i].is_ascii_alphabetic() && (i == 0 || !bytes[i - 1].is_ascii_alphanumeric()) {
+            let word_end = i + bytes[i..]
+                .iter()
+                .take_while(|b| b.is_ascii_alphanumeric())
+                .count();
+            let word = &bytes[i..word_end];
+            if AUTH_SCHEMES
+                .iter()
+                .any(|s| word.eq_ignore_ascii_case(s.as_bytes()))
+            {
+                let ws = bytes[word_end..]
+                    .iter()
+                    .take_while(|b| b.is_ascii_whitespace())
+                    .count();
+                let cred_start = word_end + ws;
+                let cred_len = bytes[cred_start..]
+                    .iter()
+                    .take_while(|b| is_token68(**b))
+                    .count();
+                let cred = &bytes[cred_start..cred_start + cred_len];
+                if ws > 0 && !cred.is_empty() {
+                    // The whole value is `scheme credential` (or Digest's
+                    // `scheme param="…", …`).
+                    let rest = &bytes[cred_start + cred_len..];
+                    let leading = bytes[..i].iter().all(u8::is_ascii_whitespace)
+                        && (rest.iter().all(u8::is_ascii_whitespace)
+                            || matches!(rest.first(), Some(b'"' | b',')));
+                    let shaped = cred.len() >= 8
+                        && cred.iter().any(|b| {
+                            b.is_ascii_digit()
+                                || matches!(b, b'+' | b'/' | b'=' | b'_' | b'-' | b'.' | b'~')
+                        });
+                    if leading || shaped {
+                        return true;
+                    }
+                }
+            }
+            i = word_end;
+        } else {
+            i += 1;
+        }
+    }
+    false
+}
+
+fn is_b64url(b: u8) -> bool {
+    b.is_ascii_alphanumeric() || b == b'-' || b == b'_'
+}
+
+fn has_compact_jwt(bytes: &[u8]) -> bool {
+    let mut i = 0;
+    while let Some(at) = find(&bytes[i..], b"eyJ") {
+        let start = i + at;
+        // Only at the start of a run of token characters.
+        if start == 0 || !(is_b64url(bytes[start - 1]) || bytes[start - 1] == b'.') {
+            let run = bytes[start..]
+                .iter()
+                .take_while(|b| is_b64url(**b) || **b == b'.')
+                .count();
+            let token = &bytes[start..start + run];
+            if is_compact(token) || token.strip_suffix(b".").is_some_and(is_compact) {
+                return true;
+            }
+        }
+        i = start + 3;
+    }
+    false
+}
+
+/// A compact JWS (`h.p.s`, `s` may be empty) or JWE (`h.k.iv.c.t`, `k` may
+/// be empty), the header segment at least `eyJ` and one more character.
+fn is_compact(token: &[u8]) -> bool {
+    let segments = token.split(|b| *b == b'.').count();
+    let mut parts = token.split(|b| *b == b'.');
+    let header = parts.next().unwrap_or_default();
+    if header.len() < 4 {
+        return false;
+    }
+    match segments {
+        3 => {
+            let payload = parts.next().unwrap_or_default();
+            !payload.is_empty()
+        }
+        5 => parts.skip(1).all(|p| !p.is_empty()),
+        _ => false,
+    }
+}
+
+fn find(haystack: &[u8], needle: &[u8]) -> Option<usize> {
+    haystack.windows(needle.len()).position(|w| w == needle)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn secret_keys_match_whole_keys_only() {
+        for key in [
+            "token",
+            "Token",
+            "accessToken",
+            "access_token",
+            "refreshToken",
+            "r-e-f-r-e-s-h-t-o-k-e-n",
+            "idToken",
+            "sessionToken",
+            "clientSecret",
+            "client.secret",
+            "apiKey",
+            "API_KEY",
+            "x-api-key".trim_start_matches("x-"),
+            "privateKey",
+            "PASSWORD",
+            "authorization",
+            "Proxy-Authorization",
+            "cookie",
+            "set-cookie",
+            "secret",
+        ] {
+            assert!(is_secret_key(key), "{key}");
+        }
+        for key in [
+            "tokenId",
+            "tokenType",
+            "tokenExpiry",
+            "sessionId",
+            "secretary",
+            "passwordPolicy",
+            "cookies2",
+            "x",
+            "",
+        ] {
+            assert!(!is_secret_key(key), "{key}");
+        }
+    }
+
+    #[test]
+    fn credentials_are_recognized() {
+        let jwt = "eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiIxIn0.c2lnbmF0dXJl";
+        for bad in [
+            "Bearer abc".to_owned(),
+            "bearer abc".to_owned(),
+            "Bearer\tabc".to_owned(),
+            "  BEARER   abc".to_owned(),
+            "Basic dXNlcjpwYXNz".to_owned(),
+            "Digest username=\"a\"".to_owned(),
+            "Negotiate YIIGhgYJKoZIhvcSAQICAQBuggZ1MIIGcaADAgEF".to_owned(),
+            "token=Bearer s3cr3t-1".to_owned(),
+            jwt.to_owned(),
+            format!("token={jwt}"),
+            format!("aud-1 {jwt}"),
+            format!("see {jwt}."),
+            "eyJhbGciOiJub25lIn0.eyJzdWIiOiIxIn0.".to_owned(),
+            "eyJhbGciOiJSU0EtT0FFUCJ9..aXY.Y2lwaGVy.dGFn".to_owned(),
+        ] {
+            assert!(looks_like_credential(&bad), "{bad}");
+        }
+        for ok in [
+            "ünïcödé",
+            "Beärer x",
+            "api.example.com",
+            "id.example.com",
+            "https://id.example.com/a.b.c",
+            "1.2.3",
+            "orders.read orders.write",
+            "2026-11-25T12:00:00Z",
+            "123e4567-e89b-12d3-a456-426614174000",
+            "Bearer",
+            "Basic authentication failed",
+            "the bearer token has expired",
+            "eyJ.only-two",
+            "hello world. See the docs.",
+            "",
+        ] {
+            assert!(!looks_like_credential(ok), "{ok}");
+        }
+    }
+}

@@ -1,0 +1,163 @@
+//! Every rule about what may leave the process, written once and applied by
+//! every exit (gRPC strict and lenient, the JSON body, axum, the CLI's
+//! `encode`, the `WWW-Authenticate` challenge):
+//!
+//! | rule | strict ([`check`]) | lenient ([`sanitize`]) |
+//! |---|---|---|
+//! | a typed builder refused an input | its [`AttachError`] | (the input was never stored) |
+//! | `NO_AUTH_ERROR` is not an error | [`AttachError::NoAuthError`] | the exit fails closed (`UNKNOWN` / 500, no details) |
+//! | domain: non-empty, at most [`MAX_DOMAIN_LEN`] bytes, no whitespace or control characters | [`AttachError::InvalidDomain`] | [`DOMAIN`](crate::DOMAIN) instead |
+//! | metadata key: AIP-193 `[a-z][a-zA-Z0-9-_]*`, at most [`MAX_METADATA_KEY_LEN`] | [`AttachError::InvalidMetadataKey`] | entry left out |
+//! | metadata key names a secret | [`AttachError::SecretMetadataKey`] | entry left out |
+//! | metadata value (or any list item) looks like a credential | [`AttachError::CredentialInMetadata`] | entry left out |
+//! | exactly one ErrorInfo: no companion is another | [`AttachError::ExtraErrorInfo`] | companion left out |
+//! | encoded `google.rpc.Status` at most [`MAX_DETAILS_LEN`] bytes | [`AttachError::TooLarge`] | companions (last first), then metadata (last key first), then the message's tail left out |
+//!
+//! Strict and lenient are two ways of applying the same list: the first rule
+//! broken, or drop what breaks one. A new rule is one function here.
+
+mod attach_error;
+pub(crate) mod credentials;
+
+use std::borrow::Cow;
+
+pub use attach_error::AttachError;
+
+use crate::wire::ERROR_INFO_TYPE_URL;
+use crate::wire::encode::Lens;
+use crate::{AuthError, DOMAIN};
+
+/// Bound on the encoded `google.rpc.Status` (the `grpc-status-details-bin`
+/// value before base64), far below the 8 KiB header-list limits of gRPC
+/// peers (base64 adds a third, and `grpc-message` travels beside it).
+pub const MAX_DETAILS_LEN: usize = 4096;
+
+/// Bound on a metadata key, from AIP-193.
+pub const MAX_METADATA_KEY_LEN: usize = 64;
+
+/// Bound on the domain, in bytes (a DNS name's length).
+pub const MAX_DOMAIN_LEN: usize = 253;
+
+/// The domain rule.
+fn is_valid_domain(domain: &str) -> bool {
+    domain == DOMAIN
+        || !domain.is_empty()
+            && domain.len() <= MAX_DOMAIN_LEN
+            && !domain.chars().any(|c| c.is_whitespace() || c.is_control())
+}
+
+/// AIP-193 metadata key: `[a-z][a-zA-Z0-9-_]*`, at most 64 characters.
+pub(crate) fn is_valid_key(key: &str) -> bool {
+    let bytes = key.as_bytes();
+    bytes.len() <= MAX_METADATA_KEY_LEN
+        && bytes.first().is_some_and(u8::is_ascii_lowercase)
+        && bytes[1..]
+            .iter()
+            .all(|b| b.is_ascii_alphanumeric() || *b == b'-' || *b == b'_')
+}
+
+/// The metadata rules, for one entry. The error names the key, never the value.
+pub(crate) fn check_entry(key: &str, value: &str) -> Result<(), AttachError> {
+    if !is_valid_key(key) {
+        return Err(AttachError::InvalidMetadataKey {
+            key: key.to_owned(),
+        });
+    }
+    if credentials::is_secret_key(key) {
+        return Err(AttachError::SecretMetadataKey {
+            key: key.to_owned(),
+        });
+    }
+    if credentials::looks_like_credential(value) {
+        return Err(AttachError::CredentialInMetadata {
+            key: key.to_owned(),
+        });
+    }
+    Ok(())
+}
+
+/// Whether an entry would leak a secret if printed (a secret key or a
+/// credential-looking value): what `Debug` hides.
+pub(crate) fn leaks(key: &str, value: &str) -> bool {
+    credentials::is_secret_key(key) || credentials::looks_like_credential(value)
+}
+
+/// The companion rule: exactly one ErrorInfo, the one the exit writes.
+fn check_detail(detail: &prost_types::Any) -> Result<(), AttachError> {
+    if detail.type_url == ERROR_INFO_TYPE_URL {
+        return Err(AttachError::ExtraErrorInfo);
+    }
+    Ok(())
+}
+
+/// The size rule.
+fn check_size(lens: Lens) -> Result<Lens, AttachError> {
+    if lens.total > MAX_DETAILS_LEN {
+        return Err(AttachError::TooLarge {
+            len: lens.total,
+            max: MAX_DETAILS_LEN,
+        });
+    }
+    Ok(lens)
+}
+
+/// Strict: the first rule `err` breaks, or the encoded lengths.
+pub(crate) fn check(err: &AuthError) -> Result<Lens, AttachError> {
+    if let Some(pending) = err.pending() {
+        return Err(pending.clone());
+    }
+    if !err.code().is_error() {
+        return Err(AttachError::NoAuthError);
+    }
+    if !is_valid_domain(err.domain()) {
+        return Err(AttachError::InvalidDomain {
+            len: err.domain().len(),
+        });
+    }
+    for (key, value) in err.metadata() {
+        check_entry(key, value)?;
+    }
+    for detail in err.details() {
+        check_detail(detail)?;
+    }
+    check_size(err.wire_parts().lens())
+}
+
+/// Lenient: leaves out of `err` what breaks a rule (see the module docs) and
+/// returns the encoded lengths. Mutates only what is at fault, so a valid
+/// error costs one pass over its metadata. `NO_AUTH_ERROR` is the caller's
+/// to fail closed.
+pub(crate) fn sanitize(err: &mut AuthError) -> Lens {
+    let parts = err.parts_mut();
+    if !is_valid_domain(parts.domain) {
+        *parts.domain = Cow::Borrowed(DOMAIN);
+    }
+    if parts
+        .metadata
+        .iter()
+        .any(|(k, v)| check_entry(k, v).is_err())
+    {
+        parts.metadata.retain(|k, v| check_entry(k, v).is_ok());
+    }
+    if parts.details.iter().any(|d| check_detail(d).is_err()) {
+        parts.details.retain(|d| check_detail(d).is_ok());
+    }
+    loop {
+        let lens = err.wire_parts().lens();
+        let Err(AttachError::TooLarge { len, max }) = check_size(lens) else {
+            return lens;
+        };
+        let parts = err.parts_mut();
+        if parts.details.pop().is_some() || parts.metadata.pop_last().is_some() {
+            continue;
+        }
+        // Only the message is left to shorten; code, reason and a domain of at
+        // most MAX_DOMAIN_LEN bytes always fit.
+        let message = parts.message.to_mut();
+        let mut end = message.len().saturating_sub(len - max);
+        while !message.is_char_boundary(end) {
+            end -= 1;
+        }
+        message.truncate(end);
+    }
+}

@@ -1,0 +1,96 @@
+//! Attach: [`AuthError::try_into_status`] (strict), `From<AuthError> for
+//! Status` (lenient), and the per-code ErrorInfo bytes of the fast path.
+
+use std::sync::LazyLock;
+
+use tonic::Status;
+
+use crate::wire::encode::{Parts, encode_with_field};
+use crate::{
+    AttachError, AuthError, AuthErrorCode, DOMAIN, MAX_DETAILS_LEN, MAX_DOMAIN_LEN, rules,
+};
+
+impl AuthError {
+    /// The exact `grpc-status-details-bin` payload (before base64) that
+    /// [`try_into_status`](Self::try_into_status) would attach: a
+    /// `google.rpc.Status` with this error's gRPC code and message, the
+    /// ErrorInfo, then the companions. Deterministic: metadata is in key order.
+    ///
+    /// Fails for the same reasons as `try_into_status`.
+    pub fn encode_details(&self) -> Result<Vec<u8>, AttachError> {
+        let lens = rules::check(self)?;
+        Ok(self.wire_parts().encode_with(lens))
+    }
+
+    /// Converts into a `Status`, refusing anything that would not be sent
+    /// faithfully (see [`AttachError`]).
+    ///
+    /// ```
+    /// use auth_error::{AttachError, AuthError, AuthErrorCode};
+    /// let err = AuthError::new(AuthErrorCode::TokenExpired).with_metadata("Bad Key", "x");
+    /// assert!(matches!(err.try_into_status(), Err(AttachError::InvalidMetadataKey { .. })));
+    /// ```
+    pub fn try_into_status(self) -> Result<Status, AttachError> {
+        let details = self.encode_details()?;
+        Ok(Status::with_details(
+            self.grpc_code(),
+            self.into_message().into_owned(),
+            details.into(),
+        ))
+    }
+}
+
+/// The `details` field (tag, length and `Any`) of the ErrorInfo of each code
+/// (indexed like [`AuthErrorCode::ALL`]) with the default domain and no
+/// metadata: constant per code, so encoded once.
+static DEFAULT_ERROR_INFO: LazyLock<Vec<Vec<u8>>> = LazyLock::new(|| {
+    AuthErrorCode::ALL
+        .iter()
+        .map(|code| {
+            // Code 0 and an empty message are omitted on the wire, which
+            // leaves exactly the details field.
+            let parts = Parts {
+                code: 0,
+                message: "",
+                reason: code.reason(),
+                domain: DOMAIN,
+                metadata: std::iter::empty(),
+                details: &[],
+            };
+            parts.encode_with(parts.lens())
+        })
+        .collect()
+});
+
+/// Below this message length the fast path's output always fits the bound.
+const FAST_PATH_MAX_MESSAGE: usize = MAX_DETAILS_LEN - MAX_DOMAIN_LEN - 128;
+
+impl From<AuthError> for Status {
+    /// The lenient conversion: never fails, never panics (see [`AuthError`]).
+    fn from(mut err: AuthError) -> Status {
+        let code = err.code();
+        if !code.is_error() {
+            return Status::new(tonic::Code::Unknown, err.into_message().into_owned());
+        }
+        // Fast path, the common rejection: default domain, no metadata, no
+        // companions, a message that fits. Same bytes, precomputed ErrorInfo.
+        let fast = (err.metadata().is_empty()
+            && err.details().is_empty()
+            && err.has_default_domain()
+            && err.message().len() < FAST_PATH_MAX_MESSAGE)
+            .then(|| DEFAULT_ERROR_INFO.get(code.index()))
+            .flatten();
+        let details = match fast {
+            Some(field) => encode_with_field(code.grpc_code() as i32, err.message(), field),
+            None => {
+                let lens = rules::sanitize(&mut err);
+                err.wire_parts().encode_with(lens)
+            }
+        };
+        Status::with_details(
+            code.grpc_code(),
+            err.into_message().into_owned(),
+            details.into(),
+        )
+    }
+}
