@@ -44,6 +44,7 @@ macro_rules! code_table {
                 [$(AuthErrorCode::$variant),*];
 
             /// This code's position in [`ALL`](Self::ALL).
+            #[inline]
             pub(crate) const fn index(self) -> usize {
                 match self { $(AuthErrorCode::$variant => Row::$variant as usize,)* }
             }
@@ -55,6 +56,7 @@ macro_rules! code_table {
             /// use auth_error::AuthErrorCode;
             /// assert_eq!(AuthErrorCode::InvalidScope.grpc_code(), tonic::Code::PermissionDenied);
             /// ```
+            #[inline]
             pub const fn grpc_code(self) -> tonic::Code {
                 match self { $(AuthErrorCode::$variant => tonic::Code::$grpc,)* }
             }
@@ -67,6 +69,7 @@ macro_rules! code_table {
             /// use auth_error::AuthErrorCode;
             /// assert_eq!(AuthErrorCode::TokenExpired.http_status(), http::StatusCode::UNAUTHORIZED);
             /// ```
+            #[inline]
             pub const fn http_status(self) -> http::StatusCode {
                 match self { $(AuthErrorCode::$variant => http::StatusCode::$http,)* }
             }
@@ -83,6 +86,7 @@ macro_rules! code_table {
             /// use auth_error::{AuthErrorCode, ClientAction};
             /// assert_eq!(AuthErrorCode::TokenExpired.client_action(), ClientAction::RefreshCredentials);
             /// ```
+            #[inline]
             pub const fn client_action(self) -> ClientAction {
                 match self { $(AuthErrorCode::$variant => ClientAction::$action,)* }
             }
@@ -106,6 +110,7 @@ macro_rules! code_table {
             /// use auth_error::AuthErrorCode;
             /// assert_eq!(AuthErrorCode::TokenExpired.description(), "the bearer token has expired");
             /// ```
+            #[inline]
             pub const fn description(self) -> &'static str {
                 match self { $(AuthErrorCode::$variant => $description,)* }
             }

@@ -14,6 +14,7 @@ impl AuthError {
     /// Sets the human-readable message (the status message, also carried in
     /// the details).
     #[must_use]
+    #[inline]
     pub fn with_message(mut self, message: impl Into<String>) -> Self {
         self.message = Cow::Owned(message.into());
         self
@@ -24,11 +25,7 @@ impl AuthError {
     #[must_use]
     pub fn with_domain(mut self, domain: impl Into<String>) -> Self {
         let domain = domain.into();
-        self.domain = if domain == DOMAIN {
-            Cow::Borrowed(DOMAIN)
-        } else {
-            Cow::Owned(domain)
-        };
+        self.domain = (domain != DOMAIN).then(|| domain.into_boxed_str());
         self
     }
 
@@ -37,7 +34,7 @@ impl AuthError {
     /// convention); see [`keys`](crate::keys) for the documented context keys.
     #[must_use]
     pub fn with_metadata(mut self, key: impl Into<String>, value: impl Into<String>) -> Self {
-        self.metadata.insert(key.into(), value.into());
+        self.metadata_entries().insert(key.into(), value.into());
         self
     }
 

@@ -134,10 +134,11 @@ impl AuthError {
         for (index, item) in items.into_iter().enumerate() {
             let item = item.into();
             if item.is_empty() || item.chars().any(char::is_whitespace) {
-                self.pending.get_or_insert(AttachError::InvalidListItem {
-                    key: key.to_owned(),
-                    index,
-                });
+                self.pending
+                    .get_or_insert(Box::new(AttachError::InvalidListItem {
+                        key: key.to_owned(),
+                        index,
+                    }));
                 return self;
             }
             if !joined.is_empty() {
@@ -145,7 +146,7 @@ impl AuthError {
             }
             joined.push_str(&item);
         }
-        self.metadata.insert(key.to_owned(), joined);
+        self.metadata_entries().insert(key.to_owned(), joined);
         self
     }
 

@@ -54,18 +54,20 @@ use crate::{AttachError, AuthErrorCode, ClientAction, DOMAIN};
 /// metadata (last key first), then shortens the message — code, reason and
 /// domain always stay. For `NO_AUTH_ERROR` it fails closed: `Code::Unknown`
 /// without details, so a rejected call can never look successful.
-#[derive(Clone, PartialEq)]
+#[derive(Clone)]
 pub struct AuthError {
     code: AuthErrorCode,
     message: Cow<'static, str>,
-    /// `Borrowed` exactly when it is [`DOMAIN`] (the builder keeps it so), which
+    /// `None` exactly when it is [`DOMAIN`] (the builder keeps it so), which
     /// lets the attach fast path test for the default domain without comparing.
-    domain: Cow<'static, str>,
-    metadata: BTreeMap<String, String>,
+    domain: Option<Box<str>>,
+    /// `None` until the first entry: dropping an error without metadata (every
+    /// fast-path rejection) then costs no map teardown.
+    metadata: Option<BTreeMap<String, String>>,
     details: Vec<Any>,
     /// First invalid input given to a typed builder; reported by
     /// `try_into_status` (the entry itself was not stored).
-    pending: Option<AttachError>,
+    pending: Option<Box<AttachError>>,
 }
 
 impl AuthError {
@@ -79,35 +81,45 @@ impl AuthError {
     /// assert_eq!(err.message(), "the request carries no bearer token");
     /// assert_eq!(err.domain(), auth_error::DOMAIN);
     /// ```
+    #[inline]
     pub fn new(code: AuthErrorCode) -> Self {
         AuthError {
             code,
             message: Cow::Borrowed(code.description()),
-            domain: Cow::Borrowed(DOMAIN),
-            metadata: BTreeMap::new(),
+            domain: None,
+            metadata: None,
             details: Vec::new(),
             pending: None,
         }
     }
 
     /// The code.
+    #[inline]
     pub fn code(&self) -> AuthErrorCode {
         self.code
     }
 
     /// The message.
+    #[inline]
     pub fn message(&self) -> &str {
         &self.message
     }
 
     /// The ErrorInfo domain.
     pub fn domain(&self) -> &str {
-        &self.domain
+        self.domain.as_deref().unwrap_or(DOMAIN)
     }
 
     /// The ErrorInfo metadata, in key order.
+    #[inline]
     pub fn metadata(&self) -> &BTreeMap<String, String> {
-        &self.metadata
+        static NO_METADATA: BTreeMap<String, String> = BTreeMap::new();
+        self.metadata.as_ref().unwrap_or(&NO_METADATA)
+    }
+
+    /// The metadata, to add to.
+    fn metadata_entries(&mut self) -> &mut BTreeMap<String, String> {
+        self.metadata.get_or_insert_with(BTreeMap::new)
     }
 
     /// The companion details, in order, of every type (also types this crate
@@ -195,12 +207,13 @@ impl AuthError {
 
     /// The first invalid input a typed builder refused, if any.
     pub(crate) fn pending(&self) -> Option<&AttachError> {
-        self.pending.as_ref()
+        self.pending.as_deref()
     }
 
     /// Whether the domain is [`DOMAIN`] (no string comparison: see `domain`).
+    #[inline]
     pub(crate) fn has_default_domain(&self) -> bool {
-        matches!(self.domain, Cow::Borrowed(_))
+        self.domain.is_none()
     }
 
     /// The parts the rules may change when they leave out what they refuse.
@@ -208,7 +221,7 @@ impl AuthError {
         PartsMut {
             message: &mut self.message,
             domain: &mut self.domain,
-            metadata: &mut self.metadata,
+            metadata: self.metadata.get_or_insert_with(BTreeMap::new),
             details: &mut self.details,
         }
     }
@@ -219,13 +232,14 @@ impl AuthError {
             code: self.code.grpc_code() as i32,
             message: &self.message,
             reason: self.code.reason(),
-            domain: &self.domain,
-            metadata: self.metadata.iter(),
+            domain: self.domain(),
+            metadata: self.metadata().iter(),
             details: &self.details,
         }
     }
 
     /// Takes the message (the error is consumed by the conversions).
+    #[inline]
     pub(crate) fn into_message(self) -> Cow<'static, str> {
         self.message
     }
@@ -235,7 +249,8 @@ impl AuthError {
 /// rules (`rules::sanitize`).
 pub(crate) struct PartsMut<'a> {
     pub(crate) message: &'a mut Cow<'static, str>,
-    pub(crate) domain: &'a mut Cow<'static, str>,
+    /// `None` for [`DOMAIN`].
+    pub(crate) domain: &'a mut Option<Box<str>>,
     pub(crate) metadata: &'a mut BTreeMap<String, String>,
     pub(crate) details: &'a mut Vec<Any>,
 }
@@ -261,15 +276,15 @@ impl fmt::Debug for AuthError {
             }
         }
         let redacted = self
-            .metadata
+            .metadata()
             .iter()
             .filter(|(k, v)| crate::rules::leaks(k, v))
             .count();
         let mut s = f.debug_struct("AuthError");
         s.field("code", &self.code)
             .field("message", &self.message)
-            .field("domain", &self.domain)
-            .field("metadata", &Shown(&self.metadata));
+            .field("domain", &self.domain())
+            .field("metadata", &Shown(self.metadata()));
         if redacted > 0 {
             s.field("redacted_metadata", &redacted);
         }
@@ -278,6 +293,19 @@ impl fmt::Debug for AuthError {
             s.field("pending", pending);
         }
         s.finish()
+    }
+}
+
+impl PartialEq for AuthError {
+    /// Equal when every part is: code, message, domain, metadata, details and
+    /// a refused builder input.
+    fn eq(&self, other: &Self) -> bool {
+        self.code == other.code
+            && self.message == other.message
+            && self.domain == other.domain
+            && self.metadata() == other.metadata()
+            && self.details == other.details
+            && self.pending == other.pending
     }
 }
 

@@ -61,16 +61,44 @@ fn is_separator(b: u8) -> bool {
 /// Whether a metadata key names a secret: the whole key, ignoring ASCII case
 /// and `-`, `_`, `.` separators, of any length.
 pub(crate) fn is_secret_key(key: &str) -> bool {
-    let normalized = || {
-        key.bytes()
-            .filter(|b| !is_separator(*b))
-            .map(|b| b.to_ascii_lowercase())
+    // Normalized into a stack buffer; a key whose normalized form is longer
+    // than every secret name is not one (no cap on the key itself).
+    let mut buf = [0u8; LONGEST_SECRET_KEY];
+    let mut n = 0;
+    for b in key.bytes().filter(|b| !is_separator(*b)) {
+        let Some(slot) = buf.get_mut(n) else {
+            return false;
+        };
+        *slot = b.to_ascii_lowercase();
+        n += 1;
+    }
+    let normalized = &buf[..n];
+    // Cheap filter first: is there a secret name of this length starting
+    // with this letter?
+    let Some(first) = normalized.first().filter(|b| b.is_ascii_lowercase()) else {
+        return false;
     };
-    let len = normalized().count();
-    SECRET_KEYS
-        .iter()
-        .any(|s| s.len() == len && normalized().eq(s.bytes()))
+    if FIRST_LETTERS_BY_LEN[n] & (1 << (first - b'a')) == 0 {
+        return false;
+    }
+    SECRET_KEYS.iter().any(|s| s.as_bytes() == normalized)
 }
+
+/// For each length, a bit per first letter of the secret names of that
+/// length: most keys are ruled out without comparing a single name.
+const FIRST_LETTERS_BY_LEN: [u32; LONGEST_SECRET_KEY + 1] = {
+    let mut table = [0u32; LONGEST_SECRET_KEY + 1];
+    let mut i = 0;
+    while i < SECRET_KEYS.len() {
+        let name = SECRET_KEYS[i].as_bytes();
+        table[name.len()] |= 1 << (name[0] - b'a');
+        i += 1;
+    }
+    table
+};
+
+/// The length of the longest name in [`SECRET_KEYS`] (checked by a test).
+const LONGEST_SECRET_KEY: usize = 18;
 
 /// Whether a metadata value looks like a credential:
 /// - it is an HTTP authentication scheme, whitespace (any, any amount) and a
@@ -83,7 +111,14 @@ pub(crate) fn is_secret_key(key: &str) -> bool {
 ///   possibly empty: an unsecured `alg: none` token) or JWE (five), whose
 ///   header segment begins with `eyJ` (base64url of `{"`).
 pub(crate) fn looks_like_credential(value: &str) -> bool {
-    has_auth_scheme(value.as_bytes()) || has_compact_jwt(value.as_bytes())
+    let bytes = value.as_bytes();
+    // One cheap pass first: a scheme needs whitespace after it, a JWT `eyJ`.
+    let (mut space, mut ey_j) = (false, false);
+    for (i, b) in bytes.iter().enumerate() {
+        space |= b.is_ascii_whitespace();
+        ey_j |= *b == b'J' && i >= 2 && &bytes[i - 2..i] == b"ey";
+    }
+    (space && has_auth_scheme(bytes)) || (ey_j && has_compact_jwt(bytes))
 }
 
 fn is_token68(b: u8) -> bool {
@@ -191,6 +226,12 @@ mod tests {
     use super::*;
 
     #[test]
+    fn longest_secret_key_is_right() {
+        let longest = SECRET_KEYS.iter().map(|s| s.len()).max();
+        assert_eq!(longest, Some(LONGEST_SECRET_KEY));
+    }
+
+    #[test]
     fn secret_keys_match_whole_keys_only() {
         for key in [
             "token",
@@ -226,6 +267,7 @@ mod tests {
             "cookies2",
             "x",
             "",
+            "proxyAuthorizationHeaderValue",
         ] {
             assert!(!is_secret_key(key), "{key}");
         }

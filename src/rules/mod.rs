@@ -19,8 +19,6 @@
 mod attach_error;
 pub(crate) mod credentials;
 
-use std::borrow::Cow;
-
 pub use attach_error::AttachError;
 
 use crate::wire::ERROR_INFO_TYPE_URL;
@@ -129,8 +127,8 @@ pub(crate) fn check(err: &AuthError) -> Result<Lens, AttachError> {
 /// to fail closed.
 pub(crate) fn sanitize(err: &mut AuthError) -> Lens {
     let parts = err.parts_mut();
-    if !is_valid_domain(parts.domain) {
-        *parts.domain = Cow::Borrowed(DOMAIN);
+    if parts.domain.as_deref().is_some_and(|d| !is_valid_domain(d)) {
+        *parts.domain = None;
     }
     if parts
         .metadata

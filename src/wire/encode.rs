@@ -155,19 +155,45 @@ where
 }
 
 /// Encodes `google.rpc.Status { code, message, details: [field] }` where
-/// `field` is a complete, pre-encoded details field.
+/// `field` is a complete, pre-encoded details field. The fields before the
+/// message are assembled on the stack and copied once, so the buffer is
+/// written in three copies.
 pub(crate) fn encode_with_field(code: i32, message: &str, field: &[u8]) -> Vec<u8> {
-    let code_len = if code == 0 {
-        0
-    } else {
-        1 + encoded_len_varint(i64::from(code) as u64)
-    };
-    let mut buf = Vec::with_capacity(code_len + str_field_len(message) + field.len());
-    if code != 0 {
-        buf.push(TAG_1_VARINT);
-        encode_varint(i64::from(code) as u64, &mut buf);
+    // The common case, a gRPC code and a message under 128 bytes: a fixed
+    // four-byte head, stored at once.
+    if let (Ok(c @ 1..=127), Ok(len @ 1..=127)) = (u8::try_from(code), u8::try_from(message.len()))
+    {
+        let mut buf = Vec::with_capacity(4 + message.len() + field.len());
+        buf.extend_from_slice(&[TAG_1_VARINT, c, TAG_2, len]);
+        buf.extend_from_slice(message.as_bytes());
+        buf.extend_from_slice(field);
+        return buf;
     }
-    put_str(&mut buf, TAG_2, message);
+    // At most: tag + 10-byte code, tag + 10-byte message length.
+    let mut head = [0u8; 22];
+    let mut n = 0;
+    let mut put_varint = |head: &mut [u8; 22], mut value: u64| {
+        while value >= 0x80 {
+            head[n] = (value as u8) | 0x80;
+            value >>= 7;
+            n += 1;
+        }
+        head[n] = value as u8;
+        n += 1;
+    };
+    if code != 0 {
+        put_varint(&mut head, u64::from(TAG_1_VARINT));
+        // int32 is sign-extended to 64 bits on the wire.
+        put_varint(&mut head, i64::from(code) as u64);
+    }
+    if !message.is_empty() {
+        put_varint(&mut head, u64::from(TAG_2));
+        put_varint(&mut head, message.len() as u64);
+    }
+    let head = &head[..n];
+    let mut buf = Vec::with_capacity(head.len() + message.len() + field.len());
+    buf.extend_from_slice(head);
+    buf.extend_from_slice(message.as_bytes());
     buf.extend_from_slice(field);
     buf
 }
