@@ -12,6 +12,8 @@
 mod code;
 mod error;
 mod http;
+#[cfg(feature = "jwt")]
+pub mod jwt;
 mod layers;
 mod rules;
 mod status;
@@ -71,6 +73,9 @@ pub mod server {
     //! # Ok(()) }
     //! ```
 
+    pub use crate::layers::bearer::{
+        BearerAuth, BearerAuthLayer, Rejection, TokenVerifier, Verified,
+    };
     pub use crate::layers::drain::{DrainRejected, DrainRejectedLayer};
 }
 
@@ -88,7 +93,7 @@ pub mod guard {
     //! | value | what the guard does |
     //! |---|---|
     //! | valid base64 (padded or not) within the bound | left as is |
-    //! | several values, or comma-joined values (gRPC HTTP/2 spec), all decoding to the same bytes | keeps one |
+    //! | several values, or comma-joined values (gRPC HTTP/2 spec), all decoding to the same bytes (empty elements ignored) | keeps one |
     //! | several values that differ (ambiguous: which status is real?) | dropped |
     //! | invalid base64, not ASCII | dropped |
     //! | longer than the bound (default 8 KiB, the usual header limit of gRPC peers; this crate sends at most 5.5 KiB) | dropped |

@@ -121,3 +121,73 @@ fn garbage_gets_a_message_not_a_panic() {
     assert_eq!(out.status.code(), Some(1));
     assert_eq!(run(&["frobnicate"]).status.code(), Some(2));
 }
+
+fn details_value(code: i32, message: &str, reason: &str, type_url: &str) -> String {
+    use base64::Engine as _;
+    use prost::Message;
+    let info = tonic_types::pb::ErrorInfo {
+        reason: reason.into(),
+        domain: auth_error::DOMAIN.into(),
+        metadata: Default::default(),
+    };
+    let status = tonic_types::pb::Status {
+        code,
+        message: message.into(),
+        details: vec![
+            prost_types::Any {
+                type_url: "type.googleapis.com/google.rpc.ErrorInfo".into(),
+                value: info.encode_to_vec(),
+            },
+            prost_types::Any {
+                type_url: type_url.into(),
+                value: vec![],
+            },
+        ],
+    };
+    base64::engine::general_purpose::STANDARD_NO_PAD.encode(status.encode_to_vec())
+}
+
+#[test]
+fn decode_escapes_control_characters_a_peer_sent() {
+    let value = details_value(
+        16,
+        "\u{1b}[2J\u{1b}[31mowned",
+        "TOKEN_EXPIRED",
+        "x/\u{7}\u{9b}y",
+    );
+    let out = run(&["decode", &value]);
+    let text = stdout(&out);
+    assert!(
+        !text.contains('\u{1b}') && !text.contains('\u{7}') && !text.contains('\u{9b}'),
+        "{text:?}"
+    );
+    assert!(text.contains("\\u{1b}[2J"), "{text}");
+    // The strict reader finds nothing wrong here: exit 0.
+    assert_eq!(out.status.code(), Some(0), "{text}");
+}
+
+#[test]
+fn decode_exits_1_when_the_strict_reader_finds_a_problem() {
+    for (code, reason, what) in [
+        (16, "NOT_A_CODE", "unknown auth error reason"),
+        (16, "NO_AUTH_ERROR", "NO_AUTH_ERROR"),
+        (99, "TOKEN_EXPIRED", "outside the gRPC range"),
+    ] {
+        let out = run(&["decode", &details_value(code, "m", reason, "x/y")]);
+        assert_eq!(out.status.code(), Some(1), "{reason}");
+        assert!(stdout(&out).contains(what), "{}", stdout(&out));
+        let json: serde_json::Value = serde_json::from_slice(
+            &run(&["decode", "--json", &details_value(code, "m", reason, "x/y")]).stdout,
+        )
+        .unwrap();
+        assert!(
+            json["auth_error"]["problem"]
+                .as_str()
+                .unwrap()
+                .contains(what),
+            "{json}"
+        );
+    }
+    let out = run(&["decode", &details_value(16, "m", "TOKEN_EXPIRED", "x/y")]);
+    assert_eq!(out.status.code(), Some(0));
+}

@@ -22,7 +22,9 @@ fn every_typed_context_entry_round_trips_through_a_status() {
         .with_session_last_active(expiry)
         .with_device_id("d-1")
         .with_mfa_methods(["totp", "webauthn"])
-        .with_mfa_failure_reason("code reused");
+        .with_mfa_failure_reason("code reused")
+        .with_missing_claims(["sub"])
+        .with_invalid_claims(["exp", "nbf"]);
     let status = err.clone().try_into_status().unwrap();
     let back = status.check_auth_error().unwrap().unwrap();
     assert_eq!(back, err);
@@ -41,6 +43,8 @@ fn every_typed_context_entry_round_trips_through_a_status() {
     assert_eq!(back.device_id(), Some("d-1"));
     assert_eq!(back.mfa_methods(), ["totp", "webauthn"]);
     assert_eq!(back.mfa_failure_reason(), Some("code reused"));
+    assert_eq!(back.missing_claims(), ["sub"]);
+    assert_eq!(back.invalid_claims(), ["exp", "nbf"]);
     assert_eq!(
         back.metadata().len(),
         keys::ALL.len(),

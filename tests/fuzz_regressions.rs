@@ -1,6 +1,10 @@
-//! Inputs the fuzzer (`fuzz/`) found interesting or crashing, replayed on
-//! every test run. Each file in `fuzz/regressions/` is one input: first byte
+//! Inputs the fuzzers (`fuzz/`: `decode` and `differential`) found
+//! interesting or crashing, replayed on every test run through both
+//! targets' checks. Each file in `fuzz/regressions/` is one input: first byte
 //! selects the status code, the rest are the details bytes.
+
+#[path = "support/differential.rs"]
+mod differential;
 
 use auth_error::{AuthError, AuthStatusExt};
 use tonic::{Code, Status};
@@ -23,6 +27,8 @@ fn every_regression_input_is_read_without_panic() {
             "m",
             bytes.to_vec().into(),
         );
+        // The differential oracle: every reader agrees with prost.
+        differential::check(selector, bytes);
         let lenient = status.auth_error();
         assert_eq!(
             status.auth_error_code(),

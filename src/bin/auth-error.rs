@@ -1,8 +1,9 @@
 //! `auth-error`: the AuthErrorCode table, and the `grpc-status-details-bin`
 //! header from your logs, made readable (feature `cli`).
 //!
-//! Exit codes: 0 success, 1 bad input (unknown code, garbage details, an
-//! error that cannot be encoded), 2 usage error.
+//! Exit codes: 0 success, 1 bad input (unknown code, garbage details, details
+//! the strict reader finds a problem in, an error that cannot be encoded), 2
+//! usage error. Text a peer sent is printed with control characters escaped.
 
 use std::process::ExitCode;
 use std::time::Duration;
@@ -116,7 +117,7 @@ fn codes(out: &mut String, as_json: bool) {
         outln!(
             out,
             "{}",
-            serde_json::to_string_pretty(&rows).expect("JSON of strings")
+            serde_json::to_string_pretty(&rows).unwrap_or_default()
         );
         return;
     }
@@ -170,7 +171,23 @@ fn explain(out: &mut String, code: AuthErrorCode) {
     }
 }
 
-fn decode(out: &mut String, value: &str, as_json: bool, domain: &str) -> Result<(), String> {
+/// Text a peer sent, safe for a terminal: control characters (C0, DEL, C1)
+/// are escaped, so a log line cannot move the cursor or recolor the screen.
+fn safe(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for c in text.chars() {
+        if c.is_control() {
+            out.extend(c.escape_default());
+        } else {
+            out.push(c);
+        }
+    }
+    out
+}
+
+/// Decodes and reports; `Ok(false)` when the strict reader found a problem
+/// (the report is printed, and the exit code is 1).
+fn decode(out: &mut String, value: &str, as_json: bool, domain: &str) -> Result<bool, String> {
     let value = value.trim();
     let value = value
         .strip_prefix("grpc-status-details-bin:")
@@ -180,12 +197,28 @@ fn decode(out: &mut String, value: &str, as_json: bool, domain: &str) -> Result<
         .map_err(|e| format!("not base64 (standard alphabet, padding optional): {e}"))?;
     let status = tonic_types::pb::Status::decode(bytes.as_slice())
         .map_err(|e| format!("not a google.rpc.Status: {e}"))?;
-    let code = tonic::Code::from_i32(status.code);
-    let tonic_status = tonic::Status::with_details(code, status.message.clone(), bytes.into());
-    let auth = tonic_status.check_auth_error_in(domain);
+    // A code outside 0..=16 is reported as such, not as a mismatch.
+    let auth = match (0..=16).contains(&status.code) {
+        true => {
+            let code = tonic::Code::from_i32(status.code);
+            let tonic_status =
+                tonic::Status::with_details(code, status.message.clone(), bytes.into());
+            tonic_status
+                .check_auth_error_in(domain)
+                .map_err(|e| e.to_string())
+        }
+        false => Err(format!(
+            "code {} is outside the gRPC range (0 to 16)",
+            status.code
+        )),
+    };
+    let status_name = match (0..=16).contains(&status.code) {
+        true => grpc_status_name(tonic::Code::from_i32(status.code)),
+        false => "(not a gRPC code)",
+    };
     if as_json {
         let details: Vec<Value> = status.details.iter().map(detail_json).collect();
-        let auth = match &auth {
+        let auth_json = match &auth {
             Ok(Some(err)) => json!({
                 "reason": err.code().reason(),
                 "number": err.code().number(),
@@ -193,36 +226,36 @@ fn decode(out: &mut String, value: &str, as_json: bool, domain: &str) -> Result<
                 "http_status": err.http_status().as_u16(),
             }),
             Ok(None) => Value::Null,
-            Err(e) => json!({ "problem": e.to_string() }),
+            Err(problem) => json!({ "problem": problem }),
         };
         let report = json!({
             "code": status.code,
-            "status": grpc_status_name(code),
+            "status": status_name,
             "message": status.message,
             "details": details,
-            "auth_error": auth,
+            "auth_error": auth_json,
         });
         outln!(
             out,
             "{}",
-            serde_json::to_string_pretty(&report).expect("JSON values")
+            serde_json::to_string_pretty(&report).map_err(|e| e.to_string())?
         );
-        return Ok(());
+        return Ok(auth.is_ok());
     }
-    outln!(out, "status   {} {}", status.code, grpc_status_name(code));
-    outln!(out, "message  {}", status.message);
+    outln!(out, "status   {} {}", status.code, status_name);
+    outln!(out, "message  {}", safe(&status.message));
     for (i, any) in status.details.iter().enumerate() {
-        outln!(out, "detail {i}: {}", any.type_url);
+        outln!(out, "detail {i}: {}", safe(&any.type_url));
         match detail_json(any) {
             Value::Object(fields) => {
                 for (k, v) in fields.iter().filter(|(k, _)| *k != "@type") {
-                    outln!(out, "  {k}: {v}");
+                    outln!(out, "  {}: {}", safe(k), safe(&v.to_string()));
                 }
             }
-            other => outln!(out, "  {other}"),
+            other => outln!(out, "  {}", safe(&other.to_string())),
         }
     }
-    match auth {
+    match &auth {
         Ok(Some(err)) => outln!(
             out,
             "auth error: {} ({}), HTTP {}, client action {}",
@@ -231,10 +264,10 @@ fn decode(out: &mut String, value: &str, as_json: bool, domain: &str) -> Result<
             err.http_status().as_u16(),
             err.client_action()
         ),
-        Ok(None) => outln!(out, "auth error: none in domain {domain}"),
-        Err(e) => outln!(out, "auth error: {e}"),
+        Ok(None) => outln!(out, "auth error: none in domain {}", safe(domain)),
+        Err(problem) => outln!(out, "auth error: problem: {}", safe(problem)),
     }
-    Ok(())
+    Ok(auth.is_ok())
 }
 
 fn encode(
@@ -269,6 +302,7 @@ fn encode(
 fn main() -> ExitCode {
     let cli = Cli::parse();
     let mut out = String::new();
+    let mut problem = false;
     let result = match cli.command {
         Command::Codes { json } => {
             codes(&mut out, json);
@@ -279,7 +313,15 @@ fn main() -> ExitCode {
             value,
             json,
             domain,
-        } => decode(&mut out, &value, json, &domain),
+        } => match decode(&mut out, &value, json, &domain) {
+            Ok(true) => Ok(()),
+            // The report is printed; the exit code says a problem was found.
+            Ok(false) => {
+                problem = true;
+                Ok(())
+            }
+            Err(e) => Err(e),
+        },
         Command::Encode {
             code,
             message,
@@ -295,6 +337,7 @@ fn main() -> ExitCode {
     }
     use std::io::Write as _;
     match std::io::stdout().lock().write_all(out.as_bytes()) {
+        Ok(()) if problem => ExitCode::FAILURE,
         Ok(()) => ExitCode::SUCCESS,
         // The reader went away (`| head`): not our failure.
         Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => ExitCode::SUCCESS,

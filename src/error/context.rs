@@ -45,9 +45,13 @@ pub mod keys {
     pub const MFA_METHODS: &str = "mfaMethods";
     /// Why the second factor failed.
     pub const MFA_FAILURE_REASON: &str = "mfaFailureReason";
+    /// Names of required claims the token lacks (list).
+    pub const MISSING_CLAIMS: &str = "missingClaims";
+    /// Names of claims whose values are invalid (list).
+    pub const INVALID_CLAIMS: &str = "invalidClaims";
 
     /// Every key above, for documentation and tests.
-    pub const ALL: [&str; 14] = [
+    pub const ALL: [&str; 16] = [
         REQUIRED_SCOPES,
         PROVIDED_SCOPES,
         MISSING_PERMISSIONS,
@@ -62,6 +66,8 @@ pub mod keys {
         DEVICE_ID,
         MFA_METHODS,
         MFA_FAILURE_REASON,
+        MISSING_CLAIMS,
+        INVALID_CLAIMS,
     ];
 }
 
@@ -169,6 +175,10 @@ impl AuthError {
         with_audiences, audiences, keys::AUDIENCES;
         /// Sets the MFA methods the user may complete ([`keys::MFA_METHODS`]).
         with_mfa_methods, mfa_methods, keys::MFA_METHODS;
+        /// Sets the names of required claims the token lacks ([`keys::MISSING_CLAIMS`]).
+        with_missing_claims, missing_claims, keys::MISSING_CLAIMS;
+        /// Sets the names of claims with invalid values ([`keys::INVALID_CLAIMS`]).
+        with_invalid_claims, invalid_claims, keys::INVALID_CLAIMS;
     }
 
     text_context! {

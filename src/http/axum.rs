@@ -1,7 +1,6 @@
 //! axum integration (feature `axum`): an [`AuthError`] is a response.
 
 use axum::response::{IntoResponse, Response};
-use http::{HeaderValue, StatusCode, header};
 
 use crate::AuthError;
 
@@ -22,21 +21,6 @@ impl IntoResponse for AuthError {
     /// assert!(response.headers()["www-authenticate"].to_str().unwrap().contains("invalid_token"));
     /// ```
     fn into_response(self) -> Response {
-        if !self.code().is_error() {
-            let body = serde_json::json!({
-                "error": { "code": 500, "message": self.message(), "status": "UNKNOWN" }
-            });
-            return (StatusCode::INTERNAL_SERVER_ERROR, axum::Json(body)).into_response();
-        }
-        let mut response = (self.http_status(), axum::Json(self.to_http_json())).into_response();
-        let headers = response.headers_mut();
-        if let Some(challenge) = self.www_authenticate(None) {
-            headers.insert(header::WWW_AUTHENTICATE, challenge);
-        }
-        if let Some(delay) = self.retry_after() {
-            let secs = delay.as_secs() + u64::from(delay.subsec_nanos() > 0);
-            headers.insert(header::RETRY_AFTER, HeaderValue::from(secs));
-        }
-        response
+        super::response::rejection(&self, None).map(axum::body::Body::from)
     }
 }

@@ -7,6 +7,7 @@ mod axum;
 mod challenge;
 #[cfg(feature = "json")]
 pub(crate) mod json;
+pub(crate) mod response;
 #[cfg(feature = "serde")]
 mod serde;
 

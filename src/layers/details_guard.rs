@@ -202,6 +202,10 @@ pub(crate) fn sanitize(headers: &mut HeaderMap, max_len: usize) -> Sanitized {
         'all: for value in headers.get_all(DETAILS_HEADER) {
             for element in value.as_bytes().split(|b| *b == b',') {
                 let element = element.trim_ascii();
+                // An empty element (`"<valid>,"`) carries nothing: skip it.
+                if element.is_empty() {
+                    continue;
+                }
                 let Some(bytes) = (element.len() <= max_len)
                     .then(|| TONIC_BASE64.decode(element).ok())
                     .flatten()
@@ -258,6 +262,13 @@ mod tests {
         assert_eq!(sanitize(&mut h, 100), Sanitized::Repaired);
         assert_eq!(h.get(DETAILS_HEADER).unwrap(), "CBASAW0");
         assert_eq!(sanitize(&mut with(&[ok, ok]), 100), Sanitized::Repaired);
+        // A valid value with empty comma elements is repaired to the value.
+        for joined in [&b"CBASAW0,"[..], b"CBASAW0, ,", b",CBASAW0"] {
+            let mut h = with(&[joined]);
+            assert_eq!(sanitize(&mut h, 100), Sanitized::Repaired);
+            assert_eq!(h.get(DETAILS_HEADER).unwrap(), "CBASAW0");
+        }
+        assert_eq!(sanitize(&mut with(&[b", ,"]), 100), Sanitized::Dropped);
         assert_eq!(
             sanitize(&mut with(&[b"CBASAW0,CBA"]), 100),
             Sanitized::Dropped

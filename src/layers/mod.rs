@@ -2,5 +2,6 @@
 //! the side they run on: [`crate::server`] (drain) and [`crate::guard`] (the
 //! client's header guard).
 
+pub(crate) mod bearer;
 pub(crate) mod details_guard;
 pub(crate) mod drain;

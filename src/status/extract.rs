@@ -6,7 +6,7 @@ use std::fmt;
 use tonic::Status;
 
 use crate::code::ReasonError;
-use crate::wire::decode::{self, ErrorInfoView, Scan, WireError};
+use crate::wire::decode::{self, ErrorInfoView, Scan};
 use crate::{AuthError, AuthErrorCode, DOMAIN};
 
 /// Reads the auth error carried by a `tonic::Status`.
@@ -27,6 +27,8 @@ use crate::{AuthError, AuthErrorCode, DOMAIN};
 /// | not a `google.rpc.Status`, truncated | `None` | `Err(Malformed)` |
 /// | an ErrorInfo `Any` whose value is garbage, before ours | skipped | `Err(InvalidErrorInfo)` |
 /// | embedded code or message differs from the status' | ignored | `Err(…Mismatch)` |
+/// | a second ErrorInfo of the domain | the first wins | `Err(ExtraErrorInfo)` |
+/// | anything prost (Go, Python) would not decode as a `google.rpc.Status` | `None` | `Err(Malformed)` |
 ///
 /// ```
 /// use auth_error::{AuthError, AuthErrorCode, AuthStatusExt};
@@ -62,51 +64,33 @@ impl crate::sealed::Sealed for Status {}
 /// The code of the found ErrorInfo, if it is a known error reason.
 fn known_code(scan: &Scan<'_>) -> Option<AuthErrorCode> {
     let (_, info) = scan.found?;
-    let reason = std::str::from_utf8(info.reason).ok()?;
-    AuthErrorCode::from_peer_reason(reason).ok()
+    AuthErrorCode::from_peer_reason(info.reason()).ok()
 }
 
 /// Builds the owned error for the ErrorInfo found at `index`, through the
-/// public builder. Leniently, a metadata entry or companion that is not
-/// well-formed is left out (the peer's fault); strictly, it is an error.
+/// public builder. The scan checked every byte already (as prost would).
 fn build(
     status: &Status,
     (index, info): (usize, ErrorInfoView<'_>),
     code: AuthErrorCode,
     domain: &str,
-    strict: bool,
-) -> Result<AuthError, ExtractError> {
+) -> AuthError {
     let mut err = AuthError::new(code).with_message(status.message());
     if domain != DOMAIN {
         err = err.with_domain(domain);
     }
-    for entry in info.metadata() {
-        match entry {
-            Ok((k, v)) => err = err.with_metadata(k, v),
-            Err(_) if strict => return Err(ExtractError::InvalidErrorInfo { index }),
-            Err(_) => {}
-        }
+    for (key, value) in info.metadata() {
+        err = err.with_metadata(key, value);
     }
     for (i, any) in decode::details(status.details()).enumerate() {
-        if i == index {
-            continue;
-        }
-        match std::str::from_utf8(any.type_url) {
-            Ok(type_url) => {
-                err = err.with_detail(prost_types::Any {
-                    type_url: type_url.to_owned(),
-                    value: any.value.to_vec(),
-                })
-            }
-            Err(_) if strict => {
-                return Err(ExtractError::Malformed {
-                    what: WireError::Utf8.describe(),
-                });
-            }
-            Err(_) => {}
+        if i != index {
+            err = err.with_detail(prost_types::Any {
+                type_url: String::from_utf8_lossy(any.type_url).into_owned(),
+                value: any.value.to_vec(),
+            });
         }
     }
-    Ok(err)
+    err
 }
 
 impl AuthStatusExt for Status {
@@ -117,7 +101,7 @@ impl AuthStatusExt for Status {
     fn auth_error_in(&self, domain: &str) -> Option<AuthError> {
         let scan = decode::scan(self.details(), domain).ok()?;
         let code = known_code(&scan)?;
-        build(self, scan.found?, code, domain, false).ok()
+        Some(build(self, scan.found?, code, domain))
     }
 
     fn auth_error_code(&self) -> Option<AuthErrorCode> {
@@ -134,11 +118,6 @@ impl AuthStatusExt for Status {
         }
         let scan = decode::scan(self.details(), domain)
             .map_err(|e| ExtractError::Malformed { what: e.describe() })?;
-        if std::str::from_utf8(scan.message).is_err() {
-            return Err(ExtractError::Malformed {
-                what: WireError::Utf8.describe(),
-            });
-        }
         if scan.code != self.code() as i32 {
             return Err(ExtractError::CodeMismatch {
                 status: self.code(),
@@ -157,18 +136,20 @@ impl AuthStatusExt for Status {
         {
             return Err(ExtractError::InvalidErrorInfo { index });
         }
-        let Some(found @ (index, info)) = scan.found else {
+        let Some(found @ (_, info)) = scan.found else {
             return Ok(None);
         };
-        let reason = std::str::from_utf8(info.reason)
-            .map_err(|_| ExtractError::InvalidErrorInfo { index })?;
+        if let Some(index) = scan.second {
+            return Err(ExtractError::ExtraErrorInfo { index });
+        }
+        let reason = info.reason();
         let code = AuthErrorCode::from_peer_reason(reason).map_err(|e| match e {
             ReasonError::NotAnError => ExtractError::NoAuthError,
             ReasonError::Unknown => ExtractError::UnknownReason {
                 reason: reason.to_owned(),
             },
         })?;
-        build(self, found, code, domain, true).map(Some)
+        Ok(Some(build(self, found, code, domain)))
     }
 }
 
@@ -210,6 +191,12 @@ pub enum ExtractError {
     },
     /// The ErrorInfo of the domain says `NO_AUTH_ERROR`, which is not an error.
     NoAuthError,
+    /// A second ErrorInfo of the domain: the contract is exactly one, and
+    /// which one is meant cannot be told (the lenient readers take the first).
+    ExtraErrorInfo {
+        /// The position of the second one among the details.
+        index: usize,
+    },
 }
 
 impl fmt::Display for ExtractError {
@@ -241,6 +228,10 @@ impl fmt::Display for ExtractError {
             ExtractError::NoAuthError => {
                 f.write_str("error details carry NO_AUTH_ERROR, which is not an error")
             }
+            ExtractError::ExtraErrorInfo { index } => write!(
+                f,
+                "detail {index} is a second ErrorInfo of the domain, but a status carries exactly one"
+            ),
         }
     }
 }

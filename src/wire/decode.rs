@@ -1,19 +1,24 @@
 //! A zero-allocation reader for `google.rpc.Status` bytes.
 //!
 //! The bytes come from the network, so every length is checked against what
-//! is left, varints are at most ten bytes, groups are refused, and the work is
-//! one linear pass: no recursion beyond the three fixed message levels.
+//! is left and the work is one linear pass. It accepts exactly what prost
+//! (and so Go's and Python's runtimes) accepts: varints of at most ten bytes
+//! without bits past 64, field numbers 1 to 2^29-1, wire types 0 to 5, groups
+//! skipped with prost's recursion limit of 100, UTF-8 in every string field
+//! (`tests/differential.rs` and the `differential` fuzz target hold it to
+//! prost on arbitrary and mutated inputs).
 
 use super::ERROR_INFO_TYPE_URL;
 
 /// What is wrong with a details buffer, and where.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(crate) enum WireError {
-    /// A varint runs past the end or over ten bytes.
+    /// A varint runs past the end, over ten bytes, or past 64 bits.
     Varint,
     /// A length runs past the end of its message.
     Length,
-    /// Wire type 3, 4, 6 or 7, or field number 0.
+    /// Wire type 6 or 7, field number 0, an unmatched end-group tag, or
+    /// groups nested past the recursion limit.
     BadTag,
     /// A known field has the wrong wire type.
     WrongWireType,
@@ -24,20 +29,27 @@ pub(crate) enum WireError {
 impl WireError {
     pub(crate) fn describe(self) -> &'static str {
         match self {
-            WireError::Varint => "a varint is truncated or longer than ten bytes",
+            WireError::Varint => "a varint is truncated, longer than ten bytes or past 64 bits",
             WireError::Length => "a length-delimited field runs past the end of its message",
-            WireError::BadTag => "a field has an invalid tag or is a group",
+            WireError::BadTag => {
+                "a field has an invalid tag, or a group is unmatched or nested too deep"
+            }
             WireError::WrongWireType => "a known field has the wrong wire type",
             WireError::Utf8 => "a string field is not valid UTF-8",
         }
     }
 }
 
+/// prost's recursion limit: nested messages and groups together.
+const RECURSION_LIMIT: u32 = 100;
+
 /// A reading position in one protobuf message. Every read is bounded by
-/// what is left of the message.
+/// what is left of the message; `depth` is what is left of the recursion
+/// limit at this message's level (prost's `DecodeContext`).
 #[derive(Clone, Copy)]
 struct Cursor<'a> {
     buf: &'a [u8],
+    depth: u32,
 }
 
 /// A field's wire type, as read from its key.
@@ -46,6 +58,8 @@ enum WireType {
     Varint,
     Fixed64,
     Len,
+    StartGroup,
+    EndGroup,
     Fixed32,
 }
 
@@ -69,6 +83,11 @@ fn read_varint_slow(buf: &mut &[u8]) -> Result<u64, WireError> {
         *buf = rest;
         value |= u64::from(byte & 0x7f) << (7 * i);
         if byte < 0x80 {
+            // The tenth byte holds bit 63 only; more is an overflow (prost,
+            // protobuf-go's ConsumeVarint).
+            if i == 9 && byte >= 0x02 {
+                return Err(WireError::Varint);
+            }
             return Ok(value);
         }
     }
@@ -77,8 +96,15 @@ fn read_varint_slow(buf: &mut &[u8]) -> Result<u64, WireError> {
 
 impl<'a> Cursor<'a> {
     #[inline]
-    fn new(buf: &'a [u8]) -> Self {
-        Cursor { buf }
+    fn new(buf: &'a [u8], depth: u32) -> Self {
+        Cursor { buf, depth }
+    }
+
+    /// A cursor over a nested message's payload, one level deeper.
+    #[inline]
+    fn nested(&self, buf: &'a [u8]) -> Result<Self, WireError> {
+        let depth = self.depth.checked_sub(1).ok_or(WireError::BadTag)?;
+        Ok(Cursor { buf, depth })
     }
 
     /// The next field's number and wire type, or `None` at the end.
@@ -96,8 +122,9 @@ impl<'a> Cursor<'a> {
             0 => WireType::Varint,
             1 => WireType::Fixed64,
             2 => WireType::Len,
+            3 => WireType::StartGroup,
+            4 => WireType::EndGroup,
             5 => WireType::Fixed32,
-            // Groups (3, 4) are refused: skipping them needs nesting.
             _ => return Err(WireError::BadTag),
         };
         Ok(Some((number as u32, wire_type)))
@@ -129,13 +156,37 @@ impl<'a> Cursor<'a> {
         self.bytes()
     }
 
-    /// Skips an unknown field.
-    fn skip(&mut self, wire_type: WireType) -> Result<(), WireError> {
+    /// Skips an unknown field, as prost's `skip_field` does: a group up to
+    /// its matching end tag, with the recursion limit.
+    fn skip(&mut self, number: u32, wire_type: WireType) -> Result<(), WireError> {
+        self.skip_at(number, wire_type, self.depth)
+    }
+
+    fn skip_at(&mut self, number: u32, wire_type: WireType, depth: u32) -> Result<(), WireError> {
+        if depth == 0 {
+            return Err(WireError::BadTag);
+        }
         let n = match wire_type {
             WireType::Varint => return self.varint().map(drop),
             WireType::Len => return self.bytes().map(drop),
             WireType::Fixed64 => 8,
             WireType::Fixed32 => 4,
+            WireType::EndGroup => return Err(WireError::BadTag),
+            WireType::StartGroup => {
+                // Iterative over the fields of the group; nesting recurses
+                // at most `depth` (< 100) levels.
+                loop {
+                    let (inner, inner_type) = self.key()?.ok_or(WireError::Varint)?;
+                    if inner_type == WireType::EndGroup {
+                        return if inner == number {
+                            Ok(())
+                        } else {
+                            Err(WireError::BadTag)
+                        };
+                    }
+                    self.skip_at(inner, inner_type, depth - 1)?;
+                }
+            }
         };
         if n > self.buf.len() {
             return Err(WireError::Length);
@@ -153,18 +204,23 @@ pub(crate) struct AnyView<'a> {
     pub(crate) value: &'a [u8],
 }
 
-/// Parses an `Any`. Last occurrence of a field wins, as in proto3.
-fn parse_any(buf: &[u8]) -> Result<AnyView<'_>, WireError> {
+/// Parses an `Any` (its type URL checked as UTF-8, as prost does). Last
+/// occurrence of a field wins, as in proto3.
+fn parse_any(mut c: Cursor<'_>) -> Result<AnyView<'_>, WireError> {
     let mut any = AnyView::default();
-    let mut c = Cursor::new(buf);
     while let Some((number, wire_type)) = c.key()? {
         match number {
-            1 => any.type_url = c.expect_bytes(wire_type)?,
+            1 => any.type_url = utf8(c.expect_bytes(wire_type)?)?.as_bytes(),
             2 => any.value = c.expect_bytes(wire_type)?,
-            _ => c.skip(wire_type)?,
+            _ => c.skip(number, wire_type)?,
         }
     }
     Ok(any)
+}
+
+#[inline]
+fn utf8(bytes: &[u8]) -> Result<&str, WireError> {
+    std::str::from_utf8(bytes).map_err(|_| WireError::Utf8)
 }
 
 /// A `google.rpc.ErrorInfo`, borrowed. Its own fields are framed and checked;
@@ -177,57 +233,61 @@ pub(crate) struct ErrorInfoView<'a> {
 }
 
 impl<'a> ErrorInfoView<'a> {
-    /// Frames the ErrorInfo's fields (entries are framed, not parsed).
+    /// Checks the whole ErrorInfo as prost decodes it (as its own message,
+    /// the way `Any` contents are decoded): reason and domain UTF-8, every
+    /// metadata entry a well-formed map entry of two UTF-8 strings.
     pub(crate) fn parse(buf: &'a [u8]) -> Result<Self, WireError> {
         let mut info = ErrorInfoView {
             raw: buf,
             ..Default::default()
         };
-        let mut c = Cursor::new(buf);
+        let mut c = Cursor::new(buf, RECURSION_LIMIT);
         while let Some((number, wire_type)) = c.key()? {
             match number {
-                1 => info.reason = c.expect_bytes(wire_type)?,
-                2 => info.domain = c.expect_bytes(wire_type)?,
+                // Every occurrence is checked, as prost merges each.
+                1 => info.reason = utf8(c.expect_bytes(wire_type)?)?.as_bytes(),
+                2 => info.domain = utf8(c.expect_bytes(wire_type)?)?.as_bytes(),
                 3 => {
-                    c.expect_bytes(wire_type)?;
+                    let entry = c.expect_bytes(wire_type)?;
+                    parse_entry(c.nested(entry)?)?;
                 }
-                _ => c.skip(wire_type)?,
+                _ => c.skip(number, wire_type)?,
             }
         }
         Ok(info)
     }
 
-    /// Metadata entries in wire order; `Err` for an entry that is not a
-    /// well-formed map entry of two UTF-8 strings.
-    pub(crate) fn metadata(
-        &self,
-    ) -> impl Iterator<Item = Result<(&'a str, &'a str), WireError>> + use<'a> {
-        // `parse` framed every field already, so only entries remain to read.
-        let mut c = Cursor::new(self.raw);
+    /// The reason (checked as UTF-8 by `parse`).
+    pub(crate) fn reason(&self) -> &'a str {
+        utf8(self.reason).unwrap_or_default()
+    }
+
+    /// Metadata entries in wire order (`parse` checked every one).
+    pub(crate) fn metadata(&self) -> impl Iterator<Item = (&'a str, &'a str)> + use<'a> {
+        let mut c = Cursor::new(self.raw, RECURSION_LIMIT);
         std::iter::from_fn(move || {
             loop {
                 let (number, wire_type) = c.key().ok()??;
                 if number == 3 && wire_type == WireType::Len {
-                    return Some(c.bytes().and_then(parse_entry));
+                    let entry = c.bytes().ok()?;
+                    return parse_entry(c.nested(entry).ok()?).ok();
                 }
-                c.skip(wire_type).ok()?;
+                c.skip(number, wire_type).ok()?;
             }
         })
     }
 }
 
-fn parse_entry(buf: &[u8]) -> Result<(&str, &str), WireError> {
-    let (mut key, mut value): (&[u8], &[u8]) = (b"", b"");
-    let mut c = Cursor::new(buf);
+fn parse_entry(mut c: Cursor<'_>) -> Result<(&str, &str), WireError> {
+    let (mut key, mut value) = ("", "");
     while let Some((number, wire_type)) = c.key()? {
         match number {
-            1 => key = c.expect_bytes(wire_type)?,
-            2 => value = c.expect_bytes(wire_type)?,
-            _ => c.skip(wire_type)?,
+            1 => key = utf8(c.expect_bytes(wire_type)?)?,
+            2 => value = utf8(c.expect_bytes(wire_type)?)?,
+            _ => c.skip(number, wire_type)?,
         }
     }
-    let utf8 = |b| std::str::from_utf8(b).map_err(|_| WireError::Utf8);
-    Ok((utf8(key)?, utf8(value)?))
+    Ok((key, value))
 }
 
 /// The outcome of scanning a `google.rpc.Status` for the ErrorInfo of one domain.
@@ -237,44 +297,48 @@ pub(crate) struct Scan<'a> {
     pub(crate) code: i32,
     /// `google.rpc.Status.message`, as bytes.
     pub(crate) message: &'a [u8],
-    /// The first well-framed ErrorInfo of the requested domain, and its index
+    /// The first valid ErrorInfo of the requested domain, and its index
     /// among the details.
     pub(crate) found: Option<(usize, ErrorInfoView<'a>)>,
-    /// The first ErrorInfo whose value could not be framed, if any (index).
+    /// The index of a second valid ErrorInfo of the domain, if any.
+    pub(crate) second: Option<usize>,
+    /// The first ErrorInfo that does not decode, if any (index).
     pub(crate) garbled_error_info: Option<usize>,
     /// Number of details.
     pub(crate) details: usize,
 }
 
-/// Scans the whole buffer once: frames the Status and every Any, and finds
-/// the first ErrorInfo of `domain`. Allocates nothing and validates no UTF-8
-/// it does not need (byte comparisons stand in for it).
+/// Scans the whole buffer once, accepting exactly what prost's decoding of
+/// `google.rpc.Status` accepts, and finds the ErrorInfos of `domain`.
+/// Allocates nothing.
 pub(crate) fn scan<'a>(buf: &'a [u8], domain: &str) -> Result<Scan<'a>, WireError> {
     let mut scan = Scan::default();
-    let mut c = Cursor::new(buf);
+    let mut c = Cursor::new(buf, RECURSION_LIMIT);
     while let Some((number, wire_type)) = c.key()? {
         match number {
             1 if wire_type == WireType::Varint => scan.code = c.varint()? as i32,
             1 => return Err(WireError::WrongWireType),
-            2 => scan.message = c.expect_bytes(wire_type)?,
+            2 => scan.message = utf8(c.expect_bytes(wire_type)?)?.as_bytes(),
             3 => {
                 let index = scan.details;
                 scan.details += 1;
-                let any = parse_any(c.expect_bytes(wire_type)?)?;
-                if any.type_url != ERROR_INFO_TYPE_URL.as_bytes() || scan.found.is_some() {
+                let payload = c.expect_bytes(wire_type)?;
+                let any = parse_any(c.nested(payload)?)?;
+                if any.type_url != ERROR_INFO_TYPE_URL.as_bytes() || scan.second.is_some() {
                     continue;
                 }
                 match ErrorInfoView::parse(any.value) {
-                    Ok(info) if info.domain == domain.as_bytes() => {
-                        scan.found = Some((index, info))
-                    }
+                    Ok(info) if info.domain == domain.as_bytes() => match scan.found {
+                        None => scan.found = Some((index, info)),
+                        Some(_) => scan.second = Some(index),
+                    },
                     Ok(_) => {}
                     Err(_) => {
                         scan.garbled_error_info.get_or_insert(index);
                     }
                 }
             }
-            _ => c.skip(wire_type)?,
+            _ => c.skip(number, wire_type)?,
         }
     }
     Ok(scan)
@@ -282,14 +346,15 @@ pub(crate) fn scan<'a>(buf: &'a [u8], domain: &str) -> Result<Scan<'a>, WireErro
 
 /// Every detail of a (scanned) Status, in order.
 pub(crate) fn details(buf: &[u8]) -> impl Iterator<Item = AnyView<'_>> {
-    let mut c = Cursor::new(buf);
+    let mut c = Cursor::new(buf, RECURSION_LIMIT);
     std::iter::from_fn(move || {
         loop {
             let (number, wire_type) = c.key().ok()??;
             if number == 3 && wire_type == WireType::Len {
-                return c.bytes().and_then(parse_any).ok();
+                let payload = c.bytes().ok()?;
+                return parse_any(c.nested(payload).ok()?).ok();
             }
-            c.skip(wire_type).ok()?;
+            c.skip(number, wire_type).ok()?;
         }
     })
 }
@@ -309,9 +374,40 @@ mod tests {
     }
 
     #[test]
-    fn groups_and_field_zero_are_refused() {
-        assert_eq!(scan(&[0x0b], "d").unwrap_err(), WireError::BadTag); // field 1, start group
+    fn varint_bits_past_64_are_refused() {
+        // Ten bytes whose last is 0x02: bit 64 set (prost: invalid varint).
+        let mut over: &[u8] = &[0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0x02];
+        assert_eq!(read_varint(&mut over), Err(WireError::Varint));
+        let mut code = vec![0x08];
+        code.extend_from_slice(&[0x90, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x7f]);
+        assert_eq!(scan(&code, "d").unwrap_err(), WireError::Varint);
+    }
+
+    #[test]
+    fn groups_are_skipped_as_prost_does() {
+        // field 9 group { field 1 varint 5 } end, then code 16.
+        let buf = [0x4b, 0x08, 0x05, 0x4c, 0x08, 0x10];
+        assert_eq!(scan(&buf, "d").unwrap().code, 16);
+        // An end tag of another field, a lone end tag, an unterminated group.
+        assert_eq!(scan(&[0x4b, 0x54], "d").unwrap_err(), WireError::BadTag);
+        assert_eq!(scan(&[0x4c], "d").unwrap_err(), WireError::BadTag);
+        assert_eq!(
+            scan(&[0x4b, 0x08, 0x05], "d").unwrap_err(),
+            WireError::Varint
+        );
+        // Field number 0.
         assert_eq!(scan(&[0x00, 0x00], "d").unwrap_err(), WireError::BadTag);
+    }
+
+    #[test]
+    fn group_nesting_stops_at_the_recursion_limit() {
+        let nested = |depth: usize| {
+            let mut buf = vec![0x4b; depth];
+            buf.extend(std::iter::repeat_n(0x4c, depth));
+            buf
+        };
+        assert!(scan(&nested(100), "d").is_ok());
+        assert_eq!(scan(&nested(101), "d").unwrap_err(), WireError::BadTag);
     }
 
     #[test]

@@ -1,0 +1,338 @@
+//! JWT verification on [`jsonwebtoken`] 11 (feature `jwt`): [`JwtVerifier`]
+//! plugs into [`BearerAuthLayer`](crate::server::BearerAuthLayer), and
+//! [`classify`] maps every jsonwebtoken failure to the right reason, once,
+//! for everybody.
+//!
+//! | jsonwebtoken 11 `ErrorKind` | result |
+//! |---|---|
+//! | `ExpiredSignature` | `TOKEN_EXPIRED` + `tokenExpiry` (the `exp`) and `tokenId` (the `jti`) when present |
+//! | `ImmatureSignature` | `TOKEN_NOT_ACTIVE` |
+//! | `InvalidAudience` | `AUTH_FAILED_INVALID_AUDIENCE` + `audiences` (those accepted) |
+//! | `InvalidIssuer` | `AUTH_FAILED_INVALID_ISSUER` + `issuer` (the accepted ones, space-separated) |
+//! | `InvalidSubject` | `AUTH_FAILED_INVALID_SUBJECT` |
+//! | `MissingRequiredClaim(c)` | `MISSING_REQUIRED_CLAIMS` + `missingClaims` |
+//! | `InvalidClaimFormat(c)` | `INVALID_CLAIMS` + `invalidClaims` |
+//! | `InvalidToken`, `InvalidSignature`, `InvalidAlgorithm`, `Base64`, `Json`, `Utf8`; an unknown `kid` | `AUTH_FAILED_INVALID_BEARER_TOKEN` |
+//! | `InvalidEcdsaKey`, `InvalidEddsaKey`, `InvalidRsaKey`, `RsaFailedSigning`, `Signing`, `InvalidAlgorithmName`, `UnsupportedAlgorithm`, `InvalidKeyFormat`, `MissingAlgorithm`, `Provider` | server fault (`INTERNAL`, no reason: the server's keys are wrong, not the client's token) |
+//! | a kind added later (`ErrorKind` is non-exhaustive) | `AUTH_FAILED_INVALID_BEARER_TOKEN` (a token that cannot be verified is not accepted) |
+//!
+//! The context the table names is added by [`JwtVerifier`] (which knows the
+//! token and the [`Validation`]); [`classify`] alone gives the code. Nothing
+//! else from the token is echoed: no `sub`, no email (personal data), and
+//! never the token itself.
+//!
+//! # Crypto backend
+//!
+//! jsonwebtoken 11 verifies signatures through a backend chosen with its own
+//! features. Feature `jwt-rust-crypto` of this crate turns on the pure-Rust
+//! one (`jsonwebtoken/rust_crypto`); with plain `jwt`, depend on
+//! `jsonwebtoken` yourself with `features = ["aws_lc_rs"]` (or
+//! `["rust_crypto"]`), or install a provider with
+//! `jsonwebtoken::crypto::CryptoProvider::install_default`. With none (or both
+//! and none installed), jsonwebtoken panics when verifying; the verifier
+//! catches that and reports it as a server fault.
+
+use std::collections::HashMap;
+use std::fmt;
+use std::future::Future;
+use std::marker::PhantomData;
+use std::pin::Pin;
+use std::sync::Arc;
+use std::time::{Duration, UNIX_EPOCH};
+
+pub use jsonwebtoken;
+use jsonwebtoken::errors::{Error, ErrorKind};
+use jsonwebtoken::jwk::JwkSet;
+use jsonwebtoken::{DecodingKey, Validation};
+use serde::de::DeserializeOwned;
+use serde_json::Value;
+
+use crate::server::{Rejection, TokenVerifier, Verified};
+use crate::{AuthError, AuthErrorCode};
+
+/// The result of a failed verification, by [`ErrorKind`] (see the table in
+/// the [module docs](self)).
+///
+/// ```
+/// use auth_error::AuthErrorCode;
+/// use auth_error::jwt::{classify, jsonwebtoken::errors::ErrorKind};
+/// use auth_error::server::Rejection;
+/// let expired = classify(&ErrorKind::ExpiredSignature.into());
+/// assert!(matches!(expired, Rejection::Auth(e) if e.code() == AuthErrorCode::TokenExpired));
+/// assert!(matches!(classify(&ErrorKind::InvalidKeyFormat.into()), Rejection::Fault(_)));
+/// ```
+pub fn classify(err: &Error) -> Rejection {
+    use AuthErrorCode as C;
+    let code = match err.kind() {
+        ErrorKind::ExpiredSignature => C::TokenExpired,
+        ErrorKind::ImmatureSignature => C::TokenNotActive,
+        ErrorKind::InvalidAudience => C::AuthFailedInvalidAudience,
+        ErrorKind::InvalidIssuer => C::AuthFailedInvalidIssuer,
+        ErrorKind::InvalidSubject => C::AuthFailedInvalidSubject,
+        ErrorKind::MissingRequiredClaim(claim) => {
+            return AuthError::new(C::MissingRequiredClaims)
+                .with_missing_claims([claim.as_str()])
+                .into();
+        }
+        ErrorKind::InvalidClaimFormat(claim) => {
+            return AuthError::new(C::InvalidClaims)
+                .with_invalid_claims([claim.as_str()])
+                .into();
+        }
+        ErrorKind::InvalidToken
+        | ErrorKind::InvalidSignature
+        | ErrorKind::InvalidAlgorithm
+        | ErrorKind::Base64(_)
+        | ErrorKind::Json(_)
+        | ErrorKind::Utf8(_) => C::AuthFailedInvalidBearerToken,
+        ErrorKind::InvalidEcdsaKey
+        | ErrorKind::InvalidEddsaKey
+        | ErrorKind::InvalidRsaKey(_)
+        | ErrorKind::RsaFailedSigning
+        | ErrorKind::Signing(_)
+        | ErrorKind::InvalidAlgorithmName
+        | ErrorKind::UnsupportedAlgorithm
+        | ErrorKind::InvalidKeyFormat
+        | ErrorKind::MissingAlgorithm
+        | ErrorKind::Provider(_) => return Rejection::Fault(Box::new(err.clone())),
+        // A kind added later: a token that cannot be verified is refused.
+        _ => C::AuthFailedInvalidBearerToken,
+    };
+    AuthError::new(code).into()
+}
+
+type Check<C> =
+    Arc<dyn Fn(&C) -> Pin<Box<dyn Future<Output = Result<(), AuthError>> + Send>> + Send + Sync>;
+
+/// A [`TokenVerifier`] for JWTs (JWS compact), on jsonwebtoken's `decode`
+/// with a [`Validation`], one or more keys (by `kid`), and extra async checks.
+///
+/// Scopes come from the `scope` claim (space-separated, RFC 9068) or `scp`
+/// (a string or an array of strings). The claims in the request's extensions
+/// are a `serde_json::Value`, or your type with
+/// [`with_claims`](Self::with_claims).
+///
+/// ```
+/// use auth_error::jwt::JwtVerifier;
+/// use auth_error::server::BearerAuthLayer;
+/// use jsonwebtoken::{Algorithm, DecodingKey, Validation};
+///
+/// let mut validation = Validation::new(Algorithm::HS256);
+/// validation.set_audience(&["orders-api"]);
+/// let verifier = JwtVerifier::new(DecodingKey::from_secret(b"secret"), validation);
+/// let layer = BearerAuthLayer::new(verifier)
+///     .require_scopes("/orders.v1.Orders/", ["orders.read"])
+///     .allow_unauthenticated("/grpc.health.v1.Health/");
+/// # drop(layer);
+/// ```
+pub struct JwtVerifier<C = Value> {
+    default_key: Option<DecodingKey>,
+    keys: HashMap<String, DecodingKey>,
+    validation: Validation,
+    checks: Vec<Check<C>>,
+    claims: PhantomData<fn() -> C>,
+}
+
+impl<C> fmt::Debug for JwtVerifier<C> {
+    /// Shows the key ids and the validation, never key material.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let mut kids: Vec<&String> = self.keys.keys().collect();
+        kids.sort();
+        f.debug_struct("JwtVerifier")
+            .field("default_key", &self.default_key.is_some())
+            .field("kids", &kids)
+            .field("algorithms", &self.validation.algorithms)
+            .field("checks", &self.checks.len())
+            .finish()
+    }
+}
+
+impl JwtVerifier<Value> {
+    /// A verifier with one key (used for tokens without a `kid`).
+    pub fn new(key: DecodingKey, validation: Validation) -> Self {
+        JwtVerifier {
+            default_key: Some(key),
+            keys: HashMap::new(),
+            validation,
+            checks: Vec::new(),
+            claims: PhantomData,
+        }
+    }
+
+    /// A verifier with the keys of a JWKS document (fetched by you), chosen
+    /// by `kid`; every key must have a `kid`. Fails on a key jsonwebtoken
+    /// cannot use.
+    pub fn from_jwks(jwks: &JwkSet, validation: Validation) -> Result<Self, Error> {
+        let mut verifier = JwtVerifier {
+            default_key: None,
+            keys: HashMap::new(),
+            validation,
+            checks: Vec::new(),
+            claims: PhantomData,
+        };
+        for jwk in &jwks.keys {
+            let kid = jwk
+                .common
+                .key_id
+                .clone()
+                .ok_or_else(|| Error::from(ErrorKind::InvalidKeyFormat))?;
+            verifier.keys.insert(kid, DecodingKey::from_jwk(jwk)?);
+        }
+        Ok(verifier)
+    }
+}
+
+impl<C> JwtVerifier<C> {
+    /// Adds a key for tokens whose header says `kid`. A token with a `kid`
+    /// this verifier does not know is an invalid token.
+    #[must_use]
+    pub fn with_key(mut self, kid: impl Into<String>, key: DecodingKey) -> Self {
+        self.keys.insert(kid.into(), key);
+        self
+    }
+
+    /// Puts the claims in the request's extensions as `T` (deserialized from
+    /// the verified payload; a payload that does not fit is
+    /// `INVALID_CLAIMS`). Checks added before are dropped: add them after.
+    #[must_use]
+    pub fn with_claims<T>(self) -> JwtVerifier<T> {
+        JwtVerifier {
+            default_key: self.default_key,
+            keys: self.keys,
+            validation: self.validation,
+            checks: Vec::new(),
+            claims: PhantomData,
+        }
+    }
+
+    /// Adds an async check on verified claims, run after the signature and
+    /// the validation: revocation (`TOKEN_REVOKED`), sessions (`SESSION_*`),
+    /// account state (`ACCOUNT_*`, `PASSWORD_*`), MFA and device checks. The
+    /// first check that fails decides.
+    ///
+    /// ```
+    /// use auth_error::jwt::JwtVerifier;
+    /// use auth_error::{AuthError, AuthErrorCode};
+    /// # let verifier = JwtVerifier::new(jsonwebtoken::DecodingKey::from_secret(b"s"), jsonwebtoken::Validation::default());
+    /// let verifier = verifier.with_check(|claims: &serde_json::Value| {
+    ///     let revoked = claims["jti"] == "revoked-1";
+    ///     async move {
+    ///         match revoked {
+    ///             true => Err(AuthError::new(AuthErrorCode::TokenRevoked)),
+    ///             false => Ok(()),
+    ///         }
+    ///     }
+    /// });
+    /// # drop(verifier);
+    /// ```
+    #[must_use]
+    pub fn with_check<F, Fut>(mut self, check: F) -> Self
+    where
+        F: Fn(&C) -> Fut + Send + Sync + 'static,
+        Fut: Future<Output = Result<(), AuthError>> + Send + 'static,
+    {
+        self.checks
+            .push(Arc::new(move |claims| Box::pin(check(claims))));
+        self
+    }
+
+    fn key_for(&self, kid: Option<&str>) -> Option<&DecodingKey> {
+        match kid {
+            Some(kid) => self.keys.get(kid),
+            None => self.default_key.as_ref(),
+        }
+    }
+
+    /// The rejection for `err`, with the context the table names.
+    fn reject(&self, token: &str, err: &Error) -> Rejection {
+        let Rejection::Auth(mut auth) = classify(err) else {
+            return classify(err);
+        };
+        match err.kind() {
+            ErrorKind::ExpiredSignature => {
+                // The signature was verified before the expiry was checked,
+                // so these claims are the issuer's.
+                let claims: Option<Value> =
+                    jsonwebtoken::dangerous::insecure_decode_claims(token).ok();
+                let claims = claims.as_ref();
+                if let Some(exp) = claims.and_then(|c| c.get("exp")).and_then(Value::as_u64) {
+                    auth = auth.with_token_expiry(UNIX_EPOCH + Duration::from_secs(exp));
+                }
+                if let Some(jti) = claims.and_then(|c| c.get("jti")).and_then(Value::as_str) {
+                    auth = auth.with_token_id(jti);
+                }
+            }
+            ErrorKind::InvalidAudience => {
+                if let Some(aud) = &self.validation.aud {
+                    let mut accepted: Vec<&str> = aud.iter().map(String::as_str).collect();
+                    accepted.sort_unstable();
+                    auth = auth.with_audiences(accepted);
+                }
+            }
+            ErrorKind::InvalidIssuer => {
+                if let Some(iss) = &self.validation.iss {
+                    let mut accepted: Vec<&str> = iss.iter().map(String::as_str).collect();
+                    accepted.sort_unstable();
+                    auth = auth.with_issuer(accepted.join(" "));
+                }
+            }
+            _ => {}
+        }
+        Rejection::Auth(auth)
+    }
+}
+
+/// Scopes from `scope` (space-separated) or `scp` (string or array).
+fn scopes(claims: &Value) -> Vec<String> {
+    let split = |s: &str| -> Vec<String> { s.split_whitespace().map(str::to_owned).collect() };
+    match (claims.get("scope"), claims.get("scp")) {
+        (Some(Value::String(s)), _) => split(s),
+        (_, Some(Value::String(s))) => split(s),
+        (_, Some(Value::Array(items))) => items
+            .iter()
+            .filter_map(Value::as_str)
+            .flat_map(split)
+            .collect(),
+        _ => Vec::new(),
+    }
+}
+
+fn invalid(message: &str) -> Rejection {
+    AuthError::new(AuthErrorCode::AuthFailedInvalidBearerToken)
+        .with_message(message)
+        .into()
+}
+
+impl<C> TokenVerifier for JwtVerifier<C>
+where
+    C: DeserializeOwned + Clone + Send + Sync + 'static,
+{
+    type Claims = C;
+
+    async fn verify(&self, token: &str) -> Result<Verified<C>, Rejection> {
+        let header = jsonwebtoken::decode_header(token).map_err(|e| self.reject(token, &e))?;
+        let key = self
+            .key_for(header.kid.as_deref())
+            .ok_or_else(|| invalid("the token's key id is not known"))?;
+        // jsonwebtoken panics when no crypto backend is configured: that is
+        // the server's fault, and must not take the server task down.
+        let decoded = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+            jsonwebtoken::decode::<Value>(token, key, &self.validation)
+        }))
+        .map_err(|_| {
+            Rejection::Fault("jsonwebtoken has no crypto backend: enable `jwt-rust-crypto`, or a jsonwebtoken backend feature".into())
+        })?
+        .map_err(|e| self.reject(token, &e))?;
+        let scopes = scopes(&decoded.claims);
+        let claims: C = serde_json::from_value(decoded.claims).map_err(|_| {
+            Rejection::Auth(
+                AuthError::new(AuthErrorCode::InvalidClaims)
+                    .with_message("the token's claims do not have the expected shape"),
+            )
+        })?;
+        for check in &self.checks {
+            check(&claims).await?;
+        }
+        Ok(Verified::new(claims, scopes))
+    }
+}

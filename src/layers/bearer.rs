@@ -1,0 +1,445 @@
+//! [`BearerAuthLayer`]: verifies the bearer token of every request in one
+//! async tower layer and rejects with the right reason (published as
+//! [`crate::server`]).
+
+use std::fmt;
+use std::future::Future;
+use std::pin::Pin;
+use std::sync::Arc;
+use std::task::{Context, Poll};
+
+use bytes::Bytes;
+use http::{HeaderMap, header};
+use http_body::Body;
+use tower_layer::Layer;
+use tower_service::Service;
+
+use super::drain::{DrainRejected, DrainRejectedLayer};
+use crate::{AuthError, AuthErrorCode};
+
+type BoxError = Box<dyn std::error::Error + Send + Sync>;
+
+/// What a [`TokenVerifier`] accepted: the verified claims and the scopes the
+/// token grants. [`BearerAuthLayer`] puts it in the request's extensions,
+/// where a tonic handler reads it:
+/// `request.extensions().get::<Verified<MyClaims>>()`.
+#[derive(Clone, Debug)]
+pub struct Verified<C> {
+    claims: C,
+    scopes: Vec<String>,
+}
+
+impl<C> Verified<C> {
+    /// Verified `claims` granting `scopes`.
+    pub fn new(claims: C, scopes: Vec<String>) -> Self {
+        Verified { claims, scopes }
+    }
+
+    /// The verified claims.
+    pub fn claims(&self) -> &C {
+        &self.claims
+    }
+
+    /// The scopes the token grants.
+    pub fn scopes(&self) -> &[String] {
+        &self.scopes
+    }
+
+    /// Whether the token grants `scope`.
+    pub fn has_scope(&self, scope: &str) -> bool {
+        self.scopes.iter().any(|s| s == scope)
+    }
+}
+
+/// Why a [`TokenVerifier`] did not accept a token.
+#[derive(Debug)]
+#[non_exhaustive]
+pub enum Rejection {
+    /// The client's credentials are at fault: sent to the client with its
+    /// reason.
+    Auth(AuthError),
+    /// The server is at fault (bad key configuration, a store that is down):
+    /// `INTERNAL` / 500 with no auth reason, and reported to the fault hook.
+    Fault(BoxError),
+}
+
+impl From<AuthError> for Rejection {
+    fn from(err: AuthError) -> Self {
+        Rejection::Auth(err)
+    }
+}
+
+impl fmt::Display for Rejection {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Rejection::Auth(err) => write!(f, "rejected: {err}"),
+            Rejection::Fault(err) => write!(f, "server fault while verifying: {err}"),
+        }
+    }
+}
+
+impl std::error::Error for Rejection {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        match self {
+            Rejection::Auth(err) => Some(err),
+            Rejection::Fault(err) => Some(err.as_ref()),
+        }
+    }
+}
+
+/// Verifies a bearer token, asynchronously (so a revocation list, a session
+/// store or an account lookup can live here, unlike in a tonic interceptor).
+///
+/// ```
+/// use auth_error::server::{Rejection, TokenVerifier, Verified};
+/// use auth_error::{AuthError, AuthErrorCode};
+///
+/// struct Static;
+/// impl TokenVerifier for Static {
+///     type Claims = String;
+///     async fn verify(&self, token: &str) -> Result<Verified<String>, Rejection> {
+///         match token {
+///             "good" => Ok(Verified::new("alice".into(), vec!["orders.read".into()])),
+///             _ => Err(AuthError::new(AuthErrorCode::AuthFailedInvalidBearerToken).into()),
+///         }
+///     }
+/// }
+/// ```
+pub trait TokenVerifier: Send + Sync + 'static {
+    /// The verified claims put in the request's extensions.
+    type Claims: Clone + Send + Sync + 'static;
+
+    /// Verifies `token` (the credential after `Bearer `).
+    fn verify(
+        &self,
+        token: &str,
+    ) -> impl Future<Output = Result<Verified<Self::Claims>, Rejection>> + Send;
+}
+
+type FaultHook = Arc<dyn Fn(&(dyn std::error::Error + 'static)) + Send + Sync>;
+
+impl<V> Clone for Config<V> {
+    fn clone(&self) -> Self {
+        Config {
+            verifier: self.verifier.clone(),
+            scopes: self.scopes.clone(),
+            public: self.public.clone(),
+            realm: self.realm.clone(),
+            on_fault: self.on_fault.clone(),
+        }
+    }
+}
+
+struct Config<V> {
+    verifier: Arc<V>,
+    /// `(path or prefix ending in '/', scopes)`.
+    scopes: Vec<(String, Vec<String>)>,
+    public: Vec<String>,
+    realm: Option<String>,
+    on_fault: Option<FaultHook>,
+}
+
+/// A tower layer that verifies the bearer token of every request, for tonic
+/// servers (`Server::builder().layer(..)`) and axum routers
+/// (`Router::layer(..)`). See the [module docs](crate::server).
+pub struct BearerAuthLayer<V> {
+    config: Arc<Config<V>>,
+    drain: DrainRejectedLayer,
+}
+
+impl<V> Clone for BearerAuthLayer<V> {
+    fn clone(&self) -> Self {
+        BearerAuthLayer {
+            config: self.config.clone(),
+            drain: self.drain.clone(),
+        }
+    }
+}
+
+impl<V> fmt::Debug for BearerAuthLayer<V> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("BearerAuthLayer")
+            .field("scopes", &self.config.scopes)
+            .field("public", &self.config.public)
+            .field("realm", &self.config.realm)
+            .finish_non_exhaustive()
+    }
+}
+
+impl<V: TokenVerifier> BearerAuthLayer<V> {
+    /// A layer that lets through only requests whose bearer token `verifier`
+    /// accepts, with the default drain bounds of [`DrainRejectedLayer`].
+    pub fn new(verifier: V) -> Self {
+        BearerAuthLayer {
+            config: Arc::new(Config {
+                verifier: Arc::new(verifier),
+                scopes: Vec::new(),
+                public: Vec::new(),
+                realm: None,
+                on_fault: None,
+            }),
+            drain: DrainRejectedLayer::default(),
+        }
+    }
+
+    /// Builder methods change this layer only: a shared config is copied
+    /// on write.
+    fn config_mut(&mut self) -> &mut Config<V> {
+        Arc::make_mut(&mut self.config)
+    }
+
+    /// Requires `scopes` on `path`: a gRPC method (`/pkg.Service/Method`), a
+    /// service prefix (`/pkg.Service/`), or any HTTP path or prefix ending
+    /// in `/`. Every rule that matches a request applies (a service's scopes
+    /// and a method's add up). A missing scope is `INVALID_SCOPE` with the
+    /// required and the provided scopes.
+    #[must_use]
+    pub fn require_scopes<I, S>(mut self, path: impl Into<String>, scopes: I) -> Self
+    where
+        I: IntoIterator<Item = S>,
+        S: Into<String>,
+    {
+        let scopes = scopes.into_iter().map(Into::into).collect();
+        self.config_mut().scopes.push((path.into(), scopes));
+        self
+    }
+
+    /// Lets `path` (exact, or a prefix ending in `/`) through without a
+    /// token: health checks, reflection.
+    #[must_use]
+    pub fn allow_unauthenticated(mut self, path: impl Into<String>) -> Self {
+        self.config_mut().public.push(path.into());
+        self
+    }
+
+    /// The `realm` of the `WWW-Authenticate` challenge on HTTP rejections.
+    #[must_use]
+    pub fn with_realm(mut self, realm: impl Into<String>) -> Self {
+        self.config_mut().realm = Some(realm.into());
+        self
+    }
+
+    /// Called with every server fault (besides a `tracing` error event), for
+    /// metrics or alerting.
+    #[must_use]
+    pub fn on_fault<F>(mut self, hook: F) -> Self
+    where
+        F: Fn(&(dyn std::error::Error + 'static)) + Send + Sync + 'static,
+    {
+        self.config_mut().on_fault = Some(Arc::new(hook));
+        self
+    }
+
+    /// The bounds of the built-in drain of rejected request bodies (see
+    /// [`DrainRejectedLayer::new`]).
+    #[must_use]
+    pub fn with_drain(mut self, drain: DrainRejectedLayer) -> Self {
+        self.drain = drain;
+        self
+    }
+}
+
+impl<S, V> Layer<S> for BearerAuthLayer<V> {
+    type Service = DrainRejected<BearerAuth<S, V>>;
+
+    fn layer(&self, inner: S) -> Self::Service {
+        self.drain.layer(BearerAuth {
+            inner,
+            config: self.config.clone(),
+        })
+    }
+}
+
+/// The service of [`BearerAuthLayer`] (inside the built-in drain).
+pub struct BearerAuth<S, V> {
+    inner: S,
+    config: Arc<Config<V>>,
+}
+
+impl<S: Clone, V> Clone for BearerAuth<S, V> {
+    fn clone(&self) -> Self {
+        BearerAuth {
+            inner: self.inner.clone(),
+            config: self.config.clone(),
+        }
+    }
+}
+
+impl<S: fmt::Debug, V> fmt::Debug for BearerAuth<S, V> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("BearerAuth")
+            .field("inner", &self.inner)
+            .finish_non_exhaustive()
+    }
+}
+
+/// What the layer decided about a request.
+enum Decision {
+    Reject(AuthError),
+    Fault(BoxError),
+}
+
+fn matches(rule: &str, path: &str) -> bool {
+    if rule.ends_with('/') {
+        path.starts_with(rule)
+    } else {
+        path == rule
+    }
+}
+
+/// The token of an `authorization: Bearer <token>` header (RFC 6750 §2.1:
+/// scheme case-insensitive, then spaces, then a b64token).
+fn bearer_token(headers: &HeaderMap) -> Result<&str, AuthError> {
+    let mut values = headers.get_all(header::AUTHORIZATION).iter();
+    let Some(value) = values.next() else {
+        return Err(AuthError::new(AuthErrorCode::BearerTokenMissing));
+    };
+    let invalid = |why: &str| {
+        AuthError::new(AuthErrorCode::AuthFailedInvalidBearerToken).with_message(format!(
+            "the authorization header is not a bearer token: {why}"
+        ))
+    };
+    if values.next().is_some() {
+        return Err(invalid("more than one authorization header"));
+    }
+    let value = value.to_str().map_err(|_| invalid("not visible ASCII"))?;
+    let (scheme, rest) = value
+        .split_once(' ')
+        .ok_or_else(|| invalid("no credentials"))?;
+    if !scheme.eq_ignore_ascii_case("bearer") {
+        return Err(invalid("the scheme is not Bearer"));
+    }
+    let token = rest.trim_start_matches(' ');
+    let b64token = token.trim_end_matches('=');
+    let well_formed = !b64token.is_empty()
+        && b64token.bytes().all(|b| {
+            b.is_ascii_alphanumeric() || matches!(b, b'-' | b'.' | b'_' | b'~' | b'+' | b'/')
+        });
+    if !well_formed {
+        return Err(invalid("the token is empty or not a b64token"));
+    }
+    Ok(token)
+}
+
+impl<V: TokenVerifier> Config<V> {
+    fn is_public(&self, path: &str) -> bool {
+        self.public.iter().any(|p| matches(p, path))
+    }
+
+    /// The scopes `path` requires that `verified` lacks, as a rejection.
+    fn check_scopes(&self, path: &str, verified: &Verified<V::Claims>) -> Option<AuthError> {
+        let required: Vec<&str> = self
+            .scopes
+            .iter()
+            .filter(|(rule, _)| matches(rule, path))
+            .flat_map(|(_, scopes)| scopes.iter().map(String::as_str))
+            .collect();
+        if required.iter().all(|s| verified.has_scope(s)) {
+            return None;
+        }
+        Some(
+            AuthError::new(AuthErrorCode::InvalidScope)
+                .with_required_scopes(required)
+                .with_provided_scopes(verified.scopes.iter().map(String::as_str)),
+        )
+    }
+
+    async fn decide(
+        &self,
+        headers: &HeaderMap,
+        path: &str,
+    ) -> Result<Verified<V::Claims>, Decision> {
+        let token = bearer_token(headers).map_err(Decision::Reject)?;
+        let verified = match self.verifier.verify(token).await {
+            Ok(verified) => verified,
+            Err(Rejection::Auth(err)) => return Err(Decision::Reject(err)),
+            Err(Rejection::Fault(fault)) => return Err(Decision::Fault(fault)),
+        };
+        match self.check_scopes(path, &verified) {
+            Some(err) => Err(Decision::Reject(err)),
+            None => Ok(verified),
+        }
+    }
+
+    fn respond(&self, decision: Decision, grpc: bool) -> http::Response<tonic::body::Body> {
+        match decision {
+            Decision::Reject(err) if grpc => {
+                // Exactly what `try_into_status` produces; an error the rules
+                // refuse (a verifier's secret metadata) goes out leniently.
+                let status = err.clone().try_into_status().unwrap_or_else(|_| err.into());
+                status.into_http()
+            }
+            Decision::Reject(err) => {
+                crate::http::response::rejection(&err, self.realm.as_deref()).map(full)
+            }
+            Decision::Fault(fault) => {
+                tracing::error!(error = %fault, "auth-error: server fault while verifying a bearer token");
+                if let Some(hook) = &self.on_fault {
+                    hook(fault.as_ref());
+                }
+                const MESSAGE: &str = "internal error while verifying credentials";
+                if grpc {
+                    tonic::Status::internal(MESSAGE).into_http()
+                } else {
+                    crate::http::response::fault(
+                        http::StatusCode::INTERNAL_SERVER_ERROR,
+                        "INTERNAL",
+                        MESSAGE,
+                    )
+                    .map(full)
+                }
+            }
+        }
+    }
+}
+
+fn full(bytes: Bytes) -> tonic::body::Body {
+    tonic::body::Body::new(http_body_util::Full::new(bytes))
+}
+
+fn is_grpc<B>(req: &http::Request<B>) -> bool {
+    req.headers()
+        .get(header::CONTENT_TYPE)
+        .is_some_and(|v| v.as_bytes().starts_with(b"application/grpc"))
+}
+
+impl<S, V, ResBody> Service<http::Request<tonic::body::Body>> for BearerAuth<S, V>
+where
+    S: Service<http::Request<tonic::body::Body>, Response = http::Response<ResBody>>
+        + Clone
+        + Send
+        + 'static,
+    S::Future: Send + 'static,
+    V: TokenVerifier,
+    ResBody: Body<Data = Bytes> + Send + 'static,
+    ResBody::Error: Into<BoxError>,
+{
+    type Response = http::Response<tonic::body::Body>;
+    type Error = S::Error;
+    type Future = Pin<Box<dyn Future<Output = Result<Self::Response, S::Error>> + Send>>;
+
+    fn poll_ready(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), Self::Error>> {
+        self.inner.poll_ready(cx)
+    }
+
+    fn call(&mut self, mut req: http::Request<tonic::body::Body>) -> Self::Future {
+        // The clone that was driven to readiness serves this request.
+        let clone = self.inner.clone();
+        let mut inner = std::mem::replace(&mut self.inner, clone);
+        let config = self.config.clone();
+        Box::pin(async move {
+            if !config.is_public(req.uri().path()) {
+                let grpc = is_grpc(&req);
+                match config.decide(req.headers(), req.uri().path()).await {
+                    Ok(verified) => {
+                        req.extensions_mut().insert(verified);
+                    }
+                    // Dropping `req` hands its body to the drain.
+                    Err(decision) => return Ok(config.respond(decision, grpc)),
+                }
+            }
+            let response = inner.call(req).await?;
+            Ok(response.map(tonic::body::Body::new))
+        })
+    }
+}
