@@ -264,17 +264,7 @@ impl<'a> ErrorInfoView<'a> {
 
     /// Metadata entries in wire order (`parse` checked every one).
     pub(crate) fn metadata(&self) -> impl Iterator<Item = (&'a str, &'a str)> + use<'a> {
-        let mut c = Cursor::new(self.raw, RECURSION_LIMIT);
-        std::iter::from_fn(move || {
-            loop {
-                let (number, wire_type) = c.key().ok()??;
-                if number == 3 && wire_type == WireType::Len {
-                    let entry = c.bytes().ok()?;
-                    return parse_entry(c.nested(entry).ok()?).ok();
-                }
-                c.skip(number, wire_type).ok()?;
-            }
-        })
+        nested_fields(self.raw, 3).map_while(|entry| parse_entry(entry).ok())
     }
 }
 
@@ -346,15 +336,21 @@ pub(crate) fn scan<'a>(buf: &'a [u8], domain: &str) -> Result<Scan<'a>, WireErro
 
 /// Every detail of a (scanned) Status, in order.
 pub(crate) fn details(buf: &[u8]) -> impl Iterator<Item = AnyView<'_>> {
+    nested_fields(buf, 3).map_while(|any| parse_any(any).ok())
+}
+
+/// Cursors over the payloads of every length-delimited field `number` of a
+/// message that was checked already, one level deeper.
+fn nested_fields(buf: &[u8], number: u32) -> impl Iterator<Item = Cursor<'_>> {
     let mut c = Cursor::new(buf, RECURSION_LIMIT);
     std::iter::from_fn(move || {
         loop {
-            let (number, wire_type) = c.key().ok()??;
-            if number == 3 && wire_type == WireType::Len {
+            let (n, wire_type) = c.key().ok()??;
+            if n == number && wire_type == WireType::Len {
                 let payload = c.bytes().ok()?;
-                return parse_any(c.nested(payload).ok()?).ok();
+                return c.nested(payload).ok();
             }
-            c.skip(number, wire_type).ok()?;
+            c.skip(n, wire_type).ok()?;
         }
     })
 }
