@@ -37,8 +37,8 @@ use std::fmt;
 use std::future::Future;
 use std::marker::PhantomData;
 use std::pin::Pin;
-use std::sync::Arc;
-use std::time::{Duration, UNIX_EPOCH};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 pub use jsonwebtoken;
 use jsonwebtoken::errors::{Error, ErrorKind};
@@ -130,7 +130,26 @@ pub struct JwtVerifier<C = Value> {
     keys: HashMap<String, DecodingKey>,
     validation: Validation,
     checks: Vec<Check<C>>,
+    cache: Option<Cache<C>>,
     claims: PhantomData<fn() -> C>,
+}
+
+/// Tokens longer than this are never cached.
+const MAX_CACHED_TOKEN_LEN: usize = 4096;
+
+/// Verified tokens: the signature and the time-independent validation
+/// (audience, issuer, subject, required claims) of a token never change, so
+/// they are checked once; `exp` and `nbf` are checked again on every hit,
+/// and the `with_check` checks always run.
+struct Cache<C> {
+    capacity: usize,
+    entries: Mutex<HashMap<String, Cached<C>>>,
+}
+
+struct Cached<C> {
+    verified: Verified<C>,
+    exp: Option<u64>,
+    nbf: Option<u64>,
 }
 
 impl<C> fmt::Debug for JwtVerifier<C> {
@@ -143,6 +162,7 @@ impl<C> fmt::Debug for JwtVerifier<C> {
             .field("kids", &kids)
             .field("algorithms", &self.validation.algorithms)
             .field("checks", &self.checks.len())
+            .field("cache", &self.cache.as_ref().map(|c| c.capacity))
             .finish()
     }
 }
@@ -155,6 +175,7 @@ impl JwtVerifier<Value> {
             keys: HashMap::new(),
             validation,
             checks: Vec::new(),
+            cache: None,
             claims: PhantomData,
         }
     }
@@ -168,6 +189,7 @@ impl JwtVerifier<Value> {
             keys: HashMap::new(),
             validation,
             checks: Vec::new(),
+            cache: None,
             claims: PhantomData,
         };
         for jwk in &jwks.keys {
@@ -201,8 +223,28 @@ impl<C> JwtVerifier<C> {
             keys: self.keys,
             validation: self.validation,
             checks: Vec::new(),
+            cache: self.cache.map(|c| Cache {
+                capacity: c.capacity,
+                entries: Mutex::new(HashMap::new()),
+            }),
             claims: PhantomData,
         }
+    }
+
+    /// Remembers up to `capacity` verified tokens (each at most 4 KiB), so a
+    /// client that presents the same token call after call pays for the
+    /// signature and the JSON once. What depends on time is checked again on
+    /// every call (`exp`, `nbf`, with the validation's leeway), and every
+    /// [`with_check`](Self::with_check) runs every time, so a revoked token is
+    /// refused at once. Off by default; `capacity` 0 turns it off. When full,
+    /// an arbitrary entry makes room (bounded memory, no bookkeeping).
+    #[must_use]
+    pub fn with_cache(mut self, capacity: usize) -> Self {
+        self.cache = (capacity > 0).then(|| Cache {
+            capacity,
+            entries: Mutex::new(HashMap::new()),
+        });
+        self
     }
 
     /// Adds an async check on verified claims, run after the signature and
@@ -310,6 +352,48 @@ where
     type Claims = C;
 
     async fn verify(&self, token: &str) -> Result<Verified<C>, Rejection> {
+        let verified = match self.cached(token) {
+            Some(verified) => verified,
+            None => self.verify_uncached(token)?,
+        };
+        for check in &self.checks {
+            check(verified.claims()).await?;
+        }
+        Ok(verified)
+    }
+}
+
+fn now() -> u64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs())
+}
+
+impl<C> JwtVerifier<C>
+where
+    C: DeserializeOwned + Clone + Send + Sync + 'static,
+{
+    /// A cached verification still valid now, if any.
+    fn cached(&self, token: &str) -> Option<Verified<C>> {
+        let cache = self.cache.as_ref()?;
+        let entries = cache.entries.lock().ok()?;
+        let hit = entries.get(token)?;
+        let v = &self.validation;
+        let now = now();
+        let expired = v.validate_exp
+            && hit.exp.is_some_and(|exp| {
+                exp.saturating_sub(v.reject_tokens_expiring_in_less_than)
+                    < now.saturating_sub(v.leeway)
+            });
+        let early = v.validate_nbf
+            && hit
+                .nbf
+                .is_some_and(|nbf| nbf > now.saturating_add(v.leeway));
+        // A stale entry is verified again, which gives the right rejection.
+        (!expired && !early).then(|| hit.verified.clone())
+    }
+
+    fn verify_uncached(&self, token: &str) -> Result<Verified<C>, Rejection> {
         let header = jsonwebtoken::decode_header(token).map_err(|e| self.reject(token, &e))?;
         let key = self
             .key_for(header.kid.as_deref())
@@ -320,19 +404,38 @@ where
             jsonwebtoken::decode::<Value>(token, key, &self.validation)
         }))
         .map_err(|_| {
-            Rejection::Fault("jsonwebtoken has no crypto backend: enable `jwt-rust-crypto`, or a jsonwebtoken backend feature".into())
+            Rejection::Fault(
+                "jsonwebtoken has no crypto backend: enable `jwt-rust-crypto`, or a jsonwebtoken backend feature"
+                    .into(),
+            )
         })?
         .map_err(|e| self.reject(token, &e))?;
         let scopes = scopes(&decoded.claims);
+        let exp = decoded.claims.get("exp").and_then(Value::as_u64);
+        let nbf = decoded.claims.get("nbf").and_then(Value::as_u64);
         let claims: C = serde_json::from_value(decoded.claims).map_err(|_| {
             Rejection::Auth(
                 AuthError::new(AuthErrorCode::InvalidClaims)
                     .with_message("the token's claims do not have the expected shape"),
             )
         })?;
-        for check in &self.checks {
-            check(&claims).await?;
+        let verified = Verified::new(claims, scopes);
+        if let Some(cache) = &self.cache
+            && token.len() <= MAX_CACHED_TOKEN_LEN
+            && let Ok(mut entries) = cache.entries.lock()
+        {
+            if entries.len() >= cache.capacity
+                && let Some(victim) = entries.keys().next().cloned()
+            {
+                entries.remove(&victim);
+            }
+            let cached = Cached {
+                verified: verified.clone(),
+                exp,
+                nbf,
+            };
+            entries.insert(token.to_owned(), cached);
         }
-        Ok(Verified::new(claims, scopes))
+        Ok(verified)
     }
 }

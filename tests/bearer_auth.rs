@@ -473,3 +473,60 @@ fn classify_covers_every_error_kind() {
     };
     assert_eq!(err.missing_claims(), ["sub"]);
 }
+
+#[tokio::test]
+async fn the_verified_token_cache_rechecks_time_and_always_runs_checks() {
+    let checks = Arc::new(AtomicUsize::new(0));
+    let counted = checks.clone();
+    let verifier = JwtVerifier::new(
+        DecodingKey::from_secret(SECRET),
+        validation(Algorithm::HS256),
+    )
+    .with_cache(16)
+    .with_check(move |_claims: &Value| {
+        counted.fetch_add(1, Ordering::SeqCst);
+        async { Ok(()) }
+    });
+    let server = start(Some(BearerAuthLayer::new(verifier))).await;
+    let ch = server.channel().await;
+    let short = with(good_claims(), |c| {
+        c.insert("exp".into(), json!(now() + 2));
+        c.insert("jti".into(), json!("jti-short"));
+    });
+    let authorization = format!("Bearer {}", hs256(&short));
+    for _ in 0..3 {
+        assert_eq!(
+            check(ch.clone(), Some(&authorization)).await.unwrap(),
+            "alice"
+        );
+    }
+    assert_eq!(
+        checks.load(Ordering::SeqCst),
+        3,
+        "checks run on every call, cached or not"
+    );
+    // Once expired, the cached token is refused with the full context.
+    tokio::time::sleep(Duration::from_millis(3100)).await;
+    let (_, err) = refused(&ch, Some(&authorization)).await;
+    assert_eq!(err.code(), AuthErrorCode::TokenExpired);
+    assert_eq!(err.token_id(), Some("jti-short"));
+    // A forged token with the same claims is not a cache hit.
+    let forged = jsonwebtoken::encode(
+        &jsonwebtoken::Header::new(Algorithm::HS256),
+        &good_claims(),
+        &EncodingKey::from_secret(b"another secret"),
+    )
+    .unwrap();
+    assert_eq!(
+        check(
+            ch.clone(),
+            Some(&format!("Bearer {}", hs256(&good_claims())))
+        )
+        .await
+        .unwrap(),
+        "alice"
+    );
+    let (_, err) = refused(&ch, Some(&format!("Bearer {forged}"))).await;
+    assert_eq!(err.code(), AuthErrorCode::AuthFailedInvalidBearerToken);
+    server.shutdown().await;
+}

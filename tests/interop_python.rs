@@ -5,6 +5,9 @@
 //! those packages in `AUTH_ERROR_PYTHON`); fails, never skips, without it.
 
 mod common;
+#[cfg(feature = "jwt-rust-crypto")]
+#[path = "support/jwt_server.rs"]
+mod jwt_server;
 
 use std::io::{BufRead, BufReader};
 use std::path::PathBuf;
@@ -209,4 +212,82 @@ async fn python_server_to_rust_client_case_by_case() {
     assert_eq!(status.message(), "plain, no details");
     assert_eq!(status.auth_error(), None);
     assert_eq!(status.check_auth_error(), Ok(None));
+}
+
+/// A Python grpcio client against the Rust server behind `BearerAuthLayer`
+/// and `JwtVerifier`: reasons and metadata decoded by `rpc_status.from_call`.
+#[cfg(feature = "jwt-rust-crypto")]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn python_client_against_the_bearer_auth_layer() {
+    use auth_error::jwt::JwtVerifier;
+    use auth_error::server::BearerAuthLayer;
+    use jsonwebtoken::{Algorithm, DecodingKey};
+    use jwt_server::*;
+    use serde_json::json;
+
+    let python = python();
+    let layer = BearerAuthLayer::new(JwtVerifier::new(
+        DecodingKey::from_secret(SECRET),
+        validation(Algorithm::HS256),
+    ))
+    .require_scopes(CHECK, ["orders.read"]);
+    let server = start(Some(layer)).await;
+    let good = good_claims();
+    let mut expired = good.clone();
+    expired["exp"] = json!(now() - 60);
+    expired["jti"] = json!("jti-old");
+    let mut no_scope = good.clone();
+    no_scope["scope"] = json!("profile");
+    let bearer = |c: &serde_json::Value| Some(format!("Bearer {}", hs256(c)));
+    let cases = json!([
+        ["good", bearer(&good)],
+        ["missing", null],
+        ["malformed", "Bearer not-a-jwt"],
+        ["expired", bearer(&expired)],
+        ["scope", bearer(&no_scope)],
+    ]);
+    let addr = server.addr;
+    let output = tokio::task::spawn_blocking(move || {
+        Command::new(python)
+            .arg(root().join("tests/interop/py_bearer_client.py"))
+            .arg(addr.to_string())
+            .arg(cases.to_string())
+            .output()
+            .expect("run py_bearer_client.py")
+    })
+    .await
+    .unwrap();
+    server.shutdown().await;
+    let stdout = String::from_utf8(output.stdout).unwrap();
+    assert!(
+        output.status.success(),
+        "py_bearer_client.py failed:\n{stdout}\n{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let lines: Vec<serde_json::Value> = stdout
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    assert_eq!(lines.len(), 5, "{stdout}");
+    assert_eq!(lines[0]["ok"], true);
+    assert_eq!(lines[0]["subject"], "alice");
+    let expect = |line: &serde_json::Value, code: AuthErrorCode| {
+        assert_eq!(line["reason"], code.reason(), "{line}");
+        assert_eq!(line["number"], code.number(), "{line}");
+        assert_eq!(line["grpc_code"], code.grpc_code() as i32, "{line}");
+        assert_eq!(line["domain"], auth_error::DOMAIN, "{line}");
+    };
+    expect(&lines[1], AuthErrorCode::BearerTokenMissing);
+    expect(&lines[2], AuthErrorCode::AuthFailedInvalidBearerToken);
+    expect(&lines[3], AuthErrorCode::TokenExpired);
+    assert_eq!(lines[3]["metadata"]["tokenId"], "jti-old");
+    assert!(
+        lines[3]["metadata"]["tokenExpiry"]
+            .as_str()
+            .unwrap()
+            .ends_with('Z')
+    );
+    expect(&lines[4], AuthErrorCode::InvalidScope);
+    assert_eq!(lines[4]["metadata"]["requiredScopes"], "orders.read");
+    assert_eq!(lines[4]["metadata"]["providedScopes"], "profile");
 }

@@ -3,5 +3,6 @@
 //! client's header guard).
 
 pub(crate) mod bearer;
+pub(crate) mod credentials;
 pub(crate) mod details_guard;
 pub(crate) mod drain;

@@ -11,6 +11,8 @@ Cases:
   two-domains      foreign ErrorInfo first, then ours (SESSION_EXPIRED)
   garbage-info     an Any typed ErrorInfo whose value is not one
   no-details       a plain abort without details
+  bearer           serves if `authorization` is `Bearer fresh`, else aborts
+                   with TOKEN_EXPIRED (to test the client's refresh-and-retry)
 """
 
 import sys
@@ -20,7 +22,7 @@ import common  # noqa: F401
 import grpc
 from google.protobuf import any_pb2, duration_pb2
 from google.rpc import code_pb2, error_details_pb2, status_pb2
-from grpc_health.v1 import health_pb2_grpc
+from grpc_health.v1 import health_pb2, health_pb2_grpc
 from grpc_status import rpc_status
 
 from common import AuthErrorCode, DOMAIN
@@ -73,7 +75,14 @@ def status_for(case):
 
 class Health(health_pb2_grpc.HealthServicer):
     def Check(self, request, context):
-        case = dict(context.invocation_metadata()).get("x-case", "")
+        metadata = dict(context.invocation_metadata())
+        case = metadata.get("x-case", "")
+        if case == "bearer":
+            if metadata.get("authorization") == "Bearer fresh":
+                return health_pb2.HealthCheckResponse(status=health_pb2.HealthCheckResponse.SERVING)
+            info = error_info("TOKEN_EXPIRED", DOMAIN, tokenId="jti-stale")
+            status = status_pb2.Status(code=code_pb2.UNAUTHENTICATED, message="token expired", details=[info])
+            context.abort_with_status(rpc_status.to_status(status))
         status = status_for(case)
         if status is None:
             context.abort(grpc.StatusCode.UNAUTHENTICATED, "plain, no details")

@@ -1,0 +1,105 @@
+//! The tower layers end to end on loopback: accepted-call throughput through
+//! `BearerAuthLayer` + `JwtVerifier` (HS256, without and with its verified
+//! token cache) against a server that verifies nothing, in one run.
+//!
+//! Each iteration is a batch of 64 concurrent unary calls on one channel
+//! (throughput, not latency). As in `attach_extract`, every function is
+//! timed interleaved with the others of its group (a timed batch of one,
+//! then an untimed batch of each other), so all see the same background load
+//! and their medians can be divided.
+//!
+//! Run: `cargo bench --bench layers` (the ratio is printed at the end).
+#![allow(missing_docs)]
+
+#[path = "../tests/support/jwt_server.rs"]
+mod jwt_server;
+
+use std::time::{Duration, Instant};
+
+use auth_error::jwt::JwtVerifier;
+use auth_error::server::{BearerAuthLayer, TokenVerifier};
+use criterion::{Criterion, criterion_group, criterion_main};
+use jsonwebtoken::{Algorithm, DecodingKey};
+use jwt_server::*;
+use tonic::transport::Channel;
+
+const BATCH: usize = 64;
+
+async fn batch(channel: &Channel, authorization: &str) {
+    let calls = (0..BATCH).map(|_| {
+        let (channel, authorization) = (channel.clone(), authorization.to_owned());
+        tokio::spawn(async move { check(channel, Some(&authorization)).await })
+    });
+    for call in calls.collect::<Vec<_>>() {
+        assert!(call.await.unwrap().is_ok(), "every call is accepted");
+    }
+}
+
+fn verifier() -> JwtVerifier {
+    JwtVerifier::new(
+        DecodingKey::from_secret(SECRET),
+        validation(Algorithm::HS256),
+    )
+}
+
+fn accepted_calls(c: &mut Criterion) {
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    let servers = rt.block_on(async {
+        [
+            start::<JwtVerifier>(None).await,
+            start(Some(BearerAuthLayer::new(verifier()))).await,
+            start(Some(BearerAuthLayer::new(verifier().with_cache(1024)))).await,
+        ]
+    });
+    let channels = rt.block_on(async {
+        [
+            servers[0].channel().await,
+            servers[1].channel().await,
+            servers[2].channel().await,
+        ]
+    });
+    let authorization = format!("Bearer {}", hs256(&good_claims()));
+    let names = ["no_verification", "bearer_hs256", "bearer_hs256_cached"];
+    let mut g = c.benchmark_group("accepted_calls_x64");
+    for (i, name) in names.iter().enumerate() {
+        g.bench_function(*name, |b| {
+            b.iter_custom(|iters| {
+                rt.block_on(async {
+                    let mut timed = Duration::ZERO;
+                    for _ in 0..iters {
+                        let start = Instant::now();
+                        batch(&channels[i], &authorization).await;
+                        timed += start.elapsed();
+                        for (j, other) in channels.iter().enumerate() {
+                            if j != i {
+                                batch(other, &authorization).await;
+                            }
+                        }
+                    }
+                    timed
+                })
+            })
+        });
+    }
+    g.finish();
+
+    // Where the layer's time goes: verification alone (HS256 signature,
+    // JSON claims, validation), per call.
+    let v = verifier();
+    let token = hs256(&good_claims());
+    c.bench_function("verify_hs256_only", |b| {
+        b.iter(|| rt.block_on(v.verify(&token)).unwrap())
+    });
+    rt.block_on(async {
+        for server in servers {
+            server.shutdown().await;
+        }
+    });
+}
+
+criterion_group! {
+    name = benches;
+    config = Criterion::default().sample_size(20).measurement_time(Duration::from_secs(8));
+    targets = accepted_calls
+}
+criterion_main!(benches);

@@ -1,0 +1,59 @@
+#!/usr/bin/env python3
+"""Runs `cargo bench --bench layers` several times and prints, per group,
+each function's throughput relative to the group's baseline: the median over
+runs of each run's ratio of criterion medians (baseline time / function
+time, so 0.95 means 95 % of the baseline's calls per second).
+
+Usage: python3 scripts/layer_ratios.py [--runs N]   (default 3; 0 reads the last run)
+"""
+
+import json
+import os
+import statistics
+import subprocess
+import sys
+
+ROOT = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..")
+CRITERION = os.path.join(ROOT, "target", "criterion")
+# group -> (baseline, [functions])
+GROUPS = {
+    "accepted_calls_x64": ("no_verification", ["bearer_hs256", "bearer_hs256_cached"]),
+    "client_calls_x64": ("header_by_hand", ["credentials_layer"]),
+}
+
+
+def median_ns(group, name):
+    path = os.path.join(CRITERION, group, name, "new", "estimates.json")
+    if not os.path.exists(path):
+        return None
+    with open(path) as f:
+        return json.load(f)["median"]["point_estimate"]
+
+
+def main():
+    runs = 3
+    if "--runs" in sys.argv:
+        runs = int(sys.argv[sys.argv.index("--runs") + 1])
+    ratios = {}
+    for _ in range(max(runs, 1)):
+        if runs:
+            subprocess.run(["cargo", "bench", "--bench", "layers"], cwd=ROOT, check=True,
+                           stdout=subprocess.DEVNULL)
+        for group, (base, names) in GROUPS.items():
+            b = median_ns(group, base)
+            for name in names:
+                t = median_ns(group, name)
+                if b and t:
+                    ratios.setdefault((group, name), []).append((b / t, b, t))
+    print("| group | function | baseline median | function median | throughput ratio (median of runs) | runs |")
+    print("|---|---|---|---|---|---|")
+    for (group, name), rs in ratios.items():
+        r = statistics.median(x[0] for x in rs)
+        b = statistics.median(x[1] for x in rs) / 1e6
+        t = statistics.median(x[2] for x in rs) / 1e6
+        spread = ", ".join(f"{x[0]:.2f}" for x in rs)
+        print(f"| {group} | {name} | {b:.3f} ms | {t:.3f} ms | {r:.2f}x | {spread} |")
+
+
+if __name__ == "__main__":
+    main()
