@@ -8,7 +8,10 @@
 //! then an untimed batch of each other), so all see the same background load
 //! and their medians can be divided.
 //!
-//! Run: `cargo bench --bench layers` (the ratio is printed at the end).
+//! Also accepted calls through `CredentialsLayer` against a channel that
+//! sets the header by hand.
+//!
+//! Run: `python3 scripts/layer_ratios.py` (three runs, ratios of medians).
 #![allow(missing_docs)]
 
 #[path = "../tests/support/jwt_server.rs"]
@@ -97,9 +100,81 @@ fn accepted_calls(c: &mut Criterion) {
     });
 }
 
+struct Fixed(String);
+
+impl auth_error::client::TokenSource for Fixed {
+    async fn fetch(&self) -> Result<auth_error::client::AccessToken, auth_error::client::BoxError> {
+        Ok(auth_error::client::AccessToken::new(self.0.clone()))
+    }
+}
+
+/// Accepted calls through `CredentialsLayer` against a channel that sets the
+/// header by hand (an interceptor), on a server that verifies nothing.
+fn client_calls(c: &mut Criterion) {
+    use tonic_health::pb::HealthCheckRequest;
+    use tonic_health::pb::health_client::HealthClient;
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    let server = rt.block_on(start::<JwtVerifier>(None));
+    let channel = rt.block_on(server.channel());
+    let token = hs256(&good_claims());
+    let header: tonic::metadata::MetadataValue<_> = format!("Bearer {token}").parse().unwrap();
+    let by_hand =
+        HealthClient::with_interceptor(channel.clone(), move |mut req: tonic::Request<()>| {
+            req.metadata_mut().insert("authorization", header.clone());
+            Ok(req)
+        });
+    let layered = HealthClient::new(
+        tower::ServiceBuilder::new()
+            .layer(auth_error::client::CredentialsLayer::new(Fixed(token)))
+            .service(channel),
+    );
+    macro_rules! batch_of {
+        ($client:expr) => {{
+            let calls = (0..BATCH).map(|_| {
+                let mut client = $client.clone();
+                tokio::spawn(async move { client.check(HealthCheckRequest::default()).await })
+            });
+            for call in calls.collect::<Vec<_>>() {
+                assert!(call.await.unwrap().is_ok());
+            }
+        }};
+    }
+    let mut g = c.benchmark_group("client_calls_x64");
+    g.bench_function("header_by_hand", |b| {
+        b.iter_custom(|iters| {
+            rt.block_on(async {
+                let mut timed = Duration::ZERO;
+                for _ in 0..iters {
+                    let start = Instant::now();
+                    batch_of!(by_hand);
+                    timed += start.elapsed();
+                    batch_of!(layered);
+                }
+                timed
+            })
+        })
+    });
+    g.bench_function("credentials_layer", |b| {
+        b.iter_custom(|iters| {
+            rt.block_on(async {
+                let mut timed = Duration::ZERO;
+                for _ in 0..iters {
+                    let start = Instant::now();
+                    batch_of!(layered);
+                    timed += start.elapsed();
+                    batch_of!(by_hand);
+                }
+                timed
+            })
+        })
+    });
+    g.finish();
+    rt.block_on(server.shutdown());
+}
+
 criterion_group! {
     name = benches;
     config = Criterion::default().sample_size(20).measurement_time(Duration::from_secs(8));
-    targets = accepted_calls
+    targets = accepted_calls, client_calls
 }
 criterion_main!(benches);

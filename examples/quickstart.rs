@@ -8,6 +8,8 @@
 use std::hash::{BuildHasher, Hasher};
 use std::time::{SystemTime, UNIX_EPOCH};
 
+use auth_error::client::{AccessToken, BoxError, CredentialsLayer, TokenSource};
+use auth_error::guard::StatusDetailsGuardLayer;
 use auth_error::jwt::JwtVerifier;
 use auth_error::server::BearerAuthLayer;
 use auth_error::{AuthError, AuthErrorCode, AuthStatusExt, ClientAction};
@@ -84,8 +86,29 @@ fn describe(status: &Status) {
     }
 }
 
-/// A client loop for calls the credentials layer cannot replay: refresh once
-/// on `refresh_credentials`, give up on the rest.
+/// The client's token source: a stand-in for an identity provider that
+/// first hands out a token that has already expired, then good ones.
+struct IdentityProvider {
+    secret: Vec<u8>,
+    fetches: std::sync::atomic::AtomicUsize,
+}
+
+impl TokenSource for IdentityProvider {
+    async fn fetch(&self) -> Result<AccessToken, BoxError> {
+        let n = self
+            .fetches
+            .fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+        let mut claims = claims(&format!("jti-idp-{n}"), "health.read");
+        if n == 0 {
+            claims["exp"] = json!(now() - 120);
+        }
+        println!("  (token source: fetch #{})", n + 1);
+        Ok(AccessToken::new(sign(&self.secret, &claims)?))
+    }
+}
+
+/// A client loop for calls the credentials layer cannot replay (streaming
+/// requests): refresh once on `refresh_credentials`, give up on the rest.
 async fn call_with_refresh(
     channel: Channel,
     mut token: String,
@@ -225,7 +248,23 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         }
     }
 
-    println!("\n== client loop starting with the expired token");
+    println!("\n== CredentialsLayer: the first token fetched has expired");
+    let layered = tower::ServiceBuilder::new()
+        .layer(StatusDetailsGuardLayer::default())
+        .layer(CredentialsLayer::new(IdentityProvider {
+            secret: secret.clone(),
+            fetches: Default::default(),
+        }))
+        .service(channel.clone());
+    let layered_result = HealthClient::new(layered)
+        .check(HealthCheckRequest::default())
+        .await;
+    match &layered_result {
+        Ok(_) => println!("  OK: refused TOKEN_EXPIRED, refreshed once, retried once, served"),
+        Err(status) => describe(status),
+    }
+
+    println!("\n== hand-written loop (for streaming calls) starting with the expired token");
     let refreshed_token = good.clone();
     let looped = call_with_refresh(channel.clone(), sign(&secret, &expired)?, || {
         refreshed_token.clone()
@@ -243,7 +282,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     stop_tx.send(()).ok();
     server.await??;
 
-    if !wrong.is_empty() || looped.is_err() {
+    if !wrong.is_empty() || looped.is_err() || layered_result.is_err() {
         return Err(format!("unexpected outcomes: {wrong:?}").into());
     }
     println!("\nall calls decoded as expected");

@@ -291,3 +291,43 @@ async fn python_client_against_the_bearer_auth_layer() {
     assert_eq!(lines[4]["metadata"]["requiredScopes"], "orders.read");
     assert_eq!(lines[4]["metadata"]["providedScopes"], "profile");
 }
+
+/// A Python grpcio server refusing with `TOKEN_EXPIRED` through
+/// `rpc_status.to_status`: `CredentialsLayer` refreshes once and the call
+/// succeeds.
+#[tokio::test]
+async fn credentials_layer_refreshes_against_a_python_server() {
+    use auth_error::client::{AccessToken, BoxError, CredentialsLayer, TokenSource};
+    use std::sync::Arc;
+    use std::sync::atomic::{AtomicUsize, Ordering};
+
+    struct StaleThenFresh(Arc<AtomicUsize>);
+    impl TokenSource for StaleThenFresh {
+        async fn fetch(&self) -> Result<AccessToken, BoxError> {
+            let n = self.0.fetch_add(1, Ordering::SeqCst);
+            Ok(AccessToken::new(if n == 0 { "stale" } else { "fresh" }))
+        }
+    }
+
+    let server = PyServer::start();
+    let channel = Channel::from_shared(format!("http://127.0.0.1:{}", server.port))
+        .unwrap()
+        .connect()
+        .await
+        .unwrap();
+    let fetches = Arc::new(AtomicUsize::new(0));
+    let channel = tower::ServiceBuilder::new()
+        .layer(CredentialsLayer::new(StaleThenFresh(fetches.clone())))
+        .service(channel);
+    let mut client = HealthClient::new(channel);
+    let mut req = tonic::Request::new(HealthCheckRequest::default());
+    req.metadata_mut()
+        .insert("x-case", "bearer".parse().unwrap());
+    let response = client.check(req).await.expect("refreshed and retried");
+    assert_eq!(response.into_inner().status, 1);
+    assert_eq!(
+        fetches.load(Ordering::SeqCst),
+        2,
+        "the stale token, then one refresh"
+    );
+}
