@@ -210,7 +210,7 @@ fn parse_any(mut c: Cursor<'_>) -> Result<AnyView<'_>, WireError> {
     let mut any = AnyView::default();
     while let Some((number, wire_type)) = c.key()? {
         match number {
-            1 => any.type_url = utf8(c.expect_bytes(wire_type)?)?.as_bytes(),
+            1 => any.type_url = checked(c.expect_bytes(wire_type)?)?,
             2 => any.value = c.expect_bytes(wire_type)?,
             _ => c.skip(number, wire_type)?,
         }
@@ -221,6 +221,16 @@ fn parse_any(mut c: Cursor<'_>) -> Result<AnyView<'_>, WireError> {
 #[inline]
 fn utf8(bytes: &[u8]) -> Result<&str, WireError> {
     std::str::from_utf8(bytes).map_err(|_| WireError::Utf8)
+}
+
+/// Checks a string field as prost does, returning its bytes. ASCII (the
+/// common case: type URLs, reasons, keys) is checked word by word first.
+#[inline]
+fn checked(bytes: &[u8]) -> Result<&[u8], WireError> {
+    if bytes.is_ascii() {
+        return Ok(bytes);
+    }
+    utf8(bytes).map(str::as_bytes)
 }
 
 /// A `google.rpc.ErrorInfo`, borrowed. Its own fields are framed and checked;
@@ -245,8 +255,8 @@ impl<'a> ErrorInfoView<'a> {
         while let Some((number, wire_type)) = c.key()? {
             match number {
                 // Every occurrence is checked, as prost merges each.
-                1 => info.reason = utf8(c.expect_bytes(wire_type)?)?.as_bytes(),
-                2 => info.domain = utf8(c.expect_bytes(wire_type)?)?.as_bytes(),
+                1 => info.reason = checked(c.expect_bytes(wire_type)?)?,
+                2 => info.domain = checked(c.expect_bytes(wire_type)?)?,
                 3 => {
                     let entry = c.expect_bytes(wire_type)?;
                     parse_entry(c.nested(entry)?)?;
@@ -264,16 +274,20 @@ impl<'a> ErrorInfoView<'a> {
 
     /// Metadata entries in wire order (`parse` checked every one).
     pub(crate) fn metadata(&self) -> impl Iterator<Item = (&'a str, &'a str)> + use<'a> {
-        nested_fields(self.raw, 3).map_while(|entry| parse_entry(entry).ok())
+        nested_fields(self.raw, 3).map_while(|entry| {
+            let (key, value) = parse_entry(entry).ok()?;
+            Some((utf8(key).ok()?, utf8(value).ok()?))
+        })
     }
 }
 
-fn parse_entry(mut c: Cursor<'_>) -> Result<(&str, &str), WireError> {
-    let (mut key, mut value) = ("", "");
+/// A map entry's key and value, each checked as UTF-8.
+fn parse_entry(mut c: Cursor<'_>) -> Result<(&[u8], &[u8]), WireError> {
+    let (mut key, mut value): (&[u8], &[u8]) = (b"", b"");
     while let Some((number, wire_type)) = c.key()? {
         match number {
-            1 => key = utf8(c.expect_bytes(wire_type)?)?,
-            2 => value = utf8(c.expect_bytes(wire_type)?)?,
+            1 => key = checked(c.expect_bytes(wire_type)?)?,
+            2 => value = checked(c.expect_bytes(wire_type)?)?,
             _ => c.skip(number, wire_type)?,
         }
     }
@@ -308,7 +322,7 @@ pub(crate) fn scan<'a>(buf: &'a [u8], domain: &str) -> Result<Scan<'a>, WireErro
         match number {
             1 if wire_type == WireType::Varint => scan.code = c.varint()? as i32,
             1 => return Err(WireError::WrongWireType),
-            2 => scan.message = utf8(c.expect_bytes(wire_type)?)?.as_bytes(),
+            2 => scan.message = checked(c.expect_bytes(wire_type)?)?,
             3 => {
                 let index = scan.details;
                 scan.details += 1;
