@@ -41,10 +41,33 @@ pub use status::{AuthStatusExt, ExtractError};
 pub const DOMAIN: &str = "auth.error.v1";
 
 pub mod server {
-    //! Server side: [`DrainRejectedLayer`], which keeps rejections from tearing
-    //! down HTTP/2 connections.
+    //! Server side: [`BearerAuthLayer`], which verifies the bearer token of
+    //! every request in one async layer and rejects with the right reason
+    //! (with a [`TokenVerifier`] such as
+    //! `auth_error::jwt::JwtVerifier` under feature `jwt`), and
+    //! [`DrainRejectedLayer`], which keeps rejections from tearing down HTTP/2
+    //! connections (built into `BearerAuthLayer`).
     //!
-    //! # Why
+    //! # `BearerAuthLayer`
+    //!
+    //! | request | answer |
+    //! |---|---|
+    //! | path allowed with `allow_unauthenticated` | served, no token needed |
+    //! | no `authorization` | `BEARER_TOKEN_MISSING` |
+    //! | not `Bearer <b64token>` (RFC 6750; scheme in any case), or two headers | `AUTH_FAILED_INVALID_BEARER_TOKEN` |
+    //! | the verifier's [`Rejection::Auth`] | that error |
+    //! | the verifier's [`Rejection::Fault`] | `INTERNAL` / 500, no auth reason; a `tracing` error event and the `on_fault` hook |
+    //! | a scope required by a matching `require_scopes` rule is not granted | `INVALID_SCOPE` with `requiredScopes` and `providedScopes` |
+    //! | otherwise | served; [`Verified`] claims in the request's extensions |
+    //!
+    //! gRPC requests (`content-type: application/grpc…`) are refused with a
+    //! trailers-only response carrying exactly what
+    //! [`try_into_status`](crate::AuthError::try_into_status) produces (the
+    //! lenient conversion if the verifier's error breaks a rule); other HTTP
+    //! requests with the status code, `WWW-Authenticate`, `Retry-After` and,
+    //! with feature `json`, the AIP-193 body.
+    //!
+    //! # `DrainRejectedLayer`: why
     //!
     //! When a tonic interceptor rejects a call, tonic drops the request body
     //! unread; h2 then resets the stream (RST_STREAM NO_ERROR), and request DATA
