@@ -44,32 +44,36 @@ fn python() -> PathBuf {
     path
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn rust_server_to_python_client_every_code() {
+/// Runs a Python client script from `tests/interop/` with `args` (off the
+/// async runtime) and parses its JSON lines; fails with its output if it fails.
+async fn run_python_client(script: &'static str, args: Vec<String>) -> Vec<serde_json::Value> {
     let python = python();
-    let server = common::start(true).await;
-    let addr = server.addr;
     let output = tokio::task::spawn_blocking(move || {
         Command::new(python)
-            .arg(root().join("tests/interop/py_client.py"))
-            .arg(addr.to_string())
+            .arg(root().join("tests/interop").join(script))
+            .args(args)
             .output()
-            .expect("run py_client.py")
+            .unwrap_or_else(|e| panic!("run {script}: {e}"))
     })
     .await
     .unwrap();
-    server.shutdown().await;
     let stdout = String::from_utf8(output.stdout).unwrap();
     assert!(
         output.status.success(),
-        "py_client.py failed:\n{}\n{}",
-        stdout,
+        "{script} failed:\n{stdout}\n{}",
         String::from_utf8_lossy(&output.stderr)
     );
-    let lines: Vec<serde_json::Value> = stdout
+    stdout
         .lines()
         .map(|l| serde_json::from_str(l).unwrap())
-        .collect();
+        .collect()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn rust_server_to_python_client_every_code() {
+    let server = common::start(true).await;
+    let lines = run_python_client("py_client.py", vec![server.addr.to_string()]).await;
+    server.shutdown().await;
     let codes: Vec<AuthErrorCode> = AuthErrorCode::ALL
         .into_iter()
         .filter(|c| c.is_error())
@@ -225,7 +229,6 @@ async fn python_client_against_the_bearer_auth_layer() {
     use jwt_server::*;
     use serde_json::json;
 
-    let python = python();
     let layer = BearerAuthLayer::new(JwtVerifier::new(
         DecodingKey::from_secret(SECRET),
         validation(Algorithm::HS256),
@@ -246,29 +249,10 @@ async fn python_client_against_the_bearer_auth_layer() {
         ["expired", bearer(&expired)],
         ["scope", bearer(&no_scope)],
     ]);
-    let addr = server.addr;
-    let output = tokio::task::spawn_blocking(move || {
-        Command::new(python)
-            .arg(root().join("tests/interop/py_bearer_client.py"))
-            .arg(addr.to_string())
-            .arg(cases.to_string())
-            .output()
-            .expect("run py_bearer_client.py")
-    })
-    .await
-    .unwrap();
+    let args = vec![server.addr.to_string(), cases.to_string()];
+    let lines = run_python_client("py_bearer_client.py", args).await;
     server.shutdown().await;
-    let stdout = String::from_utf8(output.stdout).unwrap();
-    assert!(
-        output.status.success(),
-        "py_bearer_client.py failed:\n{stdout}\n{}",
-        String::from_utf8_lossy(&output.stderr)
-    );
-    let lines: Vec<serde_json::Value> = stdout
-        .lines()
-        .map(|l| serde_json::from_str(l).unwrap())
-        .collect();
-    assert_eq!(lines.len(), 5, "{stdout}");
+    assert_eq!(lines.len(), 5, "{lines:?}");
     assert_eq!(lines[0]["ok"], true);
     assert_eq!(lines[0]["subject"], "alice");
     let expect = |line: &serde_json::Value, code: AuthErrorCode| {
