@@ -110,6 +110,15 @@ struct PyServer {
 }
 
 impl PyServer {
+    /// A tonic channel to the Python server.
+    async fn channel(&self) -> Channel {
+        Channel::from_shared(format!("http://127.0.0.1:{}", self.port))
+            .unwrap()
+            .connect()
+            .await
+            .unwrap()
+    }
+
     fn start() -> Self {
         let mut child = Command::new(python())
             .arg(root().join("tests/interop/py_server.py"))
@@ -148,11 +157,7 @@ async fn ask(channel: Channel, case: &str) -> tonic::Status {
 #[tokio::test]
 async fn python_server_to_rust_client_case_by_case() {
     let server = PyServer::start();
-    let channel = Channel::from_shared(format!("http://127.0.0.1:{}", server.port))
-        .unwrap()
-        .connect()
-        .await
-        .unwrap();
+    let channel = server.channel().await;
 
     for code in AuthErrorCode::ALL.into_iter().filter(|c| c.is_error()) {
         let status = ask(channel.clone(), code.reason()).await;
@@ -294,11 +299,7 @@ async fn credentials_layer_refreshes_against_a_python_server() {
     }
 
     let server = PyServer::start();
-    let channel = Channel::from_shared(format!("http://127.0.0.1:{}", server.port))
-        .unwrap()
-        .connect()
-        .await
-        .unwrap();
+    let channel = server.channel().await;
     let fetches = Arc::new(AtomicUsize::new(0));
     let channel = tower::ServiceBuilder::new()
         .layer(CredentialsLayer::new(StaleThenFresh(fetches.clone())))
