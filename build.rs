@@ -79,6 +79,10 @@ fn main() -> ExitCode {
             return ExitCode::FAILURE;
         }
     };
+    if let Err(err) = write_value_comments(&descriptors) {
+        eprintln!("error: cannot write the AuthErrorCode comments: {err}");
+        return ExitCode::FAILURE;
+    }
     let mut config = prost_build::Config::new();
     config.enable_type_names();
     // Adding a code must not break downstream `match`es; inside the crate the
@@ -95,6 +99,55 @@ fn main() -> ExitCode {
         return ExitCode::FAILURE;
     }
     ExitCode::SUCCESS
+}
+
+/// Writes `$OUT_DIR/auth_error_code_comments.rs`: for every `AuthErrorCode`
+/// value in proto order, its leading comment and the heading of its group
+/// (the last detached comment above it, e.g. "Session errors"), so the
+/// OpenAPI document describes each value with the proto's own words.
+fn write_value_comments(fds: &prost_types::FileDescriptorSet) -> Result<(), String> {
+    // Source paths: 5 = FileDescriptorProto.enum_type, 2 = EnumDescriptorProto.value.
+    let file = fds
+        .file
+        .iter()
+        .find(|f| f.name() == "auth/error/v1/auth_error.proto")
+        .ok_or("the proto file is missing from the descriptor set")?;
+    let (enum_index, values) = file
+        .enum_type
+        .iter()
+        .enumerate()
+        .find(|(_, e)| e.name() == "AuthErrorCode")
+        .map(|(i, e)| (i as i32, e.value.len()))
+        .ok_or("enum AuthErrorCode is missing")?;
+    let info = file
+        .source_code_info
+        .as_ref()
+        .ok_or("protox produced no source info")?;
+    let clean = |c: &str| c.split_whitespace().collect::<Vec<_>>().join(" ");
+    let mut rows = Vec::new();
+    let mut group = String::new();
+    for value in 0..values as i32 {
+        let location = info
+            .location
+            .iter()
+            .find(|l| l.path == [5, enum_index, 2, value])
+            .ok_or("a value has no source location")?;
+        if let Some(heading) = location.leading_detached_comments.last() {
+            group = clean(heading);
+        }
+        rows.push(format!(
+            "({:?}, {:?})",
+            clean(location.leading_comments()),
+            group
+        ));
+    }
+    let out = std::env::var("OUT_DIR").map_err(|e| e.to_string())?;
+    let text = format!("[{}]\n", rows.join(",\n"));
+    std::fs::write(
+        std::path::Path::new(&out).join("auth_error_code_comments.rs"),
+        text,
+    )
+    .map_err(|e| e.to_string())
 }
 
 /// Renders a protox error as `path:line:col: message` for every labelled span,

@@ -200,6 +200,36 @@ pub mod guard {
     };
 }
 
+#[cfg(feature = "json")]
+pub mod rest {
+    //! The REST contract (feature `json`): the AIP-193 error body as types
+    //! ([`AuthErrorResponse`], produced by
+    //! [`AuthError::to_http_body`](crate::AuthError::to_http_body) and read by
+    //! [`AuthError::from_http_body`](crate::AuthError::from_http_body)), and,
+    //! with feature `utoipa`, their `utoipa::ToSchema` impls and [`openapi`],
+    //! the OpenAPI 3.1 document committed as `openapi/auth-error.yaml`.
+    //!
+    //! ```
+    //! use auth_error::rest::{AuthErrorResponse, Detail};
+    //! use auth_error::{AuthError, AuthErrorCode};
+    //!
+    //! let text = AuthError::new(AuthErrorCode::AccountLocked)
+    //!     .with_retry_after(std::time::Duration::from_secs(900))
+    //!     .to_http_json()
+    //!     .to_string();
+    //! let body: AuthErrorResponse = serde_json::from_str(&text).unwrap();
+    //! assert!(matches!(&body.error.details[1], Detail::RetryInfo(r) if r.retry_delay.unwrap().seconds == 900));
+    //! ```
+
+    pub use crate::http::JsonError;
+    pub use crate::http::body::{
+        AuthErrorInfo, AuthErrorResponse, Detail, ErrorBody, ErrorInfo, Help, HelpLink,
+        LocalizedMessage, RetryInfo,
+    };
+    #[cfg(feature = "utoipa")]
+    pub use crate::http::openapi::openapi;
+}
+
 /// Internals for this crate's own CLI, fuzz targets and tests. Not part of the
 /// public API: no semver guarantee, may change in any release.
 #[doc(hidden)]

@@ -163,6 +163,17 @@ impl AuthErrorCode {
         self != AuthErrorCode::NoAuthError
     }
 
+    /// The proto's own words for this value: its leading comment, and the
+    /// heading of the group it is declared in (`"Session errors"`; empty for
+    /// `NO_AUTH_ERROR`). Written by `build.rs` from the proto's source info,
+    /// so the OpenAPI document describes each value as the proto does.
+    #[cfg(feature = "utoipa")]
+    pub(crate) fn proto_comment(self) -> (&'static str, &'static str) {
+        const COMMENTS: [(&str, &str); AuthErrorCode::ALL.len()] =
+            include!(concat!(env!("OUT_DIR"), "/auth_error_code_comments.rs"));
+        COMMENTS[self.index()]
+    }
+
     /// The error a reason read from a peer names. Every reader (lenient,
     /// strict, JSON) classifies reasons here, so they cannot disagree.
     pub(crate) fn from_peer_reason(reason: &str) -> Result<Self, ReasonError> {

@@ -15,60 +15,58 @@ use std::time::SystemTime;
 
 use crate::{AttachError, AuthError};
 
-/// The metadata keys of the documented context entries.
-pub mod keys {
-    /// Scopes the call requires (list).
-    pub const REQUIRED_SCOPES: &str = "requiredScopes";
-    /// Scopes the presented token had (list).
-    pub const PROVIDED_SCOPES: &str = "providedScopes";
-    /// Permissions the caller lacks (list).
-    pub const MISSING_PERMISSIONS: &str = "missingPermissions";
-    /// The tenant the call was made in.
-    pub const TENANT_ID: &str = "tenantId";
-    /// The identifier (`jti`) of the token, never the token itself.
-    pub const TOKEN_ID: &str = "tokenId";
-    /// The kind of token (`access`, `refresh`, `id`…).
-    pub const TOKEN_TYPE: &str = "tokenType";
-    /// When the token expired or expires (RFC 3339).
-    pub const TOKEN_EXPIRY: &str = "tokenExpiry";
-    /// The token's issuer.
-    pub const ISSUER: &str = "issuer";
-    /// The token's audiences (list).
-    pub const AUDIENCES: &str = "audiences";
-    /// The session identifier.
-    pub const SESSION_ID: &str = "sessionId";
-    /// When the session was last active (RFC 3339).
-    pub const SESSION_LAST_ACTIVE: &str = "sessionLastActive";
-    /// The device identifier.
-    pub const DEVICE_ID: &str = "deviceId";
-    /// The MFA methods the user may complete (list, e.g. `totp webauthn`).
-    pub const MFA_METHODS: &str = "mfaMethods";
-    /// Why the second factor failed.
-    pub const MFA_FAILURE_REASON: &str = "mfaFailureReason";
-    /// Names of required claims the token lacks (list).
-    pub const MISSING_CLAIMS: &str = "missingClaims";
-    /// Names of claims whose values are invalid (list).
-    pub const INVALID_CLAIMS: &str = "invalidClaims";
+/// Declares each documented key once: its constant, its doc line, and its
+/// place in [`keys::ALL`] and in the descriptions the OpenAPI document uses.
+macro_rules! context_keys {
+    ($($(#[doc = $doc:literal])* $name:ident = $key:literal;)*) => {
+        /// The metadata keys of the documented context entries.
+        pub mod keys {
+            $($(#[doc = $doc])* pub const $name: &str = $key;)*
 
-    /// Every key above, for documentation and tests.
-    pub const ALL: [&str; 16] = [
-        REQUIRED_SCOPES,
-        PROVIDED_SCOPES,
-        MISSING_PERMISSIONS,
-        TENANT_ID,
-        TOKEN_ID,
-        TOKEN_TYPE,
-        TOKEN_EXPIRY,
-        ISSUER,
-        AUDIENCES,
-        SESSION_ID,
-        SESSION_LAST_ACTIVE,
-        DEVICE_ID,
-        MFA_METHODS,
-        MFA_FAILURE_REASON,
-        MISSING_CLAIMS,
-        INVALID_CLAIMS,
-    ];
+            /// Every key above, for documentation and tests.
+            pub const ALL: [&str; [$($key),*].len()] = [$($name),*];
+
+            /// Every key with its one-line description, in the order of [`ALL`].
+            #[cfg(feature = "utoipa")]
+            pub(crate) const DESCRIBED: [(&str, &str); ALL.len()] =
+                [$(($name, concat!($($doc),*).trim_ascii())),*];
+        }
+    };
+}
+
+context_keys! {
+    /// Scopes the call requires (list).
+    REQUIRED_SCOPES = "requiredScopes";
+    /// Scopes the presented token had (list).
+    PROVIDED_SCOPES = "providedScopes";
+    /// Permissions the caller lacks (list).
+    MISSING_PERMISSIONS = "missingPermissions";
+    /// The tenant the call was made in.
+    TENANT_ID = "tenantId";
+    /// The identifier (`jti`) of the token, never the token itself.
+    TOKEN_ID = "tokenId";
+    /// The kind of token (`access`, `refresh`, `id`…).
+    TOKEN_TYPE = "tokenType";
+    /// When the token expired or expires (RFC 3339).
+    TOKEN_EXPIRY = "tokenExpiry";
+    /// The token's issuer.
+    ISSUER = "issuer";
+    /// The token's audiences (list).
+    AUDIENCES = "audiences";
+    /// The session identifier.
+    SESSION_ID = "sessionId";
+    /// When the session was last active (RFC 3339).
+    SESSION_LAST_ACTIVE = "sessionLastActive";
+    /// The device identifier.
+    DEVICE_ID = "deviceId";
+    /// The MFA methods the user may complete (list, e.g. `totp webauthn`).
+    MFA_METHODS = "mfaMethods";
+    /// Why the second factor failed.
+    MFA_FAILURE_REASON = "mfaFailureReason";
+    /// Names of required claims the token lacks (list).
+    MISSING_CLAIMS = "missingClaims";
+    /// Names of claims whose values are invalid (list).
+    INVALID_CLAIMS = "invalidClaims";
 }
 
 /// Splits a list value as written by the typed builders.

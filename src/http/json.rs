@@ -8,7 +8,9 @@
 //!               {"@type": "type.googleapis.com/google.rpc.RetryInfo", "retryDelay": "30s"}]}}
 //! ```
 //!
-//! Companions are written in their proto3 JSON form ([`detail_json`](crate::detail_json)):
+//! The body is typed ([`AuthErrorResponse`]); these functions convert
+//! between it and [`AuthError`], applying the same rules as the gRPC exit.
+//! Companions are written in their proto3 JSON form:
 //! `ErrorInfo` (of other domains), `RetryInfo`
 //! (`retryDelay`), `Help` (`links`) and `LocalizedMessage` (`locale`,
 //! `message`). A detail of any other type keeps its bytes as
@@ -17,18 +19,14 @@
 //! detail without `value` cannot be turned back into bytes without its schema
 //! and is left out when parsing.
 
-use std::collections::BTreeMap;
 use std::fmt;
 
-use base64::Engine as _;
-use base64::engine::general_purpose::STANDARD;
-use serde_json::{Map, Value, json};
+use serde_json::Value;
 
 use crate::code::ReasonError;
-use crate::error::Companion;
+use crate::http::body::{AuthErrorResponse, Detail, ErrorBody};
 use crate::http::grpc_status_name;
 use crate::rules;
-use crate::wire::ERROR_INFO_TYPE_URL;
 use crate::{AuthError, AuthErrorCode, DOMAIN};
 
 /// Why an HTTP error body could not be read as an [`AuthError`].
@@ -74,118 +72,69 @@ fn invalid(what: impl Into<String>) -> JsonError {
     JsonError::Invalid { what: what.into() }
 }
 
-/// proto3 JSON for a Duration (`"1.5s"`, `"-0.25s"`): normalized by
-/// prost-types first, so unnormalized values render as the duration they
-/// mean; `None` outside `google.protobuf.Duration`'s range (±10,000 years).
-pub(crate) fn duration_json(d: &prost_types::Duration) -> Option<String> {
-    const MAX_SECONDS: i64 = 315_576_000_000;
-    let d = d.normalized();
-    if d.seconds.abs() > MAX_SECONDS {
-        return None;
-    }
-    let sign = if d.seconds < 0 || d.nanos < 0 {
-        "-"
-    } else {
-        ""
+/// A serde_json error in words that never quote the input: the place, not
+/// the value (a refused value may be a secret).
+fn invalid_json(err: &serde_json::Error) -> JsonError {
+    use serde_json::error::Category;
+    let what = match err.classify() {
+        Category::Io | Category::Syntax => "malformed JSON",
+        Category::Eof => "JSON ends too early",
+        Category::Data => "a value of the wrong type or shape",
     };
-    let (secs, nanos) = (d.seconds.unsigned_abs(), d.nanos.unsigned_abs());
-    Some(if nanos == 0 {
-        format!("{sign}{secs}s")
-    } else {
-        let frac = format!("{nanos:09}");
-        format!("{sign}{secs}.{}s", frac.trim_end_matches('0'))
-    })
+    invalid(format!(
+        "{what} at line {} column {}",
+        err.line(),
+        err.column()
+    ))
 }
 
-/// Parses a proto3 JSON Duration (prost-types' parser).
-fn parse_duration_json(s: &str) -> Option<prost_types::Duration> {
-    s.parse().ok()
-}
-
-/// One `google.protobuf.Any` detail in proto3 JSON form: the standard
-/// companions ([`Companion`]) with their fields, any other type (or a value
-/// that does not decode) as `{"@type": …, "value": base64}`.
+/// One `google.protobuf.Any` detail in proto3 JSON form (the CLI's view of a
+/// detail).
 pub(crate) fn detail_json(any: &prost_types::Any) -> Value {
-    let typed = Companion::from_any(any).and_then(|c| match c {
-        Companion::ErrorInfo {
-            reason,
-            domain,
-            metadata,
-        } => Some(json!({ "reason": reason, "domain": domain, "metadata": metadata })),
-        Companion::RetryInfo(delay) => match delay {
-            None => Some(json!({})),
-            Some(d) => duration_json(&d).map(|d| json!({ "retryDelay": d })),
-        },
-        Companion::Help(links) => {
-            let links: Vec<Value> = links
-                .iter()
-                .map(|l| json!({ "description": l.description, "url": l.url }))
-                .collect();
-            Some(json!({ "links": links }))
-        }
-        Companion::LocalizedMessage(m) => Some(json!({ "locale": m.locale, "message": m.message })),
-    });
-    let mut object = match typed {
-        Some(Value::Object(object)) => object,
-        _ => {
-            let mut object = Map::new();
-            object.insert("value".into(), Value::String(STANDARD.encode(&any.value)));
-            object
-        }
-    };
-    object.insert("@type".into(), Value::String(any.type_url.clone()));
-    Value::Object(object)
-}
-
-fn detail_from_json(object: &Map<String, Value>) -> Option<prost_types::Any> {
-    let str_of = |key: &str| Some(object.get(key)?.as_str()?.to_owned());
-    let type_url = object.get("@type")?.as_str()?;
-    let companion = match type_url {
-        ERROR_INFO_TYPE_URL => Companion::ErrorInfo {
-            reason: str_of("reason")?,
-            domain: str_of("domain")?,
-            metadata: match object.get("metadata") {
-                None => BTreeMap::new(),
-                Some(m) => m
-                    .as_object()?
-                    .iter()
-                    .map(|(k, v)| Some((k.clone(), v.as_str()?.to_owned())))
-                    .collect::<Option<_>>()?,
-            },
-        },
-        tonic_types::RetryInfo::TYPE_URL => Companion::RetryInfo(Some(parse_duration_json(
-            object.get("retryDelay")?.as_str()?,
-        )?)),
-        tonic_types::Help::TYPE_URL => Companion::Help(
-            object
-                .get("links")?
-                .as_array()?
-                .iter()
-                .map(|l| {
-                    Some(tonic_types::HelpLink::new(
-                        l.get("description")?.as_str()?,
-                        l.get("url")?.as_str()?,
-                    ))
-                })
-                .collect::<Option<_>>()?,
-        ),
-        tonic_types::LocalizedMessage::TYPE_URL => Companion::LocalizedMessage(
-            tonic_types::LocalizedMessage::new(str_of("locale")?, str_of("message")?),
-        ),
-        _ => {
-            return Some(prost_types::Any {
-                type_url: type_url.to_owned(),
-                value: STANDARD.decode(object.get("value")?.as_str()?).ok()?,
-            });
-        }
-    };
-    Some(companion.to_any())
+    serde_json::to_value(Detail::from_any(any)).unwrap_or(Value::Null)
 }
 
 impl AuthError {
-    /// The AIP-193 HTTP error body for this error: `code` is the HTTP status,
-    /// `status` the canonical gRPC code name, the ErrorInfo first in
+    /// The AIP-193 HTTP error body for this error, typed: `code` is the HTTP
+    /// status, `status` the canonical gRPC code name, the ErrorInfo first in
     /// `details`, then the companions.
+    ///
+    /// The lenient rules apply, as on the gRPC exit: what they refuse never
+    /// leaves, and `NO_AUTH_ERROR` fails closed (500, `UNKNOWN`, no
+    /// details).
+    ///
+    /// ```
+    /// use auth_error::{AuthError, AuthErrorCode};
+    /// let body = AuthError::new(AuthErrorCode::InvalidScope)
+    ///     .with_required_scopes(["orders.write"])
+    ///     .to_http_body();
+    /// assert_eq!(body.error.code, 403);
+    /// assert_eq!(body.error.status, "PERMISSION_DENIED");
+    /// ```
+    pub fn to_http_body(&self) -> AuthErrorResponse {
+        if !self.code().is_error() {
+            return AuthErrorResponse::fault(500, "UNKNOWN", self.message());
+        }
+        let mut err = self.clone();
+        rules::sanitize(&mut err);
+        let mut details = Vec::with_capacity(1 + err.details().len());
+        details.push(Detail::error_info(
+            err.code().reason().to_owned(),
+            err.domain().to_owned(),
+            err.metadata().clone(),
+        ));
+        details.extend(err.details().iter().map(Detail::from_any));
+        AuthErrorResponse {
+            error: ErrorBody {
+                code: err.http_status().as_u16(),
+                details,
+                message: err.message().to_owned(),
+                status: grpc_status_name(err.grpc_code()).to_owned(),
+            },
+        }
+    }
+
+    /// [`to_http_body`](Self::to_http_body) as a `serde_json::Value`.
     ///
     /// ```
     /// use auth_error::{AuthError, AuthErrorCode};
@@ -201,30 +150,9 @@ impl AuthError {
     /// assert_eq!(back.metadata()["tokenType"], "access");
     /// ```
     pub fn to_http_json(&self) -> Value {
-        // The lenient rules, as on the gRPC exit: what they refuse never
-        // leaves, and NO_AUTH_ERROR fails closed (500, UNKNOWN, no details).
-        if !self.code().is_error() {
-            return json!({
-                "error": { "code": 500, "message": self.message(), "status": "UNKNOWN" }
-            });
-        }
-        let mut err = self.clone();
-        rules::sanitize(&mut err);
-        let mut details = vec![json!({
-            "@type": ERROR_INFO_TYPE_URL,
-            "reason": err.code().reason(),
-            "domain": err.domain(),
-            "metadata": err.metadata(),
-        })];
-        details.extend(err.details().iter().map(detail_json));
-        json!({
-            "error": {
-                "code": err.http_status().as_u16(),
-                "message": err.message(),
-                "status": grpc_status_name(err.grpc_code()),
-                "details": details,
-            }
-        })
+        // Every field serializes (the body holds only strings, numbers and
+        // in-range durations); Null is unreachable but never a panic.
+        serde_json::to_value(self.to_http_body()).unwrap_or(Value::Null)
     }
 
     /// Reads an AIP-193 HTTP error body (a REST gateway's answer) for domain
@@ -236,105 +164,62 @@ impl AuthError {
     /// Reads an AIP-193 HTTP error body for `domain`. The first ErrorInfo of
     /// the domain wins; other details come back as companions.
     pub fn from_http_json_in(body: &[u8], domain: &str) -> Result<AuthError, JsonError> {
-        let value: Value = serde_json::from_slice(body).map_err(|e| invalid(e.to_string()))?;
-        let error = value
-            .get("error")
-            .and_then(Value::as_object)
-            .ok_or_else(|| invalid("no `error` object"))?;
-        let message = match error.get("message") {
-            None => "",
-            Some(m) => m
-                .as_str()
-                .ok_or_else(|| invalid("`error.message` is not a string"))?,
-        };
-        let details = match error.get("details") {
-            None => &Vec::new(),
-            Some(d) => d
-                .as_array()
-                .ok_or_else(|| invalid("`error.details` is not an array"))?,
-        };
-        let mut found: Option<(usize, &Map<String, Value>)> = None;
-        for (i, detail) in details.iter().enumerate() {
-            let object = detail
-                .as_object()
-                .ok_or_else(|| invalid(format!("detail {i} is not an object")))?;
-            let is_ours = object.get("@type").and_then(Value::as_str) == Some(ERROR_INFO_TYPE_URL)
-                && object.get("domain").and_then(Value::as_str) == Some(domain);
-            if is_ours {
-                found = Some((i, object));
-                break;
+        let body: AuthErrorResponse = serde_json::from_slice(body).map_err(|e| invalid_json(&e))?;
+        Self::from_http_body_in(&body, domain)
+    }
+
+    /// Reads a typed body for domain [`DOMAIN`].
+    ///
+    /// ```
+    /// use auth_error::{AuthError, AuthErrorCode};
+    /// let body = AuthError::new(AuthErrorCode::SessionRevoked).to_http_body();
+    /// assert_eq!(AuthError::from_http_body(&body).unwrap().code(), AuthErrorCode::SessionRevoked);
+    /// ```
+    pub fn from_http_body(body: &AuthErrorResponse) -> Result<AuthError, JsonError> {
+        Self::from_http_body_in(body, DOMAIN)
+    }
+
+    /// Reads a typed body for `domain`: the first ErrorInfo of the domain
+    /// gives the code and metadata, `message` the message, every other detail
+    /// that can be turned back into bytes a companion (a foreign detail
+    /// without its bytes cannot, and is left out).
+    pub fn from_http_body_in(
+        body: &AuthErrorResponse,
+        domain: &str,
+    ) -> Result<AuthError, JsonError> {
+        let (index, info) = body.find_error_info(domain).ok_or(JsonError::NoErrorInfo)?;
+        let (reason, metadata) = match info {
+            Detail::AuthErrorInfo(i) => (i.reason.reason(), &i.metadata),
+            Detail::ErrorInfo(i) => (i.reason.as_str(), &i.metadata),
+            _ => {
+                return Err(invalid(
+                    "the ErrorInfo of the domain is malformed (reason, domain and metadata values must be strings)",
+                ));
             }
-        }
-        let (index, info) = found.ok_or(JsonError::NoErrorInfo)?;
-        let reason = info
-            .get("reason")
-            .and_then(Value::as_str)
-            .ok_or_else(|| invalid("ErrorInfo has no string `reason`"))?;
+        };
         let code = AuthErrorCode::from_peer_reason(reason).map_err(|e| match e {
             ReasonError::NotAnError => JsonError::NoAuthError,
             ReasonError::Unknown => JsonError::UnknownReason {
                 reason: reason.to_owned(),
             },
         })?;
-        let mut err = AuthError::new(code).with_message(message);
+        let mut err = AuthError::new(code).with_message(body.error.message.as_str());
         if domain != DOMAIN {
             err = err.with_domain(domain);
         }
-        if let Some(md) = info.get("metadata") {
-            let md = md
-                .as_object()
-                .ok_or_else(|| invalid("ErrorInfo `metadata` is not an object"))?;
-            for (k, v) in md {
-                let v = v
-                    .as_str()
-                    .ok_or_else(|| invalid(format!("metadata value of `{k}` is not a string")))?;
-                err = err.with_metadata(k.clone(), v);
-            }
+        for (k, v) in metadata {
+            err = err.with_metadata(k.as_str(), v.as_str());
         }
-        for detail in details
+        for detail in body
+            .error
+            .details
             .iter()
             .enumerate()
             .filter(|(i, _)| *i != index)
-            .filter_map(|(_, d)| d.as_object().and_then(detail_from_json))
+            .filter_map(|(_, d)| d.to_any())
         {
             err = err.with_detail(detail);
         }
         Ok(err)
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn d(seconds: i64, nanos: i32) -> prost_types::Duration {
-        prost_types::Duration { seconds, nanos }
-    }
-
-    #[test]
-    fn durations_round_trip() {
-        for (secs, nanos, text) in [
-            (900, 0, "900s"),
-            (1, 500_000_000, "1.5s"),
-            (0, 1, "0.000000001s"),
-            (-1, -500_000_000, "-1.5s"),
-            (0, -250_000_000, "-0.25s"),
-        ] {
-            assert_eq!(duration_json(&d(secs, nanos)).as_deref(), Some(text));
-            assert_eq!(parse_duration_json(text), Some(d(secs, nanos)));
-        }
-        for bad in ["", "s", "1", "1.xs", "x1s"] {
-            assert_eq!(parse_duration_json(bad), None, "{bad}");
-        }
-    }
-
-    #[test]
-    fn unnormalized_and_out_of_range_durations() {
-        // Sign of a negative nanos is kept; nanos past a second carry over.
-        assert_eq!(duration_json(&d(0, -1)).as_deref(), Some("-0.000000001s"));
-        assert_eq!(duration_json(&d(1, 1_500_000_000)).as_deref(), Some("2.5s"));
-        assert_eq!(duration_json(&d(2, -500_000_000)).as_deref(), Some("1.5s"));
-        assert_eq!(duration_json(&d(-2, 500_000_000)).as_deref(), Some("-1.5s"));
-        assert_eq!(duration_json(&d(i64::MAX, 0)), None);
     }
 }

@@ -4,9 +4,13 @@
 
 #[cfg(feature = "axum")]
 mod axum;
+#[cfg(feature = "json")]
+pub(crate) mod body;
 mod challenge;
 #[cfg(feature = "json")]
 pub(crate) mod json;
+#[cfg(feature = "utoipa")]
+pub(crate) mod openapi;
 pub(crate) mod response;
 #[cfg(feature = "serde")]
 mod serde;

@@ -37,11 +37,11 @@ pub(crate) fn rejection(err: &AuthError, realm: Option<&str>) -> http::Response<
 /// feature `json`, `{"error": {"code", "message", "status"}}`.
 pub(crate) fn fault(status: StatusCode, name: &str, message: &str) -> http::Response<Bytes> {
     #[cfg(feature = "json")]
-    let body = serde_json::json!({
-        "error": { "code": status.as_u16(), "message": message, "status": name }
-    })
-    .to_string()
-    .into();
+    let body = to_bytes(&crate::http::body::AuthErrorResponse::fault(
+        status.as_u16(),
+        name,
+        message,
+    ));
     #[cfg(not(feature = "json"))]
     let body = {
         let _ = (name, message);
@@ -60,7 +60,14 @@ pub(crate) fn fault(status: StatusCode, name: &str, message: &str) -> http::Resp
 
 #[cfg(feature = "json")]
 fn body(err: &AuthError) -> Bytes {
-    err.to_http_json().to_string().into()
+    to_bytes(&err.to_http_body())
+}
+
+/// The body's JSON bytes. Serializing it cannot fail (strings, numbers and
+/// in-range durations only); were it to, the body would be empty, not a panic.
+#[cfg(feature = "json")]
+fn to_bytes(body: &crate::http::body::AuthErrorResponse) -> Bytes {
+    serde_json::to_vec(body).unwrap_or_default().into()
 }
 
 #[cfg(not(feature = "json"))]
