@@ -119,6 +119,102 @@ mod json {
         }
     }
 
+    /// Every code, plain and with every kind of companion, in the bytes of
+    /// `tests/data/http_bodies.txt`: the output of the hand-built
+    /// `serde_json::json!` implementation, checked identical (`cmp`) when the
+    /// typed body replaced it. The typed body, its `Value` and the file agree.
+    #[test]
+    fn bodies_keep_their_bytes() {
+        let mut got = String::new();
+        for code in AuthErrorCode::ALL {
+            let rich = AuthError::new(code)
+                .with_message("Anmeldung — 認証 🔒 \"q\" \\ \u{1}")
+                .with_metadata(auth_error::keys::TENANT_ID, "acme")
+                .with_metadata("zeta", "z")
+                .with_metadata("Alpha", "a")
+                .with_required_scopes(["a.b", "c"])
+                .with_retry_after(Duration::from_millis(1500))
+                .with_help_link("How", "https://e.com")
+                .with_localized_message("de-CH", "Bitte")
+                .with_detail(any("type.example.com/x.Y", &[8, 1, 0xff]))
+                .with_detail(any(
+                    "type.googleapis.com/google.rpc.RetryInfo",
+                    &[0x0a, 0x05, 0xff],
+                ))
+                .with_detail(any("type.googleapis.com/google.rpc.RetryInfo", &[]))
+                .with_detail(any("type.googleapis.com/google.rpc.Help", &[]))
+                .with_domain("custom.example.com");
+            for err in [rich, AuthError::new(code)] {
+                let typed = serde_json::to_string(&err.to_http_body()).unwrap();
+                assert_eq!(typed, err.to_http_json().to_string());
+                got.push_str(&typed);
+                got.push('\n');
+            }
+        }
+        let want = include_str!("data/http_bodies.txt");
+        for (i, (got, want)) in got.lines().zip(want.lines()).enumerate() {
+            assert_eq!(got, want, "body {i} changed");
+        }
+        assert_eq!(got.lines().count(), want.lines().count());
+    }
+
+    fn any(type_url: &str, value: &[u8]) -> prost_types::Any {
+        prost_types::Any {
+            type_url: type_url.into(),
+            value: value.to_vec(),
+        }
+    }
+
+    #[test]
+    fn typed_parse_keeps_what_does_not_fit_and_never_quotes_input() {
+        use auth_error::rest::{AuthErrorResponse, Detail};
+        let body = json!({"error": {"code": 401, "message": "m", "status": "UNAUTHENTICATED",
+        "details": [
+            {"@type": "type.googleapis.com/google.rpc.ErrorInfo", "reason": "TOKEN_EXPIRED", "domain": "auth.error.v1"},
+            {"@type": "type.googleapis.com/google.rpc.RetryInfo", "retryDelay": "soon"},
+            {"@type": "type.googleapis.com/google.rpc.ErrorInfo", "reason": "QUOTA", "domain": "q.example.com", "metadata": {"a": "b"}},
+            {"@type": "type.googleapis.com/google.rpc.BadRequest", "fieldViolations": [{"field": "x"}]},
+            {"@type": "type.googleapis.com/google.rpc.RetryInfo"}
+        ]}});
+        let typed: AuthErrorResponse = serde_json::from_value(body.clone()).unwrap();
+        let details = &typed.error.details;
+        assert!(
+            matches!(&details[0], Detail::AuthErrorInfo(i) if i.reason == AuthErrorCode::TokenExpired && i.metadata.is_empty())
+        );
+        assert!(
+            matches!(&details[1], Detail::Other(_)),
+            "a malformed delay stays as it is"
+        );
+        assert!(matches!(&details[2], Detail::ErrorInfo(i) if i.reason == "QUOTA"));
+        assert!(matches!(&details[3], Detail::Other(_)));
+        assert!(matches!(&details[4], Detail::RetryInfo(r) if r.retry_delay.is_none()));
+        // Re-serialized, the unknown and malformed details are unchanged.
+        let again = serde_json::to_value(&typed).unwrap();
+        assert_eq!(again["error"]["details"][1], body["error"]["details"][1]);
+        assert_eq!(again["error"]["details"][3], body["error"]["details"][3]);
+        // Read as an error: the RetryInfo without delay and the foreign
+        // ErrorInfo come back; what has no bytes cannot.
+        let err = AuthError::from_http_body(&typed).unwrap();
+        assert_eq!(err.details().len(), 2);
+
+        // A refused value is never quoted back.
+        let secret = "Bearer eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiJ4In0.c2ln";
+        for hostile in [
+            json!({"error": {"code": secret}}),
+            json!({"error": {"message": 7, "details": []}}),
+            json!({"error": {"details": [secret]}}),
+        ] {
+            let err = AuthError::from_http_json(hostile.to_string().as_bytes()).unwrap_err();
+            assert!(matches!(err, JsonError::Invalid { .. }), "{err}");
+            let shown = format!("{err} {err:?}");
+            assert!(
+                !shown.contains("eyJ") && !shown.contains("Bearer"),
+                "{shown}"
+            );
+            assert!(shown.contains("line 1 column"), "{shown}");
+        }
+    }
+
     #[test]
     fn a_gateway_body_is_parsed() {
         let body = json!({"error": {
