@@ -1,8 +1,10 @@
 #!/usr/bin/env bash
 # Runs every test of the project, installing what the tests need first:
 #   - Rust: unit, integration and doc tests, with all features and with none;
-#   - Python interop (grpcio, grpcio-status, googleapis-common-protos) in a
-#     local .venv with pinned versions;
+#   - Python interop (grpcio, grpcio-status, googleapis-common-protos) and
+#     the OpenAPI validators (openapi-spec-validator, jsonschema,
+#     datamodel-code-generator + pydantic) in a local .venv with pinned
+#     versions;
 #   - buf lint and buf breaking (npm package @bufbuild/buf, pinned);
 #   - the quickstart, which must exit 0.
 # Usage: bash scripts/test.sh
