@@ -39,7 +39,7 @@ use crate::wire::ERROR_INFO_TYPE_URL;
 /// let text = serde_json::to_string(&body).unwrap();
 /// assert_eq!(serde_json::from_str::<AuthErrorResponse>(&text).unwrap(), body);
 /// ```
-#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[non_exhaustive]
 pub struct AuthErrorResponse {
     /// The error.

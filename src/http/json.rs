@@ -157,6 +157,11 @@ impl AuthError {
 
     /// Reads an AIP-193 HTTP error body (a REST gateway's answer) for domain
     /// [`DOMAIN`].
+    ///
+    /// Parsing is bounded by the body (serde_json also refuses nesting deeper
+    /// than 128): bound what you read from the network before calling this
+    /// (axum's `DefaultBodyLimit`, `http_body_util::Limited`). Errors name the
+    /// place in the body, never its content.
     pub fn from_http_json(body: &[u8]) -> Result<AuthError, JsonError> {
         Self::from_http_json_in(body, DOMAIN)
     }
@@ -221,5 +226,21 @@ impl AuthError {
             err = err.with_detail(detail);
         }
         Ok(err)
+    }
+}
+
+impl From<&AuthError> for AuthErrorResponse {
+    /// Same as [`AuthError::to_http_body`].
+    fn from(err: &AuthError) -> Self {
+        err.to_http_body()
+    }
+}
+
+impl TryFrom<&AuthErrorResponse> for AuthError {
+    type Error = JsonError;
+
+    /// Same as [`AuthError::from_http_body`] (domain [`DOMAIN`]).
+    fn try_from(body: &AuthErrorResponse) -> Result<Self, JsonError> {
+        AuthError::from_http_body(body)
     }
 }
