@@ -350,3 +350,125 @@ mod axum_response {
         assert_eq!(response.status(), 500);
     }
 }
+
+/// Properties of the JSON exit and entry: it agrees with the gRPC exit (the
+/// same rules), the typed body is a fixed point, and no input panics.
+#[cfg(feature = "json")]
+mod json_properties {
+    use std::time::Duration;
+
+    use auth_error::rest::AuthErrorResponse;
+    use auth_error::{AuthError, AuthErrorCode, AuthStatusExt};
+    use proptest::prelude::*;
+    use serde_json::{Value, json};
+
+    fn error_code() -> impl Strategy<Value = AuthErrorCode> {
+        (1..AuthErrorCode::ALL.len()).prop_map(|i| AuthErrorCode::ALL[i])
+    }
+
+    fn error() -> impl Strategy<Value = AuthError> {
+        (
+            error_code(),
+            ".{0,40}",
+            prop::collection::vec((any::<String>(), any::<String>()), 0..5),
+            prop::option::of(0u64..10_000_000),
+            prop::option::of((".{0,10}", ".{0,20}")),
+            prop::option::of(("[a-z]{2}", ".{0,20}")),
+            prop::option::of(("type\\.example\\.com/[a-zA-Z.]{1,12}", prop::collection::vec(any::<u8>(), 0..16))),
+        )
+            .prop_map(|(code, message, md, retry, help, localized, other)| {
+                let mut err = md
+                    .into_iter()
+                    .fold(AuthError::new(code).with_message(message), |e, (k, v)| {
+                        e.with_metadata(k, v)
+                    });
+                if let Some(ms) = retry {
+                    err = err.with_retry_after(Duration::from_millis(ms));
+                }
+                if let Some((d, u)) = help {
+                    err = err.with_help_link(d, u);
+                }
+                if let Some((l, m)) = localized {
+                    err = err.with_localized_message(l, m);
+                }
+                if let Some((type_url, value)) = other {
+                    err = err.with_detail(prost_types::Any { type_url, value });
+                }
+                err
+            })
+    }
+
+    /// Arbitrary JSON, a few levels deep.
+    fn json_value() -> impl Strategy<Value = Value> {
+        let leaf = prop_oneof![
+            Just(Value::Null),
+            any::<bool>().prop_map(Value::from),
+            any::<i64>().prop_map(Value::from),
+            ".{0,12}".prop_map(Value::from),
+            Just(json!("TOKEN_EXPIRED")),
+            Just(json!("auth.error.v1")),
+            Just(json!("type.googleapis.com/google.rpc.ErrorInfo")),
+            Just(json!("type.googleapis.com/google.rpc.RetryInfo")),
+        ];
+        leaf.prop_recursive(4, 32, 6, |inner| {
+            prop_oneof![
+                prop::collection::vec(inner.clone(), 0..4).prop_map(Value::from),
+                prop::collection::btree_map(
+                    prop_oneof![
+                        Just("@type".to_owned()),
+                        Just("reason".to_owned()),
+                        Just("domain".to_owned()),
+                        Just("metadata".to_owned()),
+                        Just("retryDelay".to_owned()),
+                        Just("value".to_owned()),
+                        "[a-z]{1,6}",
+                    ],
+                    inner,
+                    0..5
+                )
+                .prop_map(|m| Value::Object(m.into_iter().collect())),
+            ]
+        })
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig { cases: 512, ..ProptestConfig::default() })]
+
+        #[test]
+        fn json_exit_agrees_with_the_grpc_exit(err in error()) {
+            let body = err.to_http_json();
+            let from_json = AuthError::from_http_json(body.to_string().as_bytes()).unwrap();
+            let from_grpc = tonic::Status::from(err.clone()).auth_error().unwrap();
+            prop_assert_eq!(&from_json, &from_grpc);
+            prop_assert_eq!(body["error"]["code"].as_u64(), Some(u64::from(err.http_status().as_u16())));
+        }
+
+        #[test]
+        fn typed_body_is_a_fixed_point(err in error()) {
+            let body = err.to_http_body();
+            let text = serde_json::to_string(&body).unwrap();
+            let back: AuthErrorResponse = serde_json::from_str(&text).unwrap();
+            prop_assert_eq!(&back, &body);
+            prop_assert_eq!(serde_json::to_string(&back).unwrap(), text);
+        }
+
+        #[test]
+        fn arbitrary_bodies_never_panic(details in prop::collection::vec(json_value(), 0..4), top in json_value()) {
+            for body in [json!({"error": {"details": details, "message": "m"}}), json!({"error": top.clone()}), top] {
+                let text = body.to_string();
+                if let Ok(err) = AuthError::from_http_json(text.as_bytes()) {
+                    prop_assert!(err.code().is_error());
+                }
+                if let Ok(typed) = serde_json::from_str::<AuthErrorResponse>(&text) {
+                    // Whatever was read serializes again.
+                    prop_assert!(serde_json::to_string(&typed).is_ok());
+                }
+            }
+        }
+
+        #[test]
+        fn arbitrary_bytes_never_panic(bytes in prop::collection::vec(any::<u8>(), 0..256)) {
+            let _ = AuthError::from_http_json(&bytes);
+        }
+    }
+}
