@@ -374,7 +374,10 @@ mod json_properties {
             prop::option::of(0u64..10_000_000),
             prop::option::of((".{0,10}", ".{0,20}")),
             prop::option::of(("[a-z]{2}", ".{0,20}")),
-            prop::option::of(("type\\.example\\.com/[a-zA-Z.]{1,12}", prop::collection::vec(any::<u8>(), 0..16))),
+            prop::option::of((
+                "type\\.example\\.com/[a-zA-Z.]{1,12}",
+                prop::collection::vec(any::<u8>(), 0..16),
+            )),
         )
             .prop_map(|(code, message, md, retry, help, localized, other)| {
                 let mut err = md

@@ -8,6 +8,8 @@ mod common;
 #[cfg(feature = "jwt-rust-crypto")]
 #[path = "support/jwt_server.rs"]
 mod jwt_server;
+#[path = "support/python.rs"]
+mod python;
 
 use std::io::{BufRead, BufReader};
 use std::path::PathBuf;
@@ -15,26 +17,14 @@ use std::process::{Command, Stdio};
 use std::time::Duration;
 
 use auth_error::{AuthErrorCode, AuthStatusExt, ExtractError};
+use python::{root, venv_python};
 use tonic::Code;
 use tonic::transport::Channel;
 use tonic_health::pb::HealthCheckRequest;
 use tonic_health::pb::health_client::HealthClient;
 
-fn root() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-}
-
 fn python() -> PathBuf {
-    let path = std::env::var_os("AUTH_ERROR_PYTHON")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| root().join(".venv/bin/python"));
-    assert!(
-        path.exists(),
-        "Python interop needs {} with grpcio, grpcio-status and googleapis-common-protos: \
-         run `bash scripts/test.sh` (it creates .venv from tests/interop/requirements.txt), \
-         or set AUTH_ERROR_PYTHON",
-        path.display()
-    );
+    let path = venv_python("grpcio, grpcio-status and googleapis-common-protos");
     assert!(
         root()
             .join("tests/interop/gen/auth/error/v1/auth_error_pb2.py")

@@ -17,8 +17,12 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::time::Duration;
 
+#[path = "support/python.rs"]
+mod python;
+
 use auth_error::rest::{AuthErrorResponse, openapi};
 use auth_error::{AuthError, AuthErrorCode, keys};
+use python::{root, venv_python};
 use serde_json::{Value, json};
 
 const DOC: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/openapi/auth-error.yaml");
@@ -232,22 +236,8 @@ mod service_document {
     }
 }
 
-fn root() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-}
-
 fn python() -> PathBuf {
-    let path = std::env::var_os("AUTH_ERROR_PYTHON")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| root().join(".venv/bin/python"));
-    assert!(
-        path.exists(),
-        "the OpenAPI validators need {} with openapi-spec-validator, jsonschema and \
-         datamodel-code-generator: run `bash scripts/test.sh` (it creates .venv from \
-         tests/interop/requirements.txt), or set AUTH_ERROR_PYTHON",
-        path.display()
-    );
-    path
+    venv_python("openapi-spec-validator, jsonschema and datamodel-code-generator")
 }
 
 /// Every kind of body the crate produces.

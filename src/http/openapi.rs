@@ -176,6 +176,27 @@ fn type_url(url: &str) -> ObjectBuilder {
         .description(Some("The detail's type."))
 }
 
+/// A standard detail's schema: `@type` (its one URL, required), its fields,
+/// and which of them are required.
+fn detail<const N: usize>(
+    description: &str,
+    url: &str,
+    fields: [(&str, RefOr<Schema>); N],
+    required: &[&str],
+) -> ObjectBuilder {
+    let object = ObjectBuilder::new()
+        .schema_type(Type::Object)
+        .description(Some(description))
+        .property("@type", type_url(url))
+        .required("@type");
+    let object = fields.into_iter().fold(object, |object, (name, schema)| {
+        object.property(name, schema)
+    });
+    required
+        .iter()
+        .fold(object, |object, field| object.required(*field))
+}
+
 fn schema_ref(name: &str, description: &str) -> RefOr<Schema> {
     let mut r = Ref::from_schema_name(name);
     r.description = description.to_owned();
@@ -285,68 +306,70 @@ schema!(
     AuthErrorInfo,
     "AuthErrorInfo",
     [AuthErrorCode, Metadata],
-    ObjectBuilder::new()
-        .schema_type(Type::Object)
-        .description(Some(
-            "The `google.rpc.ErrorInfo` of this vocabulary: the first detail of every body.",
-        ))
-        .property("@type", type_url(ERROR_INFO_TYPE_URL))
-        .property(
-            "domain",
-            ObjectBuilder::new()
-                .schema_type(Type::String)
-                .enum_values(Some([DOMAIN]))
-                .description(Some("The vocabulary's domain."))
-        )
-        .property(
-            "metadata",
-            schema_ref("AuthErrorMetadata", "Context entries.")
-        )
-        .property(
-            "reason",
-            schema_ref("AuthErrorCode", "Why the check failed.")
-        )
-        .required("@type")
-        .required("domain")
-        .required("reason")
+    detail(
+        "The `google.rpc.ErrorInfo` of this vocabulary: the first detail of every body.",
+        ERROR_INFO_TYPE_URL,
+        [
+            (
+                "domain",
+                ObjectBuilder::new()
+                    .schema_type(Type::String)
+                    .enum_values(Some([DOMAIN]))
+                    .description(Some("The vocabulary's domain."))
+                    .into(),
+            ),
+            (
+                "metadata",
+                schema_ref("AuthErrorMetadata", "Context entries.")
+            ),
+            (
+                "reason",
+                schema_ref("AuthErrorCode", "Why the check failed.")
+            ),
+        ],
+        &["domain", "reason"],
+    )
 );
 
 schema!(
     ErrorInfo,
     "ErrorInfo",
     [],
-    ObjectBuilder::new()
-        .schema_type(Type::Object)
-        .description(Some(
-            "A `google.rpc.ErrorInfo` of another domain (another vocabulary's reason).",
-        ))
-        .property("@type", type_url(ERROR_INFO_TYPE_URL))
-        .property(
-            "domain",
-            string("The domain of the reason's vocabulary: not `auth.error.v1`.")
-                .extensions(not(json!({ "enum": [DOMAIN] })))
-        )
-        .property("metadata", string_map("Context entries."))
-        .property("reason", string("The reason, in its domain's vocabulary."))
-        .required("@type")
-        .required("domain")
-        .required("reason")
+    detail(
+        "A `google.rpc.ErrorInfo` of another domain (another vocabulary's reason).",
+        ERROR_INFO_TYPE_URL,
+        [
+            (
+                "domain",
+                string("The domain of the reason's vocabulary: not `auth.error.v1`.")
+                    .extensions(not(json!({ "enum": [DOMAIN] })))
+                    .into(),
+            ),
+            ("metadata", string_map("Context entries.").into()),
+            (
+                "reason",
+                string("The reason, in its domain's vocabulary.").into()
+            ),
+        ],
+        &["domain", "reason"],
+    )
 );
 
 schema!(
     RetryInfo,
     "RetryInfo",
     [],
-    ObjectBuilder::new()
-        .schema_type(Type::Object)
-        .description(Some("A `google.rpc.RetryInfo`: when to retry."))
-        .property("@type", type_url(tonic_types::RetryInfo::TYPE_URL))
-        .property(
+    detail(
+        "A `google.rpc.RetryInfo`: when to retry.",
+        tonic_types::RetryInfo::TYPE_URL,
+        [(
             "retryDelay",
             string("A proto3 JSON `google.protobuf.Duration`, such as `\"900s\"` or `\"1.5s\"`.")
                 .pattern(Some(r"^-?[0-9]+(\.[0-9]{1,9})?s$"))
-        )
-        .required("@type")
+                .into(),
+        )],
+        &[],
+    )
 );
 
 schema!(
@@ -364,30 +387,32 @@ schema!(
     Help,
     "Help",
     [HelpLink],
-    ObjectBuilder::new()
-        .schema_type(Type::Object)
-        .description(Some("A `google.rpc.Help`: links to documentation."))
-        .property("@type", type_url(tonic_types::Help::TYPE_URL))
-        .property(
+    detail(
+        "A `google.rpc.Help`: links to documentation.",
+        tonic_types::Help::TYPE_URL,
+        [(
             "links",
-            ArrayBuilder::new().items(Ref::from_schema_name("HelpLink"))
-        )
-        .required("@type")
+            ArrayBuilder::new()
+                .items(Ref::from_schema_name("HelpLink"))
+                .into(),
+        )],
+        &[],
+    )
 );
 
 schema!(
     LocalizedMessage,
     "LocalizedMessage",
     [],
-    ObjectBuilder::new()
-        .schema_type(Type::Object)
-        .description(Some(
-            "A `google.rpc.LocalizedMessage`: a message for the end user.",
-        ))
-        .property("@type", type_url(tonic_types::LocalizedMessage::TYPE_URL))
-        .property("locale", string("A BCP 47 locale, such as `de-CH`."))
-        .property("message", string("The message in that locale."))
-        .required("@type")
+    detail(
+        "A `google.rpc.LocalizedMessage`: a message for the end user.",
+        tonic_types::LocalizedMessage::TYPE_URL,
+        [
+            ("locale", string("A BCP 47 locale, such as `de-CH`.").into()),
+            ("message", string("The message in that locale.").into()),
+        ],
+        &[],
+    )
 );
 
 schema!(
