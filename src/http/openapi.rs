@@ -154,8 +154,8 @@ fn response(status: u16, summary: &str) -> utoipa::openapi::Response {
                         .minimum(Some(0)),
                 ))
                 .description(Some(
-                    "Whole seconds (rounded up) to wait before retrying, when the error carries \
-                     a `google.rpc.RetryInfo` (for example `ACCOUNT_LOCKED` with a lockout end).",
+                    "Whole seconds (rounded up) to wait before retrying, present when the error \
+                     carries a `google.rpc.RetryInfo` (its `retryDelay`).",
                 ))
                 .build(),
         )
