@@ -1,6 +1,6 @@
 """Checks openapi/auth-error.yaml and the crate's bodies with real validators.
 
-Usage: validate.py DOC BODIES WORKDIR
+Usage: validate.py DOC BODIES WORKDIR README
 
 - openapi-spec-validator: DOC is a valid OpenAPI 3.1 document;
 - jsonschema (Draft 2020-12, OpenAPI 3.1's dialect): every "good" body in
@@ -8,7 +8,11 @@ Usage: validate.py DOC BODIES WORKDIR
   body does not, and every example of the reusable responses validates;
 - datamodel-code-generator: a pydantic model generated from DOC (in WORKDIR)
   parses every good body with the first detail's `reason` as the generated
-  enum, and refuses the bad bodies marked "pydantic".
+  enum, and refuses the bad bodies marked "pydantic";
+- openapi-spec-validator again: the README's example of a service document
+  that `$ref`s the reusable responses (its first ```yaml block) validates
+  beside a copy of DOC, and a reference to a response that does not exist
+  is refused.
 
 Prints one JSON line of counts last (the Rust test checks them); exits 1 on
 the first disagreement, saying which body and why.
@@ -36,6 +40,7 @@ def fail(message):
 
 def main():
     doc_path, bodies_path, workdir = sys.argv[1], Path(sys.argv[2]), Path(sys.argv[3])
+    readme = Path(sys.argv[4]).read_text(encoding="utf-8")
     doc = yaml.safe_load(Path(doc_path).read_text(encoding="utf-8"))
     cases = json.loads(bodies_path.read_text(encoding="utf-8"))
     report = {}
@@ -127,6 +132,40 @@ def main():
         else:
             fail(f"pydantic accepts corrupted body {case['name']!r}")
     report["pydantic_refused"] = refused
+
+    # 4. The README's service document, with its `$ref`s resolved from files.
+    if "```yaml\n" not in readme:
+        fail("the README has no ```yaml block of a service document")
+    snippet = readme.split("```yaml\n", 1)[1].split("```", 1)[0]
+    service = yaml.safe_load(snippet)
+    service = {"openapi": "3.1.0", "info": {"title": "service", "version": "1"}, **service}
+    (workdir / "auth-error.yaml").write_text(Path(doc_path).read_text(encoding="utf-8"), encoding="utf-8")
+    service_path = workdir / "service.yaml"
+    service_path.write_text(yaml.safe_dump(service), encoding="utf-8")
+    refs = [
+        r["$ref"]
+        for op in service["paths"].values()
+        for method in op.values()
+        for r in method["responses"].values()
+        if "$ref" in r
+    ]
+    if not refs:
+        fail("the README's service document references no response")
+    validate_spec(service, base_uri=service_path.as_uri())
+    broken = json.loads(json.dumps(service))
+    first = next(iter(broken["paths"].values()))
+    first_op = next(iter(first.values()))
+    for r in first_op["responses"].values():
+        if "$ref" in r:
+            r["$ref"] = "auth-error.yaml#/components/responses/NoSuchResponse"
+            break
+    try:
+        validate_spec(broken, base_uri=service_path.as_uri())
+    except Exception:
+        pass
+    else:
+        fail("a reference to a response that does not exist validates")
+    report["service_refs"] = len(refs)
     print(json.dumps(report))
 
 
