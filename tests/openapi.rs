@@ -409,5 +409,6 @@ fn real_validators_accept_every_body_and_refuse_corrupted_ones() {
     );
     assert_eq!(report["examples_valid"], AuthErrorCode::ALL.len() - 1);
     assert_eq!(report["enum_members"], AuthErrorCode::ALL.len());
+    assert_eq!(report["metadata_fields"], keys::ALL.len());
     assert_eq!(report["service_refs"], 2, "the README's service document");
 }

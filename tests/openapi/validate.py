@@ -101,6 +101,10 @@ def main():
     if members != doc["components"]["schemas"]["AuthErrorCode"]["enum"]:
         fail(f"generated enum differs from the document: {members}")
     report["enum_members"] = len(members)
+    documented = list(doc["components"]["schemas"]["AuthErrorMetadata"]["properties"])
+    if sorted(model.AuthErrorMetadata.model_fields) != sorted(documented):
+        fail(f"generated metadata fields {sorted(model.AuthErrorMetadata.model_fields)} != {documented}")
+    report["metadata_fields"] = len(documented)
     for case in cases["good"]:
         body = case["body"]
         try:
@@ -116,6 +120,13 @@ def main():
                 fail(f"{case['name']!r}: reason {first.reason} != {want['reason']}")
         elif first.reason != want["reason"]:
             fail(f"{case['name']!r}: reason {first.reason!r} != {want['reason']!r}")
+        # Documented context keys are typed properties of the generated model.
+        for key, value in want.get("metadata", {}).items():
+            got = getattr(first.metadata, key, None)
+            if got is None:
+                got = (first.metadata.model_extra or {}).get(key) if hasattr(first.metadata, "model_extra") else first.metadata.get(key)
+            if got != value:
+                fail(f"{case['name']!r}: metadata {key!r} is {got!r}, not {value!r}")
         if parsed.error.code != body["error"]["code"] or parsed.error.message != body["error"]["message"]:
             fail(f"{case['name']!r}: code or message changed")
         if len(parsed.error.details) != len(body["error"]["details"]):
