@@ -180,9 +180,19 @@ mod service_document {
     #[allow(dead_code)]
     async fn list_orders() {}
 
+    /// Cancels an order; its error responses are this crate's, by reference.
+    #[utoipa::path(
+        delete,
+        path = "/orders/{id}",
+        params(("id" = String, Path, description = "The order")),
+        responses((status = 204, description = "Cancelled"), auth_error::AuthError)
+    )]
+    #[allow(dead_code)]
+    async fn cancel_order() {}
+
     #[derive(OpenApi)]
     #[openapi(
-        paths(list_orders),
+        paths(list_orders, cancel_order),
         components(schemas(AuthErrorResponse, auth_error::AuthErrorCode))
     )]
     struct ApiDoc;
@@ -210,6 +220,18 @@ mod service_document {
             op["401"]["content"]["application/json"]["schema"]["$ref"],
             "#/components/schemas/AuthErrorResponse"
         );
+        let cancel = &doc["paths"]["/orders/{id}"]["delete"]["responses"];
+        for (status, name) in [
+            ("400", "AuthErrorBadRequest"),
+            ("401", "AuthErrorUnauthorized"),
+            ("403", "AuthErrorForbidden"),
+        ] {
+            assert_eq!(
+                cancel[status]["$ref"],
+                format!("#/components/responses/{name}")
+            );
+        }
+        assert!(cancel["204"].is_object());
         let schemas = doc["components"]["schemas"].as_object().unwrap();
         for name in [
             "AuthErrorResponse",

@@ -106,6 +106,41 @@ pub fn openapi() -> OpenApi {
         .build()
 }
 
+impl utoipa::IntoResponses for AuthError {
+    /// The three reusable responses (400, 401, 403), by reference, for
+    /// `responses(AuthError)` in a `#[utoipa::path]`; merge [`openapi`] into
+    /// the service's document so the references resolve.
+    ///
+    /// ```
+    /// use auth_error::AuthError;
+    /// use utoipa::OpenApi;
+    ///
+    /// #[utoipa::path(get, path = "/orders", responses((status = 200, description = "The orders"), AuthError))]
+    /// async fn list_orders() {}
+    ///
+    /// #[derive(OpenApi)]
+    /// #[openapi(paths(list_orders))]
+    /// struct ApiDoc;
+    ///
+    /// let mut doc = ApiDoc::openapi();
+    /// doc.merge(auth_error::rest::openapi());
+    /// let json = serde_json::to_value(&doc).unwrap();
+    /// let unauthorized = &json["paths"]["/orders"]["get"]["responses"]["401"]["$ref"];
+    /// assert_eq!(unauthorized, "#/components/responses/AuthErrorUnauthorized");
+    /// ```
+    fn responses() -> std::collections::BTreeMap<String, RefOr<utoipa::openapi::Response>> {
+        RESPONSES
+            .iter()
+            .map(|(status, name, _)| {
+                (
+                    status.to_string(),
+                    RefOr::Ref(Ref::from_response_name(*name)),
+                )
+            })
+            .collect()
+    }
+}
+
 /// One reusable response: the body, the two headers, an example per code.
 fn response(status: u16, summary: &str) -> utoipa::openapi::Response {
     let codes: Vec<AuthErrorCode> = AuthErrorCode::ALL
