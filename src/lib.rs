@@ -206,8 +206,14 @@ pub mod rest {
     //! ([`AuthErrorResponse`], produced by
     //! [`AuthError::to_http_body`](crate::AuthError::to_http_body) and read by
     //! [`AuthError::from_http_body`](crate::AuthError::from_http_body)), and,
-    //! with feature `utoipa`, their `utoipa::ToSchema` impls and [`openapi`],
-    //! the OpenAPI 3.1 document committed as `openapi/auth-error.yaml`.
+    //! with feature `utoipa`, their `utoipa::ToSchema` impls,
+    //! `utoipa::IntoResponses` for [`AuthError`](crate::AuthError) and
+    //! [`openapi`], the OpenAPI 3.1 document committed as
+    //! `openapi/auth-error.yaml`.
+    //!
+    //! Deserialization is as tolerant as proto3 JSON: absent fields take
+    //! their defaults, unknown fields are ignored, and a detail that does not
+    //! fit its `@type` stays [`Detail::Other`], unchanged.
     //!
     //! ```
     //! use auth_error::rest::{AuthErrorResponse, Detail};

@@ -1,6 +1,7 @@
 //! The REST contract (feature `utoipa`): `utoipa::ToSchema` for
-//! [`AuthErrorCode`] and the AIP-193 body types, and [`openapi`], the
-//! OpenAPI 3.1 document committed as `openapi/auth-error.yaml`.
+//! [`AuthErrorCode`] and the AIP-193 body types, `utoipa::IntoResponses` for
+//! [`AuthError`], and [`openapi`], the OpenAPI 3.1 document committed as
+//! `openapi/auth-error.yaml`.
 //!
 //! The schemas are built with utoipa's builders, not its derive: the derive
 //! cannot express details tagged by `@type` with an open alternative, nor the
