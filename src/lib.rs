@@ -208,7 +208,7 @@ pub mod rest {
     //! [`AuthError::from_http_body`](crate::AuthError::from_http_body)), and,
     //! with feature `utoipa`, their `utoipa::ToSchema` impls,
     //! `utoipa::IntoResponses` for [`AuthError`](crate::AuthError) and
-    //! [`openapi`], the OpenAPI 3.1 document committed as
+    //! `openapi()`, the OpenAPI 3.1 document committed as
     //! `openapi/auth-error.yaml`.
     //!
     //! Deserialization is as tolerant as proto3 JSON: absent fields take
