@@ -236,11 +236,11 @@ mod service_document {
         for name in [
             "AuthErrorResponse",
             "AuthErrorBody",
-            "Detail",
+            "AuthErrorDetail",
             "AuthErrorInfo",
             "AuthErrorCode",
             "AuthErrorMetadata",
-            "AnyDetail",
+            "AuthErrorAnyDetail",
         ] {
             assert!(schemas.contains_key(name), "{name} missing");
         }

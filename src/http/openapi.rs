@@ -3,6 +3,10 @@
 //! [`AuthError`], and [`openapi`], the OpenAPI 3.1 document committed as
 //! `openapi/auth-error.yaml`.
 //!
+//! Schema names that are not google.rpc message names carry an `AuthError`
+//! prefix (`AuthErrorBody`, `AuthErrorDetail`, …), so they do not collide
+//! with a service's own schemas when it merges this document into its own.
+//!
 //! The schemas are built with utoipa's builders, not its derive: the derive
 //! cannot express details tagged by `@type` with an open alternative, nor the
 //! per-value descriptions drawn from the code table and the proto.
@@ -12,7 +16,7 @@
 //! generator still gets one model per standard type: `details` items are
 //! `anyOf` [`AuthErrorInfo`] (domain `auth.error.v1`, `reason` an
 //! `AuthErrorCode`), `ErrorInfo` (any other domain, any reason), `RetryInfo`,
-//! `Help`, `LocalizedMessage` and `AnyDetail` (any other object with an
+//! `Help`, `LocalizedMessage` and `AuthErrorAnyDetail` (any other object with an
 //! `@type`; a standard type only in its bytes form, with `value`). So an
 //! ErrorInfo of domain `auth.error.v1` whose reason is not a code name, or a
 //! RetryInfo with a malformed delay, matches no alternative. JSON Schema's `not` has no field in
@@ -281,7 +285,7 @@ macro_rules! schema {
 
 /// The schema of the documented metadata keys (`AuthErrorMetadata`).
 struct Metadata;
-/// The schema of any other detail (`AnyDetail`).
+/// The schema of any other detail (`AuthErrorAnyDetail`).
 struct AnyDetail;
 
 schema!(AuthErrorCode, "AuthErrorCode", [], code_schema());
@@ -453,7 +457,7 @@ schema!(
 
 schema!(
     AnyDetail,
-    "AnyDetail",
+    "AuthErrorAnyDetail",
     [],
     ObjectBuilder::new()
         .schema_type(Type::Object)
@@ -488,7 +492,7 @@ schema!(
 
 schema!(
     Detail,
-    "Detail",
+    "AuthErrorDetail",
     [
         AuthErrorInfo,
         ErrorInfo,
@@ -506,7 +510,7 @@ schema!(
         .item(Ref::from_schema_name("RetryInfo"))
         .item(Ref::from_schema_name("Help"))
         .item(Ref::from_schema_name("LocalizedMessage"))
-        .item(Ref::from_schema_name("AnyDetail"))
+        .item(Ref::from_schema_name("AuthErrorAnyDetail"))
 );
 
 schema!(
@@ -529,7 +533,7 @@ schema!(
         .property(
             "details",
             ArrayBuilder::new()
-                .items(Ref::from_schema_name("Detail"))
+                .items(Ref::from_schema_name("AuthErrorDetail"))
                 .description(Some(
                     "The `AuthErrorInfo` first, then companions (RetryInfo, Help, \
                      LocalizedMessage, others).",
