@@ -314,6 +314,10 @@ fn good_bodies() -> Vec<(String, Value)> {
             .to_http_json(),
     ));
     bodies.push((
+        "NO_AUTH_ERROR fails closed (500, no details)".into(),
+        AuthError::new(AuthErrorCode::NoAuthError).to_http_json(),
+    ));
+    bodies.push((
         "all documented keys".into(),
         keys::ALL
             .iter()
