@@ -211,16 +211,14 @@ impl Detail {
     /// without its schema).
     pub(crate) fn to_any(&self) -> Option<Any> {
         let companion = match self {
-            Detail::AuthErrorInfo(i) => Companion::ErrorInfo {
-                reason: i.reason.reason().to_owned(),
-                domain: i.domain.clone(),
-                metadata: i.metadata.clone(),
-            },
-            Detail::ErrorInfo(i) => Companion::ErrorInfo {
-                reason: i.reason.clone(),
-                domain: i.domain.clone(),
-                metadata: i.metadata.clone(),
-            },
+            Detail::AuthErrorInfo(_) | Detail::ErrorInfo(_) => {
+                let (reason, domain, metadata) = self.error_info_parts()?;
+                Companion::ErrorInfo {
+                    reason: reason.to_owned(),
+                    domain: domain.to_owned(),
+                    metadata: metadata.clone(),
+                }
+            }
             Detail::RetryInfo(r) => Companion::RetryInfo(r.retry_delay),
             Detail::Help(h) => Companion::Help(
                 h.links
@@ -239,6 +237,16 @@ impl Detail {
             }
         };
         Some(companion.to_any())
+    }
+
+    /// Reason, domain and metadata of either ErrorInfo form; `None` for
+    /// every other detail.
+    pub(crate) fn error_info_parts(&self) -> Option<(&str, &str, &BTreeMap<String, String>)> {
+        match self {
+            Detail::AuthErrorInfo(i) => Some((i.reason.reason(), &i.domain, &i.metadata)),
+            Detail::ErrorInfo(i) => Some((&i.reason, &i.domain, &i.metadata)),
+            _ => None,
+        }
     }
 
     /// An ErrorInfo, typed by whether its reason names an [`AuthErrorCode`].
@@ -367,15 +375,12 @@ impl Serialize for Detail {
         // `type_url` is `Some` for every typed variant.
         map.serialize_entry("@type", self.type_url().unwrap_or_default())?;
         match self {
-            Detail::AuthErrorInfo(i) => {
-                map.serialize_entry("domain", &i.domain)?;
-                map.serialize_entry("metadata", &i.metadata)?;
-                map.serialize_entry("reason", &i.reason)?;
-            }
-            Detail::ErrorInfo(i) => {
-                map.serialize_entry("domain", &i.domain)?;
-                map.serialize_entry("metadata", &i.metadata)?;
-                map.serialize_entry("reason", &i.reason)?;
+            Detail::AuthErrorInfo(_) | Detail::ErrorInfo(_) => {
+                if let Some((reason, domain, metadata)) = self.error_info_parts() {
+                    map.serialize_entry("domain", domain)?;
+                    map.serialize_entry("metadata", metadata)?;
+                    map.serialize_entry("reason", reason)?;
+                }
             }
             Detail::RetryInfo(r) => {
                 if let Some(delay) = &r.retry_delay {
@@ -439,8 +444,9 @@ impl AuthErrorResponse {
             .iter()
             .enumerate()
             .find(|(_, d)| match d {
-                Detail::AuthErrorInfo(i) => i.domain == domain,
-                Detail::ErrorInfo(i) => i.domain == domain,
+                Detail::AuthErrorInfo(_) | Detail::ErrorInfo(_) => {
+                    d.error_info_parts().is_some_and(|(_, of, _)| of == domain)
+                }
                 // An ErrorInfo of the domain that does not fit the type.
                 Detail::Other(o) => {
                     o.get("@type").and_then(Value::as_str) == Some(ERROR_INFO_TYPE_URL)

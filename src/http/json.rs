@@ -24,7 +24,7 @@ use std::fmt;
 use serde_json::Value;
 
 use crate::code::ReasonError;
-use crate::http::body::{AuthErrorResponse, Detail, ErrorBody};
+use crate::http::body::{AuthErrorInfo, AuthErrorResponse, Detail, ErrorBody};
 use crate::http::grpc_status_name;
 use crate::rules;
 use crate::{AuthError, AuthErrorCode, DOMAIN};
@@ -117,19 +117,24 @@ impl AuthError {
         }
         let mut err = self.clone();
         rules::sanitize(&mut err);
-        let mut details = Vec::with_capacity(1 + err.details().len());
-        details.push(Detail::error_info(
-            err.code().reason().to_owned(),
-            err.domain().to_owned(),
-            err.metadata().clone(),
-        ));
-        details.extend(err.details().iter().map(Detail::from_any));
+        let domain = err.domain().to_owned();
+        // The clone is ours: move its sanitized parts into the body.
+        let parts = err.parts_mut();
+        let metadata = std::mem::take(parts.metadata);
+        let message = std::mem::take(parts.message).into_owned();
+        let mut details = Vec::with_capacity(1 + parts.details.len());
+        details.push(Detail::AuthErrorInfo(AuthErrorInfo {
+            domain,
+            metadata,
+            reason: self.code(),
+        }));
+        details.extend(parts.details.iter().map(Detail::from_any));
         AuthErrorResponse {
             error: ErrorBody {
-                code: err.http_status().as_u16(),
+                code: self.http_status().as_u16(),
                 details,
-                message: err.message().to_owned(),
-                status: grpc_status_name(err.grpc_code()).to_owned(),
+                message,
+                status: grpc_status_name(self.grpc_code()).to_owned(),
             },
         }
     }
@@ -193,14 +198,10 @@ impl AuthError {
         domain: &str,
     ) -> Result<AuthError, JsonError> {
         let (index, info) = body.find_error_info(domain).ok_or(JsonError::NoErrorInfo)?;
-        let (reason, metadata) = match info {
-            Detail::AuthErrorInfo(i) => (i.reason.reason(), &i.metadata),
-            Detail::ErrorInfo(i) => (i.reason.as_str(), &i.metadata),
-            _ => {
-                return Err(invalid(
-                    "the ErrorInfo of the domain is malformed (reason, domain and metadata values must be strings)",
-                ));
-            }
+        let Some((reason, _, metadata)) = info.error_info_parts() else {
+            return Err(invalid(
+                "the ErrorInfo of the domain is malformed (reason, domain and metadata values must be strings)",
+            ));
         };
         let code = AuthErrorCode::from_peer_reason(reason).map_err(|e| match e {
             ReasonError::NotAnError => JsonError::NoAuthError,
