@@ -22,3 +22,15 @@ ERROR_INFO_TYPE = "type.googleapis.com/google.rpc.ErrorInfo"
 def error_codes():
     """Every AuthErrorCode value but NO_AUTH_ERROR, in proto order."""
     return [(name, number) for name, number in AuthErrorCode.items() if number != 0]
+
+
+def only_error_info(status):
+    """The one ErrorInfo detail of a google.rpc.Status, unpacked, and how many
+    ErrorInfo details there were: (ErrorInfo or None, count)."""
+    from google.rpc import error_details_pb2
+
+    infos = [d for d in status.details if d.type_url == ERROR_INFO_TYPE]
+    info = error_details_pb2.ErrorInfo()
+    if len(infos) != 1 or not infos[0].Unpack(info):
+        return None, len(infos)
+    return info, 1

@@ -10,11 +10,10 @@ import sys
 
 import common  # noqa: F401  (sets up the generated code's import path)
 import grpc
-from google.rpc import error_details_pb2
 from grpc_health.v1 import health_pb2, health_pb2_grpc
 from grpc_status import rpc_status
 
-from common import AuthErrorCode, ERROR_INFO_TYPE, error_codes
+from common import AuthErrorCode, only_error_info, error_codes
 
 
 def main():
@@ -32,10 +31,9 @@ def main():
                 if status is None:
                     print(json.dumps({"asked": name, "error": "no grpc-status-details-bin"}))
                     continue
-                infos = [d for d in status.details if d.type_url == ERROR_INFO_TYPE]
-                info = error_details_pb2.ErrorInfo()
-                if len(infos) != 1 or not infos[0].Unpack(info):
-                    print(json.dumps({"asked": name, "error": f"{len(infos)} ErrorInfo details"}))
+                info, count = only_error_info(status)
+                if info is None:
+                    print(json.dumps({"asked": name, "error": f"{count} ErrorInfo details"}))
                     continue
                 print(json.dumps({
                     "asked": name,
