@@ -50,8 +50,13 @@ fn accepted_calls(c: &mut Criterion) {
     let servers = rt.block_on(async {
         [
             start::<JwtVerifier>(None).await,
-            start(Some(BearerAuthLayer::new(verifier()))).await,
-            start(Some(BearerAuthLayer::new(verifier().with_cache(1024)))).await,
+            start(Some(BearerAuthLayer::builder(verifier()).build().unwrap())).await,
+            start(Some(
+                BearerAuthLayer::builder(verifier().with_cache(1024))
+                    .build()
+                    .unwrap(),
+            ))
+            .await,
         ]
     });
     let channels = rt.block_on(async {

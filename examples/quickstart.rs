@@ -152,9 +152,10 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
                 }
             }
         });
-    let layer = BearerAuthLayer::new(verifier)
+    let layer = BearerAuthLayer::builder(verifier)
         .require_scopes(CHECK, ["health.read"])
-        .allow_unauthenticated("/grpc.health.v1.Health/Watch");
+        .allow_unauthenticated("/grpc.health.v1.Health/Watch")
+        .build()?;
 
     let listener = TcpListener::bind("127.0.0.1:0").await?;
     let addr = listener.local_addr()?;

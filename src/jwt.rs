@@ -43,7 +43,7 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 pub use jsonwebtoken;
 use jsonwebtoken::errors::{Error, ErrorKind};
 use jsonwebtoken::jwk::JwkSet;
-use jsonwebtoken::{DecodingKey, Validation};
+use jsonwebtoken::{Algorithm, DecodingKey, Validation};
 use serde::de::DeserializeOwned;
 use serde_json::Value;
 
@@ -112,6 +112,33 @@ type Check<C> =
 /// are a `serde_json::Value`, or your type with
 /// [`with_claims`](Self::with_claims).
 ///
+/// # What the verifier adds to the [`Validation`]
+///
+/// jsonwebtoken's defaults accept more than an API server should; the
+/// verifier tightens them, whatever `Validation` it is given:
+///
+/// | jsonwebtoken default | `JwtVerifier` |
+/// |---|---|
+/// | `nbf` not checked | always checked: a not-yet-valid token is `TOKEN_NOT_ACTIVE` |
+/// | `aud` checked only when the token carries one | with [`Validation::set_audience`], a token without `aud` is `MISSING_REQUIRED_CLAIMS` |
+/// | `iss` checked only when the token carries one | with [`Validation::set_issuer`], a token without `iss` is `MISSING_REQUIRED_CLAIMS` |
+///
+/// With no audience set, jsonwebtoken refuses every token that carries an
+/// `aud` and accepts one without; with no issuer set, any issuer is
+/// accepted. Set both (as below) unless the keys are yours alone.
+///
+/// # Keys and algorithms
+///
+/// A key is used only with the algorithms of the validation that it can
+/// verify (an ES256 key never for ES384) and, for a JWK that declares an
+/// `alg`, only with that one. A token whose `alg` its key cannot verify is
+/// the token's fault (`AUTH_FAILED_INVALID_BEARER_TOKEN`). A key that no
+/// algorithm of the validation can use, or a validation mixing algorithm
+/// families (which jsonwebtoken never accepts), is the server's: every
+/// verification is a [`Rejection::Fault`], and
+/// [`BearerAuthBuilder::build`](crate::server::BearerAuthBuilder::build)
+/// refuses it once, at start-up ([`TokenVerifier::check`]).
+///
 /// ```
 /// use auth_error::jwt::JwtVerifier;
 /// use auth_error::server::BearerAuthLayer;
@@ -119,19 +146,33 @@ type Check<C> =
 ///
 /// let mut validation = Validation::new(Algorithm::HS256);
 /// validation.set_audience(&["orders-api"]);
+/// validation.set_issuer(&["https://id.example.com"]);
 /// let verifier = JwtVerifier::new(DecodingKey::from_secret(b"secret"), validation);
-/// let layer = BearerAuthLayer::new(verifier)
-///     .require_scopes("/orders.v1.Orders/", ["orders.read"])
-///     .allow_unauthenticated("/grpc.health.v1.Health/");
+/// let layer = BearerAuthLayer::builder(verifier)
+///     .require_scopes("orders.v1.Orders", ["orders.read"])
+///     .allow_unauthenticated("grpc.health.v1.Health")
+///     .build()?;
 /// # drop(layer);
+/// # Ok::<(), auth_error::server::ConfigError>(())
 /// ```
 pub struct JwtVerifier<C = Value> {
-    default_key: Option<DecodingKey>,
-    keys: HashMap<String, DecodingKey>,
+    default_key: Option<Key>,
+    keys: HashMap<String, Key>,
     validation: Validation,
+    /// Checks on the JSON claims, added before [`with_claims`](Self::with_claims).
+    json_checks: Vec<Check<Value>>,
     checks: Vec<Check<C>>,
     cache: Option<Cache<C>>,
+    /// The first misconfiguration found (keys or validation): every
+    /// verification is a fault.
+    config_error: Option<Arc<str>>,
     claims: PhantomData<fn() -> C>,
+}
+
+/// A key and the algorithms of the validation it can verify.
+struct Key {
+    key: DecodingKey,
+    algorithms: Vec<Algorithm>,
 }
 
 /// Tokens longer than this are never cached.
@@ -148,8 +189,10 @@ struct Cache<C> {
 
 struct Cached<C> {
     verified: Verified<C>,
-    exp: Option<u64>,
-    nbf: Option<u64>,
+    json: Arc<Value>,
+    /// `exp` and `nbf` as RFC 7519 NumericDates: numbers, maybe fractional.
+    exp: Option<f64>,
+    nbf: Option<f64>,
 }
 
 impl<C> fmt::Debug for JwtVerifier<C> {
@@ -161,83 +204,178 @@ impl<C> fmt::Debug for JwtVerifier<C> {
             .field("default_key", &self.default_key.is_some())
             .field("kids", &kids)
             .field("algorithms", &self.validation.algorithms)
-            .field("checks", &self.checks.len())
+            .field("checks", &(self.json_checks.len() + self.checks.len()))
             .field("cache", &self.cache.as_ref().map(|c| c.capacity))
+            .field("config_error", &self.config_error)
             .finish()
     }
 }
 
+/// What [`JwtVerifier`] adds to a validation (see its docs).
+fn tightened(mut validation: Validation) -> Validation {
+    validation.validate_nbf = true;
+    if validation.aud.is_some() {
+        validation.required_spec_claims.insert("aud".to_owned());
+    }
+    if validation.iss.is_some() {
+        validation.required_spec_claims.insert("iss".to_owned());
+    }
+    validation
+}
+
+/// Whether the crypto backend can make a verifier of `alg` from `key`
+/// (`None`: no backend installed, so nothing can be told yet).
+fn can_verify(alg: Algorithm, key: &DecodingKey) -> Option<bool> {
+    std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+        // An empty signature never verifies; an error means the backend could
+        // not make a verifier of `alg` from `key` at all.
+        jsonwebtoken::crypto::verify("", b"", key, alg).is_ok()
+    }))
+    .ok()
+}
+
 impl JwtVerifier<Value> {
-    /// A verifier with one key (used for tokens without a `kid`).
-    pub fn new(key: DecodingKey, validation: Validation) -> Self {
-        JwtVerifier {
-            default_key: Some(key),
+    fn empty(validation: Validation) -> Self {
+        let mut verifier = JwtVerifier {
+            default_key: None,
             keys: HashMap::new(),
-            validation,
+            validation: tightened(validation),
+            json_checks: Vec::new(),
             checks: Vec::new(),
             cache: None,
+            config_error: None,
             claims: PhantomData,
+        };
+        let mut families = verifier.validation.algorithms.iter().map(|a| a.family());
+        if let Some(first) = families.next() {
+            if families.any(|f| f != first) {
+                verifier.misconfigured(
+                    "the validation mixes algorithm families, which jsonwebtoken never accepts"
+                        .to_owned(),
+                );
+            }
+        } else {
+            verifier.misconfigured("the validation allows no algorithm".to_owned());
         }
+        verifier
+    }
+
+    /// A verifier with one key (used for tokens without a `kid`).
+    pub fn new(key: DecodingKey, validation: Validation) -> Self {
+        let mut verifier = Self::empty(validation);
+        verifier.default_key = verifier.usable(None, key, None);
+        verifier
     }
 
     /// A verifier with the keys of a JWKS document (fetched by you), chosen
     /// by `kid`; every key must have a `kid`. Fails on a key jsonwebtoken
     /// cannot use.
     pub fn from_jwks(jwks: &JwkSet, validation: Validation) -> Result<Self, Error> {
-        let mut verifier = JwtVerifier {
-            default_key: None,
-            keys: HashMap::new(),
-            validation,
-            checks: Vec::new(),
-            cache: None,
-            claims: PhantomData,
-        };
+        let mut verifier = Self::empty(validation);
         for jwk in &jwks.keys {
             let kid = jwk
                 .common
                 .key_id
                 .clone()
                 .ok_or_else(|| Error::from(ErrorKind::InvalidKeyFormat))?;
-            verifier.keys.insert(kid, DecodingKey::from_jwk(jwk)?);
+            let declared = jwk
+                .common
+                .key_algorithm
+                .and_then(|a| a.to_string().parse::<Algorithm>().ok());
+            let key = DecodingKey::from_jwk(jwk)?;
+            if let Some(key) = verifier.usable(Some(&kid), key, declared) {
+                verifier.keys.insert(kid, key);
+            }
         }
         Ok(verifier)
-    }
-}
-
-impl<C> JwtVerifier<C> {
-    /// Adds a key for tokens whose header says `kid`. A token with a `kid`
-    /// this verifier does not know is an invalid token.
-    #[must_use]
-    pub fn with_key(mut self, kid: impl Into<String>, key: DecodingKey) -> Self {
-        self.keys.insert(kid.into(), key);
-        self
     }
 
     /// Puts the claims in the request's extensions as `T` (deserialized from
     /// the verified payload; a payload that does not fit is
-    /// `INVALID_CLAIMS`). Checks added before are dropped: add them after.
+    /// `INVALID_CLAIMS`). The checks added before still run, on the JSON
+    /// claims, before those added after (on `T`).
     #[must_use]
     pub fn with_claims<T>(self) -> JwtVerifier<T> {
         JwtVerifier {
             default_key: self.default_key,
             keys: self.keys,
             validation: self.validation,
+            json_checks: self.checks,
             checks: Vec::new(),
             cache: self.cache.map(|c| Cache {
                 capacity: c.capacity,
                 entries: Mutex::new(HashMap::new()),
             }),
+            config_error: self.config_error,
             claims: PhantomData,
         }
+    }
+}
+
+impl<C> JwtVerifier<C> {
+    /// Records the first misconfiguration (and logs it once).
+    fn misconfigured(&mut self, why: String) {
+        if self.config_error.is_none() {
+            tracing::error!(error = %why, "auth-error: JwtVerifier is misconfigured; every verification is a server fault");
+            self.config_error = Some(why.into());
+        }
+    }
+
+    /// `key` with the algorithms of the validation it can verify (only
+    /// `declared` when the JWK names one), or `None` and a misconfiguration
+    /// when there are none.
+    fn usable(
+        &mut self,
+        kid: Option<&str>,
+        key: DecodingKey,
+        declared: Option<Algorithm>,
+    ) -> Option<Key> {
+        let mut algorithms = Vec::new();
+        for alg in &self.validation.algorithms {
+            if alg.family() != key.family() || declared.is_some_and(|d| d != *alg) {
+                continue;
+            }
+            // Without a backend nothing can be probed; verification then
+            // reports the missing backend as a fault.
+            if can_verify(*alg, &key) != Some(false) {
+                algorithms.push(*alg);
+            }
+        }
+        if algorithms.is_empty() {
+            let name = kid.map_or_else(
+                || "the key".to_owned(),
+                |k| format!("the key `{}`", k.escape_debug()),
+            );
+            self.misconfigured(format!(
+                "{name} ({:?}) cannot verify any algorithm the validation allows ({:?})",
+                key.family(),
+                self.validation.algorithms
+            ));
+            return None;
+        }
+        Some(Key { key, algorithms })
+    }
+
+    /// Adds a key for tokens whose header says `kid`. A token with a `kid`
+    /// this verifier does not know is an invalid token.
+    #[must_use]
+    pub fn with_key(mut self, kid: impl Into<String>, key: DecodingKey) -> Self {
+        let kid = kid.into();
+        if let Some(key) = self.usable(Some(&kid), key, None) {
+            self.keys.insert(kid, key);
+        }
+        self
     }
 
     /// Remembers up to `capacity` verified tokens (each at most 4 KiB), so a
     /// client that presents the same token call after call pays for the
     /// signature and the JSON once. What depends on time is checked again on
-    /// every call (`exp`, `nbf`, with the validation's leeway), and every
-    /// [`with_check`](Self::with_check) runs every time, so a revoked token is
-    /// refused at once. Off by default; `capacity` 0 turns it off. When full,
-    /// an arbitrary entry makes room (bounded memory, no bookkeeping).
+    /// every call (`exp`, `nbf`, with the validation's leeway; fractional
+    /// NumericDates included; a token whose `exp` or `nbf` is not a number
+    /// is never cached), and every [`with_check`](Self::with_check) runs
+    /// every time, so a revoked token is refused at once. Off by default;
+    /// `capacity` 0 turns it off. When full, an arbitrary entry makes room
+    /// (bounded memory, no bookkeeping).
     #[must_use]
     pub fn with_cache(mut self, capacity: usize) -> Self {
         self.cache = (capacity > 0).then(|| Cache {
@@ -278,7 +416,7 @@ impl<C> JwtVerifier<C> {
         self
     }
 
-    fn key_for(&self, kid: Option<&str>) -> Option<&DecodingKey> {
+    fn key_for(&self, kid: Option<&str>) -> Option<&Key> {
         match kid {
             Some(kid) => self.keys.get(kid),
             None => self.default_key.as_ref(),
@@ -297,8 +435,10 @@ impl<C> JwtVerifier<C> {
                 let claims: Option<Value> =
                     jsonwebtoken::dangerous::insecure_decode_claims(token).ok();
                 let claims = claims.as_ref();
-                if let Some(exp) = claims.and_then(|c| c.get("exp")).and_then(Value::as_u64) {
-                    auth = auth.with_token_expiry(UNIX_EPOCH + Duration::from_secs(exp));
+                if let Some(exp) = claims.and_then(|c| c.get("exp")).and_then(numeric_date) {
+                    let exp = Duration::try_from_secs_f64(exp).unwrap_or_default();
+                    auth =
+                        auth.with_token_expiry(UNIX_EPOCH.checked_add(exp).unwrap_or(UNIX_EPOCH));
                 }
                 if let Some(jti) = claims.and_then(|c| c.get("jti")).and_then(Value::as_str) {
                     auth = auth.with_token_id(jti);
@@ -322,6 +462,11 @@ impl<C> JwtVerifier<C> {
         }
         Rejection::Auth(auth)
     }
+}
+
+/// An RFC 7519 NumericDate: a JSON number, possibly with a fraction.
+fn numeric_date(value: &Value) -> Option<f64> {
+    value.as_f64().filter(|n| n.is_finite())
 }
 
 /// Scopes from `scope` (space-separated) or `scp` (string or array).
@@ -352,21 +497,37 @@ where
     type Claims = C;
 
     async fn verify(&self, token: &str) -> Result<Verified<C>, Rejection> {
-        let verified = match self.cached(token) {
-            Some(verified) => verified,
+        if let Some(why) = &self.config_error {
+            return Err(Rejection::Fault(why.to_string().into()));
+        }
+        let (verified, json) = match self.cached(token) {
+            Some(hit) => hit,
             None => self.verify_uncached(token)?,
         };
+        for check in &self.json_checks {
+            check(&json).await?;
+        }
         for check in &self.checks {
             check(verified.claims()).await?;
         }
         Ok(verified)
     }
+
+    fn check(&self) -> Result<(), BoxError> {
+        match &self.config_error {
+            Some(why) => Err(why.to_string().into()),
+            None => Ok(()),
+        }
+    }
 }
 
-fn now() -> u64 {
+type BoxError = Box<dyn std::error::Error + Send + Sync>;
+
+/// Now, in seconds since the epoch, with the fraction.
+fn now() -> f64 {
     SystemTime::now()
         .duration_since(UNIX_EPOCH)
-        .map_or(0, |d| d.as_secs())
+        .map_or(0.0, |d| d.as_secs_f64())
 }
 
 impl<C> JwtVerifier<C>
@@ -374,34 +535,40 @@ where
     C: DeserializeOwned + Clone + Send + Sync + 'static,
 {
     /// A cached verification still valid now, if any.
-    fn cached(&self, token: &str) -> Option<Verified<C>> {
+    fn cached(&self, token: &str) -> Option<(Verified<C>, Arc<Value>)> {
         let cache = self.cache.as_ref()?;
         let entries = cache.entries.lock().ok()?;
         let hit = entries.get(token)?;
         let v = &self.validation;
         let now = now();
-        let expired = v.validate_exp
-            && hit.exp.is_some_and(|exp| {
-                exp.saturating_sub(v.reject_tokens_expiring_in_less_than)
-                    < now.saturating_sub(v.leeway)
-            });
-        let early = v.validate_nbf
-            && hit
-                .nbf
-                .is_some_and(|nbf| nbf > now.saturating_add(v.leeway));
+        let (leeway, early_reject) = (
+            v.leeway as f64,
+            v.reject_tokens_expiring_in_less_than as f64,
+        );
+        let expired =
+            v.validate_exp && hit.exp.is_some_and(|exp| exp - early_reject < now - leeway);
+        let early = v.validate_nbf && hit.nbf.is_some_and(|nbf| nbf > now + leeway);
         // A stale entry is verified again, which gives the right rejection.
-        (!expired && !early).then(|| hit.verified.clone())
+        (!expired && !early).then(|| (hit.verified.clone(), hit.json.clone()))
     }
 
-    fn verify_uncached(&self, token: &str) -> Result<Verified<C>, Rejection> {
+    fn verify_uncached(&self, token: &str) -> Result<(Verified<C>, Arc<Value>), Rejection> {
         let header = jsonwebtoken::decode_header(token).map_err(|e| self.reject(token, &e))?;
+        if !self.validation.algorithms.contains(&header.alg) {
+            return Err(invalid("the token's algorithm is not accepted"));
+        }
         let key = self
             .key_for(header.kid.as_deref())
             .ok_or_else(|| invalid("the token's key id is not known"))?;
+        // An `alg` its key cannot verify (ES384 on a P-256 key) would make
+        // jsonwebtoken report a key error: the token's fault, not the server's.
+        if !key.algorithms.contains(&header.alg) {
+            return Err(invalid("the token's algorithm does not match its key"));
+        }
         // jsonwebtoken panics when no crypto backend is configured: that is
         // the server's fault, and must not take the server task down.
         let decoded = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
-            jsonwebtoken::decode::<Value>(token, key, &self.validation)
+            jsonwebtoken::decode::<Value>(token, &key.key, &self.validation)
         }))
         .map_err(|_| {
             Rejection::Fault(
@@ -411,9 +578,15 @@ where
         })?
         .map_err(|e| self.reject(token, &e))?;
         let scopes = scopes(&decoded.claims);
-        let exp = decoded.claims.get("exp").and_then(Value::as_u64);
-        let nbf = decoded.claims.get("nbf").and_then(Value::as_u64);
-        let claims: C = serde_json::from_value(decoded.claims).map_err(|_| {
+        // Present but not a number: verified (jsonwebtoken's rules) but never
+        // cached, since the cache could not check it again.
+        let read = |name: &str| match decoded.claims.get(name) {
+            None => Some(None),
+            Some(value) => numeric_date(value).map(Some),
+        };
+        let times = read("exp").zip(read("nbf"));
+        let json = Arc::new(decoded.claims);
+        let claims: C = C::deserialize(json.as_ref()).map_err(|_| {
             Rejection::Auth(
                 AuthError::new(AuthErrorCode::InvalidClaims)
                     .with_message("the token's claims do not have the expected shape"),
@@ -421,6 +594,7 @@ where
         })?;
         let verified = Verified::new(claims, scopes);
         if let Some(cache) = &self.cache
+            && let Some((exp, nbf)) = times
             && token.len() <= MAX_CACHED_TOKEN_LEN
             && let Ok(mut entries) = cache.entries.lock()
         {
@@ -431,11 +605,12 @@ where
             }
             let cached = Cached {
                 verified: verified.clone(),
+                json: json.clone(),
                 exp,
                 nbf,
             };
             entries.insert(token.to_owned(), cached);
         }
-        Ok(verified)
+        Ok((verified, json))
     }
 }

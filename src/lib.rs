@@ -33,7 +33,7 @@ pub use error::context::{keys, split_list};
 #[cfg(feature = "json")]
 pub use http::JsonError;
 pub use pb::AuthErrorCode;
-pub use rules::{AttachError, MAX_DETAILS_LEN, MAX_DOMAIN_LEN, MAX_METADATA_KEY_LEN};
+pub use rules::{AttachError, MAX_DETAILS_LEN, MAX_DOMAIN_LEN, MAX_METADATA_KEY_LEN, TextField};
 pub use status::{AuthStatusExt, ExtractError};
 
 /// The default `google.rpc.ErrorInfo` domain of this vocabulary (the proto
@@ -97,7 +97,8 @@ pub mod server {
     //! ```
 
     pub use crate::layers::bearer::{
-        BearerAuth, BearerAuthLayer, Rejection, TokenVerifier, Verified,
+        BearerAuth, BearerAuthBuilder, BearerAuthLayer, ConfigError, Rejection, Route,
+        TokenVerifier, Verified,
     };
     pub use crate::layers::drain::{DrainRejected, DrainRejectedLayer};
 }

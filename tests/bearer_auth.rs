@@ -39,9 +39,11 @@ fn hs_layer() -> BearerAuthLayer<JwtVerifier> {
             }
         }
     });
-    BearerAuthLayer::new(verifier)
+    BearerAuthLayer::builder(verifier)
         .require_scopes(CHECK, ["orders.read"])
         .allow_unauthenticated("/grpc.health.v1.Health/Watch")
+        .build()
+        .unwrap()
 }
 
 fn with(claims: Value, f: impl FnOnce(&mut serde_json::Map<String, Value>)) -> Value {
@@ -269,7 +271,7 @@ async fn jwks_with_two_es256_keys() {
     );
     let jwks: JwkSet = serde_json::from_str(&text).unwrap();
     let verifier = JwtVerifier::from_jwks(&jwks, validation(Algorithm::ES256)).unwrap();
-    let server = start(Some(BearerAuthLayer::new(verifier))).await;
+    let server = start(Some(BearerAuthLayer::builder(verifier).build().unwrap())).await;
     let ch = server.channel().await;
     let good = good_claims();
     for (pem, kid) in [(ES_A, "a"), (ES_B, "b")] {
@@ -308,10 +310,13 @@ impl TokenVerifier for Down {
 async fn a_server_fault_is_internal_with_no_auth_reason() {
     let faults = Arc::new(AtomicUsize::new(0));
     let seen = faults.clone();
-    let layer = BearerAuthLayer::new(Down).on_fault(move |e| {
-        assert!(e.to_string().contains("unreachable"));
-        seen.fetch_add(1, Ordering::SeqCst);
-    });
+    let layer = BearerAuthLayer::builder(Down)
+        .on_fault(move |e| {
+            assert!(e.to_string().contains("unreachable"));
+            seen.fetch_add(1, Ordering::SeqCst);
+        })
+        .build()
+        .unwrap();
     let server = start(Some(layer)).await;
     let status = check(server.channel().await, Some("Bearer abc"))
         .await
@@ -326,7 +331,7 @@ async fn a_server_fault_is_internal_with_no_auth_reason() {
         DecodingKey::from_ec_pem(include_bytes!("data/keys/es256-a.pub.pem")).unwrap(),
         validation(Algorithm::HS256),
     );
-    let server2 = start(Some(BearerAuthLayer::new(verifier))).await;
+    let server2 = start(Some(BearerAuthLayer::builder(verifier).build().unwrap())).await;
     let token = hs256(&good_claims());
     let status = check(server2.channel().await, Some(&format!("Bearer {token}")))
         .await
@@ -348,13 +353,15 @@ async fn the_same_layer_in_front_of_an_axum_router() {
         .route("/orders", get(|| async { "orders" }))
         .route("/health", get(|| async { "ok" }))
         .layer(
-            BearerAuthLayer::new(JwtVerifier::new(
+            BearerAuthLayer::builder(JwtVerifier::new(
                 DecodingKey::from_secret(SECRET),
                 validation(Algorithm::HS256),
             ))
             .require_scopes("/orders", ["orders.write"])
             .allow_unauthenticated("/health")
-            .with_realm("orders"),
+            .with_realm("orders")
+            .build()
+            .unwrap(),
         );
     let get = |path: &str, auth: Option<String>| {
         let mut req = http::Request::get(path);
@@ -487,7 +494,7 @@ async fn the_verified_token_cache_rechecks_time_and_always_runs_checks() {
         counted.fetch_add(1, Ordering::SeqCst);
         async { Ok(()) }
     });
-    let server = start(Some(BearerAuthLayer::new(verifier))).await;
+    let server = start(Some(BearerAuthLayer::builder(verifier).build().unwrap())).await;
     let ch = server.channel().await;
     let short = with(good_claims(), |c| {
         c.insert("exp".into(), json!(now() + 2));

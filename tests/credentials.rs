@@ -115,7 +115,10 @@ type Client = HealthClient<auth_error::client::Credentials<Channel, Scripted>>;
 async fn setup(source: &Scripted, current: u64) -> (jwt_server::Server, Generations, Client) {
     let verifier = Generations::default();
     verifier.current.store(current, Ordering::SeqCst);
-    let server = jwt_server::start(Some(BearerAuthLayer::new(verifier.clone()))).await;
+    let server = jwt_server::start(Some(
+        BearerAuthLayer::builder(verifier.clone()).build().unwrap(),
+    ))
+    .await;
     let channel = server.channel().await;
     let client = HealthClient::new(
         ServiceBuilder::new()
@@ -200,7 +203,10 @@ async fn refresh_ahead_of_expiry_means_no_refusal() {
         Ok(AccessToken::new(format!("t-{issued}")).expires_in(Duration::from_millis(1000)))
     });
     let verifier = Generations::default();
-    let server = jwt_server::start(Some(BearerAuthLayer::new(verifier.clone()))).await;
+    let server = jwt_server::start(Some(
+        BearerAuthLayer::builder(verifier.clone()).build().unwrap(),
+    ))
+    .await;
     let layer = CredentialsLayer::new(source.clone()).refresh_margin(Duration::from_millis(600));
     let mut client = HealthClient::new(
         ServiceBuilder::new()
@@ -230,7 +236,10 @@ async fn oversized_bodies_and_client_streams_are_not_replayed() {
     let source = Scripted::generations();
     let verifier = Generations::default();
     verifier.current.store(1, Ordering::SeqCst);
-    let server = jwt_server::start(Some(BearerAuthLayer::new(verifier.clone()))).await;
+    let server = jwt_server::start(Some(
+        BearerAuthLayer::builder(verifier.clone()).build().unwrap(),
+    ))
+    .await;
     // One layer (one token cache) for both clients.
     let layer = CredentialsLayer::new(source.clone());
     let channel = server.channel().await;
@@ -291,7 +300,7 @@ async fn a_server_streaming_call_is_retried() {
         .await;
     let serve = tokio::spawn(
         tonic::transport::Server::builder()
-            .layer(BearerAuthLayer::new(verifier.clone()))
+            .layer(BearerAuthLayer::builder(verifier.clone()).build().unwrap())
             .add_service(health)
             .serve_with_incoming(tonic::transport::server::TcpIncoming::from(listener)),
     );

@@ -224,11 +224,13 @@ async fn python_client_against_the_bearer_auth_layer() {
     use jwt_server::*;
     use serde_json::json;
 
-    let layer = BearerAuthLayer::new(JwtVerifier::new(
+    let layer = BearerAuthLayer::builder(JwtVerifier::new(
         DecodingKey::from_secret(SECRET),
         validation(Algorithm::HS256),
     ))
-    .require_scopes(CHECK, ["orders.read"]);
+    .require_scopes(CHECK, ["orders.read"])
+    .build()
+    .unwrap();
     let server = start(Some(layer)).await;
     let good = good_claims();
     let mut expired = good.clone();

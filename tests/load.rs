@@ -43,10 +43,12 @@ async fn through_the_bearer_layer_nothing_is_lost_or_mixed_up() {
     use std::sync::Arc;
     use std::sync::atomic::{AtomicUsize, Ordering};
 
-    let layer = BearerAuthLayer::new(JwtVerifier::new(
+    let layer = BearerAuthLayer::builder(JwtVerifier::new(
         DecodingKey::from_secret(SECRET),
         validation(Algorithm::HS256),
-    ));
+    ))
+    .build()
+    .unwrap();
     let server = start(Some(layer)).await;
     let channel = server.channel().await;
     let calls = 8_000usize;

@@ -2,7 +2,7 @@
 //! axum, and every error's `Display` and `Debug` (issue: "Nothing secret
 //! leaves by any exit").
 
-use auth_error::{AttachError, AuthError, AuthErrorCode, AuthStatusExt};
+use auth_error::{AttachError, AuthError, AuthErrorCode, AuthStatusExt, TextField};
 use proptest::prelude::*;
 use tonic::Status;
 
@@ -71,6 +71,116 @@ fn lenient_grpc_leaves_out() {
         assert_eq!(err.tenant_id(), Some("acme"));
         let raw = String::from_utf8_lossy(status.details()).into_owned();
         assert!(!raw.contains(&secret), "{key}");
+    }
+}
+
+/// Texts a verifier might write carelessly: each carries a credential.
+fn leaky_texts() -> Vec<(String, &'static str)> {
+    vec![
+        (format!("bad token {JWT}"), JWT),
+        (format!("token={UNSECURED_JWT}"), UNSECURED_JWT),
+        ("got Authorization: Bearer s3cr3t-1".into(), "s3cr3t-1"),
+        ("token=Basic YWxhZGRpbjpvcGVu".into(), "YWxhZGRpbjpvcGVu"),
+        // A JWS whose header JSON starts with whitespace (`{\n  "alg": ...`).
+        (
+            "see ewogICJhbGciOiAiSFMyNTYiCn0.eyJzdWIiOiIxIn0.c2ln".into(),
+            "ewogICJhbGciOiAiSFMyNTYiCn0",
+        ),
+    ]
+}
+
+#[test]
+fn the_message_goes_through_the_rules_on_every_exit() {
+    for (text, secret) in leaky_texts() {
+        let err = AuthError::new(AuthErrorCode::TokenExpired).with_message(&text);
+        for shown in [err.to_string(), format!("{err:?}")] {
+            assert!(!shown.contains(secret), "{text}: {shown}");
+        }
+        let refused = err.clone().try_into_status().unwrap_err();
+        assert_eq!(
+            refused,
+            AttachError::CredentialInText {
+                field: TextField::Message
+            },
+            "{text}"
+        );
+        assert!(!refused.to_string().contains(secret));
+        // Lenient: the code's description instead, in the status message and
+        // in the details alike.
+        let status: Status = err.clone().into();
+        assert_eq!(status.message(), AuthErrorCode::TokenExpired.description());
+        assert!(!String::from_utf8_lossy(status.details()).contains(secret));
+        assert_eq!(
+            status.check_auth_error().unwrap().unwrap().message(),
+            AuthErrorCode::TokenExpired.description()
+        );
+        #[cfg(feature = "json")]
+        {
+            let body = err.to_http_json().to_string();
+            assert!(!body.contains(secret), "{body}");
+            assert!(body.contains(AuthErrorCode::TokenExpired.description()));
+        }
+    }
+}
+
+#[test]
+fn ordinary_messages_are_kept() {
+    for text in [
+        "token expired at 12:00",
+        "the bearer token has expired; see https://docs.example.com/auth/errors.html#token.expired",
+        "scope orders.read is required by orders.v1.Orders.Get",
+        "Basic authentication is disabled",
+    ] {
+        let status = AuthError::new(AuthErrorCode::TokenExpired)
+            .with_message(text)
+            .try_into_status()
+            .unwrap_or_else(|e| panic!("{text}: {e}"));
+        assert_eq!(status.message(), text);
+    }
+}
+
+#[test]
+fn companion_texts_go_through_the_rules() {
+    for (text, secret) in leaky_texts() {
+        let cases = [
+            (
+                AuthError::new(AuthErrorCode::TokenExpired).with_localized_message("en-US", &text),
+                TextField::LocalizedMessage,
+            ),
+            (
+                AuthError::new(AuthErrorCode::TokenExpired)
+                    .with_help_link(&text, "https://docs.example.com"),
+                TextField::HelpLink,
+            ),
+        ];
+        for (err, field) in cases {
+            let refused = err.clone().try_into_status().unwrap_err();
+            assert_eq!(refused, AttachError::CredentialInText { field }, "{text}");
+            let status: Status = err
+                .with_retry_after(std::time::Duration::from_secs(1))
+                .into();
+            assert!(!String::from_utf8_lossy(status.details()).contains(secret));
+            // The offending companion is left out, the others kept.
+            let back = status.auth_error().unwrap();
+            assert_eq!(back.details().len(), 1, "{text}");
+            assert!(back.retry_after().is_some());
+        }
+    }
+    // A URL that carries a token.
+    for token in [JWT, UNSECURED_JWT] {
+        let refused = AuthError::new(AuthErrorCode::TokenExpired)
+            .with_help_link(
+                "docs",
+                format!("https://docs.example.com/?access_token={token}"),
+            )
+            .try_into_status()
+            .unwrap_err();
+        assert_eq!(
+            refused,
+            AttachError::CredentialInText {
+                field: TextField::HelpLink
+            }
+        );
     }
 }
 
@@ -169,12 +279,37 @@ proptest! {
         ws in "[ \t]{1,3}",
         cred in "[A-Za-z0-9+/]{7,20}[0-9]{1,3}=?",
     ) {
+        let refused = AttachError::CredentialInMetadata { key: "note".into() };
         let jwt = format!("{prefix}eyJ{header}.{payload}.{sig}");
         let err = AuthError::new(AuthErrorCode::TokenExpired).with_metadata("note", jwt.clone());
-        prop_assert!(err.try_into_status().is_err(), "{jwt}");
+        prop_assert_eq!(err.try_into_status().unwrap_err(), refused.clone(), "{}", jwt);
         let auth = format!("{prefix}{scheme}{ws}{cred}");
         let err = AuthError::new(AuthErrorCode::TokenExpired).with_metadata("note", auth.clone());
-        prop_assert!(err.try_into_status().is_err(), "{auth:?}");
+        prop_assert_eq!(err.try_into_status().unwrap_err(), refused, "{:?}", auth);
+    }
+
+    #[test]
+    fn letters_only_credentials_and_spaced_headers_are_refused(
+        prefix in "([a-z]{1,8}[=,;:] ?)",
+        scheme in prop::sample::select(vec!["Bearer", "Basic", "basic", "DPoP"]),
+        // Base64 of letters: mixed case, no digit, no symbol.
+        cred in "[A-Za-z]{1,6}[A-Z][a-z][A-Za-z]{5,20}",
+        ws in prop::sample::select(vec![" ", "\n", "\n  ", "\t", "\r\n "]),
+        alg in prop::sample::select(vec!["HS256", "ES256", "RS256", "none"]),
+        sub in "[a-z0-9]{1,12}",
+    ) {
+        use base64::Engine as _;
+        let refused = AttachError::CredentialInMetadata { key: "note".into() };
+        let embedded = format!("{prefix}{scheme} {cred}");
+        let err = AuthError::new(AuthErrorCode::TokenExpired).with_metadata("note", embedded.clone());
+        prop_assert_eq!(err.try_into_status().unwrap_err(), refused.clone(), "{:?}", embedded);
+        // A JWS whose header is pretty-printed JSON.
+        let b64 = base64::engine::general_purpose::URL_SAFE_NO_PAD;
+        let header = b64.encode(format!("{{{ws}\"alg\":{ws}\"{alg}\"{ws}}}"));
+        let payload = b64.encode(format!("{{\"sub\":\"{sub}\"}}"));
+        let jws = format!("{prefix}{header}.{payload}.c2ln");
+        let err = AuthError::new(AuthErrorCode::TokenExpired).with_metadata("note", jws.clone());
+        prop_assert_eq!(err.try_into_status().unwrap_err(), refused, "{}", jws);
     }
 
     #[test]
@@ -190,6 +325,16 @@ proptest! {
             key.push(if upper && i > 0 { c.to_ascii_uppercase() } else { c.to_ascii_lowercase() });
         }
         let err = AuthError::new(AuthErrorCode::TokenExpired).with_metadata(key.clone(), "v");
-        prop_assert!(err.try_into_status().is_err(), "{key}");
+        // The secret-key rule itself refuses it, dots and capitals included.
+        prop_assert_eq!(
+            err.try_into_status().unwrap_err(),
+            AttachError::SecretMetadataKey { key: key.clone() }
+        );
+        let prefixed = format!("x-{key}");
+        let err = AuthError::new(AuthErrorCode::TokenExpired).with_metadata(prefixed.clone(), "v");
+        prop_assert_eq!(
+            err.try_into_status().unwrap_err(),
+            AttachError::SecretMetadataKey { key: prefixed }
+        );
     }
 }

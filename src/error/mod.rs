@@ -238,6 +238,22 @@ impl AuthError {
         }
     }
 
+    /// The message as stored: borrowed exactly when it is the code's
+    /// description (which the text rule need not scan).
+    #[inline]
+    pub(crate) fn message_cow(&self) -> &Cow<'static, str> {
+        &self.message
+    }
+
+    /// The message `Display` and `Debug` show: the code's description in
+    /// place of a message the rules refuse.
+    fn shown_message(&self) -> &str {
+        match crate::rules::check_text(crate::TextField::Message, &self.message) {
+            Ok(()) => &self.message,
+            Err(_) => self.code.description(),
+        }
+    }
+
     /// Takes the message (the error is consumed by the conversions).
     #[inline]
     pub(crate) fn into_message(self) -> Cow<'static, str> {
@@ -256,9 +272,11 @@ pub(crate) struct PartsMut<'a> {
 }
 
 impl fmt::Display for AuthError {
-    /// `REASON: message`.
+    /// `REASON: message`; a message the rules refuse (it looks like a
+    /// credential) is shown as the code's description, as the lenient exits
+    /// send it.
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{}: {}", self.code.reason(), self.message)
+        write!(f, "{}: {}", self.code.reason(), self.shown_message())
     }
 }
 
@@ -282,7 +300,7 @@ impl fmt::Debug for AuthError {
             .count();
         let mut s = f.debug_struct("AuthError");
         s.field("code", &self.code)
-            .field("message", &self.message)
+            .field("message", &self.shown_message())
             .field("domain", &self.domain())
             .field("metadata", &Shown(self.metadata()));
         if redacted > 0 {

@@ -114,34 +114,223 @@ pub trait TokenVerifier: Send + Sync + 'static {
         &self,
         token: &str,
     ) -> impl Future<Output = Result<Verified<Self::Claims>, Rejection>> + Send;
+
+    /// A configuration error that would make every verification a server
+    /// fault (a key no allowed algorithm can use): checked once by
+    /// [`BearerAuthBuilder::build`], so a broken server refuses to start
+    /// instead of answering every client with an error. `Ok` by default.
+    fn check(&self) -> Result<(), BoxError> {
+        Ok(())
+    }
 }
 
 type FaultHook = Arc<dyn Fn(&(dyn std::error::Error + 'static)) + Send + Sync>;
 
-impl<V> Clone for Config<V> {
-    fn clone(&self) -> Self {
-        Config {
-            verifier: self.verifier.clone(),
-            scopes: self.scopes.clone(),
-            public: self.public.clone(),
-            realm: self.realm.clone(),
-            on_fault: self.on_fault.clone(),
+/// Which requests a rule of [`BearerAuthBuilder`] covers: a path, as a
+/// prefix or exact, and optionally one HTTP method.
+///
+/// A string is a **prefix on segment boundaries**: `"/orders"` covers
+/// `/orders` and everything under `/orders/`, never `/orders-archive`. So a
+/// gRPC service name covers its methods whichever way it is written
+/// (`"pkg.Svc"`, `"/pkg.Svc"`, `"/pkg.Svc/"`), and `"/pkg.Svc/Method"` one
+/// method. An exact path is spelled [`Route::exact`].
+///
+/// ```
+/// use auth_error::server::Route;
+/// let service = Route::from("orders.v1.Orders");
+/// assert!(service.covers(&http::Method::POST, "/orders.v1.Orders/Get"));
+/// assert!(!service.covers(&http::Method::POST, "/orders.v1.OrdersAdmin/Get"));
+///
+/// let delete = Route::from("/orders").with_method(http::Method::DELETE);
+/// assert!(delete.covers(&http::Method::DELETE, "/orders/42"));
+/// assert!(!delete.covers(&http::Method::GET, "/orders/42"));
+///
+/// let health = Route::exact("/healthz");
+/// assert!(!health.covers(&http::Method::GET, "/healthz/x"));
+/// ```
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Route {
+    /// Starts with `/`; a prefix has no trailing `/` (but may be `/`).
+    path: String,
+    exact: bool,
+    method: Option<http::Method>,
+}
+
+impl Route {
+    /// `path` and everything under it (`path/…`). A leading `/` is added
+    /// when missing, a trailing one removed.
+    pub fn prefix(path: impl Into<String>) -> Self {
+        let mut path = path.into();
+        if !path.starts_with('/') {
+            path.insert(0, '/');
+        }
+        while path.len() > 1 && path.ends_with('/') {
+            path.pop();
+        }
+        Route {
+            path,
+            exact: false,
+            method: None,
+        }
+    }
+
+    /// Exactly `path`, nothing under it.
+    pub fn exact(path: impl Into<String>) -> Self {
+        Route {
+            path: path.into(),
+            exact: true,
+            method: None,
+        }
+    }
+
+    /// Only requests with `method` (HTTP rules: GET and DELETE on one path).
+    #[must_use]
+    pub fn with_method(mut self, method: http::Method) -> Self {
+        self.method = Some(method);
+        self
+    }
+
+    /// Whether a request with `method` on `path` is covered.
+    pub fn covers(&self, method: &http::Method, path: &str) -> bool {
+        self.method.as_ref().is_none_or(|m| m == method) && self.covers_path(path)
+    }
+
+    fn covers_path(&self, path: &str) -> bool {
+        if self.exact || self.path == "/" {
+            return if self.exact {
+                path == self.path
+            } else {
+                path.starts_with('/')
+            };
+        }
+        path.strip_prefix(self.path.as_str())
+            .is_some_and(|rest| rest.is_empty() || rest.starts_with('/'))
+    }
+
+    /// Whether every request this route covers, `outer` covers too.
+    fn within(&self, outer: &Route) -> bool {
+        let methods = outer.method.is_none() || outer.method == self.method;
+        let paths = if self.exact {
+            outer.covers_path(&self.path)
+        } else {
+            !outer.exact && outer.covers_path(&self.path)
+        };
+        methods && paths
+    }
+
+    /// Why this route can only be a mistake, if it can.
+    fn problem(&self) -> Option<&'static str> {
+        if !self.path.starts_with('/') {
+            return Some("a request path starts with `/`");
+        }
+        if self.path.contains("//") {
+            return Some("an empty path segment (`//`)");
+        }
+        if self
+            .path
+            .chars()
+            .any(|c| matches!(c, '?' | '#' | '*') || c.is_whitespace() || c.is_control())
+        {
+            return Some(
+                "`?`, `#`, `*`, whitespace or control characters never match a request path (no globs, no queries)",
+            );
+        }
+        None
+    }
+}
+
+impl From<&str> for Route {
+    /// [`Route::prefix`].
+    fn from(path: &str) -> Self {
+        Route::prefix(path)
+    }
+}
+
+impl From<String> for Route {
+    /// [`Route::prefix`].
+    fn from(path: String) -> Self {
+        Route::prefix(path)
+    }
+}
+
+impl fmt::Display for Route {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        if let Some(method) = &self.method {
+            write!(f, "{method} ")?;
+        }
+        let kind = if self.exact { "exactly" } else { "under" };
+        write!(f, "{kind} {}", self.path.escape_debug())
+    }
+}
+
+/// Why [`BearerAuthBuilder::build`] refused a configuration: each can only
+/// be a mistake.
+#[derive(Debug)]
+#[non_exhaustive]
+pub enum ConfigError {
+    /// A route that no request path can match.
+    #[non_exhaustive]
+    InvalidRoute {
+        /// The route.
+        route: Route,
+        /// Why it never matches.
+        why: &'static str,
+    },
+    /// `allow_unauthenticated` on every path (`/` as a prefix): the layer
+    /// would check nothing.
+    EverythingPublic,
+    /// Scopes required on a route that an `allow_unauthenticated` route
+    /// covers entirely: they would never be checked.
+    #[non_exhaustive]
+    ScopesNeverChecked {
+        /// The scoped route.
+        scoped: Route,
+        /// The public route that covers it.
+        public: Route,
+    },
+    /// The verifier's own check ([`TokenVerifier::check`]) failed.
+    Verifier(BoxError),
+}
+
+impl fmt::Display for ConfigError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            ConfigError::InvalidRoute { route, why } => {
+                write!(f, "route {route} can never match: {why}")
+            }
+            ConfigError::EverythingPublic => f.write_str(
+                "allow_unauthenticated(\"/\") makes every path public; name the public paths instead",
+            ),
+            ConfigError::ScopesNeverChecked { scoped, public } => write!(
+                f,
+                "scopes required {scoped} are never checked: allow_unauthenticated covers it ({public})"
+            ),
+            ConfigError::Verifier(err) => write!(f, "the token verifier is misconfigured: {err}"),
+        }
+    }
+}
+
+impl std::error::Error for ConfigError {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        match self {
+            ConfigError::Verifier(err) => Some(err.as_ref()),
+            _ => None,
         }
     }
 }
 
 struct Config<V> {
     verifier: Arc<V>,
-    /// `(path or prefix ending in '/', scopes)`.
-    scopes: Vec<(String, Vec<String>)>,
-    public: Vec<String>,
+    scopes: Vec<(Route, Vec<String>)>,
+    public: Vec<Route>,
     realm: Option<String>,
     on_fault: Option<FaultHook>,
 }
 
 /// A tower layer that verifies the bearer token of every request, for tonic
 /// servers (`Server::builder().layer(..)`) and axum routers
-/// (`Router::layer(..)`). See the [module docs](crate::server).
+/// (`Router::layer(..)`). Built by [`BearerAuthLayer::builder`]. See the
+/// [module docs](crate::server).
 pub struct BearerAuthLayer<V> {
     config: Arc<Config<V>>,
     drain: DrainRejectedLayer,
@@ -167,55 +356,77 @@ impl<V> fmt::Debug for BearerAuthLayer<V> {
 }
 
 impl<V: TokenVerifier> BearerAuthLayer<V> {
-    /// A layer that lets through only requests whose bearer token `verifier`
-    /// accepts, with the default drain bounds of [`DrainRejectedLayer`].
-    pub fn new(verifier: V) -> Self {
-        BearerAuthLayer {
-            config: Arc::new(Config {
+    /// A builder for a layer that lets through only requests whose bearer
+    /// token `verifier` accepts, with the default drain bounds of
+    /// [`DrainRejectedLayer`].
+    pub fn builder(verifier: V) -> BearerAuthBuilder<V> {
+        BearerAuthBuilder {
+            config: Config {
                 verifier: Arc::new(verifier),
                 scopes: Vec::new(),
                 public: Vec::new(),
                 realm: None,
                 on_fault: None,
-            }),
+            },
             drain: DrainRejectedLayer::default(),
         }
     }
+}
 
-    /// Builder methods change this layer only: a shared config is copied
-    /// on write.
-    fn config_mut(&mut self) -> &mut Config<V> {
-        Arc::make_mut(&mut self.config)
+/// Builds a [`BearerAuthLayer`]; [`build`](Self::build) refuses rules that
+/// can only be mistakes.
+///
+/// # Rules and paths
+///
+/// Rules match the request's path as the layer sees it. On a tonic server
+/// that is `/package.Service/Method`. In axum, a layer on a router given to
+/// `Router::nest("/api", router)` sees the path with `/api` stripped; put
+/// the layer on the outer router to write rules with full paths.
+pub struct BearerAuthBuilder<V> {
+    config: Config<V>,
+    drain: DrainRejectedLayer,
+}
+
+impl<V> fmt::Debug for BearerAuthBuilder<V> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("BearerAuthBuilder")
+            .field("scopes", &self.config.scopes)
+            .field("public", &self.config.public)
+            .field("realm", &self.config.realm)
+            .finish_non_exhaustive()
     }
+}
 
-    /// Requires `scopes` on `path`: a gRPC method (`/pkg.Service/Method`), a
-    /// service prefix (`/pkg.Service/`), or any HTTP path or prefix ending
-    /// in `/`. Every rule that matches a request applies (a service's scopes
-    /// and a method's add up). A missing scope is `INVALID_SCOPE` with the
-    /// required and the provided scopes.
+impl<V: TokenVerifier> BearerAuthBuilder<V> {
+    /// Requires `scopes` on `route` (see [`Route`]: a string is a prefix, so
+    /// `"orders.v1.Orders"` covers every method of the service). Every rule
+    /// that covers a request applies (a service's scopes and a method's add
+    /// up). A missing scope is `INVALID_SCOPE` with the required and the
+    /// provided scopes.
     #[must_use]
-    pub fn require_scopes<I, S>(mut self, path: impl Into<String>, scopes: I) -> Self
+    pub fn require_scopes<I, S>(mut self, route: impl Into<Route>, scopes: I) -> Self
     where
         I: IntoIterator<Item = S>,
         S: Into<String>,
     {
         let scopes = scopes.into_iter().map(Into::into).collect();
-        self.config_mut().scopes.push((path.into(), scopes));
+        self.config.scopes.push((route.into(), scopes));
         self
     }
 
-    /// Lets `path` (exact, or a prefix ending in `/`) through without a
-    /// token: health checks, reflection.
+    /// Lets requests on `route` through without a token: health checks,
+    /// reflection (see [`Route`]; `/` as a prefix is refused by
+    /// [`build`](Self::build)).
     #[must_use]
-    pub fn allow_unauthenticated(mut self, path: impl Into<String>) -> Self {
-        self.config_mut().public.push(path.into());
+    pub fn allow_unauthenticated(mut self, route: impl Into<Route>) -> Self {
+        self.config.public.push(route.into());
         self
     }
 
     /// The `realm` of the `WWW-Authenticate` challenge on HTTP rejections.
     #[must_use]
     pub fn with_realm(mut self, realm: impl Into<String>) -> Self {
-        self.config_mut().realm = Some(realm.into());
+        self.config.realm = Some(realm.into());
         self
     }
 
@@ -226,7 +437,7 @@ impl<V: TokenVerifier> BearerAuthLayer<V> {
     where
         F: Fn(&(dyn std::error::Error + 'static)) + Send + Sync + 'static,
     {
-        self.config_mut().on_fault = Some(Arc::new(hook));
+        self.config.on_fault = Some(Arc::new(hook));
         self
     }
 
@@ -236,6 +447,41 @@ impl<V: TokenVerifier> BearerAuthLayer<V> {
     pub fn with_drain(mut self, drain: DrainRejectedLayer) -> Self {
         self.drain = drain;
         self
+    }
+
+    /// The layer, or why its configuration can only be a mistake: a route
+    /// that never matches, every path public, scopes on a public route, or
+    /// a verifier whose [`check`](TokenVerifier::check) fails.
+    pub fn build(self) -> Result<BearerAuthLayer<V>, ConfigError> {
+        let config = &self.config;
+        let routes = config
+            .public
+            .iter()
+            .chain(config.scopes.iter().map(|(r, _)| r));
+        for route in routes {
+            if let Some(why) = route.problem() {
+                return Err(ConfigError::InvalidRoute {
+                    route: route.clone(),
+                    why,
+                });
+            }
+        }
+        if config.public.iter().any(|r| !r.exact && r.path == "/") {
+            return Err(ConfigError::EverythingPublic);
+        }
+        for (scoped, _) in &config.scopes {
+            if let Some(public) = config.public.iter().find(|p| scoped.within(p)) {
+                return Err(ConfigError::ScopesNeverChecked {
+                    scoped: scoped.clone(),
+                    public: public.clone(),
+                });
+            }
+        }
+        config.verifier.check().map_err(ConfigError::Verifier)?;
+        Ok(BearerAuthLayer {
+            config: Arc::new(self.config),
+            drain: self.drain,
+        })
     }
 }
 
@@ -279,14 +525,6 @@ enum Decision {
     Fault(BoxError),
 }
 
-fn matches(rule: &str, path: &str) -> bool {
-    if rule.ends_with('/') {
-        path.starts_with(rule)
-    } else {
-        path == rule
-    }
-}
-
 /// The token of an `authorization: Bearer <token>` header (RFC 6750 §2.1:
 /// scheme case-insensitive, then spaces, then a b64token).
 fn bearer_token(headers: &HeaderMap) -> Result<&str, AuthError> {
@@ -322,16 +560,21 @@ fn bearer_token(headers: &HeaderMap) -> Result<&str, AuthError> {
 }
 
 impl<V: TokenVerifier> Config<V> {
-    fn is_public(&self, path: &str) -> bool {
-        self.public.iter().any(|p| matches(p, path))
+    fn is_public(&self, method: &http::Method, path: &str) -> bool {
+        self.public.iter().any(|p| p.covers(method, path))
     }
 
-    /// The scopes `path` requires that `verified` lacks, as a rejection.
-    fn check_scopes(&self, path: &str, verified: &Verified<V::Claims>) -> Option<AuthError> {
+    /// The scopes the request requires that `verified` lacks, as a rejection.
+    fn check_scopes(
+        &self,
+        method: &http::Method,
+        path: &str,
+        verified: &Verified<V::Claims>,
+    ) -> Option<AuthError> {
         let required: Vec<&str> = self
             .scopes
             .iter()
-            .filter(|(rule, _)| matches(rule, path))
+            .filter(|(rule, _)| rule.covers(method, path))
             .flat_map(|(_, scopes)| scopes.iter().map(String::as_str))
             .collect();
         if required.iter().all(|s| verified.has_scope(s)) {
@@ -347,6 +590,7 @@ impl<V: TokenVerifier> Config<V> {
     async fn decide(
         &self,
         headers: &HeaderMap,
+        method: &http::Method,
         path: &str,
     ) -> Result<Verified<V::Claims>, Decision> {
         let token = bearer_token(headers).map_err(Decision::Reject)?;
@@ -355,7 +599,7 @@ impl<V: TokenVerifier> Config<V> {
             Err(Rejection::Auth(err)) => return Err(Decision::Reject(err)),
             Err(Rejection::Fault(fault)) => return Err(Decision::Fault(fault)),
         };
-        match self.check_scopes(path, &verified) {
+        match self.check_scopes(method, path, &verified) {
             Some(err) => Err(Decision::Reject(err)),
             None => Ok(verified),
         }
@@ -428,9 +672,12 @@ where
         let mut inner = std::mem::replace(&mut self.inner, clone);
         let config = self.config.clone();
         Box::pin(async move {
-            if !config.is_public(req.uri().path()) {
+            if !config.is_public(req.method(), req.uri().path()) {
                 let grpc = is_grpc(&req);
-                match config.decide(req.headers(), req.uri().path()).await {
+                match config
+                    .decide(req.headers(), req.method(), req.uri().path())
+                    .await
+                {
                     Ok(verified) => {
                         req.extensions_mut().insert(verified);
                     }

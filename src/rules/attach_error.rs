@@ -37,6 +37,12 @@ pub enum AttachError {
         /// The key whose value was refused.
         key: String,
     },
+    /// A text the error carries (its message, a companion's text) looks like
+    /// a credential. The text itself is not kept.
+    CredentialInText {
+        /// Which text.
+        field: TextField,
+    },
     /// An item of a list-valued context entry is empty or contains
     /// whitespace, so it could not be split back out of the space-separated
     /// encoding.
@@ -85,6 +91,9 @@ impl fmt::Display for AttachError {
                 "metadata value of `{}` looks like a credential and is never sent",
                 key.escape_debug()
             ),
+            AttachError::CredentialInText { field } => {
+                write!(f, "the {field} looks like a credential and is never sent")
+            }
             AttachError::InvalidListItem { key, index } => write!(
                 f,
                 "list item {index} of `{}` is empty or contains whitespace",
@@ -102,3 +111,26 @@ impl fmt::Display for AttachError {
 }
 
 impl std::error::Error for AttachError {}
+
+/// A text an [`AuthError`](crate::AuthError) carries besides its metadata,
+/// named in [`AttachError::CredentialInText`].
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum TextField {
+    /// The message (the status message, also in the details).
+    Message,
+    /// A `google.rpc.LocalizedMessage` companion's message.
+    LocalizedMessage,
+    /// A `google.rpc.Help` companion's link description or URL.
+    HelpLink,
+}
+
+impl fmt::Display for TextField {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            TextField::Message => "message",
+            TextField::LocalizedMessage => "localized message",
+            TextField::HelpLink => "help link",
+        })
+    }
+}

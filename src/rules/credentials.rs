@@ -59,8 +59,17 @@ fn is_separator(b: u8) -> bool {
 }
 
 /// Whether a metadata key names a secret: the whole key, ignoring ASCII case
-/// and `-`, `_`, `.` separators, of any length.
+/// and `-`, `_`, `.` separators, of any length; also behind the conventional
+/// header prefix `x-` (`x-api-key`, `X-Auth-Token`, `x-access-token`).
 pub(crate) fn is_secret_key(key: &str) -> bool {
+    let unprefixed = key
+        .get(..2)
+        .filter(|p| p.eq_ignore_ascii_case("x-") || p.eq_ignore_ascii_case("x_"))
+        .map(|_| &key[2..]);
+    is_secret_name(key) || unprefixed.is_some_and(is_secret_name)
+}
+
+fn is_secret_name(key: &str) -> bool {
     // Normalized into a stack buffer; a key whose normalized form is longer
     // than every secret name is not one (no cap on the key itself).
     let mut buf = [0u8; LONGEST_SECRET_KEY];
@@ -100,25 +109,39 @@ const FIRST_LETTERS_BY_LEN: [u32; LONGEST_SECRET_KEY + 1] = {
 /// The length of the longest name in [`SECRET_KEYS`] (checked by a test).
 const LONGEST_SECRET_KEY: usize = 18;
 
-/// Whether a metadata value looks like a credential:
+/// Whether a metadata value (or any text the error carries) looks like a
+/// credential:
 /// - it is an HTTP authentication scheme, whitespace (any, any amount) and a
 ///   credential (`Bearer abc`, `basic\tdXNlcjpw`, `Digest username="a", …`);
 /// - anywhere in it (after a delimiter), a scheme, whitespace and a
-///   credential-shaped word (token68 of at least 8 characters with a digit
-///   or one of `+/=_-.~`), so `token=Bearer s3cr3t-1` is caught while
-///   `Basic authentication failed` is ordinary text;
+///   credential-shaped word: a token68 of at least 8 characters with a digit,
+///   one of `+/=_-.~`, or upper and lower case letters past its first
+///   (base64 of letters: `token=Basic YWxhZGRpbjpvcGVu`), so
+///   `token=Bearer s3cr3t-1` is caught while `Basic authentication failed`
+///   is ordinary text;
 /// - anywhere in it, a compact JWS (three base64url segments, the last one
 ///   possibly empty: an unsecured `alg: none` token) or JWE (five), whose
-///   header segment begins with `eyJ` (base64url of `{"`).
+///   header segment decodes to a JSON object (`{`, after any whitespace: a
+///   pretty-printed header starts `ewog`, not `eyJ`).
 pub(crate) fn looks_like_credential(value: &str) -> bool {
     let bytes = value.as_bytes();
-    // One cheap pass first: a scheme needs whitespace after it, a JWT `eyJ`.
-    let (mut space, mut ey_j) = (false, false);
-    for (i, b) in bytes.iter().enumerate() {
+    // One cheap pass first: a scheme needs whitespace after it, a JWT two dots.
+    let (mut space, mut dots) = (false, 0u8);
+    for b in bytes {
         space |= b.is_ascii_whitespace();
-        ey_j |= *b == b'J' && i >= 2 && &bytes[i - 2..i] == b"ey";
+        dots = dots.saturating_add(u8::from(*b == b'.'));
     }
-    (space && has_auth_scheme(bytes)) || (ey_j && has_compact_jwt(bytes))
+    (space && has_auth_scheme(bytes)) || (dots >= 2 && has_compact_jwt(bytes))
+}
+
+/// A credential, not a word: long enough, and with a digit, a token68
+/// symbol, or mixed case past the first letter.
+fn is_credential_shaped(cred: &[u8]) -> bool {
+    cred.len() >= 8
+        && (cred.iter().any(|b| {
+            b.is_ascii_digit() || matches!(b, b'+' | b'/' | b'=' | b'_' | b'-' | b'.' | b'~')
+        }) || (cred[1..].iter().any(u8::is_ascii_uppercase)
+            && cred.iter().any(u8::is_ascii_lowercase)))
 }
 
 fn is_token68(b: u8) -> bool {
@@ -156,12 +179,7 @@ fn has_auth_scheme(bytes: &[u8]) -> bool {
                     let leading = bytes[..i].iter().all(u8::is_ascii_whitespace)
                         && (rest.iter().all(u8::is_ascii_whitespace)
                             || matches!(rest.first(), Some(b'"' | b',')));
-                    let shaped = cred.len() >= 8
-                        && cred.iter().any(|b| {
-                            b.is_ascii_digit()
-                                || matches!(b, b'+' | b'/' | b'=' | b'_' | b'-' | b'.' | b'~')
-                        });
-                    if leading || shaped {
+                    if leading || is_credential_shaped(cred) {
                         return true;
                     }
                 }
@@ -180,31 +198,32 @@ fn is_b64url(b: u8) -> bool {
 
 fn has_compact_jwt(bytes: &[u8]) -> bool {
     let mut i = 0;
-    while let Some(at) = find(&bytes[i..], b"eyJ") {
-        let start = i + at;
-        // Only at the start of a run of token characters.
-        if start == 0 || !(is_b64url(bytes[start - 1]) || bytes[start - 1] == b'.') {
-            let run = bytes[start..]
-                .iter()
-                .take_while(|b| is_b64url(**b) || **b == b'.')
-                .count();
-            let token = &bytes[start..start + run];
-            if is_compact(token) || token.strip_suffix(b".").is_some_and(is_compact) {
-                return true;
-            }
+    while i < bytes.len() {
+        // A run of token characters, starting at `i`.
+        let run = bytes[i..]
+            .iter()
+            .take_while(|b| is_b64url(**b) || **b == b'.')
+            .count();
+        if run == 0 {
+            i += 1;
+            continue;
         }
-        i = start + 3;
+        let token = &bytes[i..i + run];
+        if is_compact(token) || token.strip_suffix(b".").is_some_and(is_compact) {
+            return true;
+        }
+        i += run;
     }
     false
 }
 
 /// A compact JWS (`h.p.s`, `s` may be empty) or JWE (`h.k.iv.c.t`, `k` may
-/// be empty), the header segment at least `eyJ` and one more character.
+/// be empty), the header segment at least 4 characters and a JSON object.
 fn is_compact(token: &[u8]) -> bool {
     let segments = token.split(|b| *b == b'.').count();
     let mut parts = token.split(|b| *b == b'.');
     let header = parts.next().unwrap_or_default();
-    if header.len() < 4 {
+    if header.len() < 4 || !decodes_to_json_object(header) {
         return false;
     }
     match segments {
@@ -217,8 +236,43 @@ fn is_compact(token: &[u8]) -> bool {
     }
 }
 
-fn find(haystack: &[u8], needle: &[u8]) -> Option<usize> {
-    haystack.windows(needle.len()).position(|w| w == needle)
+/// Whether base64url `segment` decodes to the start of a JSON object with a
+/// member (`{`, then `"`, JSON whitespace allowed around `{`), as every JOSE
+/// header does. Decodes only as far as needed, without allocating.
+fn decodes_to_json_object(segment: &[u8]) -> bool {
+    fn sextet(b: u8) -> Option<u32> {
+        Some(u32::from(match b {
+            b'A'..=b'Z' => b - b'A',
+            b'a'..=b'z' => b - b'a' + 26,
+            b'0'..=b'9' => b - b'0' + 52,
+            b'-' => 62,
+            b'_' => 63,
+            _ => return None,
+        }))
+    }
+    let mut opened = false;
+    for quad in segment.chunks(4) {
+        if quad.len() < 2 {
+            return false;
+        }
+        let mut acc = 0u32;
+        for (k, b) in quad.iter().enumerate() {
+            let Some(v) = sextet(*b) else {
+                return false;
+            };
+            acc |= v << (18 - 6 * k);
+        }
+        let decoded = [(acc >> 16) as u8, (acc >> 8) as u8, acc as u8];
+        for byte in &decoded[..quad.len() - 1] {
+            match (opened, byte) {
+                (_, b' ' | b'\t' | b'\n' | b'\r') => {}
+                (false, b'{') => opened = true,
+                (true, b'"') => return true,
+                _ => return false,
+            }
+        }
+    }
+    false
 }
 
 #[cfg(test)]
@@ -246,7 +300,10 @@ mod tests {
             "client.secret",
             "apiKey",
             "API_KEY",
-            "x-api-key".trim_start_matches("x-"),
+            "x-api-key",
+            "X-Auth-Token",
+            "x-access-token",
+            "x_client_secret",
             "privateKey",
             "PASSWORD",
             "authorization",
@@ -268,6 +325,9 @@ mod tests {
             "x",
             "",
             "proxyAuthorizationHeaderValue",
+            "x-request-id",
+            "x-token-id",
+            "xtokenid",
         ] {
             assert!(!is_secret_key(key), "{key}");
         }
@@ -291,6 +351,12 @@ mod tests {
             format!("see {jwt}."),
             "eyJhbGciOiJub25lIn0.eyJzdWIiOiIxIn0.".to_owned(),
             "eyJhbGciOiJSU0EtT0FFUCJ9..aXY.Y2lwaGVy.dGFn".to_owned(),
+            "token=Basic YWxhZGRpbjpvcGVu".to_owned(),
+            "sent Bearer AbcdEfghIjkl".to_owned(),
+            // Headers with JSON whitespace: pretty-printed, tab, leading space.
+            "ewogICJhbGciOiAiSFMyNTYiCn0.eyJzdWIiOiIxIn0.c2ln".to_owned(),
+            "bad token ewkiYWxnIjoiSFMyNTYifQ.eyJzdWIiOiIxIn0.c2ln".to_owned(),
+            "IHsiYWxnIjoibm9uZSJ9.eyJzdWIiOiIxIn0.".to_owned(),
         ] {
             assert!(looks_like_credential(&bad), "{bad}");
         }
@@ -309,6 +375,9 @@ mod tests {
             "the bearer token has expired",
             "eyJ.only-two",
             "hello world. See the docs.",
+            "Basic Authentication is disabled",
+            "see https://docs.example.com/auth/errors.html#token.expired",
+            "pkg.v1.Service.Method",
             "",
         ] {
             assert!(!looks_like_credential(ok), "{ok}");

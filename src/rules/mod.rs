@@ -10,6 +10,8 @@
 //! | metadata key: AIP-193 `[a-z][a-zA-Z0-9-_]*`, at most [`MAX_METADATA_KEY_LEN`] | [`AttachError::InvalidMetadataKey`] | entry left out |
 //! | metadata key names a secret | [`AttachError::SecretMetadataKey`] | entry left out |
 //! | metadata value (or any list item) looks like a credential | [`AttachError::CredentialInMetadata`] | entry left out |
+//! | the message looks like a credential | [`AttachError::CredentialInText`] | the code's [`description`](crate::AuthErrorCode::description) instead |
+//! | a companion's text (`LocalizedMessage`, `Help` descriptions and URLs) looks like a credential | [`AttachError::CredentialInText`] | companion left out |
 //! | exactly one ErrorInfo: no companion is another | [`AttachError::ExtraErrorInfo`] | companion left out |
 //! | encoded `google.rpc.Status` at most [`MAX_DETAILS_LEN`] bytes | [`AttachError::TooLarge`] | companions (last first), then metadata (last key first), then the message's tail left out |
 //!
@@ -19,7 +21,11 @@
 mod attach_error;
 pub(crate) mod credentials;
 
-pub use attach_error::AttachError;
+pub use attach_error::{AttachError, TextField};
+
+use std::borrow::Cow;
+
+use crate::error::Companion;
 
 use crate::wire::ERROR_INFO_TYPE_URL;
 use crate::wire::encode::Lens;
@@ -55,14 +61,16 @@ pub(crate) fn is_valid_key(key: &str) -> bool {
 }
 
 /// The metadata rules, for one entry. The error names the key, never the value.
+/// A key that names a secret is reported as such even when it is also not
+/// AIP-193 (`client.secret`, `X-Auth-Token`): the more useful reason.
 pub(crate) fn check_entry(key: &str, value: &str) -> Result<(), AttachError> {
-    if !is_valid_key(key) {
-        return Err(AttachError::InvalidMetadataKey {
+    if credentials::is_secret_key(key) {
+        return Err(AttachError::SecretMetadataKey {
             key: key.to_owned(),
         });
     }
-    if credentials::is_secret_key(key) {
-        return Err(AttachError::SecretMetadataKey {
+    if !is_valid_key(key) {
+        return Err(AttachError::InvalidMetadataKey {
             key: key.to_owned(),
         });
     }
@@ -80,12 +88,40 @@ pub(crate) fn leaks(key: &str, value: &str) -> bool {
     credentials::is_secret_key(key) || credentials::looks_like_credential(value)
 }
 
-/// The companion rule: exactly one ErrorInfo, the one the exit writes.
+/// The text rule: a text the error carries (its message, a companion's
+/// text) must not look like a credential. Ordinary sentences, URLs and
+/// dotted names pass.
+pub(crate) fn check_text(field: TextField, text: &str) -> Result<(), AttachError> {
+    if credentials::looks_like_credential(text) {
+        return Err(AttachError::CredentialInText { field });
+    }
+    Ok(())
+}
+
+/// The message rule. The default message (the code's description, borrowed)
+/// is known to pass and is not scanned.
+pub(crate) fn check_message(message: &Cow<'static, str>) -> Result<(), AttachError> {
+    match message {
+        Cow::Borrowed(_) => Ok(()),
+        Cow::Owned(text) => check_text(TextField::Message, text),
+    }
+}
+
+/// The companion rules: exactly one ErrorInfo, the one the exit writes; the
+/// text of a standard companion passes the text rule. A type this crate does
+/// not know is opaque and sent as given.
 fn check_detail(detail: &prost_types::Any) -> Result<(), AttachError> {
     if detail.type_url == ERROR_INFO_TYPE_URL {
         return Err(AttachError::ExtraErrorInfo);
     }
-    Ok(())
+    match Companion::from_any(detail) {
+        Some(Companion::LocalizedMessage(m)) => check_text(TextField::LocalizedMessage, &m.message),
+        Some(Companion::Help(links)) => links.iter().try_for_each(|l| {
+            check_text(TextField::HelpLink, &l.description)?;
+            check_text(TextField::HelpLink, &l.url)
+        }),
+        _ => Ok(()),
+    }
 }
 
 /// The size rule.
@@ -112,6 +148,7 @@ pub(crate) fn check(err: &AuthError) -> Result<Lens, AttachError> {
             len: err.domain().len(),
         });
     }
+    check_message(err.message_cow())?;
     for (key, value) in err.metadata() {
         check_entry(key, value)?;
     }
@@ -126,9 +163,13 @@ pub(crate) fn check(err: &AuthError) -> Result<Lens, AttachError> {
 /// error costs one pass over its metadata. `NO_AUTH_ERROR` is the caller's
 /// to fail closed.
 pub(crate) fn sanitize(err: &mut AuthError) -> Lens {
+    let code = err.code();
     let parts = err.parts_mut();
     if parts.domain.as_deref().is_some_and(|d| !is_valid_domain(d)) {
         *parts.domain = None;
+    }
+    if check_message(parts.message).is_err() {
+        *parts.message = Cow::Borrowed(code.description());
     }
     if parts
         .metadata

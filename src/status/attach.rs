@@ -69,15 +69,22 @@ impl From<AuthError> for Status {
     /// The lenient conversion: never fails, never panics (see [`AuthError`]).
     fn from(mut err: AuthError) -> Status {
         let code = err.code();
+        let message_ok = rules::check_message(err.message_cow()).is_ok();
         if !code.is_error() {
-            return Status::new(tonic::Code::Unknown, err.into_message().into_owned());
+            let message = match message_ok {
+                true => err.into_message().into_owned(),
+                false => code.description().to_owned(),
+            };
+            return Status::new(tonic::Code::Unknown, message);
         }
         // Fast path, the common rejection: default domain, no metadata, no
-        // companions, a message that fits. Same bytes, precomputed ErrorInfo.
+        // companions, a message that fits and passes the text rule. Same
+        // bytes, precomputed ErrorInfo.
         let fast = (err.metadata().is_empty()
             && err.details().is_empty()
             && err.has_default_domain()
-            && err.message().len() < FAST_PATH_MAX_MESSAGE)
+            && err.message().len() < FAST_PATH_MAX_MESSAGE
+            && message_ok)
             .then(|| DEFAULT_ERROR_INFO.get(code.index()))
             .flatten();
         let details = match fast {
