@@ -130,7 +130,10 @@ fn client_calls(c: &mut Criterion) {
         });
     let layered = HealthClient::new(
         tower::ServiceBuilder::new()
-            .layer(auth_error::client::CredentialsLayer::new(Fixed(token)))
+            .layer(
+                auth_error::client::CredentialsLayer::new(Fixed(token))
+                    .with_endpoint(format!("http://{}", server.addr).parse().unwrap()),
+            )
             .service(channel),
     );
     macro_rules! batch_of {

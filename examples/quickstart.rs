@@ -252,10 +252,14 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     println!("\n== CredentialsLayer: the first token fetched has expired");
     let layered = tower::ServiceBuilder::new()
         .layer(StatusDetailsGuardLayer::default())
-        .layer(CredentialsLayer::new(IdentityProvider {
-            secret: secret.clone(),
-            fetches: Default::default(),
-        }))
+        .layer(
+            CredentialsLayer::new(IdentityProvider {
+                secret: secret.clone(),
+                fetches: Default::default(),
+            })
+            // Where the channel connects: loopback, so plaintext is allowed.
+            .with_endpoint(format!("http://{addr}").parse()?),
+        )
         .service(channel.clone());
     let layered_result = HealthClient::new(layered)
         .check(HealthCheckRequest::default())

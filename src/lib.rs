@@ -149,17 +149,19 @@ pub mod client {
     //!     }
     //! }
     //! # async fn run() -> Result<(), Box<dyn std::error::Error>> {
-    //! let channel = tonic::transport::Channel::from_static("http://127.0.0.1:50051").connect().await?;
+    //! let endpoint = tonic::transport::Endpoint::from_static("https://orders.example.com");
+    //! let channel = endpoint.connect().await?;
     //! let channel = ServiceBuilder::new()
     //!     .layer(StatusDetailsGuardLayer::default())
-    //!     .layer(CredentialsLayer::new(Idp))
+    //!     .layer(CredentialsLayer::new(Idp).with_endpoint(endpoint.uri().clone()))
     //!     .service(channel);
     //! let mut client = tonic_health::pb::health_client::HealthClient::new(channel);
     //! # let _ = &mut client; Ok(()) }
     //! ```
 
     pub use crate::layers::credentials::{
-        AccessToken, BoxError, Credentials, CredentialsLayer, FetchError, TokenSource,
+        AccessToken, BoxError, Credentials, CredentialsLayer, FetchError, InsecureTransport,
+        TokenSource,
     };
 }
 

@@ -43,15 +43,6 @@ impl TokenVerifier for Generations {
             "fault" => return Err(Rejection::Fault("store down".into())),
             _ => {}
         }
-        if let Some(issued) = token.strip_prefix("t-") {
-            // Age-checked tokens: `t-<millis since start of test>`.
-            let issued: u64 = issued.parse().unwrap_or(0);
-            let now = self.current.load(Ordering::SeqCst);
-            return match millis_since(now) < issued + 1000 {
-                true => Ok(Verified::new(json!({ "sub": token }), vec![])),
-                false => refuse(AuthErrorCode::TokenExpired),
-            };
-        }
         let n: u64 = token
             .strip_prefix("gen-")
             .and_then(|n| n.parse().ok())
@@ -65,15 +56,6 @@ impl TokenVerifier for Generations {
     }
 }
 
-fn epoch() -> Instant {
-    static EPOCH: std::sync::OnceLock<Instant> = std::sync::OnceLock::new();
-    *EPOCH.get_or_init(Instant::now)
-}
-
-fn millis_since(_: u64) -> u64 {
-    epoch().elapsed().as_millis() as u64
-}
-
 /// The client side: a token source that counts its fetches and answers from
 /// a script (fetch number → result), after a short delay so concurrent
 /// refusals overlap with the fetch.
@@ -81,6 +63,8 @@ fn millis_since(_: u64) -> u64 {
 struct Scripted {
     fetches: Arc<AtomicUsize>,
     script: Arc<dyn Fn(usize) -> Result<AccessToken, BoxError> + Send + Sync>,
+    /// Fetches after the first wait until this holds (generous deadline).
+    gate: Option<Arc<dyn Fn() -> bool + Send + Sync>>,
 }
 
 impl Scripted {
@@ -90,7 +74,13 @@ impl Scripted {
         Scripted {
             fetches: Arc::new(AtomicUsize::new(0)),
             script: Arc::new(script),
+            gate: None,
         }
+    }
+
+    fn gated(mut self, gate: impl Fn() -> bool + Send + Sync + 'static) -> Self {
+        self.gate = Some(Arc::new(gate));
+        self
     }
 
     fn generations() -> Self {
@@ -106,6 +96,13 @@ impl TokenSource for Scripted {
     async fn fetch(&self) -> Result<AccessToken, BoxError> {
         let n = self.fetches.fetch_add(1, Ordering::SeqCst) + 1;
         tokio::time::sleep(Duration::from_millis(30)).await;
+        if let (Some(gate), true) = (&self.gate, n > 1) {
+            let deadline = Instant::now() + Duration::from_secs(30);
+            while !gate() {
+                assert!(Instant::now() < deadline, "gate never opened");
+                tokio::time::sleep(Duration::from_millis(5)).await;
+            }
+        }
         (self.script)(n)
     }
 }
@@ -113,6 +110,14 @@ impl TokenSource for Scripted {
 type Client = HealthClient<auth_error::client::Credentials<Channel, Scripted>>;
 
 async fn setup(source: &Scripted, current: u64) -> (jwt_server::Server, Generations, Client) {
+    setup_with(source, current, |layer| layer).await
+}
+
+async fn setup_with(
+    source: &Scripted,
+    current: u64,
+    configure: impl FnOnce(CredentialsLayer<Scripted>) -> CredentialsLayer<Scripted>,
+) -> (jwt_server::Server, Generations, Client) {
     let verifier = Generations::default();
     verifier.current.store(current, Ordering::SeqCst);
     let server = jwt_server::start(Some(
@@ -122,7 +127,9 @@ async fn setup(source: &Scripted, current: u64) -> (jwt_server::Server, Generati
     let channel = server.channel().await;
     let client = HealthClient::new(
         ServiceBuilder::new()
-            .layer(CredentialsLayer::new(source.clone()))
+            .layer(configure(
+                CredentialsLayer::new(source.clone()).with_endpoint(server.uri()),
+            ))
             .service(channel),
     );
     (server, verifier, client)
@@ -141,12 +148,23 @@ async fn check(client: &mut Client) -> Result<String, tonic::Status> {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn sixty_four_refused_calls_cause_one_fetch() {
-    let source = Scripted::generations();
+    // The refresh completes only once all 64 calls were refused, so each of
+    // them really met the stale token, however the machine schedules them.
+    let refused = Arc::new(AtomicUsize::new(0));
+    let seen = refused.clone();
+    let source = Scripted::generations().gated(move || seen.load(Ordering::SeqCst) >= 64);
     let (server, verifier, mut client) = setup(&source, 1).await;
+    let verifier_refusals = verifier.refusals.clone();
     assert_eq!(check(&mut client).await.unwrap(), "gen-1");
     assert_eq!(source.fetches(), 1);
     // The server moves on: gen-1 is now stale.
     verifier.current.store(2, Ordering::SeqCst);
+    let counter = tokio::spawn(async move {
+        loop {
+            refused.store(verifier_refusals.load(Ordering::SeqCst), Ordering::SeqCst);
+            tokio::time::sleep(Duration::from_millis(2)).await;
+        }
+    });
     let calls = (0..64).map(|_| {
         let mut client = client.clone();
         tokio::spawn(async move { check(&mut client).await })
@@ -156,9 +174,14 @@ async fn sixty_four_refused_calls_cause_one_fetch() {
         assert_eq!(call.await.unwrap().unwrap(), "gen-2");
         ok += 1;
     }
+    counter.abort();
     assert_eq!(ok, 64);
     assert_eq!(source.fetches(), 2, "exactly one refresh for 64 refusals");
-    assert!(verifier.refusals.load(Ordering::SeqCst) >= 1);
+    assert_eq!(
+        verifier.refusals.load(Ordering::SeqCst),
+        64,
+        "every call was refused once"
+    );
     server.shutdown().await;
 }
 
@@ -196,42 +219,6 @@ async fn other_refusals_cause_no_fetch() {
 }
 
 #[tokio::test]
-async fn refresh_ahead_of_expiry_means_no_refusal() {
-    let _ = epoch();
-    let source = Scripted::new(|_| {
-        let issued = epoch().elapsed().as_millis();
-        Ok(AccessToken::new(format!("t-{issued}")).expires_in(Duration::from_millis(1000)))
-    });
-    let verifier = Generations::default();
-    let server = jwt_server::start(Some(
-        BearerAuthLayer::builder(verifier.clone()).build().unwrap(),
-    ))
-    .await;
-    let layer = CredentialsLayer::new(source.clone()).refresh_margin(Duration::from_millis(600));
-    let mut client = HealthClient::new(
-        ServiceBuilder::new()
-            .layer(layer)
-            .service(server.channel().await),
-    );
-    let start = Instant::now();
-    while start.elapsed() < Duration::from_millis(2500) {
-        check(&mut client).await.unwrap();
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
-    assert_eq!(
-        verifier.refusals.load(Ordering::SeqCst),
-        0,
-        "the server never refused"
-    );
-    assert!(
-        source.fetches() >= 4,
-        "fetched ahead of expiry: {}",
-        source.fetches()
-    );
-    server.shutdown().await;
-}
-
-#[tokio::test]
 async fn oversized_bodies_and_client_streams_are_not_replayed() {
     let source = Scripted::generations();
     let verifier = Generations::default();
@@ -241,7 +228,7 @@ async fn oversized_bodies_and_client_streams_are_not_replayed() {
     ))
     .await;
     // One layer (one token cache) for both clients.
-    let layer = CredentialsLayer::new(source.clone());
+    let layer = CredentialsLayer::new(source.clone()).with_endpoint(server.uri());
     let channel = server.channel().await;
     let mut client = HealthClient::new(
         ServiceBuilder::new()
@@ -311,7 +298,10 @@ async fn a_server_streaming_call_is_retried() {
         .unwrap();
     let mut client = HealthClient::new(
         ServiceBuilder::new()
-            .layer(CredentialsLayer::new(source.clone()))
+            .layer(
+                CredentialsLayer::new(source.clone())
+                    .with_endpoint(format!("http://{addr}").parse().unwrap()),
+            )
             .service(channel),
     );
     // gen-1 is refused; the layer fetches gen-2 and opens the stream.
@@ -332,7 +322,11 @@ async fn failed_fetches_return_the_refusal_with_the_source_and_back_off() {
         1 => Ok(AccessToken::new("gen-1")),
         _ => Err("identity provider down".into()),
     });
-    let (server, _verifier, mut client) = setup(&source, 2).await;
+    // A backoff no stall of the machine can outlast.
+    let (server, _verifier, mut client) = setup_with(&source, 2, |layer| {
+        layer.fetch_backoff(Duration::from_secs(3600), Duration::from_secs(3600))
+    })
+    .await;
     let status = check(&mut client).await.unwrap_err();
     assert_eq!(
         status.auth_error_code(),
@@ -380,4 +374,253 @@ fn debug_never_shows_a_token() {
     assert!(!format!("{token:?}").contains("s3cr3t"));
     let layer = CredentialsLayer::new(Scripted::new(|_| Ok(AccessToken::new("s3cr3t"))));
     assert!(!format!("{layer:?}").contains("s3cr3t"));
+}
+
+/// The layer around an in-process service (no network), so tokio's clock
+/// can be paused and advanced: every timing rule is checked exactly.
+mod in_process {
+    use super::*;
+    use auth_error::client::InsecureTransport;
+    use std::convert::Infallible;
+    use std::sync::Mutex;
+    use tower::ServiceExt;
+
+    /// Records the `authorization` header of every request it serves, and
+    /// answers gRPC OK.
+    #[derive(Clone, Default)]
+    struct Recorder(Arc<Mutex<Vec<String>>>);
+
+    impl Recorder {
+        fn seen(&self) -> Vec<String> {
+            self.0.lock().unwrap().clone()
+        }
+
+        fn service(&self) -> Recorder {
+            self.clone()
+        }
+    }
+
+    impl tower::Service<http::Request<tonic::body::Body>> for Recorder {
+        type Response = http::Response<tonic::body::Body>;
+        type Error = Infallible;
+        type Future = std::future::Ready<Result<Self::Response, Infallible>>;
+
+        fn poll_ready(
+            &mut self,
+            _: &mut std::task::Context<'_>,
+        ) -> std::task::Poll<Result<(), Infallible>> {
+            std::task::Poll::Ready(Ok(()))
+        }
+
+        fn call(&mut self, req: http::Request<tonic::body::Body>) -> Self::Future {
+            let auth = req
+                .headers()
+                .get("authorization")
+                .map(|v| v.to_str().unwrap().to_owned())
+                .unwrap_or_default();
+            self.0.lock().unwrap().push(auth);
+            std::future::ready(Ok(http::Response::builder()
+                .header("grpc-status", "0")
+                .body(tonic::body::Body::empty())
+                .unwrap()))
+        }
+    }
+
+    fn request(uri: &str) -> http::Request<tonic::body::Body> {
+        http::Request::post(uri)
+            .header("content-type", "application/grpc")
+            .body(tonic::body::Body::empty())
+            .unwrap()
+    }
+
+    async fn call(
+        layer: &CredentialsLayer<Scripted>,
+        inner: &Recorder,
+    ) -> Result<http::Response<tonic::body::Body>, BoxError> {
+        tower::Layer::layer(layer, inner.service())
+            .oneshot(request("/grpc.health.v1.Health/Check"))
+            .await
+    }
+
+    fn loopback(source: &Scripted) -> CredentialsLayer<Scripted> {
+        CredentialsLayer::new(source.clone())
+            .with_endpoint("http://127.0.0.1:50051".parse().unwrap())
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn refreshed_ahead_of_expiry_and_never_sent_expired() {
+        // Tokens live 1 s; the margin is 600 ms.
+        let issued: Arc<Mutex<Vec<tokio::time::Instant>>> = Arc::default();
+        let log = issued.clone();
+        let source = Scripted::new(move |n| {
+            log.lock().unwrap().push(tokio::time::Instant::now());
+            Ok(AccessToken::new(format!("gen-{n}")).expires_in(Duration::from_millis(1000)))
+        });
+        let layer = loopback(&source).refresh_margin(Duration::from_millis(600));
+        let inner = Recorder::default();
+        let mut used = Vec::new();
+        for _ in 0..50 {
+            call(&layer, &inner).await.unwrap();
+            let header = inner.seen().pop().unwrap();
+            let n: usize = header.trim_start_matches("Bearer gen-").parse().unwrap();
+            let expires = issued.lock().unwrap()[n - 1] + Duration::from_millis(1000);
+            assert!(
+                tokio::time::Instant::now() < expires,
+                "gen-{n} sent expired"
+            );
+            used.push(n);
+            tokio::time::advance(Duration::from_millis(50)).await;
+        }
+        // 2.5 s of calls: refreshed every ~half second, not per call.
+        assert!(
+            (4..=6).contains(&source.fetches()),
+            "{} fetches",
+            source.fetches()
+        );
+        assert!(used.windows(2).all(|w| w[0] <= w[1]));
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_token_shorter_than_the_margin_is_not_fetched_per_call() {
+        let source = Scripted::new(|n| {
+            Ok(AccessToken::new(format!("gen-{n}")).expires_in(Duration::from_secs(10)))
+        });
+        // A 60 s margin on a 10 s token: refreshed at half its life.
+        let layer = loopback(&source).refresh_margin(Duration::from_secs(60));
+        let inner = Recorder::default();
+        for _ in 0..100 {
+            call(&layer, &inner).await.unwrap();
+            tokio::time::advance(Duration::from_millis(40)).await;
+        }
+        assert_eq!(source.fetches(), 1, "4 s of calls on one 10 s token");
+        tokio::time::advance(Duration::from_secs(2)).await;
+        call(&layer, &inner).await.unwrap();
+        assert_eq!(source.fetches(), 2, "refreshed past half its life");
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_failed_early_refresh_sends_the_still_valid_token() {
+        let source = Scripted::new(|n| match n {
+            1 => Ok(AccessToken::new("gen-1").expires_in(Duration::from_secs(120))),
+            _ => Err("identity provider down".into()),
+        });
+        let layer = loopback(&source).refresh_margin(Duration::from_secs(60));
+        let inner = Recorder::default();
+        call(&layer, &inner).await.unwrap();
+        // Inside the margin: the refresh fails, the call goes out anyway.
+        tokio::time::advance(Duration::from_secs(70)).await;
+        call(&layer, &inner).await.unwrap();
+        assert_eq!(source.fetches(), 2);
+        assert_eq!(inner.seen(), ["Bearer gen-1", "Bearer gen-1"]);
+        // Past its expiry, there is nothing left to send.
+        tokio::time::advance(Duration::from_secs(60)).await;
+        let err = call(&layer, &inner).await.unwrap_err();
+        let status = err.downcast::<tonic::Status>().unwrap();
+        assert_eq!(status.code(), Code::Unauthenticated);
+        assert_eq!(inner.seen().len(), 2, "nothing sent without a token");
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_token_read_with_a_newline_is_trimmed_and_a_bad_one_backed_off() {
+        let source = Scripted::new(|_| Ok(AccessToken::new("gen-1\n")));
+        let inner = Recorder::default();
+        call(&loopback(&source), &inner).await.unwrap();
+        assert_eq!(inner.seen(), ["Bearer gen-1"]);
+
+        let bad = Scripted::new(|_| Ok(AccessToken::new("not a token")));
+        let layer = loopback(&bad);
+        for _ in 0..5 {
+            let err = call(&layer, &inner).await.unwrap_err();
+            let status = err.downcast::<tonic::Status>().unwrap();
+            let why = std::error::Error::source(&*status).unwrap().to_string();
+            assert!(why.contains("b64token"), "{why}");
+            assert!(
+                !why.contains("not a token"),
+                "the token is not repeated: {why}"
+            );
+        }
+        assert_eq!(bad.fetches(), 1, "reported once, then backed off");
+        assert_eq!(inner.seen().len(), 1);
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn huge_durations_saturate_instead_of_panicking() {
+        let token = AccessToken::new("gen-1").expires_in(Duration::MAX);
+        assert!(token.expiry().is_some());
+        let source = Scripted::new(|n| match n {
+            1 => Err("down".into()),
+            _ => Ok(AccessToken::new("gen-2").expires_in(Duration::MAX)),
+        });
+        let layer = loopback(&source)
+            .fetch_backoff(Duration::MAX, Duration::MAX)
+            .refresh_margin(Duration::MAX);
+        let inner = Recorder::default();
+        assert!(call(&layer, &inner).await.is_err());
+        assert!(call(&layer, &inner).await.is_err(), "backing off, for ever");
+        assert_eq!(source.fetches(), 1);
+        let fresh = Scripted::new(|_| Ok(AccessToken::new("gen-1").expires_in(Duration::MAX)));
+        let layer = loopback(&fresh).refresh_margin(Duration::MAX);
+        call(&layer, &inner).await.unwrap();
+        call(&layer, &inner).await.unwrap();
+        assert_eq!(fresh.fetches(), 1);
+    }
+
+    #[tokio::test]
+    async fn tokens_never_go_over_plaintext_to_another_host() {
+        let source = Scripted::generations();
+        let inner = Recorder::default();
+        for endpoint in ["http://api.example.com", "http://10.0.0.1:50051", "ftp://x"] {
+            let layer =
+                CredentialsLayer::new(source.clone()).with_endpoint(endpoint.parse().unwrap());
+            let err = call(&layer, &inner).await.unwrap_err();
+            let status = err.downcast::<tonic::Status>().unwrap();
+            assert_eq!(status.code(), Code::FailedPrecondition, "{endpoint}");
+            let source = std::error::Error::source(&*status).unwrap();
+            assert!(
+                matches!(
+                    source.downcast_ref::<InsecureTransport>(),
+                    Some(InsecureTransport::Plaintext { .. })
+                ),
+                "{endpoint}: {source}"
+            );
+        }
+        // Nor when the layer cannot know where the call goes.
+        let err = call(&CredentialsLayer::new(source.clone()), &inner)
+            .await
+            .unwrap_err();
+        let status = err.downcast::<tonic::Status>().unwrap();
+        assert!(
+            status.message().contains("with_endpoint"),
+            "{}",
+            status.message()
+        );
+        // An absolute request URI speaks for itself.
+        let refused = tower::Layer::layer(&CredentialsLayer::new(source.clone()), inner.service())
+            .oneshot(request(
+                "http://api.example.com/grpc.health.v1.Health/Check",
+            ))
+            .await;
+        assert!(refused.is_err());
+        assert_eq!(source.fetches(), 0, "no token was even fetched");
+        assert!(inner.seen().is_empty(), "nothing was sent");
+
+        for endpoint in [
+            "https://api.example.com",
+            "http://127.0.0.1:50051",
+            "http://127.9.9.9",
+            "http://[::1]:50051",
+            "http://localhost:50051",
+        ] {
+            let layer =
+                CredentialsLayer::new(source.clone()).with_endpoint(endpoint.parse().unwrap());
+            call(&layer, &inner)
+                .await
+                .unwrap_or_else(|e| panic!("{endpoint}: {e}"));
+        }
+        let layer = CredentialsLayer::new(source.clone())
+            .with_endpoint("http://api.internal".parse().unwrap())
+            .allow_plaintext(true);
+        call(&layer, &inner).await.unwrap();
+        assert_eq!(inner.seen().len(), 6);
+    }
 }

@@ -294,7 +294,10 @@ async fn credentials_layer_refreshes_against_a_python_server() {
     let channel = server.channel().await;
     let fetches = Arc::new(AtomicUsize::new(0));
     let channel = tower::ServiceBuilder::new()
-        .layer(CredentialsLayer::new(StaleThenFresh(fetches.clone())))
+        .layer(
+            CredentialsLayer::new(StaleThenFresh(fetches.clone()))
+                .with_endpoint(format!("http://127.0.0.1:{}", server.port).parse().unwrap()),
+        )
         .service(channel);
     let mut client = HealthClient::new(channel);
     let mut req = tonic::Request::new(HealthCheckRequest::default());

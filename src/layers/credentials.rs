@@ -7,7 +7,10 @@ use std::future::{Future, poll_fn};
 use std::pin::Pin;
 use std::sync::{Arc, Mutex};
 use std::task::{Context, Poll};
-use std::time::{Duration, Instant, SystemTime};
+use std::time::{Duration, SystemTime};
+
+// tokio's clock (std's outside tests), so tests can pause and advance it.
+use tokio::time::Instant;
 
 use bytes::{Bytes, BytesMut};
 use http::{HeaderMap, HeaderValue, header};
@@ -44,10 +47,13 @@ impl AccessToken {
         self
     }
 
-    /// The token expires `lifetime` from now (an OAuth `expires_in`).
+    /// The token expires `lifetime` from now (an OAuth `expires_in`). A
+    /// lifetime past what the clock can represent saturates (the token is
+    /// then treated as long-lived), never panics.
     #[must_use]
     pub fn expires_in(self, lifetime: Duration) -> Self {
-        self.expires_at(SystemTime::now() + lifetime)
+        let now = SystemTime::now();
+        self.expires_at(saturating_add(now, lifetime, SystemTime::checked_add))
     }
 
     /// The token.
@@ -78,13 +84,46 @@ pub trait TokenSource: Send + Sync + 'static {
     fn fetch(&self) -> impl Future<Output = Result<AccessToken, BoxError>> + Send;
 }
 
+/// `at + delay`, or the latest instant representable on the way there:
+/// halves what is left to add until it fits (so `Duration::MAX` saturates
+/// instead of panicking, on every platform's clock).
+fn saturating_add<T: Copy>(at: T, delay: Duration, add: fn(&T, Duration) -> Option<T>) -> T {
+    let (mut at, mut left) = (at, delay);
+    while !left.is_zero() {
+        match add(&at, left) {
+            Some(later) => return later,
+            None => {
+                let half = left / 2;
+                if let Some(later) = add(&at, half) {
+                    at = later;
+                }
+                left -= half;
+                if half.is_zero() {
+                    break;
+                }
+            }
+        }
+    }
+    at
+}
+
 /// The token in use: its header value and its generation (which fetch).
 #[derive(Clone)]
 struct Current {
     header: HeaderValue,
-    /// When to fetch ahead of expiry (expiry minus the margin).
+    /// When to fetch ahead of expiry (see [`refresh_at`]).
     refresh_at: Option<Instant>,
+    /// When the token expires: until then, a failed early fetch keeps it.
+    expires_at: Option<Instant>,
     generation: u64,
+}
+
+/// When to fetch ahead of an expiry `left` from `now`: `margin` before it,
+/// but never earlier than half of what is left, so a token whose lifetime is
+/// shorter than the margin is not fetched again on every call.
+fn refresh_at(now: Instant, left: Duration, margin: Duration) -> Instant {
+    let ahead = left.saturating_sub(margin).max(left / 2);
+    saturating_add(now, ahead, Instant::checked_add)
 }
 
 #[derive(Default)]
@@ -103,8 +142,12 @@ struct Shared<T> {
     fetching: tokio::sync::Mutex<Backoff>,
 }
 
-#[derive(Clone, Copy, Debug)]
+#[derive(Clone, Debug)]
 struct Options {
+    /// The channel's endpoint, for requests whose URI has no scheme (tonic's
+    /// `Channel` adds it below this layer).
+    endpoint: Option<http::Uri>,
+    allow_plaintext: bool,
     margin: Duration,
     max_replay: usize,
     bare_unauthenticated: bool,
@@ -140,6 +183,77 @@ impl std::error::Error for FetchError {
     }
 }
 
+/// Why [`CredentialsLayer`] did not send a token: the connection would not
+/// protect it. The source of the `FAILED_PRECONDITION` status the call
+/// returns.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum InsecureTransport {
+    /// The request URI has no scheme (a tonic `Channel`) and no endpoint
+    /// was declared with [`CredentialsLayer::with_endpoint`].
+    UnknownEndpoint,
+    /// The endpoint is plaintext (`http://`, or a scheme other than
+    /// `https`) and not a loopback address.
+    #[non_exhaustive]
+    Plaintext {
+        /// The endpoint's scheme.
+        scheme: String,
+        /// The endpoint's host.
+        host: String,
+    },
+}
+
+impl fmt::Display for InsecureTransport {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            InsecureTransport::UnknownEndpoint => f.write_str(
+                "bearer token not sent: the layer does not know where the call goes; \
+                 declare the channel's endpoint with CredentialsLayer::with_endpoint",
+            ),
+            InsecureTransport::Plaintext { scheme, host } => write!(
+                f,
+                "bearer token not sent over plaintext {}:// to {}: use https, or opt in with CredentialsLayer::allow_plaintext",
+                scheme.escape_debug(),
+                host.escape_debug()
+            ),
+        }
+    }
+}
+
+impl std::error::Error for InsecureTransport {}
+
+/// Whether `host` (as in a URI, IPv6 in brackets) is a loopback address.
+fn is_loopback(host: &str) -> bool {
+    let host = host.trim_start_matches('[').trim_end_matches(']');
+    host.eq_ignore_ascii_case("localhost")
+        || host
+            .parse::<std::net::IpAddr>()
+            .is_ok_and(|ip| ip.is_loopback())
+}
+
+/// Whether a token may go where `uri` (or, for a path-only URI, the declared
+/// endpoint) points.
+fn check_transport(uri: &http::Uri, options: &Options) -> Result<(), InsecureTransport> {
+    let target = match (uri.scheme(), &options.endpoint) {
+        (Some(_), _) => uri,
+        (None, Some(endpoint)) => endpoint,
+        (None, None) if options.allow_plaintext => return Ok(()),
+        (None, None) => return Err(InsecureTransport::UnknownEndpoint),
+    };
+    let scheme = target.scheme_str().unwrap_or_default();
+    let host = target.host().unwrap_or_default();
+    if scheme.eq_ignore_ascii_case("https")
+        || options.allow_plaintext
+        || (scheme.eq_ignore_ascii_case("http") && is_loopback(host))
+    {
+        return Ok(());
+    }
+    Err(InsecureTransport::Plaintext {
+        scheme: scheme.to_owned(),
+        host: host.to_owned(),
+    })
+}
+
 impl<T: TokenSource> Shared<T> {
     /// The token to send: the current one while it is fresh, else a new one.
     async fn token(&self, options: &Options) -> Result<Current, FetchError> {
@@ -151,7 +265,13 @@ impl<T: TokenSource> Shared<T> {
         if let Some(current) = self.fresh() {
             return Ok(current);
         }
-        self.fetch(&mut backoff, options).await
+        match self.fetch(&mut backoff, options).await {
+            Ok(current) => Ok(current),
+            // An early refresh failed: the token in hand is still valid, so
+            // the call goes out with it (the next call tries again, backoff
+            // permitting).
+            Err(error) => self.unexpired().ok_or(error),
+        }
     }
 
     /// A new token after the server refused generation `stale`; one fetch
@@ -170,9 +290,31 @@ impl<T: TokenSource> Shared<T> {
         self.current.lock().ok()?.clone()
     }
 
+    fn unexpired(&self) -> Option<Current> {
+        self.current()
+            .filter(|c| c.expires_at.is_none_or(|at| Instant::now() < at))
+    }
+
     fn fresh(&self) -> Option<Current> {
         self.current()
             .filter(|c| c.refresh_at.is_none_or(|at| Instant::now() < at))
+    }
+
+    /// Records a failed fetch: the next one waits `backoff_min`, doubling.
+    fn failed(&self, backoff: &mut Backoff, options: &Options, error: BoxError) -> FetchError {
+        let error = Arc::new(error);
+        backoff.failures = backoff.failures.saturating_add(1);
+        let factor = 1u32 << backoff.failures.min(16).saturating_sub(1);
+        let delay = options
+            .backoff_min
+            .saturating_mul(factor)
+            .min(options.backoff_max);
+        backoff.until = Some(saturating_add(Instant::now(), delay, Instant::checked_add));
+        backoff.last_error = Some(error.clone());
+        FetchError {
+            error,
+            backing_off: false,
+        }
     }
 
     async fn fetch(&self, backoff: &mut Backoff, options: &Options) -> Result<Current, FetchError> {
@@ -184,39 +326,36 @@ impl<T: TokenSource> Shared<T> {
                 backing_off: true,
             });
         }
-        let fetched = self.source.fetch().await;
-        let token = match fetched {
+        let token = match self.source.fetch().await {
             Ok(token) => token,
-            Err(error) => {
-                let error = Arc::new(error);
-                backoff.failures = backoff.failures.saturating_add(1);
-                let factor = 1u32 << backoff.failures.min(16).saturating_sub(1);
-                let delay = options
-                    .backoff_min
-                    .saturating_mul(factor)
-                    .min(options.backoff_max);
-                backoff.until = Some(Instant::now() + delay);
-                backoff.last_error = Some(error.clone());
-                return Err(FetchError {
-                    error,
-                    backing_off: false,
-                });
-            }
+            Err(error) => return Err(self.failed(backoff, options, error)),
+        };
+        // A token read from a file often ends in a newline: trimmed. What is
+        // still not a b64token counts as a failed fetch (backed off), so a
+        // bad token is reported, not fetched again on every call.
+        let value = token.value.trim_matches(|c: char| c.is_ascii_whitespace());
+        let header = (!value.is_empty()
+            && value.bytes().all(|b| {
+                b.is_ascii_alphanumeric()
+                    || matches!(b, b'-' | b'.' | b'_' | b'~' | b'+' | b'/' | b'=')
+            }))
+        .then(|| HeaderValue::try_from(format!("Bearer {value}")).ok())
+        .flatten();
+        let Some(mut header) = header else {
+            let error: BoxError =
+                "the token source returned a token that is empty or not a b64token (RFC 6750)"
+                    .into();
+            return Err(self.failed(backoff, options, error));
         };
         *backoff = Backoff::default();
-        let mut header =
-            HeaderValue::try_from(format!("Bearer {}", token.value)).map_err(|_| FetchError {
-                error: Arc::new(
-                    "the token source returned a token that is not a header value".into(),
-                ),
-                backing_off: false,
-            })?;
         // Never indexed by HPACK (RFC 7541 §7.1.3).
         header.set_sensitive(true);
-        let refresh_at = token.expires_at.map(|at| {
-            let left = at.duration_since(SystemTime::now()).unwrap_or_default();
-            Instant::now() + left.saturating_sub(options.margin)
-        });
+        let now = Instant::now();
+        let left = token
+            .expires_at
+            .map(|at| at.duration_since(SystemTime::now()).unwrap_or_default());
+        let refresh_at = left.map(|left| refresh_at(now, left, options.margin));
+        let expires_at = left.map(|left| saturating_add(now, left, Instant::checked_add));
         let mut current = self.current.lock().map_err(|_| FetchError {
             error: Arc::new("token cache poisoned".into()),
             backing_off: false,
@@ -225,6 +364,7 @@ impl<T: TokenSource> Shared<T> {
         let next = Current {
             header,
             refresh_at,
+            expires_at,
             generation,
         };
         *current = Some(next.clone());
@@ -238,14 +378,14 @@ impl<T: TokenSource> Shared<T> {
 /// docs](crate::client).
 pub struct CredentialsLayer<T> {
     shared: Arc<Shared<T>>,
-    options: Options,
+    options: Arc<Options>,
 }
 
 impl<T> Clone for CredentialsLayer<T> {
     fn clone(&self) -> Self {
         CredentialsLayer {
             shared: self.shared.clone(),
-            options: self.options,
+            options: self.options.clone(),
         }
     }
 }
@@ -270,21 +410,49 @@ impl<T: TokenSource> CredentialsLayer<T> {
                 current: Mutex::new(None),
                 fetching: tokio::sync::Mutex::new(Backoff::default()),
             }),
-            options: Options {
+            options: Arc::new(Options {
+                endpoint: None,
+                allow_plaintext: false,
                 margin: Duration::from_secs(60),
                 max_replay: 64 * 1024,
                 bare_unauthenticated: false,
                 backoff_min: Duration::from_secs(1),
                 backoff_max: Duration::from_secs(60),
-            },
+            }),
         }
+    }
+
+    /// The builder methods change this layer only.
+    fn options_mut(&mut self) -> &mut Options {
+        Arc::make_mut(&mut self.options)
+    }
+
+    /// The endpoint the wrapped channel connects to (`Endpoint::uri()`).
+    /// A tonic `Channel` receives path-only request URIs and adds its
+    /// endpoint below this layer, so the layer must be told where calls go
+    /// to refuse sending a token in plaintext: without it (and without an
+    /// absolute request URI) every call fails with `FAILED_PRECONDITION`.
+    #[must_use]
+    pub fn with_endpoint(mut self, endpoint: http::Uri) -> Self {
+        self.options_mut().endpoint = Some(endpoint);
+        self
+    }
+
+    /// Sends tokens over plaintext `http://` to hosts other than loopback
+    /// (a private network you trust, a TLS-terminating sidecar). Off by
+    /// default, as grpc-go's `RequireTransportSecurity`: a bearer token on an
+    /// unencrypted connection can be read and replayed by anyone on the path.
+    #[must_use]
+    pub fn allow_plaintext(mut self, allow: bool) -> Self {
+        self.options_mut().allow_plaintext = allow;
+        self
     }
 
     /// Fetches a new token this long before the current one expires (when
     /// the token has an expiry).
     #[must_use]
     pub fn refresh_margin(mut self, margin: Duration) -> Self {
-        self.options.margin = margin;
+        self.options_mut().margin = margin;
         self
     }
 
@@ -293,7 +461,7 @@ impl<T: TokenSource> CredentialsLayer<T> {
     /// streaming bodies pass through and are never replayed.
     #[must_use]
     pub fn max_replay_body(mut self, bytes: usize) -> Self {
-        self.options.max_replay = bytes;
+        self.options_mut().max_replay = bytes;
         self
     }
 
@@ -302,7 +470,7 @@ impl<T: TokenSource> CredentialsLayer<T> {
     /// reason, a refresh may not help.
     #[must_use]
     pub fn refresh_on_bare_unauthenticated(mut self, enabled: bool) -> Self {
-        self.options.bare_unauthenticated = enabled;
+        self.options_mut().bare_unauthenticated = enabled;
         self
     }
 
@@ -310,8 +478,9 @@ impl<T: TokenSource> CredentialsLayer<T> {
     /// to `max`, so a down token endpoint is not hammered.
     #[must_use]
     pub fn fetch_backoff(mut self, min: Duration, max: Duration) -> Self {
-        self.options.backoff_min = min;
-        self.options.backoff_max = max.max(min);
+        let options = self.options_mut();
+        options.backoff_min = min;
+        options.backoff_max = max.max(min);
         self
     }
 }
@@ -323,7 +492,7 @@ impl<S, T> Layer<S> for CredentialsLayer<T> {
         Credentials {
             inner,
             shared: self.shared.clone(),
-            options: self.options,
+            options: self.options.clone(),
         }
     }
 }
@@ -332,7 +501,7 @@ impl<S, T> Layer<S> for CredentialsLayer<T> {
 pub struct Credentials<S, T> {
     inner: S,
     shared: Arc<Shared<T>>,
-    options: Options,
+    options: Arc<Options>,
 }
 
 impl<S: Clone, T> Clone for Credentials<S, T> {
@@ -340,7 +509,7 @@ impl<S: Clone, T> Clone for Credentials<S, T> {
         Credentials {
             inner: self.inner.clone(),
             shared: self.shared.clone(),
-            options: self.options,
+            options: self.options.clone(),
         }
     }
 }
@@ -508,11 +677,16 @@ where
         let clone = self.inner.clone();
         let mut inner = std::mem::replace(&mut self.inner, clone);
         let mut spare = self.inner.clone();
-        let (shared, options) = (self.shared.clone(), self.options);
+        let (shared, options) = (self.shared.clone(), self.options.clone());
         Box::pin(async move {
             // A request that carries its own credentials is left alone.
             if req.headers().contains_key(header::AUTHORIZATION) {
                 return inner.call(req).await.map_err(Into::into);
+            }
+            if let Err(refused) = check_transport(req.uri(), &options) {
+                let mut status = tonic::Status::failed_precondition(refused.to_string());
+                status.set_source(Arc::new(refused));
+                return Err(Box::new(status) as BoxError);
             }
             let token = match shared.token(&options).await {
                 Ok(token) => token,

@@ -105,6 +105,11 @@ pub struct Server {
 }
 
 impl Server {
+    /// The endpoint the channel connects to.
+    pub fn uri(&self) -> http::Uri {
+        format!("http://{}", self.addr).parse().unwrap()
+    }
+
     pub async fn channel(&self) -> tonic::transport::Channel {
         tonic::transport::Channel::from_shared(format!("http://{}", self.addr))
             .unwrap()
