@@ -106,6 +106,11 @@ const server = http.createServer((req, res) => {
   callback(req, res);
 });
 
+server.once('error', (err) => {
+  console.error(`provider.mjs: ${err.message}`);
+  process.exit(1);
+});
+
 server.listen(PORT, HOST, () => {
   const { port } = server.address();
   const issuer = `http://${HOST}:${port}`;
