@@ -12,6 +12,11 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 ROOT=$(pwd)
 
+# An exported update variable would turn the pinned-file tests into
+# self-comparisons; a missing interop environment fails instead of skipping.
+unset AUTH_ERROR_UPDATE_VECTORS AUTH_ERROR_UPDATE_OPENAPI
+export AUTH_ERROR_REQUIRE_INTEROP=1
+
 step() { printf '\n==> %s\n' "$*"; }
 
 # --- Python virtual environment (pinned, cached by requirements hash) ------
@@ -51,24 +56,45 @@ if [ ! -x node_modules/.bin/buf ] || [ "$(cat "$NPM_STAMP" 2>/dev/null)" != "$wa
 fi
 node_modules/.bin/buf lint
 node_modules/.bin/buf breaking --against proto-baseline
-# The guard itself must bite: a renumbered and a renamed value each fail.
+# The guard itself must bite, for the right reason: buf exits 100 when it
+# finds a breaking change (any other exit is a failure to run). A renumbered
+# and a renamed value each must give 100; the unchanged proto, copied the
+# same way, must pass (positive control).
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
-for edit in 's/TOKEN_EXPIRED = 1006;/TOKEN_EXPIRED = 1066;/' 's/TOKEN_EXPIRED = 1006;/TOKEN_HAS_EXPIRED = 1006;/'; do
-  mkdir -p "$tmp/auth/error/v1"
+for edit in 's/TOKEN_EXPIRED = 1006;/TOKEN_EXPIRED = 1066;/' 's/TOKEN_EXPIRED = 1006;/TOKEN_HAS_EXPIRED = 1006;/' ''; do
+  rm -rf "$tmp/auth" && mkdir -p "$tmp/auth/error/v1"
   sed "$edit" proto/auth/error/v1/auth_error.proto > "$tmp/auth/error/v1/auth_error.proto"
-  if node_modules/.bin/buf breaking "$tmp" --against proto-baseline >/dev/null 2>&1; then
-    echo "error: buf breaking accepted an incompatible change ($edit)" >&2
+  rc=0
+  node_modules/.bin/buf breaking "$tmp" --against proto-baseline >"$tmp/out" 2>&1 || rc=$?
+  want=100
+  [ -z "$edit" ] && want=0
+  if [ "$rc" -ne "$want" ]; then
+    echo "error: buf breaking exited $rc for edit '${edit:-none}', expected $want:" >&2
+    cat "$tmp/out" >&2
     exit 1
   fi
 done
-echo "buf breaking rejects renumbering and renaming"
+echo "buf breaking: exit 100 for renumbering and renaming, 0 for the unchanged proto"
 
 # --- Rust --------------------------------------------------------------------
 step "cargo test --all-features (unit, integration, interop, doc tests)"
 cargo test --all-features
 step "cargo test --no-default-features --lib --tests"
 cargo test --no-default-features --lib --tests
+
+step "feature combinations built at least once: jwt without a crypto backend, the layers without json"
+cargo build -q --no-default-features --features jwt --lib --tests
+cargo build -q --no-default-features --features jwt,serde --lib
+
+step "fuzz targets compile (a separate workspace, so they cannot rot unseen)"
+cargo check -q --manifest-path fuzz/Cargo.toml --bins
+
+step "pinned files unchanged by the tests"
+git diff --exit-code -- tests/data tests/vectors openapi || {
+  echo "error: the tests changed pinned files (an update variable was set?)" >&2
+  exit 1
+}
 
 # --- The main job ------------------------------------------------------------
 step "cargo run --example quickstart (the README's main command exits 0)"

@@ -77,6 +77,9 @@ enum Mutation {
     Widen(usize),
     /// Append a copy of the first top-level field.
     DuplicateFirst(usize),
+    /// Append a top-level field again with another value (code, message,
+    /// or a details entry): first-wins vs last-wins is probed.
+    Conflicting(u8, Vec<u8>),
     /// Insert an unknown field at a position.
     Unknown(usize, Vec<u8>),
     /// Set the tenth byte of a ten-byte varint past 64 bits.
@@ -91,6 +94,8 @@ fn mutation() -> impl Strategy<Value = Mutation> {
             .prop_map(|(i, b)| Mutation::Insert(i, b)),
         any::<usize>().prop_map(Mutation::Widen),
         (1usize..40).prop_map(Mutation::DuplicateFirst),
+        (1u8..4, prop::collection::vec(any::<u8>(), 0..12))
+            .prop_map(|(f, v)| Mutation::Conflicting(f, v)),
         (any::<usize>(), unknown_field()).prop_map(|(i, f)| Mutation::Unknown(i, f)),
         any::<usize>().prop_map(Mutation::Overflow),
     ]
@@ -120,6 +125,38 @@ fn apply(mut bytes: Vec<u8>, m: &Mutation) -> Vec<u8> {
             let first = bytes[..n].to_vec();
             bytes.extend(first);
         }
+        Mutation::Conflicting(field, value) => match field {
+            // code: a varint
+            1 => bytes.extend([0x08, value.first().copied().unwrap_or(0) & 0x7f]),
+            // message: a string (maybe not UTF-8)
+            2 => {
+                bytes.extend([0x12, value.len() as u8]);
+                bytes.extend(value);
+            }
+            // a second ErrorInfo of our domain with another reason
+            _ => {
+                let reason = AuthErrorCode::ALL
+                    [usize::from(value.first().copied().unwrap_or(0)) % AuthErrorCode::ALL.len()]
+                .as_str_name();
+                let info = [
+                    &[0x0a, reason.len() as u8][..],
+                    reason.as_bytes(),
+                    &[0x12, auth_error::DOMAIN.len() as u8],
+                    auth_error::DOMAIN.as_bytes(),
+                ]
+                .concat();
+                let url = b"type.googleapis.com/google.rpc.ErrorInfo";
+                let any = [
+                    &[0x0a, url.len() as u8][..],
+                    url,
+                    &[0x12, info.len() as u8],
+                    &info,
+                ]
+                .concat();
+                bytes.extend([0x1a, any.len() as u8]);
+                bytes.extend(any);
+            }
+        },
         Mutation::Overflow(i) => {
             let i = at(*i, bytes.len());
             bytes.splice(
@@ -216,5 +253,71 @@ fn every_wire_type_at_the_top_level() {
             "{wire_type}"
         );
         differential::check(16, &bytes);
+    }
+}
+
+/// Groups nested around the decoder's recursion limit (100, as prost's), at
+/// the top level and inside an ErrorInfo: both sides of the limit agree with
+/// prost, for both the status and the details.
+#[test]
+fn deep_groups_agree_with_prost_around_the_limit() {
+    fn nested(number: u8, depth: usize) -> Vec<u8> {
+        let mut buf = vec![(number << 3) | 3; depth];
+        buf.extend([0x08, 0x01]);
+        buf.extend(std::iter::repeat_n((number << 3) | 4, depth));
+        buf
+    }
+    for depth in [1, 50, 98, 99, 100, 101, 102, 150] {
+        let mut top = valid();
+        top.extend(nested(9, depth));
+        for selector in [0, 1, 16] {
+            differential::check(selector, &top);
+        }
+        // Inside the ErrorInfo: rebuild it with the group among its fields.
+        let reason = AuthErrorCode::TokenExpired.as_str_name();
+        let mut info = [
+            &[0x0a, reason.len() as u8][..],
+            reason.as_bytes(),
+            &[0x12, auth_error::DOMAIN.len() as u8],
+            auth_error::DOMAIN.as_bytes(),
+        ]
+        .concat();
+        info.extend(nested(9, depth));
+        let any = prost::Message::encode_to_vec(&prost_types::Any {
+            type_url: "type.googleapis.com/google.rpc.ErrorInfo".into(),
+            value: info,
+        });
+        let status = prost::Message::encode_to_vec(&tonic_types::pb::Status {
+            code: 16,
+            message: "m".into(),
+            details: vec![],
+        });
+        let mut bytes = status;
+        bytes.push(0x1a);
+        prost::encoding::encode_varint(any.len() as u64, &mut bytes);
+        bytes.extend(any);
+        for selector in [0, 1, 16] {
+            differential::check(selector, &bytes);
+        }
+    }
+}
+
+/// Conflicting duplicates of each top-level field, fixed: prost keeps the
+/// last code and message, and appends details.
+#[test]
+fn conflicting_duplicates_agree_with_prost() {
+    for field in 1u8..4 {
+        for value in [
+            vec![],
+            vec![3],
+            vec![0xff, 0xfe],
+            b"other".to_vec(),
+            vec![7; 11],
+        ] {
+            let bytes = apply(valid(), &Mutation::Conflicting(field, value));
+            for selector in [0, 1, 16] {
+                differential::check(selector, &bytes);
+            }
+        }
     }
 }

@@ -122,7 +122,13 @@ impl Server {
         if let Some(stop) = self.stop.take() {
             let _ = stop.send(());
         }
-        let _ = self.task.await;
+        // A panic in the server task (a failed assertion in a handler, a
+        // serve error) fails the test that started it.
+        if let Err(err) = self.task.await
+            && err.is_panic()
+        {
+            std::panic::resume_unwind(err.into_panic());
+        }
     }
 }
 
