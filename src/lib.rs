@@ -15,6 +15,10 @@ mod http;
 #[cfg(feature = "jwt")]
 pub mod jwt;
 mod layers;
+#[cfg(feature = "oidc")]
+pub mod oauth;
+#[cfg(feature = "oidc")]
+mod oidc;
 mod rules;
 mod status;
 mod wire;

@@ -61,6 +61,11 @@ pub enum Rejection {
     /// The server is at fault (bad key configuration, a store that is down):
     /// `INTERNAL` / 500 with no auth reason, and reported to the fault hook.
     Fault(BoxError),
+    /// The credentials cannot be checked right now (the identity provider
+    /// cannot be reached and no key is held): `UNAVAILABLE` / 503 with
+    /// `Retry-After`, no auth reason (the client's token may be fine), and
+    /// reported to the fault hook. Clients retry; nobody is sent to log in.
+    Unavailable(BoxError),
 }
 
 impl From<AuthError> for Rejection {
@@ -74,6 +79,7 @@ impl fmt::Display for Rejection {
         match self {
             Rejection::Auth(err) => write!(f, "rejected: {err}"),
             Rejection::Fault(err) => write!(f, "server fault while verifying: {err}"),
+            Rejection::Unavailable(err) => write!(f, "cannot verify right now: {err}"),
         }
     }
 }
@@ -82,7 +88,7 @@ impl std::error::Error for Rejection {
     fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
         match self {
             Rejection::Auth(err) => Some(err),
-            Rejection::Fault(err) => Some(err.as_ref()),
+            Rejection::Fault(err) | Rejection::Unavailable(err) => Some(err.as_ref()),
         }
     }
 }
@@ -121,6 +127,13 @@ pub trait TokenVerifier: Send + Sync + 'static {
     /// instead of answering every client with an error. `Ok` by default.
     fn check(&self) -> Result<(), BoxError> {
         Ok(())
+    }
+
+    /// The issuer `token` claims (unverified), for the `tracing` event of a
+    /// rejection; `None` by default. Never the token itself.
+    fn token_issuer(&self, token: &str) -> Option<String> {
+        let _ = token;
+        None
     }
 }
 
@@ -523,7 +536,11 @@ impl<S: fmt::Debug, V> fmt::Debug for BearerAuth<S, V> {
 enum Decision {
     Reject(AuthError),
     Fault(BoxError),
+    Unavailable(BoxError),
 }
+
+/// `Retry-After` of a 503 while the identity provider cannot be reached.
+const UNAVAILABLE_RETRY_AFTER_SECS: u32 = 5;
 
 /// The token of an `authorization: Bearer <token>` header (RFC 6750 §2.1:
 /// scheme case-insensitive, then spaces, then a b64token).
@@ -593,14 +610,24 @@ impl<V: TokenVerifier> Config<V> {
         method: &http::Method,
         path: &str,
     ) -> Result<Verified<V::Claims>, Decision> {
-        let token = bearer_token(headers).map_err(Decision::Reject)?;
+        let token = bearer_token(headers).map_err(|err| {
+            refused(&err, method, path, None);
+            Decision::Reject(err)
+        })?;
         let verified = match self.verifier.verify(token).await {
             Ok(verified) => verified,
-            Err(Rejection::Auth(err)) => return Err(Decision::Reject(err)),
+            Err(Rejection::Auth(err)) => {
+                refused(&err, method, path, self.verifier.token_issuer(token).as_deref());
+                return Err(Decision::Reject(err));
+            }
             Err(Rejection::Fault(fault)) => return Err(Decision::Fault(fault)),
+            Err(Rejection::Unavailable(err)) => return Err(Decision::Unavailable(err)),
         };
         match self.check_scopes(method, path, &verified) {
-            Some(err) => Err(Decision::Reject(err)),
+            Some(err) => {
+                refused(&err, method, path, self.verifier.token_issuer(token).as_deref());
+                Err(Decision::Reject(err))
+            }
             None => Ok(verified),
         }
     }
@@ -615,6 +642,27 @@ impl<V: TokenVerifier> Config<V> {
             }
             Decision::Reject(err) => {
                 crate::http::response::rejection(&err, self.realm.as_deref()).map(full)
+            }
+            Decision::Unavailable(err) => {
+                tracing::warn!(error = %err, "auth-error: credentials cannot be verified right now");
+                if let Some(hook) = &self.on_fault {
+                    hook(err.as_ref());
+                }
+                const MESSAGE: &str = "credentials cannot be verified right now";
+                if grpc {
+                    tonic::Status::unavailable(MESSAGE).into_http()
+                } else {
+                    let mut response = crate::http::response::fault(
+                        http::StatusCode::SERVICE_UNAVAILABLE,
+                        "UNAVAILABLE",
+                        MESSAGE,
+                    );
+                    response.headers_mut().insert(
+                        header::RETRY_AFTER,
+                        http::HeaderValue::from(UNAVAILABLE_RETRY_AFTER_SECS),
+                    );
+                    response.map(full)
+                }
             }
             Decision::Fault(fault) => {
                 tracing::error!(error = %fault, "auth-error: server fault while verifying a bearer token");
@@ -635,6 +683,26 @@ impl<V: TokenVerifier> Config<V> {
             }
         }
     }
+}
+
+/// The `tracing` event of every rejection: the reason, where, and the issuer
+/// the token claims (escaped, at most 256 bytes; never the token), so
+/// operators can count refusals by reason.
+fn refused(err: &AuthError, method: &http::Method, path: &str, issuer: Option<&str>) {
+    let issuer = issuer.map(|iss| {
+        let mut end = iss.len().min(256);
+        while !iss.is_char_boundary(end) {
+            end -= 1;
+        }
+        &iss[..end]
+    });
+    tracing::info!(
+        reason = err.code().as_str_name(),
+        method = %method,
+        path = ?path,
+        issuer = ?issuer,
+        "auth-error: request refused"
+    );
 }
 
 fn full(bytes: Bytes) -> tonic::body::Body {

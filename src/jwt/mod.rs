@@ -50,6 +50,16 @@ use serde_json::Value;
 use crate::server::{Rejection, TokenVerifier, Verified};
 use crate::{AuthError, AuthErrorCode};
 
+#[cfg(feature = "oidc")]
+mod issuers;
+#[cfg(feature = "oidc")]
+mod remote;
+
+#[cfg(feature = "oidc")]
+pub use crate::oidc::ProviderError;
+#[cfg(feature = "oidc")]
+pub use issuers::Issuers;
+
 /// The result of a failed verification, by [`ErrorKind`] (see the table in
 /// the [module docs](self)).
 ///
@@ -166,11 +176,14 @@ pub struct JwtVerifier<C = Value> {
     /// The first misconfiguration found (keys or validation): every
     /// verification is a fault.
     config_error: Option<Arc<str>>,
+    /// Keys fetched from an identity provider (feature `oidc`).
+    #[cfg(feature = "oidc")]
+    remote: Option<Arc<remote::RemoteKeys>>,
     claims: PhantomData<fn() -> C>,
 }
 
 /// A key and the algorithms of the validation it can verify.
-struct Key {
+pub(crate) struct Key {
     key: DecodingKey,
     algorithms: Vec<Algorithm>,
 }
@@ -234,6 +247,23 @@ fn can_verify(alg: Algorithm, key: &DecodingKey) -> Option<bool> {
     .ok()
 }
 
+/// The algorithms of `allowed` that `key` can verify (only `declared`, when
+/// its JWK names one).
+pub(crate) fn usable_algorithms(
+    key: &DecodingKey,
+    allowed: &[Algorithm],
+    declared: Option<Algorithm>,
+) -> Vec<Algorithm> {
+    allowed
+        .iter()
+        .copied()
+        .filter(|alg| alg.family() == key.family() && declared.is_none_or(|d| d == *alg))
+        // Without a backend nothing can be probed; verification then
+        // reports the missing backend as a fault.
+        .filter(|alg| can_verify(*alg, key) != Some(false))
+        .collect()
+}
+
 impl JwtVerifier<Value> {
     fn empty(validation: Validation) -> Self {
         let mut verifier = JwtVerifier {
@@ -244,6 +274,8 @@ impl JwtVerifier<Value> {
             checks: Vec::new(),
             cache: None,
             config_error: None,
+            #[cfg(feature = "oidc")]
+            remote: None,
             claims: PhantomData,
         };
         let mut families = verifier.validation.algorithms.iter().map(|a| a.family());
@@ -290,6 +322,58 @@ impl JwtVerifier<Value> {
         Ok(verifier)
     }
 
+    /// A verifier for the tokens of an OpenID provider (feature `oidc`): its
+    /// keys come from the `jwks_uri` of `issuer`'s discovery document
+    /// (`{issuer}/.well-known/openid-configuration`, whose `issuer` must
+    /// equal `issuer` exactly), and `issuer` is added to the validation when
+    /// it names none.
+    ///
+    /// Touches no network: a provider that is down at start-up does not stop
+    /// the service. The first verification fetches; see
+    /// [`with_jwks_cooldown`](Self::with_jwks_cooldown) and
+    /// [`with_jwks_max_age`](Self::with_jwks_max_age) for when it fetches
+    /// again. While no key can be had because the provider cannot be
+    /// reached, calls are answered `UNAVAILABLE` (HTTP 503 with
+    /// `Retry-After`), never with a reason that blames the client's token.
+    ///
+    /// Fails only on a URL: unparsable, or plaintext `http://` to a host
+    /// other than loopback.
+    ///
+    /// ```
+    /// use auth_error::jwt::JwtVerifier;
+    /// use jsonwebtoken::{Algorithm, Validation};
+    ///
+    /// let mut validation = Validation::new(Algorithm::RS256);
+    /// validation.set_audience(&["https://orders.example.com"]);
+    /// let verifier = JwtVerifier::from_issuer("https://id.example.com", validation)?;
+    /// # drop(verifier);
+    /// assert!(JwtVerifier::from_issuer("http://id.example.com", Validation::default()).is_err());
+    /// # Ok::<(), auth_error::jwt::ProviderError>(())
+    /// ```
+    #[cfg(feature = "oidc")]
+    pub fn from_issuer(issuer: &str, mut validation: Validation) -> Result<Self, ProviderError> {
+        crate::oidc::http::checked_url(issuer)?;
+        if validation.iss.is_none() {
+            validation.set_issuer(&[issuer]);
+        }
+        let remote = remote::RemoteKeys::new(remote::Source::Issuer(issuer.to_owned()))?;
+        let mut verifier = Self::empty(validation);
+        verifier.remote = Some(Arc::new(remote));
+        Ok(verifier)
+    }
+
+    /// A verifier whose keys come from the JWKS document at `url` (feature
+    /// `oidc`), without discovery; otherwise as
+    /// [`from_issuer`](Self::from_issuer).
+    #[cfg(feature = "oidc")]
+    pub fn from_jwks_url(url: &str, validation: Validation) -> Result<Self, ProviderError> {
+        let url = crate::oidc::http::checked_url(url)?;
+        let remote = remote::RemoteKeys::new(remote::Source::Jwks(url))?;
+        let mut verifier = Self::empty(validation);
+        verifier.remote = Some(Arc::new(remote));
+        Ok(verifier)
+    }
+
     /// Puts the claims in the request's extensions as `T` (deserialized from
     /// the verified payload; a payload that does not fit is
     /// `INVALID_CLAIMS`). The checks added before still run, on the JSON
@@ -307,6 +391,8 @@ impl JwtVerifier<Value> {
                 entries: Mutex::new(HashMap::new()),
             }),
             config_error: self.config_error,
+            #[cfg(feature = "oidc")]
+            remote: self.remote,
             claims: PhantomData,
         }
     }
@@ -330,17 +416,7 @@ impl<C> JwtVerifier<C> {
         key: DecodingKey,
         declared: Option<Algorithm>,
     ) -> Option<Key> {
-        let mut algorithms = Vec::new();
-        for alg in &self.validation.algorithms {
-            if alg.family() != key.family() || declared.is_some_and(|d| d != *alg) {
-                continue;
-            }
-            // Without a backend nothing can be probed; verification then
-            // reports the missing backend as a fault.
-            if can_verify(*alg, &key) != Some(false) {
-                algorithms.push(*alg);
-            }
-        }
+        let algorithms = usable_algorithms(&key, &self.validation.algorithms, declared);
         if algorithms.is_empty() {
             let name = kid.map_or_else(
                 || "the key".to_owned(),
@@ -354,6 +430,40 @@ impl<C> JwtVerifier<C> {
             return None;
         }
         Some(Key { key, algorithms })
+    }
+
+    /// Refetches the provider's key set for an unknown `kid` at most once per
+    /// `cooldown`, counted from the last fetch (default 30 s): a key the
+    /// provider just rotated in is found at once, while forged `kid`s cannot
+    /// make the verifier hammer the provider. Any number of concurrent
+    /// requests cause one fetch. No effect without
+    /// [`from_issuer`](Self::from_issuer) or
+    /// [`from_jwks_url`](Self::from_jwks_url).
+    #[cfg(feature = "oidc")]
+    #[must_use]
+    pub fn with_jwks_cooldown(mut self, cooldown: Duration) -> Self {
+        if let Some(remote) = self.remote.as_mut().and_then(Arc::get_mut) {
+            remote.cooldown = cooldown;
+        }
+        self
+    }
+
+    /// Refreshes the key set after `max_age` (default 10 min; a shorter
+    /// `Cache-Control: max-age` from the provider wins), in the background:
+    /// requests go on with the keys held and never wait for it. A failed
+    /// refresh keeps the last good keys.
+    #[cfg(feature = "oidc")]
+    #[must_use]
+    pub fn with_jwks_max_age(mut self, max_age: Duration) -> Self {
+        if let Some(remote) = self.remote.as_mut().and_then(Arc::get_mut) {
+            remote.max_age = max_age;
+        }
+        self
+    }
+
+    /// The issuers this verifier accepts (the validation's `iss`).
+    pub(crate) fn issuers(&self) -> impl Iterator<Item = &str> {
+        self.validation.iss.iter().flatten().map(String::as_str)
     }
 
     /// Adds a key for tokens whose header says `kid`. A token with a `kid`
@@ -464,6 +574,25 @@ impl<C> JwtVerifier<C> {
     }
 }
 
+impl<C> JwtVerifier<C> {
+    /// `AUTH_FAILED_INVALID_ISSUER` for a token whose unverified `iss` is
+    /// not one this verifier accepts.
+    #[cfg(feature = "oidc")]
+    fn refuse_foreign_issuer(&self, token: &str) -> Result<(), Rejection> {
+        let Some(accepted) = &self.validation.iss else {
+            return Ok(());
+        };
+        match unverified_issuer(token) {
+            Some(iss) if accepted.contains(&iss) => Ok(()),
+            Some(_) => Err(self.reject(token, &ErrorKind::InvalidIssuer.into())),
+            None => Err(self.reject(
+                token,
+                &ErrorKind::MissingRequiredClaim("iss".into()).into(),
+            )),
+        }
+    }
+}
+
 /// An RFC 7519 NumericDate: a JSON number, possibly with a fraction.
 fn numeric_date(value: &Value) -> Option<f64> {
     value.as_f64().filter(|n| n.is_finite())
@@ -502,7 +631,7 @@ where
         }
         let (verified, json) = match self.cached(token) {
             Some(hit) => hit,
-            None => self.verify_uncached(token)?,
+            None => self.verify_uncached(token).await?,
         };
         for check in &self.json_checks {
             check(&json).await?;
@@ -519,6 +648,22 @@ where
             None => Ok(()),
         }
     }
+
+    fn token_issuer(&self, token: &str) -> Option<String> {
+        unverified_issuer(token)
+    }
+}
+
+/// The `iss` of a token's payload, unverified (to choose a verifier or to
+/// refuse a foreign token early, never to trust it).
+pub(crate) fn unverified_issuer(token: &str) -> Option<String> {
+    #[derive(serde::Deserialize)]
+    struct Iss {
+        iss: Option<String>,
+    }
+    jsonwebtoken::dangerous::insecure_decode_claims::<Iss>(token)
+        .ok()?
+        .iss
 }
 
 type BoxError = Box<dyn std::error::Error + Send + Sync>;
@@ -552,11 +697,39 @@ where
         (!expired && !early).then(|| (hit.verified.clone(), hit.json.clone()))
     }
 
-    fn verify_uncached(&self, token: &str) -> Result<(Verified<C>, Arc<Value>), Rejection> {
+    async fn verify_uncached(&self, token: &str) -> Result<(Verified<C>, Arc<Value>), Rejection> {
         let header = jsonwebtoken::decode_header(token).map_err(|e| self.reject(token, &e))?;
         if !self.validation.algorithms.contains(&header.alg) {
             return Err(invalid("the token's algorithm is not accepted"));
         }
+        #[cfg(feature = "oidc")]
+        let remote_key;
+        #[cfg(feature = "oidc")]
+        let key = match &self.remote {
+            Some(remote) => {
+                let kid = header
+                    .kid
+                    .as_deref()
+                    .ok_or_else(|| invalid("the token has no key id"))?;
+                // A key not held may cost a fetch: a foreign token must not.
+                if !remote.holds(kid) {
+                    self.refuse_foreign_issuer(token)?;
+                }
+                remote_key = match remote.key(kid, &self.validation).await {
+                    remote::Lookup::Found(key) => key,
+                    remote::Lookup::Unknown => {
+                        return Err(invalid("the token's key id is not known"));
+                    }
+                    remote::Lookup::Unavailable(err) => return Err(Rejection::Unavailable(err)),
+                    remote::Lookup::Fault(err) => return Err(Rejection::Fault(err)),
+                };
+                &*remote_key
+            }
+            None => self
+                .key_for(header.kid.as_deref())
+                .ok_or_else(|| invalid("the token's key id is not known"))?,
+        };
+        #[cfg(not(feature = "oidc"))]
         let key = self
             .key_for(header.kid.as_deref())
             .ok_or_else(|| invalid("the token's key id is not known"))?;

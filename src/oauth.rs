@@ -1,0 +1,292 @@
+//! The OAuth 2.0 client-credentials grant (RFC 6749 §4.4) as a
+//! [`TokenSource`] for [`CredentialsLayer`](crate::client::CredentialsLayer)
+//! (feature `oidc`), on the `oauth2` crate (5.x), over the same bounded,
+//! redirect-free, TLS-only HTTP client as the verifier's key fetches.
+
+use std::fmt;
+use std::sync::{Arc, Mutex};
+
+use oauth2::basic::BasicClient;
+use oauth2::{ClientId, ClientSecret, RequestTokenError, Scope, TokenResponse, TokenUrl};
+
+use crate::client::{AccessToken, BoxError, TokenSource};
+use crate::oidc::discovery::Metadata;
+use crate::oidc::http;
+
+pub use crate::oidc::ProviderError;
+
+/// Where the token endpoint is.
+#[derive(Debug)]
+enum Endpoint {
+    Fixed(reqwest::Url),
+    /// From the issuer's discovery document, fetched at the first fetch.
+    Discover {
+        issuer: String,
+        found: tokio::sync::OnceCell<reqwest::Url>,
+    },
+}
+
+/// Tokens from an OAuth 2.0 token endpoint with the client-credentials grant
+/// (RFC 6749 §4.4), for service-to-service calls.
+///
+/// A refusal the client cannot fix by waiting (`invalid_client`,
+/// `unauthorized_client`, `invalid_scope`, `invalid_grant`,
+/// `invalid_request`, `unsupported_grant_type`: RFC 6749 §5.2) is a
+/// [`TokenEndpointError`], remembered: every later fetch fails with it at
+/// once, without asking the endpoint again (a wrong secret stays wrong).
+/// Network errors, timeouts and 5xx are [`ProviderError`]s, transient:
+/// [`CredentialsLayer`](crate::client::CredentialsLayer) backs off and
+/// tries again.
+///
+/// ```no_run
+/// use auth_error::client::CredentialsLayer;
+/// use auth_error::oauth::ClientCredentials;
+///
+/// # async fn run() -> Result<(), Box<dyn std::error::Error>> {
+/// let source = ClientCredentials::discover("https://id.example.com", "orders-client", "s3cr3t")?
+///     .with_scopes(["orders.read"])
+///     .with_resource("https://orders.example.com");
+/// let endpoint = tonic::transport::Endpoint::from_static("https://orders.example.com");
+/// let channel = tower::ServiceBuilder::new()
+///     .layer(CredentialsLayer::new(source).with_endpoint(endpoint.uri().clone()))
+///     .service(endpoint.connect().await?);
+/// # drop(channel); Ok(()) }
+/// ```
+pub struct ClientCredentials {
+    client_id: String,
+    secret: ClientSecret,
+    endpoint: Endpoint,
+    scopes: Vec<String>,
+    resource: Option<String>,
+    http: reqwest::Client,
+    refused: Mutex<Option<Arc<TokenEndpointError>>>,
+}
+
+impl fmt::Debug for ClientCredentials {
+    /// Never shows the secret.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("ClientCredentials")
+            .field("client_id", &self.client_id)
+            .field("endpoint", &self.endpoint)
+            .field("scopes", &self.scopes)
+            .field("resource", &self.resource)
+            .finish_non_exhaustive()
+    }
+}
+
+impl ClientCredentials {
+    /// Tokens from `token_url` for `client_id`, authenticated with
+    /// `client_secret` (HTTP Basic, RFC 6749 §2.3.1). Touches no network;
+    /// fails on a URL that is not `https` (or `http` to loopback).
+    pub fn new(
+        token_url: &str,
+        client_id: impl Into<String>,
+        client_secret: impl Into<String>,
+    ) -> Result<Self, ProviderError> {
+        let url = http::checked_url(token_url)?;
+        Self::with_endpoint(Endpoint::Fixed(url), client_id.into(), client_secret.into())
+    }
+
+    /// Tokens from the `token_endpoint` of `issuer`'s discovery document,
+    /// fetched at the first token fetch (so a provider down at start-up
+    /// stops nothing). Touches no network.
+    pub fn discover(
+        issuer: &str,
+        client_id: impl Into<String>,
+        client_secret: impl Into<String>,
+    ) -> Result<Self, ProviderError> {
+        http::checked_url(issuer)?;
+        let endpoint = Endpoint::Discover {
+            issuer: issuer.to_owned(),
+            found: tokio::sync::OnceCell::new(),
+        };
+        Self::with_endpoint(endpoint, client_id.into(), client_secret.into())
+    }
+
+    fn with_endpoint(
+        endpoint: Endpoint,
+        client_id: String,
+        client_secret: String,
+    ) -> Result<Self, ProviderError> {
+        Ok(ClientCredentials {
+            client_id,
+            secret: ClientSecret::new(client_secret),
+            endpoint,
+            scopes: Vec::new(),
+            resource: None,
+            http: http::client()?,
+            refused: Mutex::new(None),
+        })
+    }
+
+    /// The scopes to ask for (`scope`, space-separated).
+    #[must_use]
+    pub fn with_scopes<I, S>(mut self, scopes: I) -> Self
+    where
+        I: IntoIterator<Item = S>,
+        S: Into<String>,
+    {
+        self.scopes = scopes.into_iter().map(Into::into).collect();
+        self
+    }
+
+    /// The resource (API) the token is for (`resource`, RFC 8707): the
+    /// token's audience.
+    #[must_use]
+    pub fn with_resource(mut self, resource: impl Into<String>) -> Self {
+        self.resource = Some(resource.into());
+        self
+    }
+
+    async fn token_url(&self) -> Result<reqwest::Url, ProviderError> {
+        match &self.endpoint {
+            Endpoint::Fixed(url) => Ok(url.clone()),
+            Endpoint::Discover { issuer, found } => found
+                .get_or_try_init(|| async {
+                    Metadata::fetch(&self.http, issuer).await?.token_endpoint()
+                })
+                .await
+                .cloned(),
+        }
+    }
+
+    async fn request(&self) -> Result<AccessToken, BoxError> {
+        let url = self.token_url().await?;
+        let client = BasicClient::new(ClientId::new(self.client_id.clone()))
+            .set_client_secret(self.secret.clone())
+            .set_token_uri(TokenUrl::from_url(url));
+        let mut request = client
+            .exchange_client_credentials()
+            .add_scopes(self.scopes.iter().cloned().map(Scope::new));
+        if let Some(resource) = &self.resource {
+            request = request.add_extra_param("resource", resource.clone());
+        }
+        let http = self.http.clone();
+        let send = move |req: oauth2::HttpRequest| {
+            let http = http.clone();
+            async move { send(&http, req).await }
+        };
+        match request.request_async(&send).await {
+            Ok(response) => {
+                let token = AccessToken::new(response.access_token().secret().clone());
+                Ok(match response.expires_in() {
+                    Some(lifetime) => token.expires_in(lifetime),
+                    None => token,
+                })
+            }
+            Err(RequestTokenError::ServerResponse(response)) => {
+                let err = TokenEndpointError {
+                    code: response.error().as_ref().to_owned(),
+                    description: response.error_description().cloned(),
+                };
+                if err.is_permanent() {
+                    let err = Arc::new(err);
+                    if let Ok(mut refused) = self.refused.lock() {
+                        *refused = Some(err.clone());
+                    }
+                    return Err(Box::new(Remembered(err)));
+                }
+                Err(Box::new(err))
+            }
+            Err(RequestTokenError::Request(err)) => Err(Box::new(err)),
+            Err(RequestTokenError::Parse(err, _)) => Err(Box::new(ProviderError::InvalidDocument {
+                what: err.to_string(),
+            })),
+            Err(RequestTokenError::Other(what)) => {
+                Err(Box::new(ProviderError::InvalidDocument { what }))
+            }
+        }
+    }
+}
+
+/// One request through the bounded client (what oauth2 calls).
+async fn send(
+    client: &reqwest::Client,
+    request: oauth2::HttpRequest,
+) -> Result<oauth2::HttpResponse, ProviderError> {
+    let request = reqwest::Request::try_from(request).map_err(ProviderError::Request)?;
+    let response = http::send(client, request).await?;
+    // 5xx and 429 carry no OAuth error: transient, backed off by the layer.
+    if response.status.is_server_error() || response.status.as_u16() == 429 {
+        return Err(ProviderError::Status {
+            status: response.status.as_u16(),
+        });
+    }
+    let mut out = ::http::Response::new(response.body);
+    *out.status_mut() = response.status;
+    *out.headers_mut() = response.headers;
+    Ok(out)
+}
+
+impl TokenSource for ClientCredentials {
+    async fn fetch(&self) -> Result<AccessToken, BoxError> {
+        let remembered = self.refused.lock().ok().and_then(|r| r.clone());
+        if let Some(err) = remembered {
+            return Err(Box::new(Remembered(err)));
+        }
+        self.request().await
+    }
+}
+
+/// The token endpoint refused the request (RFC 6749 §5.2).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TokenEndpointError {
+    code: String,
+    description: Option<String>,
+}
+
+impl TokenEndpointError {
+    /// The OAuth error code (`invalid_client`, `invalid_scope`, …).
+    pub fn code(&self) -> &str {
+        &self.code
+    }
+
+    /// The provider's `error_description`, if any.
+    pub fn description(&self) -> Option<&str> {
+        self.description.as_deref()
+    }
+
+    /// Whether asking again cannot help until the configuration changes
+    /// (every RFC 6749 §5.2 code; not an extension code such as
+    /// `temporarily_unavailable`).
+    pub fn is_permanent(&self) -> bool {
+        matches!(
+            self.code.as_str(),
+            "invalid_request"
+                | "invalid_client"
+                | "invalid_grant"
+                | "unauthorized_client"
+                | "unsupported_grant_type"
+                | "invalid_scope"
+        )
+    }
+}
+
+impl fmt::Display for TokenEndpointError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "the token endpoint refused the request: {}", self.code.escape_debug())?;
+        if let Some(description) = &self.description {
+            let description: String = description.chars().take(200).collect();
+            write!(f, " ({})", description.escape_debug())?;
+        }
+        Ok(())
+    }
+}
+
+impl std::error::Error for TokenEndpointError {}
+
+/// A permanent refusal, returned again without asking the endpoint.
+#[derive(Debug)]
+struct Remembered(Arc<TokenEndpointError>);
+
+impl fmt::Display for Remembered {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("the token endpoint refused this client permanently; not asking again")
+    }
+}
+
+impl std::error::Error for Remembered {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        Some(self.0.as_ref())
+    }
+}

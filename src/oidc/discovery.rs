@@ -1,0 +1,57 @@
+//! The OpenID Provider Metadata document (OpenID Connect Discovery 1.0 §3),
+//! the fields this crate uses.
+
+use serde::Deserialize;
+
+use super::{ProviderError, http};
+
+/// `/.well-known/openid-configuration`, as far as it is read.
+#[derive(Debug, Deserialize)]
+pub(crate) struct Metadata {
+    issuer: String,
+    jwks_uri: Option<String>,
+    token_endpoint: Option<String>,
+}
+
+impl Metadata {
+    /// Fetches the document of `issuer` and checks that it names `issuer`
+    /// exactly (§4.3: otherwise another provider's keys could be trusted).
+    pub(crate) async fn fetch(
+        client: &reqwest::Client,
+        issuer: &str,
+    ) -> Result<Metadata, ProviderError> {
+        let url = format!(
+            "{}/.well-known/openid-configuration",
+            issuer.trim_end_matches('/')
+        );
+        let url = http::checked_url(&url)?;
+        let (metadata, _): (Metadata, _) = http::get_json(client, &url).await?;
+        if metadata.issuer != issuer {
+            return Err(ProviderError::IssuerMismatch {
+                expected: issuer.to_owned(),
+                found: metadata.issuer,
+            });
+        }
+        Ok(metadata)
+    }
+
+    /// `jwks_uri`, checked like every provider URL.
+    pub(crate) fn jwks_uri(&self) -> Result<reqwest::Url, ProviderError> {
+        let uri = self
+            .jwks_uri
+            .as_deref()
+            .ok_or(ProviderError::MissingEndpoint { field: "jwks_uri" })?;
+        http::checked_url(uri)
+    }
+
+    /// `token_endpoint`, checked like every provider URL.
+    pub(crate) fn token_endpoint(&self) -> Result<reqwest::Url, ProviderError> {
+        let uri = self
+            .token_endpoint
+            .as_deref()
+            .ok_or(ProviderError::MissingEndpoint {
+                field: "token_endpoint",
+            })?;
+        http::checked_url(uri)
+    }
+}

@@ -1,0 +1,118 @@
+//! [`ProviderError`]: why talking to an identity provider failed.
+
+use std::fmt;
+
+/// Why a request to an identity provider (discovery, key set, token
+/// endpoint) failed, or why its URL is refused.
+///
+/// [`is_transient`](Self::is_transient) tells a failure worth retrying later
+/// (the network, a 5xx) from a configuration that will never work.
+#[derive(Debug)]
+#[non_exhaustive]
+pub enum ProviderError {
+    /// The URL does not parse, or has no host.
+    #[non_exhaustive]
+    InvalidUrl {
+        /// The URL as given.
+        url: String,
+    },
+    /// The URL is plaintext `http://` to a host other than loopback: keys
+    /// and tokens must come over TLS.
+    #[non_exhaustive]
+    InsecureUrl {
+        /// The URL as given.
+        url: String,
+    },
+    /// The request failed: connection, TLS, timeout, or a redirect (never
+    /// followed).
+    Request(reqwest::Error),
+    /// The provider answered with an unexpected HTTP status.
+    #[non_exhaustive]
+    Status {
+        /// The status.
+        status: u16,
+    },
+    /// The response body is over the bound (1 MiB).
+    #[non_exhaustive]
+    TooLarge {
+        /// The bound, in bytes.
+        max: usize,
+    },
+    /// The response is not the expected JSON document.
+    #[non_exhaustive]
+    InvalidDocument {
+        /// What is wrong (serde's message: line and column, no input).
+        what: String,
+    },
+    /// The discovery document names another issuer than the URL it was
+    /// fetched for (OpenID Connect Discovery §4.3).
+    #[non_exhaustive]
+    IssuerMismatch {
+        /// The issuer configured.
+        expected: String,
+        /// The issuer the document names.
+        found: String,
+    },
+    /// The discovery document has no such endpoint.
+    #[non_exhaustive]
+    MissingEndpoint {
+        /// The field (`jwks_uri`, `token_endpoint`).
+        field: &'static str,
+    },
+}
+
+impl ProviderError {
+    /// Whether trying again later may succeed (the network, a timeout, a
+    /// 5xx or 429): otherwise the configuration or the provider's answer
+    /// must change first.
+    pub fn is_transient(&self) -> bool {
+        match self {
+            ProviderError::Request(_) => true,
+            ProviderError::Status { status } => *status >= 500 || *status == 429,
+            _ => false,
+        }
+    }
+}
+
+impl fmt::Display for ProviderError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            ProviderError::InvalidUrl { url } => {
+                write!(f, "invalid identity provider URL `{}`", url.escape_debug())
+            }
+            ProviderError::InsecureUrl { url } => write!(
+                f,
+                "identity provider URL `{}` is plaintext http to a host other than loopback: use https",
+                url.escape_debug()
+            ),
+            ProviderError::Request(err) => write!(f, "identity provider request failed: {err}"),
+            ProviderError::Status { status } => {
+                write!(f, "identity provider answered with HTTP status {status}")
+            }
+            ProviderError::TooLarge { max } => {
+                write!(f, "identity provider response over {max} bytes")
+            }
+            ProviderError::InvalidDocument { what } => {
+                write!(f, "identity provider response is not the expected document: {what}")
+            }
+            ProviderError::IssuerMismatch { expected, found } => write!(
+                f,
+                "discovery document names issuer `{}`, not the configured `{}`",
+                found.escape_debug(),
+                expected.escape_debug()
+            ),
+            ProviderError::MissingEndpoint { field } => {
+                write!(f, "discovery document has no `{field}`")
+            }
+        }
+    }
+}
+
+impl std::error::Error for ProviderError {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        match self {
+            ProviderError::Request(err) => Some(err),
+            _ => None,
+        }
+    }
+}

@@ -1,0 +1,118 @@
+//! The one HTTP client of the `oidc` feature: reqwest over rustls, a timeout
+//! on connecting and on the whole request, no redirects, bodies bounded,
+//! `https` required except for loopback.
+
+use std::time::Duration;
+
+use super::ProviderError;
+
+/// Bound on any response body read from a provider.
+pub(crate) const MAX_BODY: usize = 1024 * 1024;
+const CONNECT_TIMEOUT: Duration = Duration::from_secs(5);
+const REQUEST_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// The client: no redirects (a redirect could point a key fetch anywhere),
+/// timeouts, rustls. Building it touches no network.
+pub(crate) fn client() -> Result<reqwest::Client, ProviderError> {
+    reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .connect_timeout(CONNECT_TIMEOUT)
+        .timeout(REQUEST_TIMEOUT)
+        .build()
+        .map_err(ProviderError::Request)
+}
+
+/// Whether `host` (as in a URL, IPv6 in brackets) is a loopback address.
+pub(crate) fn is_loopback(host: &str) -> bool {
+    let host = host.trim_start_matches('[').trim_end_matches(']');
+    host.eq_ignore_ascii_case("localhost")
+        || host
+            .parse::<std::net::IpAddr>()
+            .is_ok_and(|ip| ip.is_loopback())
+}
+
+/// `url`, if it is `https`, or `http` to a loopback address.
+pub(crate) fn checked_url(url: &str) -> Result<reqwest::Url, ProviderError> {
+    let parsed = reqwest::Url::parse(url).map_err(|_| ProviderError::InvalidUrl { url: url.into() })?;
+    let host = parsed
+        .host_str()
+        .ok_or_else(|| ProviderError::InvalidUrl { url: url.into() })?;
+    match parsed.scheme() {
+        "https" => Ok(parsed),
+        "http" if is_loopback(host) => Ok(parsed),
+        "http" => Err(ProviderError::InsecureUrl { url: url.into() }),
+        _ => Err(ProviderError::InvalidUrl { url: url.into() }),
+    }
+}
+
+/// A response: status, `Cache-Control: max-age`, and the body (at most
+/// [`MAX_BODY`] bytes).
+pub(crate) struct Response {
+    pub(crate) status: reqwest::StatusCode,
+    pub(crate) headers: reqwest::header::HeaderMap,
+    pub(crate) body: Vec<u8>,
+}
+
+impl Response {
+    /// `Cache-Control: max-age`, if the response has one.
+    pub(crate) fn max_age(&self) -> Option<Duration> {
+        let value = self.headers.get(reqwest::header::CACHE_CONTROL)?.to_str().ok()?;
+        value.split(',').find_map(|directive| {
+            let (name, secs) = directive.trim().split_once('=')?;
+            name.eq_ignore_ascii_case("max-age")
+                .then(|| secs.trim().parse().ok())
+                .flatten()
+                .map(Duration::from_secs)
+        })
+    }
+}
+
+/// Sends `request`, reading at most [`MAX_BODY`] bytes of the answer.
+pub(crate) async fn send(
+    client: &reqwest::Client,
+    request: reqwest::Request,
+) -> Result<Response, ProviderError> {
+    let mut response = client.execute(request).await.map_err(ProviderError::Request)?;
+    if response
+        .content_length()
+        .is_some_and(|len| len > MAX_BODY as u64)
+    {
+        return Err(ProviderError::TooLarge { max: MAX_BODY });
+    }
+    let mut body = Vec::new();
+    while let Some(chunk) = response.chunk().await.map_err(ProviderError::Request)? {
+        if body.len() + chunk.len() > MAX_BODY {
+            return Err(ProviderError::TooLarge { max: MAX_BODY });
+        }
+        body.extend_from_slice(&chunk);
+    }
+    Ok(Response {
+        status: response.status(),
+        headers: std::mem::take(response.headers_mut()),
+        body,
+    })
+}
+
+/// GETs `url` as a JSON document: a 2xx status and a body that parses.
+pub(crate) async fn get_json<T: serde::de::DeserializeOwned>(
+    client: &reqwest::Client,
+    url: &reqwest::Url,
+) -> Result<(T, Response), ProviderError> {
+    let request = client
+        .get(url.clone())
+        .header(reqwest::header::ACCEPT, "application/json")
+        .build()
+        .map_err(ProviderError::Request)?;
+    let response = send(client, request).await?;
+    if !response.status.is_success() {
+        return Err(ProviderError::Status {
+            status: response.status.as_u16(),
+        });
+    }
+    let document = serde_json::from_slice(&response.body).map_err(|e| {
+        ProviderError::InvalidDocument {
+            what: format!("{:?} error at line {}, column {}", e.classify(), e.line(), e.column()),
+        }
+    })?;
+    Ok((document, response))
+}
