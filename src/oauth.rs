@@ -189,9 +189,11 @@ impl ClientCredentials {
                 Err(Box::new(err))
             }
             Err(RequestTokenError::Request(err)) => Err(Box::new(err)),
-            Err(RequestTokenError::Parse(err, _)) => Err(Box::new(ProviderError::InvalidDocument {
-                what: err.to_string(),
-            })),
+            Err(RequestTokenError::Parse(err, _)) => {
+                Err(Box::new(ProviderError::InvalidDocument {
+                    what: err.to_string(),
+                }))
+            }
             Err(RequestTokenError::Other(what)) => {
                 Err(Box::new(ProviderError::InvalidDocument { what }))
             }
@@ -264,7 +266,11 @@ impl TokenEndpointError {
 
 impl fmt::Display for TokenEndpointError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "the token endpoint refused the request: {}", self.code.escape_debug())?;
+        write!(
+            f,
+            "the token endpoint refused the request: {}",
+            self.code.escape_debug()
+        )?;
         if let Some(description) = &self.description {
             let description: String = description.chars().take(200).collect();
             write!(f, " ({})", description.escape_debug())?;

@@ -585,10 +585,7 @@ impl<C> JwtVerifier<C> {
         match unverified_issuer(token) {
             Some(iss) if accepted.contains(&iss) => Ok(()),
             Some(_) => Err(self.reject(token, &ErrorKind::InvalidIssuer.into())),
-            None => Err(self.reject(
-                token,
-                &ErrorKind::MissingRequiredClaim("iss".into()).into(),
-            )),
+            None => Err(self.reject(token, &ErrorKind::MissingRequiredClaim("iss".into()).into())),
         }
     }
 }

@@ -174,7 +174,10 @@ impl RemoteKeys {
             _ => {}
         }
         match self.fetch(validation).await {
-            Ok(keys) => keys.get(kid).cloned().map_or(Lookup::Unknown, Lookup::Found),
+            Ok(keys) => keys
+                .get(kid)
+                .cloned()
+                .map_or(Lookup::Unknown, Lookup::Found),
             Err(err) => failure(&err),
         }
     }
@@ -213,10 +216,11 @@ impl RemoteKeys {
     ) -> Result<Arc<HashMap<String, Arc<Key>>>, Arc<ProviderError>> {
         let result = self.fetch_keys(validation).await;
         let now = Instant::now();
-        let mut state = self
-            .state
-            .write()
-            .map_err(|_| Arc::new(ProviderError::InvalidDocument { what: "key set cache poisoned".into() }))?;
+        let mut state = self.state.write().map_err(|_| {
+            Arc::new(ProviderError::InvalidDocument {
+                what: "key set cache poisoned".into(),
+            })
+        })?;
         state.fetched_at = Some(now);
         match result {
             Ok((uri, keys, max_age, duplicates)) => {
@@ -258,7 +262,9 @@ impl RemoteKeys {
         let uri = match (known, &self.source) {
             (Some(uri), _) => uri,
             (None, Source::Jwks(uri)) => uri.clone(),
-            (None, Source::Issuer(issuer)) => Metadata::fetch(&self.http, issuer).await?.jwks_uri()?,
+            (None, Source::Issuer(issuer)) => {
+                Metadata::fetch(&self.http, issuer).await?.jwks_uri()?
+            }
         };
         let (document, response): (Value, _) = http::get_json(&self.http, &uri).await?;
         let (keys, duplicates) = parse_key_set(&document, validation)?;

@@ -617,7 +617,12 @@ impl<V: TokenVerifier> Config<V> {
         let verified = match self.verifier.verify(token).await {
             Ok(verified) => verified,
             Err(Rejection::Auth(err)) => {
-                refused(&err, method, path, self.verifier.token_issuer(token).as_deref());
+                refused(
+                    &err,
+                    method,
+                    path,
+                    self.verifier.token_issuer(token).as_deref(),
+                );
                 return Err(Decision::Reject(err));
             }
             Err(Rejection::Fault(fault)) => return Err(Decision::Fault(fault)),
@@ -625,7 +630,12 @@ impl<V: TokenVerifier> Config<V> {
         };
         match self.check_scopes(method, path, &verified) {
             Some(err) => {
-                refused(&err, method, path, self.verifier.token_issuer(token).as_deref());
+                refused(
+                    &err,
+                    method,
+                    path,
+                    self.verifier.token_issuer(token).as_deref(),
+                );
                 Err(Decision::Reject(err))
             }
             None => Ok(verified),

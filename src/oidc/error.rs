@@ -93,7 +93,10 @@ impl fmt::Display for ProviderError {
                 write!(f, "identity provider response over {max} bytes")
             }
             ProviderError::InvalidDocument { what } => {
-                write!(f, "identity provider response is not the expected document: {what}")
+                write!(
+                    f,
+                    "identity provider response is not the expected document: {what}"
+                )
             }
             ProviderError::IssuerMismatch { expected, found } => write!(
                 f,

@@ -33,7 +33,8 @@ pub(crate) fn is_loopback(host: &str) -> bool {
 
 /// `url`, if it is `https`, or `http` to a loopback address.
 pub(crate) fn checked_url(url: &str) -> Result<reqwest::Url, ProviderError> {
-    let parsed = reqwest::Url::parse(url).map_err(|_| ProviderError::InvalidUrl { url: url.into() })?;
+    let parsed =
+        reqwest::Url::parse(url).map_err(|_| ProviderError::InvalidUrl { url: url.into() })?;
     let host = parsed
         .host_str()
         .ok_or_else(|| ProviderError::InvalidUrl { url: url.into() })?;
@@ -56,7 +57,11 @@ pub(crate) struct Response {
 impl Response {
     /// `Cache-Control: max-age`, if the response has one.
     pub(crate) fn max_age(&self) -> Option<Duration> {
-        let value = self.headers.get(reqwest::header::CACHE_CONTROL)?.to_str().ok()?;
+        let value = self
+            .headers
+            .get(reqwest::header::CACHE_CONTROL)?
+            .to_str()
+            .ok()?;
         value.split(',').find_map(|directive| {
             let (name, secs) = directive.trim().split_once('=')?;
             name.eq_ignore_ascii_case("max-age")
@@ -72,7 +77,10 @@ pub(crate) async fn send(
     client: &reqwest::Client,
     request: reqwest::Request,
 ) -> Result<Response, ProviderError> {
-    let mut response = client.execute(request).await.map_err(ProviderError::Request)?;
+    let mut response = client
+        .execute(request)
+        .await
+        .map_err(ProviderError::Request)?;
     if response
         .content_length()
         .is_some_and(|len| len > MAX_BODY as u64)
@@ -109,10 +117,14 @@ pub(crate) async fn get_json<T: serde::de::DeserializeOwned>(
             status: response.status.as_u16(),
         });
     }
-    let document = serde_json::from_slice(&response.body).map_err(|e| {
-        ProviderError::InvalidDocument {
-            what: format!("{:?} error at line {}, column {}", e.classify(), e.line(), e.column()),
-        }
-    })?;
+    let document =
+        serde_json::from_slice(&response.body).map_err(|e| ProviderError::InvalidDocument {
+            what: format!(
+                "{:?} error at line {}, column {}",
+                e.classify(),
+                e.line(),
+                e.column()
+            ),
+        })?;
     Ok((document, response))
 }

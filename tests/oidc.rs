@@ -1,0 +1,383 @@
+//! In front of a real identity provider: node `oidc-provider` 8.8.1 on
+//! 127.0.0.1 (see `support/oidc_provider.rs`), end to end through tonic.
+//! Discovery, tokens fetched by `ClientCredentials` accepted by
+//! `from_issuer`, refresh of an expired token, key rotation, forged `kid`s,
+//! foreign issuers, the provider down, a wrong client secret, two issuers.
+#![cfg(all(feature = "oidc", feature = "jwt-rust-crypto"))]
+
+#[path = "support/jwt_server.rs"]
+mod jwt_server;
+#[path = "support/oidc_provider.rs"]
+mod oidc_provider;
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::time::Duration;
+
+use auth_error::client::{AccessToken, BoxError, CredentialsLayer, TokenSource};
+use auth_error::jwt::{Issuers, JwtVerifier};
+use auth_error::oauth::{ClientCredentials, TokenEndpointError};
+use auth_error::server::BearerAuthLayer;
+use auth_error::{AuthErrorCode, AuthStatusExt};
+use base64::Engine as _;
+use jsonwebtoken::{Algorithm, Validation};
+use jwt_server::{Server, check, start};
+use oidc_provider::{Provider, RESOURCE};
+use serde_json::json;
+use tonic::Code;
+
+fn validation() -> Validation {
+    let mut v = Validation::new(Algorithm::ES256);
+    v.set_audience(&[RESOURCE]);
+    v.leeway = 0;
+    v
+}
+
+async fn serve(
+    verifier: impl auth_error::server::TokenVerifier<Claims = serde_json::Value>,
+) -> Server {
+    start(Some(BearerAuthLayer::builder(verifier).build().unwrap())).await
+}
+
+async fn call(server: &Server, token: &str) -> Result<String, tonic::Status> {
+    check(server.channel().await, Some(&format!("Bearer {token}"))).await
+}
+
+fn reason(status: &tonic::Status) -> Option<AuthErrorCode> {
+    status.auth_error_code()
+}
+
+/// A compact JWS with `header` and `claims` and a signature of nobody.
+fn forged(header: serde_json::Value, claims: serde_json::Value) -> String {
+    let b64 = base64::engine::general_purpose::URL_SAFE_NO_PAD;
+    format!(
+        "{}.{}.{}",
+        b64.encode(header.to_string()),
+        b64.encode(claims.to_string()),
+        b64.encode([9u8; 64])
+    )
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_token_from_client_credentials_is_accepted_by_from_issuer() {
+    if !oidc_provider::ready() {
+        return;
+    }
+    let provider = Provider::start("k1", 300, 0);
+    let server = serve(JwtVerifier::from_issuer(&provider.issuer, validation()).unwrap()).await;
+    let source = ClientCredentials::discover(&provider.issuer, "svc-a", "secret-a")
+        .unwrap()
+        .with_scopes(["orders.read"])
+        .with_resource(RESOURCE);
+    let mut client = tonic_health::pb::health_client::HealthClient::new(
+        tower::ServiceBuilder::new()
+            .layer(CredentialsLayer::new(source).with_endpoint(server.uri()))
+            .service(server.channel().await),
+    );
+    for _ in 0..3 {
+        let response = client
+            .check(tonic_health::pb::HealthCheckRequest::default())
+            .await
+            .expect("served");
+        assert_eq!(response.metadata().get("x-subject").unwrap(), "svc-a");
+    }
+    let (jwks, token) = provider.counts().await;
+    assert_eq!((jwks, token), (1, 1), "one key set fetch, one token");
+    server.shutdown().await;
+}
+
+/// Hands out one stale token first, then fresh ones from the provider.
+struct StaleFirst {
+    stale: String,
+    inner: ClientCredentials,
+    fetches: Arc<AtomicUsize>,
+}
+
+impl TokenSource for StaleFirst {
+    async fn fetch(&self) -> Result<AccessToken, BoxError> {
+        match self.fetches.fetch_add(1, Ordering::SeqCst) {
+            0 => Ok(AccessToken::new(self.stale.clone())),
+            _ => self.inner.fetch().await,
+        }
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_expired_token_is_refused_then_refreshed_from_the_provider() {
+    if !oidc_provider::ready() {
+        return;
+    }
+    let provider = Provider::start("k1", 1, 0);
+    let server = serve(JwtVerifier::from_issuer(&provider.issuer, validation()).unwrap()).await;
+    let stale = provider.token(("svc-a", "secret-a"), "orders.read").await;
+    // Wait (polling the clock) until it has expired for jsonwebtoken too.
+    let claims: serde_json::Value =
+        jsonwebtoken::dangerous::insecure_decode_claims(&stale).unwrap();
+    let exp = claims["exp"].as_u64().unwrap();
+    while jwt_server::now() <= exp + 1 {
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    let status = call(&server, &stale).await.unwrap_err();
+    assert_eq!(reason(&status), Some(AuthErrorCode::TokenExpired));
+
+    let fetches = Arc::new(AtomicUsize::new(0));
+    let source = StaleFirst {
+        stale,
+        inner: ClientCredentials::new(&format!("{}/token", provider.issuer), "svc-a", "secret-a")
+            .unwrap()
+            .with_scopes(["orders.read"])
+            .with_resource(RESOURCE),
+        fetches: fetches.clone(),
+    };
+    let mut client = tonic_health::pb::health_client::HealthClient::new(
+        tower::ServiceBuilder::new()
+            .layer(CredentialsLayer::new(source).with_endpoint(server.uri()))
+            .service(server.channel().await),
+    );
+    client
+        .check(tonic_health::pb::HealthCheckRequest::default())
+        .await
+        .expect("refreshed and served");
+    assert_eq!(
+        fetches.load(Ordering::SeqCst),
+        2,
+        "the stale token, then one refresh"
+    );
+    server.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_rotated_key_is_fetched_once_for_many_concurrent_calls() {
+    if !oidc_provider::ready() {
+        return;
+    }
+    let provider = Provider::start("k1", 300, 0);
+    let verifier = JwtVerifier::from_issuer(&provider.issuer, validation())
+        .unwrap()
+        .with_jwks_cooldown(Duration::ZERO);
+    let server = serve(verifier).await;
+    let old = provider.token(("svc-a", "secret-a"), "orders.read").await;
+    call(&server, &old).await.expect("served with k1");
+
+    let provider = provider.rotate("k2", 300);
+    let new = provider.token(("svc-a", "secret-a"), "orders.read").await;
+    let channel = server.channel().await;
+    let calls: Vec<_> = (0..32)
+        .map(|_| {
+            let (channel, new) = (channel.clone(), new.clone());
+            tokio::spawn(async move { check(channel, Some(&format!("Bearer {new}"))).await })
+        })
+        .collect();
+    for call in calls {
+        assert_eq!(call.await.unwrap().expect("served with k2"), "svc-a");
+    }
+    let (jwks, _) = provider.counts().await;
+    assert_eq!(
+        jwks, 1,
+        "32 concurrent calls with a new kid: one key set fetch"
+    );
+    server.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn forged_kids_and_foreign_issuers_cause_at_most_one_fetch() {
+    if !oidc_provider::ready() {
+        return;
+    }
+    let provider = Provider::start("k1", 300, 0);
+    let server = serve(JwtVerifier::from_issuer(&provider.issuer, validation()).unwrap()).await;
+    let good = provider.token(("svc-a", "secret-a"), "orders.read").await;
+    call(&server, &good).await.expect("served");
+    let claims: serde_json::Value = jsonwebtoken::dangerous::insecure_decode_claims(&good).unwrap();
+    let channel = server.channel().await;
+    for i in 0..200 {
+        let token = forged(
+            json!({"alg": "ES256", "kid": format!("forged-{i}")}),
+            claims.clone(),
+        );
+        let status = check(channel.clone(), Some(&format!("Bearer {token}")))
+            .await
+            .unwrap_err();
+        assert_eq!(
+            reason(&status),
+            Some(AuthErrorCode::AuthFailedInvalidBearerToken),
+            "{i}"
+        );
+    }
+    let mut foreign = claims.clone();
+    foreign["iss"] = json!("https://evil.example");
+    for i in 0..50 {
+        let token = forged(
+            json!({"alg": "ES256", "kid": format!("evil-{i}")}),
+            foreign.clone(),
+        );
+        let status = check(channel.clone(), Some(&format!("Bearer {token}")))
+            .await
+            .unwrap_err();
+        assert_eq!(
+            reason(&status),
+            Some(AuthErrorCode::AuthFailedInvalidIssuer),
+            "{i}"
+        );
+    }
+    let (jwks, _) = provider.counts().await;
+    assert!(jwks <= 2, "{jwks} key set fetches for 250 forged tokens");
+    server.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn with_the_provider_down_cached_keys_serve_and_no_keys_is_unavailable() {
+    if !oidc_provider::ready() {
+        return;
+    }
+    let provider = Provider::start("k1", 300, 0);
+    let issuer = provider.issuer.clone();
+    let warm = serve(JwtVerifier::from_issuer(&issuer, validation()).unwrap()).await;
+    let faults = Arc::new(AtomicUsize::new(0));
+    let seen = faults.clone();
+    let cold = start(Some(
+        BearerAuthLayer::builder(JwtVerifier::from_issuer(&issuer, validation()).unwrap())
+            .on_fault(move |_| {
+                seen.fetch_add(1, Ordering::SeqCst);
+            })
+            .build()
+            .unwrap(),
+    ))
+    .await;
+    let token = provider.token(("svc-a", "secret-a"), "orders.read").await;
+    call(&warm, &token).await.expect("keys fetched");
+    drop(provider);
+
+    // The warm verifier keeps serving from the keys it holds.
+    for _ in 0..3 {
+        assert_eq!(call(&warm, &token).await.expect("cached keys"), "svc-a");
+    }
+    // The cold one cannot check anything: UNAVAILABLE, no reason, a fault.
+    let status = call(&cold, &token).await.unwrap_err();
+    assert_eq!(status.code(), Code::Unavailable, "{status:?}");
+    assert_eq!(status.auth_error(), None);
+    assert!(faults.load(Ordering::SeqCst) >= 1);
+    warm.shutdown().await;
+    cold.shutdown().await;
+}
+
+#[tokio::test]
+async fn unavailable_over_http_is_503_with_retry_after() {
+    // No provider at all: nothing listens on this port.
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let issuer = format!("http://{}", listener.local_addr().unwrap());
+    drop(listener);
+    let layer = BearerAuthLayer::builder(JwtVerifier::from_issuer(&issuer, validation()).unwrap())
+        .build()
+        .unwrap();
+    let svc = tower::Layer::layer(
+        &layer,
+        tower::service_fn(|_req: http::Request<tonic::body::Body>| async {
+            Ok::<_, std::convert::Infallible>(http::Response::new(tonic::body::Body::empty()))
+        }),
+    );
+    let token = forged(
+        json!({"alg": "ES256", "kid": "k1"}),
+        json!({"iss": issuer, "aud": RESOURCE, "exp": jwt_server::now() + 60}),
+    );
+    let req = http::Request::get("/orders")
+        .header("authorization", format!("Bearer {token}"))
+        .body(tonic::body::Body::empty())
+        .unwrap();
+    let response = tower::ServiceExt::oneshot(svc, req).await.unwrap();
+    assert_eq!(response.status(), 503);
+    assert_eq!(response.headers()["retry-after"], "5");
+    assert!(response.headers().get("www-authenticate").is_none());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_wrong_client_secret_names_invalid_client_and_is_not_asked_again() {
+    if !oidc_provider::ready() {
+        return;
+    }
+    let provider = Provider::start("k1", 300, 0);
+    let server = serve(JwtVerifier::from_issuer(&provider.issuer, validation()).unwrap()).await;
+    let source = ClientCredentials::discover(&provider.issuer, "svc-a", "wrong-secret").unwrap();
+    let mut client = tonic_health::pb::health_client::HealthClient::new(
+        tower::ServiceBuilder::new()
+            .layer(
+                CredentialsLayer::new(source)
+                    .with_endpoint(server.uri())
+                    // No backoff: only the remembered refusal bounds the requests.
+                    .fetch_backoff(Duration::ZERO, Duration::ZERO),
+            )
+            .service(server.channel().await),
+    );
+    for _ in 0..10 {
+        let status = client
+            .check(tonic_health::pb::HealthCheckRequest::default())
+            .await
+            .unwrap_err();
+        let mut chain: Vec<String> = Vec::new();
+        let mut source: Option<&(dyn std::error::Error + 'static)> = Some(&status);
+        let mut endpoint_error = None;
+        while let Some(err) = source {
+            chain.push(err.to_string());
+            endpoint_error = endpoint_error.or(err.downcast_ref::<TokenEndpointError>().cloned());
+            source = err.source();
+        }
+        let endpoint_error = endpoint_error.unwrap_or_else(|| panic!("{chain:#?}"));
+        assert_eq!(endpoint_error.code(), "invalid_client");
+        assert!(
+            chain.iter().any(|e| e.contains("invalid_client")),
+            "{chain:#?}"
+        );
+    }
+    let (_, token) = provider.counts().await;
+    assert_eq!(token, 1, "the token endpoint was asked once for 10 calls");
+    server.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn two_issuers_through_issuers() {
+    if !oidc_provider::ready() {
+        return;
+    }
+    let a = Provider::start("ka", 300, 0);
+    let b = Provider::start("kb", 300, 0);
+    let stranger = Provider::start("kc", 300, 0);
+    let server = serve(Issuers::new([
+        JwtVerifier::from_issuer(&a.issuer, validation()).unwrap(),
+        JwtVerifier::from_issuer(&b.issuer, validation()).unwrap(),
+    ]))
+    .await;
+    assert_eq!(
+        call(
+            &server,
+            &a.token(("svc-a", "secret-a"), "orders.read").await
+        )
+        .await
+        .unwrap(),
+        "svc-a"
+    );
+    assert_eq!(
+        call(
+            &server,
+            &b.token(("svc-b", "secret-b"), "orders.read").await
+        )
+        .await
+        .unwrap(),
+        "svc-b"
+    );
+    let status = call(
+        &server,
+        &stranger.token(("svc-a", "secret-a"), "orders.read").await,
+    )
+    .await
+    .unwrap_err();
+    assert_eq!(
+        reason(&status),
+        Some(AuthErrorCode::AuthFailedInvalidIssuer)
+    );
+    assert_eq!(
+        stranger.counts().await.0,
+        0,
+        "the stranger's keys were never fetched"
+    );
+    server.shutdown().await;
+}
