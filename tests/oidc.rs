@@ -381,3 +381,42 @@ async fn two_issuers_through_issuers() {
     );
     server.shutdown().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn past_max_age_keys_refresh_in_the_background_and_survive_an_outage() {
+    if !oidc_provider::ready() {
+        return;
+    }
+    let provider = Provider::start("k1", 300, 0);
+    let max_age = Duration::from_millis(500);
+    let verifier = JwtVerifier::from_issuer(&provider.issuer, validation())
+        .unwrap()
+        .with_jwks_max_age(max_age);
+    let server = serve(verifier).await;
+    let token = provider.token(("svc-a", "secret-a"), "orders.read").await;
+    call(&server, &token).await.expect("served");
+    assert_eq!(provider.counts().await.0, 1);
+    // Past the maximum age, a call is served at once and triggers a refresh.
+    tokio::time::sleep(max_age * 2).await;
+    call(&server, &token)
+        .await
+        .expect("served while refreshing");
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(30);
+    while provider.counts().await.0 < 2 {
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "no background refresh"
+        );
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    // The provider goes away: refreshes fail, the keys held keep serving.
+    drop(provider);
+    for _ in 0..5 {
+        tokio::time::sleep(max_age).await;
+        assert_eq!(
+            call(&server, &token).await.expect("last good keys"),
+            "svc-a"
+        );
+    }
+    server.shutdown().await;
+}

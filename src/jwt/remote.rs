@@ -19,6 +19,17 @@ use crate::oidc::{ProviderError, http};
 
 type BoxError = Box<dyn std::error::Error + Send + Sync>;
 
+/// Keys by `kid`.
+type Keys = HashMap<String, Arc<Key>>;
+
+/// What one fetch brought.
+struct Fetched {
+    uri: reqwest::Url,
+    keys: Keys,
+    max_age: Option<Duration>,
+    duplicates: Vec<String>,
+}
+
 /// Where the keys come from.
 #[derive(Debug)]
 pub(crate) enum Source {
@@ -41,7 +52,7 @@ pub(crate) enum Lookup {
 }
 
 struct State {
-    keys: Arc<HashMap<String, Arc<Key>>>,
+    keys: Arc<Keys>,
     /// The last fetch attempt.
     fetched_at: Option<Instant>,
     /// When the keys should be refreshed.
@@ -210,10 +221,7 @@ impl RemoteKeys {
     }
 
     /// One fetch (discovery first, once), recorded either way.
-    async fn fetch(
-        &self,
-        validation: &Validation,
-    ) -> Result<Arc<HashMap<String, Arc<Key>>>, Arc<ProviderError>> {
+    async fn fetch(&self, validation: &Validation) -> Result<Arc<Keys>, Arc<ProviderError>> {
         let result = self.fetch_keys(validation).await;
         let now = Instant::now();
         let mut state = self.state.write().map_err(|_| {
@@ -223,7 +231,12 @@ impl RemoteKeys {
         })?;
         state.fetched_at = Some(now);
         match result {
-            Ok((uri, keys, max_age, duplicates)) => {
+            Ok(Fetched {
+                uri,
+                keys,
+                max_age,
+                duplicates,
+            }) => {
                 for kid in duplicates {
                     if state.reported.insert(kid.clone()) {
                         tracing::error!(kid = %kid.escape_debug(), "auth-error: the key set has several keys with this kid; none of them is used");
@@ -245,19 +258,7 @@ impl RemoteKeys {
         }
     }
 
-    #[allow(clippy::type_complexity)]
-    async fn fetch_keys(
-        &self,
-        validation: &Validation,
-    ) -> Result<
-        (
-            reqwest::Url,
-            HashMap<String, Arc<Key>>,
-            Option<Duration>,
-            Vec<String>,
-        ),
-        ProviderError,
-    > {
+    async fn fetch_keys(&self, validation: &Validation) -> Result<Fetched, ProviderError> {
         let known = self.state.read().ok().and_then(|s| s.jwks_uri.clone());
         let uri = match (known, &self.source) {
             (Some(uri), _) => uri,
@@ -268,7 +269,12 @@ impl RemoteKeys {
         };
         let (document, response): (Value, _) = http::get_json(&self.http, &uri).await?;
         let (keys, duplicates) = parse_key_set(&document, validation)?;
-        Ok((uri, keys, response.max_age(), duplicates))
+        Ok(Fetched {
+            uri,
+            keys,
+            max_age: response.max_age(),
+            duplicates,
+        })
     }
 }
 
@@ -280,7 +286,7 @@ impl RemoteKeys {
 pub(crate) fn parse_key_set(
     document: &Value,
     validation: &Validation,
-) -> Result<(HashMap<String, Arc<Key>>, Vec<String>), ProviderError> {
+) -> Result<(Keys, Vec<String>), ProviderError> {
     let entries = document
         .get("keys")
         .and_then(Value::as_array)
@@ -322,4 +328,70 @@ pub(crate) fn parse_key_set(
     duplicates.sort();
     duplicates.dedup();
     Ok((keys, duplicates))
+}
+
+#[cfg(all(test, feature = "jwt-rust-crypto"))]
+mod tests {
+    use super::*;
+    use jsonwebtoken::EncodingKey;
+    use serde_json::json;
+
+    /// The public JWK of a test key, as a provider would publish it.
+    fn jwk(kid: Option<&str>) -> Value {
+        let pem = include_bytes!("../../tests/data/keys/es256-a.pem");
+        let key = EncodingKey::from_ec_pem(pem).unwrap();
+        let mut jwk =
+            serde_json::to_value(Jwk::from_encoding_key(&key, Algorithm::ES256).unwrap()).unwrap();
+        let object = jwk.as_object_mut().unwrap();
+        object.remove("alg");
+        object.remove("kid");
+        if let Some(kid) = kid {
+            object.insert("kid".into(), json!(kid));
+        }
+        jwk
+    }
+
+    fn with(mut jwk: Value, field: &str, value: Value) -> Value {
+        jwk[field] = value;
+        jwk
+    }
+
+    #[test]
+    fn unusable_keys_are_skipped_not_the_whole_set() {
+        let mut validation = Validation::new(Algorithm::ES256);
+        validation.algorithms = vec![Algorithm::ES256, Algorithm::ES384];
+        let document = json!({"keys": [
+            jwk(Some("good")),
+            jwk(None),
+            with(jwk(Some("enc")), "use", json!("enc")),
+            json!({"kty": "oct-unknown", "kid": "weird"}),
+            json!({"kty": "EC", "kid": "broken", "crv": "P-256", "x": "AA", "y": "AA"}),
+            with(jwk(Some("declared")), "alg", json!("ES256")),
+            with(jwk(Some("wrong-alg")), "alg", json!("RS256")),
+            jwk(Some("twice")),
+            jwk(Some("twice")),
+            42,
+        ]});
+        let (keys, duplicates) = parse_key_set(&document, &validation).unwrap();
+        let mut kids: Vec<&str> = keys.keys().map(String::as_str).collect();
+        kids.sort_unstable();
+        assert_eq!(kids, ["declared", "good"]);
+        assert_eq!(duplicates, ["twice"]);
+        // A P-256 key verifies ES256 only; a declared `alg` is the only one.
+        assert_eq!(keys["good"].algorithms, [Algorithm::ES256]);
+        assert_eq!(keys["declared"].algorithms, [Algorithm::ES256]);
+    }
+
+    #[test]
+    fn a_document_without_keys_is_an_error() {
+        let validation = Validation::new(Algorithm::ES256);
+        for document in [json!({}), json!({"keys": {}}), json!([1, 2])] {
+            assert!(matches!(
+                parse_key_set(&document, &validation),
+                Err(ProviderError::InvalidDocument { .. })
+            ));
+        }
+        let (keys, _) = parse_key_set(&json!({"keys": []}), &validation).unwrap();
+        assert!(keys.is_empty());
+    }
 }

@@ -128,3 +128,61 @@ pub(crate) async fn get_json<T: serde::de::DeserializeOwned>(
         })?;
     Ok((document, response))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn only_https_or_loopback_http() {
+        for ok in [
+            "https://id.example.com",
+            "https://id.example.com/realms/a",
+            "http://127.0.0.1:8080",
+            "http://127.1.2.3",
+            "http://[::1]:80/x",
+            "http://localhost:3000",
+        ] {
+            assert!(checked_url(ok).is_ok(), "{ok}");
+        }
+        for insecure in ["http://id.example.com", "http://10.0.0.1", "http://[::2]"] {
+            assert!(
+                matches!(
+                    checked_url(insecure),
+                    Err(ProviderError::InsecureUrl { .. })
+                ),
+                "{insecure}"
+            );
+        }
+        for invalid in ["", "id.example.com", "ftp://id.example.com", "https://"] {
+            assert!(
+                matches!(checked_url(invalid), Err(ProviderError::InvalidUrl { .. })),
+                "{invalid}"
+            );
+        }
+    }
+
+    #[test]
+    fn cache_control_max_age() {
+        let response = |value: &str| Response {
+            status: reqwest::StatusCode::OK,
+            headers: {
+                let mut h = reqwest::header::HeaderMap::new();
+                h.insert(reqwest::header::CACHE_CONTROL, value.parse().unwrap());
+                h
+            },
+            body: Vec::new(),
+        };
+        assert_eq!(
+            response("public, max-age=300, must-revalidate").max_age(),
+            Some(Duration::from_secs(300))
+        );
+        assert_eq!(response("MAX-AGE = 7").max_age(), None);
+        assert_eq!(
+            response("max-age=7").max_age(),
+            Some(Duration::from_secs(7))
+        );
+        assert_eq!(response("no-store").max_age(), None);
+        assert_eq!(response("max-age=-1").max_age(), None);
+    }
+}

@@ -134,7 +134,9 @@ fn ours_strict(status: &Status, domain: &str) -> Strict {
 /// reader goes past its consistency checks; for an odd one, a code from the
 /// selector and message `m`, so the mismatch paths run too.
 pub(crate) fn status_for(selector: u8, bytes: &[u8]) -> Status {
-    let embedded = pb::Status::decode(bytes).ok().filter(|_| selector % 2 == 0);
+    let embedded = pb::Status::decode(bytes)
+        .ok()
+        .filter(|_| selector.is_multiple_of(2));
     let (code, message) = match embedded {
         Some(decoded) => (tonic::Code::from_i32(decoded.code), decoded.message),
         None => (
