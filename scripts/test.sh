@@ -14,7 +14,7 @@ ROOT=$(pwd)
 
 # An exported update variable would turn the pinned-file tests into
 # self-comparisons; a missing interop environment fails instead of skipping.
-unset AUTH_ERROR_UPDATE_VECTORS AUTH_ERROR_UPDATE_OPENAPI
+unset AUTH_ERROR_UPDATE_VECTORS AUTH_ERROR_UPDATE_OPENAPI AUTH_ERROR_UPDATE_BROWSER
 export AUTH_ERROR_REQUIRE_INTEROP=1
 
 step() { printf '\n==> %s\n' "$*"; }
@@ -91,7 +91,7 @@ step "fuzz targets compile (a separate workspace, so they cannot rot unseen)"
 cargo check -q --manifest-path fuzz/Cargo.toml --bins
 
 step "pinned files unchanged by the tests"
-git diff --exit-code -- tests/data tests/vectors openapi || {
+git diff --exit-code -- tests/data tests/vectors openapi examples/browser/src/client-actions.ts || {
   echo "error: the tests changed pinned files (an update variable was set?)" >&2
   exit 1
 }

@@ -104,6 +104,8 @@ pub mod server {
         BearerAuth, BearerAuthBuilder, BearerAuthLayer, ConfigError, Rejection, Route,
         TokenVerifier, Verified,
     };
+    #[cfg(feature = "grpc-web")]
+    pub use crate::layers::cors::{GRPC_WEB_CORS_MAX_AGE, grpc_web_cors};
     pub use crate::layers::drain::{DrainRejected, DrainRejectedLayer};
 }
 

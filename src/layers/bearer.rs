@@ -642,13 +642,14 @@ impl<V: TokenVerifier> Config<V> {
         }
     }
 
-    fn respond(&self, decision: Decision, grpc: bool) -> http::Response<tonic::body::Body> {
+    fn respond(&self, decision: Decision, protocol: Protocol) -> http::Response<tonic::body::Body> {
+        let grpc = protocol != Protocol::Http;
         match decision {
             Decision::Reject(err) if grpc => {
                 // Exactly what `try_into_status` produces; an error the rules
                 // refuse (a verifier's secret metadata) goes out leniently.
                 let status = err.clone().try_into_status().unwrap_or_else(|_| err.into());
-                status.into_http()
+                protocol.trailers_only(status)
             }
             Decision::Reject(err) => {
                 crate::http::response::rejection(&err, self.realm.as_deref()).map(full)
@@ -660,7 +661,7 @@ impl<V: TokenVerifier> Config<V> {
                 }
                 const MESSAGE: &str = "credentials cannot be verified right now";
                 if grpc {
-                    tonic::Status::unavailable(MESSAGE).into_http()
+                    protocol.trailers_only(tonic::Status::unavailable(MESSAGE))
                 } else {
                     let mut response = crate::http::response::fault(
                         http::StatusCode::SERVICE_UNAVAILABLE,
@@ -681,7 +682,7 @@ impl<V: TokenVerifier> Config<V> {
                 }
                 const MESSAGE: &str = "internal error while verifying credentials";
                 if grpc {
-                    tonic::Status::internal(MESSAGE).into_http()
+                    protocol.trailers_only(tonic::Status::internal(MESSAGE))
                 } else {
                     crate::http::response::fault(
                         http::StatusCode::INTERNAL_SERVER_ERROR,
@@ -719,10 +720,57 @@ fn full(bytes: Bytes) -> tonic::body::Body {
     tonic::body::Body::new(http_body_util::Full::new(bytes))
 }
 
-fn is_grpc<B>(req: &http::Request<B>) -> bool {
-    req.headers()
-        .get(header::CONTENT_TYPE)
-        .is_some_and(|v| v.as_bytes().starts_with(b"application/grpc"))
+/// How a request is answered: gRPC (trailers-only), gRPC-Web (trailers-only
+/// in gRPC-Web form, binary or text as the request), or plain HTTP.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Protocol {
+    Grpc,
+    GrpcWeb { text: bool },
+    Http,
+}
+
+impl Protocol {
+    fn of<B>(req: &http::Request<B>) -> Protocol {
+        let Some(content_type) = req.headers().get(header::CONTENT_TYPE) else {
+            return Protocol::Http;
+        };
+        let ct = content_type.as_bytes();
+        if ct.starts_with(b"application/grpc-web-text") {
+            Protocol::GrpcWeb { text: true }
+        } else if ct.starts_with(b"application/grpc-web") {
+            Protocol::GrpcWeb { text: false }
+        } else if ct.starts_with(b"application/grpc") {
+            Protocol::Grpc
+        } else {
+            Protocol::Http
+        }
+    }
+
+    /// `status` as this protocol's trailers-only response: gRPC-Web carries
+    /// the same `grpc-*` headers, with its own content type (what a page's
+    /// gRPC-Web client reads; CORS must expose them).
+    fn trailers_only(self, status: tonic::Status) -> http::Response<tonic::body::Body> {
+        let mut response = status.into_http();
+        let content_type = match self {
+            Protocol::GrpcWeb { text: true } => "application/grpc-web-text+proto",
+            Protocol::GrpcWeb { text: false } => "application/grpc-web+proto",
+            Protocol::Grpc | Protocol::Http => return response,
+        };
+        response.headers_mut().insert(
+            header::CONTENT_TYPE,
+            http::HeaderValue::from_static(content_type),
+        );
+        response
+    }
+}
+
+/// A CORS preflight (`OPTIONS` with `Access-Control-Request-Method`): never
+/// needs a token (browsers send none), answered by the CORS layer.
+fn is_preflight<B>(req: &http::Request<B>) -> bool {
+    req.method() == http::Method::OPTIONS
+        && req
+            .headers()
+            .contains_key(header::ACCESS_CONTROL_REQUEST_METHOD)
 }
 
 impl<S, V, ResBody> Service<http::Request<tonic::body::Body>> for BearerAuth<S, V>
@@ -750,8 +798,8 @@ where
         let mut inner = std::mem::replace(&mut self.inner, clone);
         let config = self.config.clone();
         Box::pin(async move {
-            if !config.is_public(req.method(), req.uri().path()) {
-                let grpc = is_grpc(&req);
+            if !is_preflight(&req) && !config.is_public(req.method(), req.uri().path()) {
+                let protocol = Protocol::of(&req);
                 match config
                     .decide(req.headers(), req.method(), req.uri().path())
                     .await
@@ -760,7 +808,7 @@ where
                         req.extensions_mut().insert(verified);
                     }
                     // Dropping `req` hands its body to the drain.
-                    Err(decision) => return Ok(config.respond(decision, grpc)),
+                    Err(decision) => return Ok(config.respond(decision, protocol)),
                 }
             }
             let response = inner.call(req).await?;

@@ -3,6 +3,8 @@
 //! client's header guard).
 
 pub(crate) mod bearer;
+#[cfg(feature = "grpc-web")]
+pub(crate) mod cors;
 pub(crate) mod credentials;
 pub(crate) mod details_guard;
 pub(crate) mod drain;

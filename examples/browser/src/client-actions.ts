@@ -1,0 +1,27 @@
+// Generated from the auth-error code table by `AUTH_ERROR_UPDATE_BROWSER=1 cargo test --all-features --test grpc_web`; do not edit.
+/** What a client should do for each AuthErrorCode reason. */
+export const CLIENT_ACTIONS: Readonly<Record<string, string>> = {
+  "AUTH_FAILED_INVALID_BEARER_TOKEN": "reauthenticate",
+  "AUTH_FAILED_INVALID_SUBJECT": "reauthenticate",
+  "AUTH_FAILED_INVALID_AUDIENCE": "reauthenticate",
+  "AUTH_FAILED_INVALID_ISSUER": "reauthenticate",
+  "BEARER_TOKEN_MISSING": "provide_credentials",
+  "TOKEN_EXPIRED": "refresh_credentials",
+  "TOKEN_NOT_ACTIVE": "retry_later",
+  "TOKEN_REVOKED": "reauthenticate",
+  "INVALID_CLAIMS": "reauthenticate",
+  "MISSING_REQUIRED_CLAIMS": "reauthenticate",
+  "INVALID_SCOPE": "request_access",
+  "INVALID_PERMISSIONS": "request_access",
+  "SESSION_EXPIRED": "reauthenticate",
+  "SESSION_INVALID": "reauthenticate",
+  "SESSION_REVOKED": "reauthenticate",
+  "UNAUTHENTICATED": "reauthenticate",
+  "MULTI_FACTOR_REQUIRED": "complete_multi_factor",
+  "MULTI_FACTOR_FAILED": "complete_multi_factor",
+  "ACCOUNT_LOCKED": "contact_administrator",
+  "ACCOUNT_DISABLED": "contact_administrator",
+  "PASSWORD_EXPIRED": "change_password",
+  "PASSWORD_RESET_REQUIRED": "change_password",
+  "UNRECOGNIZED_DEVICE": "verify_device",
+};
