@@ -74,7 +74,7 @@ pub const GRPC_WEB_CORS_MAX_AGE: Duration = Duration::from_secs(24 * 60 * 60);
 /// let origins = [http::HeaderValue::from_static("https://app.example.com")];
 /// let cors = grpc_web_cors().allow_origin(AllowOrigin::list(origins));
 /// let auth = BearerAuthLayer::builder(verifier).build()?;
-/// let app = axum::Router::new()
+/// let app: axum::Router = axum::Router::new()
 ///     // .route_service("/pkg.Svc/{*method}", tonic_web::GrpcWebLayer::new().layer(grpc_service))
 ///     .route("/api/orders", axum::routing::get(|| async { "[]" }))
 ///     .layer(auth)
