@@ -1,5 +1,5 @@
 //! The browser example's server (`cargo run --example browser --features
-//! grpc-web`): a page on one origin, and on another origin an API serving
+//! grpc-web,axum`): a page on one origin, and on another origin an API serving
 //! gRPC-Web (the standard health service) and a REST route behind
 //! `BearerAuthLayer`, with the CORS preset outermost. Open the printed URL:
 //! the page (examples/browser/src, built with `npm run build:browser`) calls
