@@ -6,6 +6,9 @@
 #     datamodel-code-generator + pydantic) in a local .venv with pinned
 #     versions;
 #   - buf lint and buf breaking (npm package @bufbuild/buf, pinned);
+#   - the OpenID provider of the oidc tests (npm oidc-provider, pinned);
+#   - the browser example page in Debian's chromium (installed with apt-get
+#     when missing) driven by playwright-core (npm, pinned);
 #   - the quickstart, which must exit 0.
 # Usage: bash scripts/test.sh
 set -euo pipefail
@@ -95,6 +98,23 @@ git diff --exit-code -- tests/data tests/vectors openapi examples/browser/src/cl
   echo "error: the tests changed pinned files (an update variable was set?)" >&2
   exit 1
 }
+
+# --- Browsers: the example page in Debian's Chromium -----------------------
+step "browser: build the page (protoc-gen-es through buf, esbuild)"
+npm run --silent build:browser
+step "browser: Debian chromium (installed with apt-get when missing)"
+if [ ! -x /usr/bin/chromium ]; then
+  if [ "$(id -u)" != 0 ]; then
+    echo "error: /usr/bin/chromium is missing: install Debian's chromium (apt-get install chromium) as root" >&2
+    exit 1
+  fi
+  DEBIAN_FRONTEND=noninteractive apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null
+fi
+/usr/bin/chromium --version
+step "browser: the page against the example server, on two origins (playwright-core)"
+cargo build -q --example browser --features grpc-web,axum
+node tests/browser/run.mjs target/debug/examples/browser
 
 # --- The main job ------------------------------------------------------------
 step "cargo run --example quickstart (the README's main command exits 0)"

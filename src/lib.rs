@@ -32,8 +32,8 @@ pub mod pb {
 }
 
 pub use code::{BearerChallenge, ClientAction, ParseAuthErrorCodeError};
-pub use error::AuthError;
 pub use error::context::{keys, split_list};
+pub use error::{AuthError, Detail, Details, Metadata, MetadataIter};
 #[cfg(feature = "json")]
 pub use http::JsonError;
 pub use pb::AuthErrorCode;

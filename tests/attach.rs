@@ -26,7 +26,7 @@ fn builder_getters() {
         1,
         "a key set twice keeps the last value"
     );
-    assert_eq!(err.metadata()["sessionId"], "s-2");
+    assert_eq!(err.metadata().get("sessionId").unwrap(), "s-2");
     assert_eq!(err.to_string(), "SESSION_REVOKED: bye");
     let e: &dyn std::error::Error = &err;
     assert!(e.source().is_none());
@@ -78,7 +78,7 @@ fn metadata_keys_follow_aip_193() {
             .into();
         let back = status.auth_error().unwrap();
         assert!(!back.metadata().contains_key(bad));
-        assert_eq!(back.metadata()["ok"], "1");
+        assert_eq!(back.metadata().get("ok").unwrap(), "1");
     }
 }
 

@@ -103,7 +103,7 @@ fn another_domain_is_not_ours_but_auth_error_in_reads_it() {
     let theirs = status.auth_error_in("other.example.com").unwrap();
     assert_eq!(theirs.code(), AuthErrorCode::TokenExpired);
     assert_eq!(theirs.domain(), "other.example.com");
-    assert_eq!(theirs.metadata()["k"], "v");
+    assert_eq!(theirs.metadata().get("k").unwrap(), "v");
     assert!(
         status
             .check_auth_error_in("other.example.com")
@@ -126,11 +126,11 @@ fn first_error_info_of_the_domain_wins_and_others_stay_as_details() {
     );
     let err = status.auth_error().unwrap();
     assert_eq!(err.code(), AuthErrorCode::TokenExpired);
-    assert_eq!(err.metadata()["n"], "1");
+    assert_eq!(err.metadata().get("n").unwrap(), "1");
     assert_eq!(status.auth_error_code(), Some(AuthErrorCode::TokenExpired));
-    assert_eq!(err.details()[0], foreign);
+    assert_eq!(err.details().to_vec()[0], foreign);
     assert_eq!(
-        err.details()[1],
+        err.details().to_vec()[1],
         error_info("SESSION_EXPIRED", DOMAIN, &[("n", "2")])
     );
     // Re-sending keeps exactly one ErrorInfo: the lenient path drops the others…
@@ -305,7 +305,7 @@ fn unknown_companion_types_come_back_unchanged() {
         .with_localized_message("de", "Noch nicht gültig")
         .into();
     let err = status.check_auth_error().unwrap().unwrap();
-    assert_eq!(err.details()[0], unknown);
+    assert_eq!(err.details().to_vec()[0], unknown);
     assert_eq!(
         err.retry_after(),
         Some(std::time::Duration::from_millis(1500))

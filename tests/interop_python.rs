@@ -96,7 +96,7 @@ async fn rust_server_to_python_client_every_code() {
         );
         let metadata: std::collections::BTreeMap<String, String> =
             serde_json::from_value(got["metadata"].clone()).unwrap();
-        assert_eq!(&metadata, want.metadata());
+        assert_eq!(metadata, want.metadata().to_btree_map());
     }
 }
 
@@ -169,16 +169,19 @@ async fn python_server_to_rust_client_case_by_case() {
             format!("python says {} — ünïcödé", code.reason())
         );
         assert_eq!(err.domain(), auth_error::DOMAIN);
-        assert_eq!(err.metadata()["number"], code.number().to_string());
-        assert_eq!(err.metadata()["lang"], "python");
+        assert_eq!(
+            err.metadata().get("number").unwrap(),
+            code.number().to_string()
+        );
+        assert_eq!(err.metadata().get("lang").unwrap(), "python");
         // Companions: RetryInfo decoded, the unknown type kept byte for byte.
         assert_eq!(err.retry_after(), Some(Duration::from_millis(2500)));
         assert_eq!(err.details().len(), 2);
         assert_eq!(
-            err.details()[1].type_url,
+            err.details().to_vec()[1].type_url,
             "type.example.com/acme.v1.Unknown"
         );
-        assert_eq!(err.details()[1].value, vec![0x08, 0x2a]);
+        assert_eq!(err.details().to_vec()[1].value, vec![0x08, 0x2a]);
         if code == AuthErrorCode::AccountLocked {
             assert_eq!(err.client_action(), auth_error::ClientAction::RetryLater);
         }

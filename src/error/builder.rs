@@ -33,8 +33,9 @@ impl AuthError {
     /// first. Keys follow AIP-193 (`[a-z][a-zA-Z0-9-_]*`, lowerCamelCase by
     /// convention); see [`keys`](crate::keys) for the documented context keys.
     #[must_use]
-    pub fn with_metadata(mut self, key: impl Into<String>, value: impl Into<String>) -> Self {
-        self.metadata_entries().insert(key.into(), value.into());
+    pub fn with_metadata(mut self, key: impl AsRef<str>, value: impl Into<String>) -> Self {
+        let key = super::views::key(key.as_ref());
+        self.metadata_entries().insert(key, value.into());
         self
     }
 
@@ -47,11 +48,11 @@ impl AuthError {
     /// let status: tonic::Status = AuthError::new(AuthErrorCode::Unauthenticated)
     ///     .with_detail(any.clone())
     ///     .into();
-    /// assert_eq!(status.auth_error().unwrap().details(), &[any]);
+    /// assert_eq!(status.auth_error().unwrap().details().to_vec(), [any]);
     /// ```
     #[must_use]
     pub fn with_detail(mut self, detail: Any) -> Self {
-        self.details.push(detail);
+        self.details_mut().push(detail);
         self
     }
 
@@ -76,7 +77,7 @@ impl AuthError {
         // the one source of truth, so decode what it writes.
         let status = tonic::Status::with_error_details(tonic::Code::Unknown, "", details);
         if let Ok(decoded) = tonic_types::pb::Status::decode(status.details()) {
-            self.details.extend(decoded.details);
+            self.details_mut().extend(decoded.details);
         }
         self
     }

@@ -40,8 +40,13 @@ impl Companion {
 
     /// The standard detail `any` holds, if it is one and decodes.
     pub(crate) fn from_any(any: &Any) -> Option<Self> {
-        let value = any.value.as_slice();
-        Some(match any.type_url.as_str() {
+        Self::from_parts(&any.type_url, &any.value)
+    }
+
+    /// The standard detail of `type_url` encoded in `value`, if it is one
+    /// and decodes.
+    pub(crate) fn from_parts(type_url: &str, value: &[u8]) -> Option<Self> {
+        Some(match type_url {
             ERROR_INFO_TYPE_URL => {
                 let info = pb::ErrorInfo::decode(value).ok()?;
                 Companion::ErrorInfo {

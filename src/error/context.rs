@@ -26,6 +26,15 @@ macro_rules! context_keys {
             /// Every key above, for documentation and tests.
             pub const ALL: [&str; [$($key),*].len()] = [$($name),*];
 
+            /// The documented key equal to `key`, as a `&'static str`: stored
+            /// without allocating.
+            pub(crate) fn interned(key: &str) -> Option<&'static str> {
+                match key {
+                    $($key => Some($name),)*
+                    _ => None,
+                }
+            }
+
             /// Every key with its one-line description, in the order of [`ALL`].
             #[cfg(feature = "utoipa")]
             pub(crate) const DESCRIBED: [(&str, &str); ALL.len()] =
@@ -89,7 +98,7 @@ macro_rules! text_context {
 
         #[doc = concat!("The value under [`", stringify!($key), "`], if any.")]
         pub fn $get(&self) -> Option<&str> {
-            self.metadata().get($key).map(String::as_str)
+            self.metadata().get($key)
         }
     )*};
 }
@@ -150,7 +159,8 @@ impl AuthError {
             }
             joined.push_str(&item);
         }
-        self.metadata_entries().insert(key.to_owned(), joined);
+        self.metadata_entries()
+            .insert(crate::error::views::key(key), joined);
         self
     }
 
@@ -161,7 +171,7 @@ impl AuthError {
         /// use auth_error::{AuthError, AuthErrorCode};
         /// let err = AuthError::new(AuthErrorCode::InvalidScope)
         ///     .with_required_scopes(["orders.read", "orders.write"]);
-        /// assert_eq!(err.metadata()["requiredScopes"], "orders.read orders.write");
+        /// assert_eq!(err.metadata().get("requiredScopes").unwrap(), "orders.read orders.write");
         /// assert_eq!(err.required_scopes(), ["orders.read", "orders.write"]);
         /// ```
         with_required_scopes, required_scopes, keys::REQUIRED_SCOPES;
@@ -210,7 +220,7 @@ impl AuthError {
         /// use auth_error::{AuthError, AuthErrorCode};
         /// let at = UNIX_EPOCH + Duration::from_secs(1_764_072_000);
         /// let err = AuthError::new(AuthErrorCode::TokenExpired).with_token_expiry(at);
-        /// assert_eq!(err.metadata()["tokenExpiry"], "2025-11-25T12:00:00Z");
+        /// assert_eq!(err.metadata().get("tokenExpiry").unwrap(), "2025-11-25T12:00:00Z");
         /// assert_eq!(err.token_expiry(), Some(at));
         /// ```
         with_token_expiry, token_expiry, keys::TOKEN_EXPIRY;

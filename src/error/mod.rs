@@ -5,15 +5,18 @@
 mod builder;
 mod companion;
 pub(crate) mod context;
+pub(crate) mod views;
 
 use std::borrow::Cow;
-use std::collections::{BTreeMap, btree_map};
+use std::collections::BTreeMap;
 use std::fmt;
 use std::time::Duration;
 
 use prost_types::Any;
 
 pub(crate) use companion::Companion;
+pub use views::{Detail, Details, Metadata, MetadataIter};
+use views::{Key, Wire};
 
 use crate::wire::encode::Parts;
 use crate::{AttachError, AuthErrorCode, ClientAction, DOMAIN};
@@ -36,7 +39,7 @@ use crate::{AttachError, AuthErrorCode, ClientAction, DOMAIN};
 ///
 /// let err = status.auth_error().expect("an auth error");
 /// assert_eq!(err.code(), AuthErrorCode::TokenExpired);
-/// assert_eq!(err.metadata()["tokenType"], "access");
+/// assert_eq!(err.metadata().get("tokenType").unwrap(), "access");
 /// # Ok::<(), auth_error::AttachError>(())
 /// ```
 ///
@@ -61,10 +64,17 @@ pub struct AuthError {
     /// `None` exactly when it is [`DOMAIN`] (the builder keeps it so), which
     /// lets the attach fast path test for the default domain without comparing.
     domain: Option<Box<str>>,
-    /// `None` until the first entry: dropping an error without metadata (every
-    /// fast-path rejection) then costs no map teardown.
-    metadata: Option<BTreeMap<String, String>>,
+    /// Metadata built here, in key order.
+    metadata: BTreeMap<Key, String>,
+    /// Companions built here.
     details: Vec<Any>,
+    /// The details of the status this error was read from (one shared copy:
+    /// metadata and companions are borrowed from it until changed).
+    wire: Option<Wire>,
+    /// Whether the metadata, and the details, are those of `wire` (read, not
+    /// changed since) rather than the owned ones.
+    metadata_read: bool,
+    details_read: bool,
     /// First invalid input given to a typed builder; reported by
     /// `try_into_status` (the entry itself was not stored).
     pending: Option<Box<AttachError>>,
@@ -87,8 +97,35 @@ impl AuthError {
             code,
             message: Cow::Borrowed(code.description()),
             domain: None,
-            metadata: None,
+            metadata: BTreeMap::new(),
             details: Vec::new(),
+            wire: None,
+            metadata_read: false,
+            details_read: false,
+            pending: None,
+        }
+    }
+
+    /// An error read from a status: `metadata` and `details` borrowed from
+    /// its (checked) encoding.
+    pub(crate) fn read(
+        code: AuthErrorCode,
+        message: Cow<'static, str>,
+        domain: Option<Box<str>>,
+        wire: Option<Wire>,
+        metadata_read: bool,
+        details_read: bool,
+    ) -> Self {
+        let wire = wire.filter(|_| metadata_read || details_read);
+        AuthError {
+            code,
+            message,
+            domain,
+            metadata: BTreeMap::new(),
+            details: Vec::new(),
+            metadata_read: metadata_read && wire.is_some(),
+            details_read: details_read && wire.is_some(),
+            wire,
             pending: None,
         }
     }
@@ -110,22 +147,55 @@ impl AuthError {
         self.domain.as_deref().unwrap_or(DOMAIN)
     }
 
-    /// The ErrorInfo metadata, in key order.
+    /// The ErrorInfo metadata: a read-only map in key order (see
+    /// [`Metadata`]); for an error read from a `Status`, borrowed from its
+    /// details without copying. [`to_btree_map`](Metadata::to_btree_map)
+    /// gives an owned copy.
     #[inline]
-    pub fn metadata(&self) -> &BTreeMap<String, String> {
-        static NO_METADATA: BTreeMap<String, String> = BTreeMap::new();
-        self.metadata.as_ref().unwrap_or(&NO_METADATA)
+    pub fn metadata(&self) -> Metadata<'_> {
+        match (&self.wire, self.metadata_read) {
+            (Some(wire), true) => wire.metadata(),
+            _ => views::owned_metadata(&self.metadata),
+        }
+    }
+
+    /// Makes the metadata owned (a read error's entries copied, once).
+    fn own_metadata(&mut self) {
+        if let (Some(wire), true) = (&self.wire, self.metadata_read) {
+            self.metadata = views::to_owned_map(wire.metadata());
+            self.metadata_read = false;
+        }
+    }
+
+    /// Makes the details owned (a read error's details copied, once).
+    fn own_details(&mut self) {
+        if let (Some(wire), true) = (&self.wire, self.details_read) {
+            self.details = wire.companions().to_vec();
+            self.details_read = false;
+        }
     }
 
     /// The metadata, to add to.
-    fn metadata_entries(&mut self) -> &mut BTreeMap<String, String> {
-        self.metadata.get_or_insert_with(BTreeMap::new)
+    fn metadata_entries(&mut self) -> &mut BTreeMap<Key, String> {
+        self.own_metadata();
+        &mut self.metadata
+    }
+
+    /// The companions, to add to.
+    pub(crate) fn details_mut(&mut self) -> &mut Vec<Any> {
+        self.own_details();
+        &mut self.details
     }
 
     /// The companion details, in order, of every type (also types this crate
-    /// does not know, and ErrorInfos of other domains when read from a status).
-    pub fn details(&self) -> &[Any] {
-        &self.details
+    /// does not know, and ErrorInfos of other domains when read from a
+    /// status); see [`Details`]. [`to_vec`](Details::to_vec) gives owned
+    /// `Any`s.
+    pub fn details(&self) -> Details<'_> {
+        match (&self.wire, self.details_read) {
+            (Some(wire), true) => wire.companions(),
+            _ => views::owned_details(&self.details),
+        }
     }
 
     /// The companions as tonic-types [`ErrorDetails`](tonic_types::ErrorDetails)
@@ -137,7 +207,7 @@ impl AuthError {
         let status = tonic_types::pb::Status {
             code: 0,
             message: String::new(),
-            details: self.details.clone(),
+            details: self.details().to_vec(),
         };
         tonic::Status::with_details(tonic::Code::Unknown, "", status.encode_to_vec().into())
             .get_error_details()
@@ -145,7 +215,9 @@ impl AuthError {
 
     /// The standard companions, decoded, in order (undecodable ones skipped).
     fn companions(&self) -> impl Iterator<Item = Companion> + '_ {
-        self.details.iter().filter_map(Companion::from_any)
+        self.details()
+            .iter()
+            .filter_map(|d| Companion::from_parts(d.type_url(), d.value()))
     }
 
     /// The retry delay of the first `google.rpc.RetryInfo` companion, if any
@@ -218,23 +290,27 @@ impl AuthError {
 
     /// The parts the rules may change when they leave out what they refuse.
     pub(crate) fn parts_mut(&mut self) -> PartsMut<'_> {
+        self.own_metadata();
+        self.own_details();
         PartsMut {
             message: &mut self.message,
             domain: &mut self.domain,
-            metadata: self.metadata.get_or_insert_with(BTreeMap::new),
+            metadata: &mut self.metadata,
             details: &mut self.details,
         }
     }
 
     /// Everything the wire encoder writes, borrowed.
-    pub(crate) fn wire_parts(&self) -> Parts<'_, btree_map::Iter<'_, String, String>> {
+    pub(crate) fn wire_parts(
+        &self,
+    ) -> Parts<'_, MetadataIter<'_>, impl Iterator<Item = (&str, &[u8])> + Clone + '_> {
         Parts {
             code: self.code.grpc_code() as i32,
             message: &self.message,
             reason: self.code.reason(),
             domain: self.domain(),
             metadata: self.metadata().iter(),
-            details: &self.details,
+            details: self.details().iter().map(|d| (d.type_url(), d.value())),
         }
     }
 
@@ -267,7 +343,7 @@ pub(crate) struct PartsMut<'a> {
     pub(crate) message: &'a mut Cow<'static, str>,
     /// `None` for [`DOMAIN`].
     pub(crate) domain: &'a mut Option<Box<str>>,
-    pub(crate) metadata: &'a mut BTreeMap<String, String>,
+    pub(crate) metadata: &'a mut BTreeMap<Key, String>,
     pub(crate) details: &'a mut Vec<Any>,
 }
 
@@ -285,7 +361,7 @@ impl fmt::Debug for AuthError {
     /// the rules refuse (secret keys, credential-looking values) are counted,
     /// not printed, and a refused builder input is named by its key only.
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        struct Shown<'a>(&'a BTreeMap<String, String>);
+        struct Shown<'a>(Metadata<'a>);
         impl fmt::Debug for Shown<'_> {
             fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
                 f.debug_map()
@@ -306,7 +382,7 @@ impl fmt::Debug for AuthError {
         if redacted > 0 {
             s.field("redacted_metadata", &redacted);
         }
-        s.field("details", &self.details.len());
+        s.field("details", &self.details().len());
         if let Some(pending) = &self.pending {
             s.field("pending", pending);
         }
@@ -322,7 +398,7 @@ impl PartialEq for AuthError {
             && self.message == other.message
             && self.domain == other.domain
             && self.metadata() == other.metadata()
-            && self.details == other.details
+            && self.details() == other.details()
             && self.pending == other.pending
     }
 }

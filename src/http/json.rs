@@ -120,7 +120,10 @@ impl AuthError {
         let domain = err.domain().to_owned();
         // The clone is ours: move its sanitized parts into the body.
         let parts = err.parts_mut();
-        let metadata = std::mem::take(parts.metadata);
+        let metadata = std::mem::take(parts.metadata)
+            .into_iter()
+            .map(|(k, v)| (k.into_owned(), v))
+            .collect();
         let message = std::mem::take(parts.message).into_owned();
         let mut details = Vec::with_capacity(1 + parts.details.len());
         details.push(Detail::AuthErrorInfo(AuthErrorInfo {
@@ -152,7 +155,7 @@ impl AuthError {
     /// assert_eq!(body["error"]["details"][0]["reason"], "TOKEN_EXPIRED");
     /// let back = AuthError::from_http_json(body.to_string().as_bytes()).unwrap();
     /// assert_eq!(back.code(), AuthErrorCode::TokenExpired);
-    /// assert_eq!(back.metadata()["tokenType"], "access");
+    /// assert_eq!(back.metadata().get("tokenType").unwrap(), "access");
     /// ```
     pub fn to_http_json(&self) -> Value {
         // Every field serializes (the body holds only strings, numbers and

@@ -111,11 +111,11 @@ pub(crate) fn check_message(message: &Cow<'static, str>) -> Result<(), AttachErr
 /// The companion rules: exactly one ErrorInfo, the one the exit writes; the
 /// text of a standard companion passes the text rule. A type this crate does
 /// not know is opaque and sent as given.
-fn check_detail(detail: &prost_types::Any) -> Result<(), AttachError> {
-    if detail.type_url == ERROR_INFO_TYPE_URL {
+fn check_detail(type_url: &str, value: &[u8]) -> Result<(), AttachError> {
+    if type_url == ERROR_INFO_TYPE_URL {
         return Err(AttachError::ExtraErrorInfo);
     }
-    match Companion::from_any(detail) {
+    match Companion::from_parts(type_url, value) {
         Some(Companion::LocalizedMessage(m)) => check_text(TextField::LocalizedMessage, &m.message),
         Some(Companion::Help(links)) => links.iter().try_for_each(|l| {
             check_text(TextField::HelpLink, &l.description)?;
@@ -153,8 +153,8 @@ pub(crate) fn check(err: &AuthError) -> Result<Lens, AttachError> {
     for (key, value) in err.metadata() {
         check_entry(key, value)?;
     }
-    for detail in err.details() {
-        check_detail(detail)?;
+    for detail in err.details().iter() {
+        check_detail(detail.type_url(), detail.value())?;
     }
     check_size(err.wire_parts().lens())
 }
@@ -179,8 +179,9 @@ pub(crate) fn sanitize(err: &mut AuthError) -> Lens {
     {
         parts.metadata.retain(|k, v| check_entry(k, v).is_ok());
     }
-    if parts.details.iter().any(|d| check_detail(d).is_err()) {
-        parts.details.retain(|d| check_detail(d).is_ok());
+    let ok = |d: &prost_types::Any| check_detail(&d.type_url, &d.value).is_ok();
+    if !parts.details.iter().all(ok) {
+        parts.details.retain(ok);
     }
     loop {
         let lens = err.wire_parts().lens();

@@ -55,7 +55,7 @@ static DEFAULT_ERROR_INFO: LazyLock<Vec<Vec<u8>>> = LazyLock::new(|| {
                 reason: code.reason(),
                 domain: DOMAIN,
                 metadata: std::iter::empty(),
-                details: &[],
+                details: std::iter::empty(),
             };
             parts.encode_with(parts.lens())
         })

@@ -5,7 +5,10 @@ use std::fmt;
 
 use tonic::Status;
 
+use std::borrow::Cow;
+
 use crate::code::ReasonError;
+use crate::error::views::Wire;
 use crate::wire::decode::{self, ErrorInfoView, Scan};
 use crate::{AuthError, AuthErrorCode, DOMAIN};
 
@@ -67,30 +70,30 @@ fn known_code(scan: &Scan<'_>) -> Option<AuthErrorCode> {
     AuthErrorCode::from_peer_reason(info.reason()).ok()
 }
 
-/// Builds the owned error for the ErrorInfo found at `index`, through the
-/// public builder. The scan checked every byte already (as prost would).
+/// The error for the ErrorInfo found at `index`. The scan checked every byte
+/// already (as prost would): metadata and companions stay where they are, in
+/// the status' details, and are borrowed from them when asked for.
 fn build(
     status: &Status,
     (index, info): (usize, ErrorInfoView<'_>),
     code: AuthErrorCode,
     domain: &str,
+    details_count: usize,
 ) -> AuthError {
-    let mut err = AuthError::new(code).with_message(status.message());
-    if domain != DOMAIN {
-        err = err.with_domain(domain);
-    }
-    for (key, value) in info.metadata() {
-        err = err.with_metadata(key, value);
-    }
-    for (i, any) in decode::details(status.details()).enumerate() {
-        if i != index {
-            err = err.with_detail(prost_types::Any {
-                type_url: String::from_utf8_lossy(any.type_url).into_owned(),
-                value: any.value.to_vec(),
-            });
-        }
-    }
-    err
+    let bytes = status.details();
+    let has_metadata = decode::metadata_entries(info.raw()).next().is_some();
+    let has_details = details_count > 1;
+    // One copy of the details, shared by metadata and companions (tonic
+    // hands out `&[u8]`, not its `Bytes`); none when neither is there.
+    let wire = (has_metadata || has_details)
+        .then(|| {
+            let start = (info.raw().as_ptr() as usize).saturating_sub(bytes.as_ptr() as usize);
+            Wire::new(bytes, start..start + info.raw().len(), index)
+        })
+        .flatten();
+    let domain = (domain != DOMAIN).then(|| domain.into());
+    let message = Cow::Owned(status.message().to_owned());
+    AuthError::read(code, message, domain, wire, has_metadata, has_details)
 }
 
 impl AuthStatusExt for Status {
@@ -101,7 +104,7 @@ impl AuthStatusExt for Status {
     fn auth_error_in(&self, domain: &str) -> Option<AuthError> {
         let scan = decode::scan(self.details(), domain).ok()?;
         let code = known_code(&scan)?;
-        Some(build(self, scan.found?, code, domain))
+        Some(build(self, scan.found?, code, domain, scan.details))
     }
 
     fn auth_error_code(&self) -> Option<AuthErrorCode> {
@@ -149,7 +152,7 @@ impl AuthStatusExt for Status {
                 reason: reason.to_owned(),
             },
         })?;
-        Ok(Some(build(self, found, code, domain)))
+        Ok(Some(build(self, found, code, domain, scan.details)))
     }
 }
 

@@ -272,13 +272,19 @@ impl<'a> ErrorInfoView<'a> {
         utf8(self.reason).unwrap_or_default()
     }
 
-    /// Metadata entries in wire order (`parse` checked every one).
-    pub(crate) fn metadata(&self) -> impl Iterator<Item = (&'a str, &'a str)> + use<'a> {
-        nested_fields(self.raw, 3).map_while(|entry| {
-            let (key, value) = parse_entry(entry).ok()?;
-            Some((utf8(key).ok()?, utf8(value).ok()?))
-        })
+    /// The encoded ErrorInfo (checked by `parse`).
+    pub(crate) fn raw(&self) -> &'a [u8] {
+        self.raw
     }
+}
+
+/// The metadata entries of an encoded ErrorInfo that [`ErrorInfoView::parse`]
+/// checked, in wire order (repeated keys included).
+pub(crate) fn metadata_entries(info: &[u8]) -> impl Iterator<Item = (&str, &str)> + Clone {
+    nested_fields(info, 3).map_while(|entry| {
+        let (key, value) = parse_entry(entry).ok()?;
+        Some((utf8(key).ok()?, utf8(value).ok()?))
+    })
 }
 
 /// A map entry's key and value, each checked as UTF-8.
@@ -349,13 +355,13 @@ pub(crate) fn scan<'a>(buf: &'a [u8], domain: &str) -> Result<Scan<'a>, WireErro
 }
 
 /// Every detail of a (scanned) Status, in order.
-pub(crate) fn details(buf: &[u8]) -> impl Iterator<Item = AnyView<'_>> {
+pub(crate) fn details(buf: &[u8]) -> impl Iterator<Item = AnyView<'_>> + Clone {
     nested_fields(buf, 3).map_while(|any| parse_any(any).ok())
 }
 
 /// Cursors over the payloads of every length-delimited field `number` of a
 /// message that was checked already, one level deeper.
-fn nested_fields(buf: &[u8], number: u32) -> impl Iterator<Item = Cursor<'_>> {
+fn nested_fields(buf: &[u8], number: u32) -> impl Iterator<Item = Cursor<'_>> + Clone {
     let mut c = Cursor::new(buf, RECURSION_LIMIT);
     std::iter::from_fn(move || {
         loop {

@@ -1,6 +1,5 @@
 //! Encoder for `google.rpc.Status { code, message, details: [ErrorInfo, companions…] }`.
 
-use prost::Message;
 use prost::encoding::encoded_len_varint;
 
 /// Appends a varint; lengths and codes here are almost always one byte.
@@ -24,14 +23,25 @@ pub(crate) struct Lens {
 }
 
 /// Everything that goes into the details, borrowed.
-pub(crate) struct Parts<'a, M> {
+pub(crate) struct Parts<'a, M, D> {
     pub(crate) code: i32,
     pub(crate) message: &'a str,
     pub(crate) reason: &'a str,
     pub(crate) domain: &'a str,
-    /// Metadata entries in key order (a `BTreeMap` iterator).
+    /// Metadata entries in key order.
     pub(crate) metadata: M,
-    pub(crate) details: &'a [prost_types::Any],
+    /// Companion details: `Any`s as (type URL, encoded value).
+    pub(crate) details: D,
+}
+
+/// Length of an `Any`'s fields (proto3: empty fields omitted).
+fn any_fields_len(type_url: &str, value: &[u8]) -> usize {
+    str_field_len(type_url)
+        + if value.is_empty() {
+            0
+        } else {
+            field_len(value.len())
+        }
 }
 
 /// Length of a length-delimited field with a one-byte tag (field numbers < 16).
@@ -68,9 +78,10 @@ fn entry_len(key: &str, value: &str) -> usize {
     str_field_len(key) + str_field_len(value)
 }
 
-impl<'a, M> Parts<'a, M>
+impl<'a, M, D> Parts<'a, M, D>
 where
-    M: Iterator<Item = (&'a String, &'a String)> + Clone,
+    M: Iterator<Item = (&'a str, &'a str)> + Clone,
+    D: Iterator<Item = (&'a str, &'a [u8])> + Clone,
 {
     fn error_info_len(&self) -> usize {
         let metadata: usize = self
@@ -101,8 +112,8 @@ where
         };
         let details: usize = self
             .details
-            .iter()
-            .map(|any| field_len(any.encoded_len()))
+            .clone()
+            .map(|(type_url, value)| field_len(any_fields_len(type_url, value)))
             .sum();
         let total = code_len + str_field_len(self.message) + field_len(any_len) + details;
         Lens {
@@ -143,11 +154,13 @@ where
                 put_str(&mut buf, TAG_2, value);
             }
         }
-        for any in self.details {
+        for (type_url, value) in self.details.clone() {
             buf.push(TAG_3);
-            encode_varint(any.encoded_len() as u64, &mut buf);
-            // Vec<u8> grows as needed, but capacity was computed exactly.
-            any.encode_raw(&mut buf);
+            encode_varint(any_fields_len(type_url, value) as u64, &mut buf);
+            put_str(&mut buf, TAG_1, type_url);
+            if !value.is_empty() {
+                put_bytes(&mut buf, TAG_2, value);
+            }
         }
         debug_assert_eq!(buf.len(), total);
         buf

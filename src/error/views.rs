@@ -1,0 +1,429 @@
+//! How an [`AuthError`](crate::AuthError) holds its metadata and companion
+//! details, and the read-only views it hands out.
+//!
+//! An error *built* here holds them owned (documented keys as `&'static
+//! str`, one allocation per value). An error *read* from a `Status` holds
+//! one reference-counted copy of the status' details and nothing else: keys,
+//! values, type URLs and detail bytes are borrowed from it when asked for,
+//! validated once by the reader (as prost does). The first change to a read
+//! error copies what it changes into the owned form.
+//!
+//! Why one copy and not none: tonic 0.14's `Status::details()` hands out a
+//! `&[u8]` (the `Bytes` inside is private), so an `AuthError` that outlives
+//! the borrow must own the bytes; one allocation for all of them, shared by
+//! the metadata and the details, instead of one per key, value and detail.
+
+use std::borrow::Cow;
+use std::collections::BTreeMap;
+use std::fmt;
+
+use std::ops::Range;
+use std::sync::Arc;
+
+use prost_types::Any;
+
+use crate::wire::decode::{self, AnyView};
+
+/// A metadata key: a documented key is borrowed, any other owned.
+pub(crate) type Key = Cow<'static, str>;
+
+/// `key` as stored: a documented key ([`keys`](crate::keys)) without
+/// allocating.
+pub(crate) fn key(key: &str) -> Key {
+    match crate::keys::interned(key) {
+        Some(documented) => Cow::Borrowed(documented),
+        None => Cow::Owned(key.to_owned()),
+    }
+}
+
+/// The details a read error was read from: one shared copy, preceded by a
+/// 12-byte header saying where the error's ErrorInfo is (start, end) and
+/// which detail it is (so `AuthError` stays within 120 bytes: clippy's
+/// `result_large_err` threshold is 128).
+#[derive(Clone)]
+pub(crate) struct Wire(Arc<[u8]>);
+
+const HEADER: usize = 12;
+
+impl Wire {
+    /// A copy of `details` (a status' checked details), with the error's
+    /// ErrorInfo at `info` and its index `skip`.
+    pub(crate) fn new(details: &[u8], info: Range<usize>, skip: usize) -> Option<Wire> {
+        let info_start = u32::try_from(info.start).ok()?;
+        let info_end = u32::try_from(info.end).ok()?;
+        let skip = u32::try_from(skip).ok()?;
+        let mut header = [0u8; HEADER];
+        header[..4].copy_from_slice(&info_start.to_le_bytes());
+        header[4..8].copy_from_slice(&info_end.to_le_bytes());
+        header[8..].copy_from_slice(&skip.to_le_bytes());
+        // A chain of copied slices has a known length: one allocation.
+        Some(Wire(header.iter().chain(details).copied().collect()))
+    }
+
+    fn field(&self, at: usize) -> usize {
+        let mut word = [0u8; 4];
+        word.copy_from_slice(self.0.get(at..at + 4).unwrap_or(&[0; 4]));
+        u32::from_le_bytes(word) as usize
+    }
+
+    /// The status' details.
+    fn details(&self) -> &[u8] {
+        self.0.get(HEADER..).unwrap_or_default()
+    }
+
+    /// The encoded ErrorInfo of the error.
+    fn info(&self) -> &[u8] {
+        self.details()
+            .get(self.field(0)..self.field(4))
+            .unwrap_or_default()
+    }
+
+    /// The index of the error's own ErrorInfo among the details.
+    fn skip(&self) -> usize {
+        self.field(8)
+    }
+
+    /// The metadata view.
+    pub(crate) fn metadata(&self) -> Metadata<'_> {
+        Metadata(Inner::Wire(self.info()))
+    }
+
+    /// The details view.
+    pub(crate) fn companions(&self) -> Details<'_> {
+        Details(DInner::Wire {
+            status: self.details(),
+            skip: self.skip(),
+        })
+    }
+}
+
+/// The metadata view of an owned map.
+pub(crate) fn owned_metadata(map: &BTreeMap<Key, String>) -> Metadata<'_> {
+    Metadata(Inner::Owned(map))
+}
+
+/// The details view of owned details.
+pub(crate) fn owned_details(details: &[Any]) -> Details<'_> {
+    Details(DInner::Owned(details))
+}
+
+/// `metadata` as an owned map.
+pub(crate) fn to_owned_map(metadata: Metadata<'_>) -> BTreeMap<Key, String> {
+    metadata
+        .iter()
+        .map(|(k, v)| (Cow::Owned(k.to_owned()), v.to_owned()))
+        .collect()
+}
+
+#[derive(Clone, Copy)]
+enum Inner<'a> {
+    Owned(&'a BTreeMap<Key, String>),
+    Wire(&'a [u8]),
+}
+
+/// The metadata of an [`AuthError`](crate::AuthError): a read-only map in
+/// key order, borrowed from the error (and, for an error read from a
+/// `Status`, from the status' details, without copying). A key that appears
+/// twice on the wire has its last value, as in protobuf maps.
+///
+/// ```
+/// use auth_error::{AuthError, AuthErrorCode, AuthStatusExt};
+/// let status: tonic::Status = AuthError::new(AuthErrorCode::TokenExpired)
+///     .with_metadata("tokenType", "access")
+///     .with_metadata("tenantId", "acme")
+///     .into();
+/// let err = status.auth_error().unwrap();
+/// let metadata = err.metadata();
+/// assert_eq!(metadata.get("tokenType"), Some("access"));
+/// assert_eq!(metadata.len(), 2);
+/// let keys: Vec<&str> = metadata.iter().map(|(k, _)| k).collect();
+/// assert_eq!(keys, ["tenantId", "tokenType"]);
+/// let owned: std::collections::BTreeMap<String, String> = metadata.to_btree_map();
+/// # drop(owned);
+/// ```
+#[derive(Clone, Copy)]
+pub struct Metadata<'a>(Inner<'a>);
+
+impl<'a> Metadata<'a> {
+    /// The value of `key`, if present.
+    pub fn get(&self, key: &str) -> Option<&'a str> {
+        match self.0 {
+            Inner::Owned(map) => map.get(key).map(String::as_str),
+            Inner::Wire(info) => decode::metadata_entries(info)
+                .filter(|(k, _)| *k == key)
+                .last()
+                .map(|(_, v)| v),
+        }
+    }
+
+    /// Whether `key` is present.
+    pub fn contains_key(&self, key: &str) -> bool {
+        self.get(key).is_some()
+    }
+
+    /// The number of keys.
+    pub fn len(&self) -> usize {
+        match self.0 {
+            Inner::Owned(map) => map.len(),
+            Inner::Wire(_) => self.iter().count(),
+        }
+    }
+
+    /// Whether there is no entry.
+    pub fn is_empty(&self) -> bool {
+        match self.0 {
+            Inner::Owned(map) => map.is_empty(),
+            Inner::Wire(info) => decode::metadata_entries(info).next().is_none(),
+        }
+    }
+
+    /// The entries in key order.
+    pub fn iter(&self) -> MetadataIter<'a> {
+        match self.0 {
+            Inner::Owned(map) => MetadataIter(IterInner::Owned(map.iter())),
+            Inner::Wire(info) => {
+                // Wire order, possibly with repeated keys: sorted by key (a
+                // stable sort keeps wire order among equal keys), the last
+                // of each key kept. One allocation, for iterating only.
+                let mut entries: Vec<(&'a str, &'a str)> = decode::metadata_entries(info).collect();
+                entries.sort_by(|a, b| a.0.cmp(b.0));
+                let mut deduped: Vec<(&'a str, &'a str)> = Vec::with_capacity(entries.len());
+                for entry in entries {
+                    match deduped.last_mut() {
+                        Some(last) if last.0 == entry.0 => *last = entry,
+                        _ => deduped.push(entry),
+                    }
+                }
+                MetadataIter(IterInner::Sorted(deduped.into_iter()))
+            }
+        }
+    }
+
+    /// The keys in order.
+    pub fn keys(&self) -> impl Iterator<Item = &'a str> + use<'a> {
+        self.iter().map(|(k, _)| k)
+    }
+
+    /// An owned copy.
+    pub fn to_btree_map(&self) -> BTreeMap<String, String> {
+        self.iter()
+            .map(|(k, v)| (k.to_owned(), v.to_owned()))
+            .collect()
+    }
+}
+
+/// The entries of [`Metadata`], in key order.
+#[derive(Clone)]
+pub struct MetadataIter<'a>(IterInner<'a>);
+
+#[derive(Clone)]
+enum IterInner<'a> {
+    Owned(std::collections::btree_map::Iter<'a, Key, String>),
+    Sorted(std::vec::IntoIter<(&'a str, &'a str)>),
+}
+
+impl<'a> Iterator for MetadataIter<'a> {
+    type Item = (&'a str, &'a str);
+
+    fn next(&mut self) -> Option<Self::Item> {
+        match &mut self.0 {
+            IterInner::Owned(it) => it.next().map(|(k, v)| (k.as_ref(), v.as_str())),
+            IterInner::Sorted(it) => it.next(),
+        }
+    }
+
+    fn size_hint(&self) -> (usize, Option<usize>) {
+        match &self.0 {
+            IterInner::Owned(it) => it.size_hint(),
+            IterInner::Sorted(it) => it.size_hint(),
+        }
+    }
+}
+
+impl fmt::Debug for MetadataIter<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_map().entries(self.clone()).finish()
+    }
+}
+
+impl<'a> IntoIterator for Metadata<'a> {
+    type Item = (&'a str, &'a str);
+    type IntoIter = MetadataIter<'a>;
+
+    fn into_iter(self) -> Self::IntoIter {
+        self.iter()
+    }
+}
+
+impl<'a> IntoIterator for &Metadata<'a> {
+    type Item = (&'a str, &'a str);
+    type IntoIter = MetadataIter<'a>;
+
+    fn into_iter(self) -> Self::IntoIter {
+        self.iter()
+    }
+}
+
+impl PartialEq for Metadata<'_> {
+    fn eq(&self, other: &Self) -> bool {
+        self.iter().eq(other.iter())
+    }
+}
+
+impl Eq for Metadata<'_> {}
+
+impl fmt::Debug for Metadata<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_map().entries(self.iter()).finish()
+    }
+}
+
+#[derive(Clone, Copy)]
+enum DInner<'a> {
+    Owned(&'a [Any]),
+    Wire { status: &'a [u8], skip: usize },
+}
+
+/// The companion details of an [`AuthError`](crate::AuthError), in order:
+/// every type, also types this crate does not know and ErrorInfos of other
+/// domains. Borrowed from the error (and, for an error read from a
+/// `Status`, from the status' details, without copying).
+///
+/// ```
+/// use auth_error::{AuthError, AuthErrorCode, AuthStatusExt};
+/// let any = prost_types::Any { type_url: "type.example.com/my.Detail".into(), value: vec![8, 1] };
+/// let status: tonic::Status = AuthError::new(AuthErrorCode::Unauthenticated)
+///     .with_detail(any.clone())
+///     .into();
+/// let err = status.auth_error().unwrap();
+/// let detail = err.details().iter().next().unwrap();
+/// assert_eq!(detail.type_url(), "type.example.com/my.Detail");
+/// assert_eq!(detail.value(), [8, 1]);
+/// assert_eq!(err.details().to_vec(), [any]);
+/// ```
+#[derive(Clone, Copy)]
+pub struct Details<'a>(DInner<'a>);
+
+impl<'a> IntoIterator for Details<'a> {
+    type Item = Detail<'a>;
+    type IntoIter = Box<dyn Iterator<Item = Detail<'a>> + 'a>;
+
+    fn into_iter(self) -> Self::IntoIter {
+        Box::new(self.iter())
+    }
+}
+
+impl<'a> Details<'a> {
+    /// The details in order.
+    pub fn iter(&self) -> impl Iterator<Item = Detail<'a>> + Clone + use<'a> {
+        let (owned, wire) = match self.0 {
+            DInner::Owned(items) => (Some(items.iter()), None),
+            DInner::Wire { status, skip } => (
+                None,
+                Some(
+                    decode::details(status)
+                        .enumerate()
+                        .filter(move |(i, _)| *i != skip)
+                        .map(|(_, any)| any),
+                ),
+            ),
+        };
+        let owned = owned.into_iter().flatten().map(|any| Detail {
+            type_url: &any.type_url,
+            value: &any.value,
+        });
+        let wire = wire.into_iter().flatten().map(|any: AnyView<'a>| Detail {
+            // Checked as UTF-8 by the reader.
+            type_url: std::str::from_utf8(any.type_url).unwrap_or_default(),
+            value: any.value,
+        });
+        owned.chain(wire)
+    }
+
+    /// The number of details.
+    pub fn len(&self) -> usize {
+        match self.0 {
+            DInner::Owned(items) => items.len(),
+            DInner::Wire { .. } => self.iter().count(),
+        }
+    }
+
+    /// Whether there is none.
+    pub fn is_empty(&self) -> bool {
+        self.iter().next().is_none()
+    }
+
+    /// Owned copies, as prost-types `Any`s.
+    pub fn to_vec(&self) -> Vec<Any> {
+        self.iter().map(|d| d.to_any()).collect()
+    }
+}
+
+impl PartialEq for Details<'_> {
+    fn eq(&self, other: &Self) -> bool {
+        self.iter().eq(other.iter())
+    }
+}
+
+impl Eq for Details<'_> {}
+
+impl PartialEq<[Any]> for Details<'_> {
+    fn eq(&self, other: &[Any]) -> bool {
+        self.len() == other.len()
+            && self
+                .iter()
+                .zip(other)
+                .all(|(d, any)| d.type_url == any.type_url && d.value == any.value.as_slice())
+    }
+}
+
+impl PartialEq<&[Any]> for Details<'_> {
+    fn eq(&self, other: &&[Any]) -> bool {
+        *self == **other
+    }
+}
+
+impl<const N: usize> PartialEq<&[Any; N]> for Details<'_> {
+    fn eq(&self, other: &&[Any; N]) -> bool {
+        *self == other[..]
+    }
+}
+
+impl PartialEq<Vec<Any>> for Details<'_> {
+    fn eq(&self, other: &Vec<Any>) -> bool {
+        *self == other[..]
+    }
+}
+
+impl fmt::Debug for Details<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_list().entries(self.iter()).finish()
+    }
+}
+
+/// One companion detail, borrowed: its type URL and its encoded value.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Detail<'a> {
+    type_url: &'a str,
+    value: &'a [u8],
+}
+
+impl<'a> Detail<'a> {
+    /// The type URL (`type.googleapis.com/google.rpc.RetryInfo`, …).
+    pub fn type_url(&self) -> &'a str {
+        self.type_url
+    }
+
+    /// The encoded message.
+    pub fn value(&self) -> &'a [u8] {
+        self.value
+    }
+
+    /// An owned copy, as a prost-types `Any`.
+    pub fn to_any(&self) -> Any {
+        Any {
+            type_url: self.type_url.to_owned(),
+            value: self.value.to_vec(),
+        }
+    }
+}
