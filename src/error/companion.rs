@@ -39,6 +39,7 @@ impl Companion {
     }
 
     /// The standard detail `any` holds, if it is one and decodes.
+    #[cfg(feature = "json")]
     pub(crate) fn from_any(any: &Any) -> Option<Self> {
         Self::from_parts(&any.type_url, &any.value)
     }

@@ -56,8 +56,10 @@ impl Wire {
         header[..4].copy_from_slice(&info_start.to_le_bytes());
         header[4..8].copy_from_slice(&info_end.to_le_bytes());
         header[8..].copy_from_slice(&skip.to_le_bytes());
-        // A chain of copied slices has a known length: one allocation.
-        Some(Wire(header.iter().chain(details).copied().collect()))
+        let mut buf = Vec::with_capacity(HEADER + details.len());
+        buf.extend_from_slice(&header);
+        buf.extend_from_slice(details);
+        Some(Wire(Arc::from(buf)))
     }
 
     fn field(&self, at: usize) -> usize {

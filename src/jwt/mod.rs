@@ -462,6 +462,7 @@ impl<C> JwtVerifier<C> {
     }
 
     /// The issuers this verifier accepts (the validation's `iss`).
+    #[cfg(feature = "oidc")]
     pub(crate) fn issuers(&self) -> impl Iterator<Item = &str> {
         self.validation.iss.iter().flatten().map(String::as_str)
     }

@@ -50,10 +50,6 @@ const SECRET_KEYS: &[&str] = &[
     "setcookie",
 ];
 
-/// The HTTP authentication schemes whose credentials a value must not carry
-/// (RFC 9110 §11, RFC 6750, RFC 7617, RFC 7616, RFC 4559, RFC 9449).
-const AUTH_SCHEMES: &[&str] = &["bearer", "basic", "digest", "negotiate", "dpop", "ntlm"];
-
 fn is_separator(b: u8) -> bool {
     matches!(b, b'-' | b'_' | b'.')
 }
@@ -125,13 +121,9 @@ const LONGEST_SECRET_KEY: usize = 18;
 ///   pretty-printed header starts `ewog`, not `eyJ`).
 pub(crate) fn looks_like_credential(value: &str) -> bool {
     let bytes = value.as_bytes();
-    // One cheap pass first: a scheme needs whitespace after it, a JWT two dots.
-    let (mut space, mut dots) = (false, 0u8);
-    for b in bytes {
-        space |= b.is_ascii_whitespace();
-        dots = dots.saturating_add(u8::from(*b == b'.'));
-    }
-    (space && has_auth_scheme(bytes)) || (dots >= 2 && has_compact_jwt(bytes))
+    // A JWT needs two dots: counted first (a tight, vectorizable loop).
+    has_auth_scheme(bytes)
+        || (bytes.iter().filter(|b| **b == b'.').count() >= 2 && has_compact_jwt(bytes))
 }
 
 /// A credential, not a word: long enough, and with a digit, a token68
@@ -148,48 +140,92 @@ fn is_token68(b: u8) -> bool {
     b.is_ascii_alphanumeric() || matches!(b, b'-' | b'.' | b'_' | b'~' | b'+' | b'/' | b'=')
 }
 
+/// Whether `word` is one of the HTTP authentication schemes whose
+/// credentials a value must not carry (RFC 9110 §11, RFC 6750, RFC 7617,
+/// RFC 7616, RFC 4559, RFC 9449), in any case; the first letter rules out
+/// most words at once.
+fn is_scheme(word: &[u8]) -> bool {
+    let candidates: &[&str] = match word.first().map(u8::to_ascii_lowercase) {
+        Some(b'b') => &["bearer", "basic"],
+        Some(b'd') => &["digest", "dpop"],
+        Some(b'n') => &["negotiate", "ntlm"],
+        _ => return false,
+    };
+    candidates
+        .iter()
+        .any(|s| word.eq_ignore_ascii_case(s.as_bytes()))
+}
+
+/// Byte classes for the one-pass scan: ASCII letters and digits, ASCII
+/// whitespace.
+const ALNUM: u8 = 1;
+const SPACE: u8 = 2;
+const CLASS: [u8; 256] = {
+    let mut table = [0u8; 256];
+    let mut b = 0;
+    while b < 256 {
+        let c = b as u8;
+        if c.is_ascii_alphanumeric() {
+            table[b] = ALNUM;
+        } else if c.is_ascii_whitespace() {
+            table[b] = SPACE;
+        }
+        b += 1;
+    }
+    table
+};
+
+/// A scheme followed by whitespace and a credential, anywhere: only a word
+/// of 4 to 9 letters right before whitespace can be a scheme, so one forward
+/// pass (a table lookup per byte) finds every candidate.
 fn has_auth_scheme(bytes: &[u8]) -> bool {
-    let mut i = 0;
-    while i < bytes.len() {
-        // A word starts at `i`: the start, or after a non-alphanumeric byte.
-        if bytes[i].is_ascii_alphabetic() && (i == 0 || !bytes[i - 1].is_ascii_alphanumeric()) {
-            let word_end = i + bytes[i..]
-                .iter()
-                .take_while(|b| b.is_ascii_alphanumeric())
-                .count();
-            let word = &bytes[i..word_end];
-            if AUTH_SCHEMES
-                .iter()
-                .any(|s| word.eq_ignore_ascii_case(s.as_bytes()))
-            {
-                let ws = bytes[word_end..]
-                    .iter()
-                    .take_while(|b| b.is_ascii_whitespace())
-                    .count();
-                let cred_start = word_end + ws;
-                let cred_len = bytes[cred_start..]
-                    .iter()
-                    .take_while(|b| is_token68(**b))
-                    .count();
-                let cred = &bytes[cred_start..cred_start + cred_len];
-                if ws > 0 && !cred.is_empty() {
-                    // The whole value is `scheme credential` (or Digest's
-                    // `scheme param="…", …`).
-                    let rest = &bytes[cred_start + cred_len..];
-                    let leading = bytes[..i].iter().all(u8::is_ascii_whitespace)
-                        && (rest.iter().all(u8::is_ascii_whitespace)
-                            || matches!(rest.first(), Some(b'"' | b',')));
-                    if leading || is_credential_shaped(cred) {
-                        return true;
-                    }
+    let mut word_start = 0;
+    let mut in_word = false;
+    for (i, &b) in bytes.iter().enumerate() {
+        match CLASS[usize::from(b)] {
+            ALNUM => {
+                if !in_word {
+                    word_start = i;
+                    in_word = true;
                 }
             }
-            i = word_end;
-        } else {
-            i += 1;
+            class => {
+                if in_word
+                    && class == SPACE
+                    && (4..=9).contains(&(i - word_start))
+                    && is_scheme(&bytes[word_start..i])
+                    && credential_follows(bytes, word_start, i)
+                {
+                    return true;
+                }
+                in_word = false;
+            }
         }
     }
     false
+}
+
+/// After the scheme at `start..word_end` (followed by whitespace): a
+/// credential, if the value is just `scheme credential` (or Digest's
+/// `scheme param="…", …`), or a credential-shaped word anywhere.
+fn credential_follows(bytes: &[u8], start: usize, word_end: usize) -> bool {
+    let ws = bytes[word_end..]
+        .iter()
+        .take_while(|b| b.is_ascii_whitespace())
+        .count();
+    let cred_start = word_end + ws;
+    let cred_len = bytes[cred_start..]
+        .iter()
+        .take_while(|b| is_token68(**b))
+        .count();
+    let cred = &bytes[cred_start..cred_start + cred_len];
+    if ws == 0 || cred.is_empty() {
+        return false;
+    }
+    let rest = &bytes[cred_start + cred_len..];
+    let leading = bytes[..start].iter().all(u8::is_ascii_whitespace)
+        && (rest.iter().all(u8::is_ascii_whitespace) || matches!(rest.first(), Some(b'"' | b',')));
+    leading || is_credential_shaped(cred)
 }
 
 fn is_b64url(b: u8) -> bool {
@@ -330,6 +366,16 @@ mod tests {
             "xtokenid",
         ] {
             assert!(!is_secret_key(key), "{key}");
+        }
+    }
+
+    #[test]
+    fn every_scheme_is_one() {
+        for scheme in ["bearer", "Basic", "DIGEST", "negotiate", "DPoP", "ntlm"] {
+            assert!(is_scheme(scheme.as_bytes()), "{scheme}");
+        }
+        for word in ["bear", "bearers", "basics", "dpo", "token", ""] {
+            assert!(!is_scheme(word.as_bytes()), "{word}");
         }
     }
 

@@ -69,11 +69,10 @@ impl From<AuthError> for Status {
     /// The lenient conversion: never fails, never panics (see [`AuthError`]).
     fn from(mut err: AuthError) -> Status {
         let code = err.code();
-        let message_ok = rules::check_message(err.message_cow()).is_ok();
         if !code.is_error() {
-            let message = match message_ok {
-                true => err.into_message().into_owned(),
-                false => code.description().to_owned(),
+            let message = match rules::check_message(err.message_cow()) {
+                Ok(()) => err.into_message().into_owned(),
+                Err(_) => code.description().to_owned(),
             };
             return Status::new(tonic::Code::Unknown, message);
         }
@@ -84,7 +83,9 @@ impl From<AuthError> for Status {
             && err.details().is_empty()
             && err.has_default_domain()
             && err.message().len() < FAST_PATH_MAX_MESSAGE
-            && message_ok)
+            // Last: the only check that reads the message (the slow path's
+            // rules read it anyway).
+            && rules::check_message(err.message_cow()).is_ok())
             .then(|| DEFAULT_ERROR_INFO.get(code.index()))
             .flatten();
         let details = match fast {
