@@ -64,8 +64,9 @@ fn attach_is_one_allocation_more_than_status_new() {
 
 #[test]
 fn strict_attach_allocates_the_same_with_metadata() {
+    // An owned message: the Status takes it as it is.
     let err = AuthError::new(AuthErrorCode::InvalidScope)
-        .with_message("need orders.write")
+        .with_message(String::from("need orders.write"))
         .with_metadata("requiredScopes", "orders.write")
         .with_metadata("tenantId", "acme")
         .with_metadata("tokenId", "jti-1");
@@ -109,4 +110,53 @@ fn encoded_size_is_small() {
     // code 2 + message (2 + 13) + Any (2 + type URL (2 + 40) + ErrorInfo
     // (2 + reason (2 + 13) + domain (2 + 13))) = 93 bytes, 124 in base64.
     assert_eq!(status.details().len(), 93);
+}
+
+#[test]
+fn a_read_error_is_one_allocation_whatever_it_carries() {
+    let status: Status = AuthError::new(AuthErrorCode::TokenExpired)
+        .with_message("the access token expired at 12:00 UTC")
+        .with_metadata("tenantId", "acme")
+        .with_metadata("tokenId", "jti-0001")
+        .with_metadata("customKey", "custom value")
+        .with_retry_after(std::time::Duration::from_secs(3))
+        .with_help_link("docs", "https://docs.example.com")
+        .into();
+    // One shared copy of the details; message, metadata and companions are
+    // borrowed from it.
+    let (n, err) = count(|| status.auth_error().unwrap());
+    assert_eq!(n, 1);
+    let (n, ()) = count(|| {
+        assert_eq!(err.message(), "the access token expired at 12:00 UTC");
+        assert_eq!(err.metadata().get("tokenId"), Some("jti-0001"));
+        assert_eq!(err.details().len(), 2);
+        assert_eq!(
+            err.details().iter().next().unwrap().type_url(),
+            "type.googleapis.com/google.rpc.RetryInfo"
+        );
+    });
+    assert_eq!(n, 0, "borrowed views allocate nothing");
+    // A status without metadata or companions whose message is the one in
+    // its details: the same single copy.
+    let plain: Status = AuthError::new(AuthErrorCode::TokenExpired).into();
+    let (n, _) = count(|| plain.auth_error().unwrap());
+    assert_eq!(n, 1);
+}
+
+#[test]
+fn documented_keys_are_stored_without_allocating() {
+    let (n, err) = count(|| {
+        AuthError::new(AuthErrorCode::TokenExpired)
+            .with_metadata(auth_error::keys::TENANT_ID, "acme")
+            .with_metadata(auth_error::keys::TOKEN_ID, "jti-0001")
+            .with_metadata(auth_error::keys::TOKEN_TYPE, "access")
+    });
+    // One per value, and the map's one leaf node.
+    assert_eq!(n, 4);
+    drop(err);
+    let (n, err) =
+        count(|| AuthError::new(AuthErrorCode::TokenExpired).with_metadata("customKey", "v"));
+    // Any other key is owned: key, value, node.
+    assert_eq!(n, 3);
+    drop(err);
 }

@@ -92,7 +92,7 @@ fn leaky_texts() -> Vec<(String, &'static str)> {
 #[test]
 fn the_message_goes_through_the_rules_on_every_exit() {
     for (text, secret) in leaky_texts() {
-        let err = AuthError::new(AuthErrorCode::TokenExpired).with_message(&text);
+        let err = AuthError::new(AuthErrorCode::TokenExpired).with_message(text.clone());
         for shown in [err.to_string(), format!("{err:?}")] {
             assert!(!shown.contains(secret), "{text}: {shown}");
         }

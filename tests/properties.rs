@@ -23,10 +23,10 @@ fn metadata() -> impl Strategy<Value = Vec<(String, String)>> {
 }
 
 fn build(code: AuthErrorCode, message: &str, md: &[(String, String)]) -> AuthError {
-    md.iter()
-        .fold(AuthError::new(code).with_message(message), |e, (k, v)| {
-            e.with_metadata(k, v)
-        })
+    md.iter().fold(
+        AuthError::new(code).with_message(message.to_owned()),
+        |e, (k, v)| e.with_metadata(k, v),
+    )
 }
 
 /// Every reader, with the invariants that must hold whatever the bytes.

@@ -15,8 +15,8 @@ impl AuthError {
     /// the details).
     #[must_use]
     #[inline]
-    pub fn with_message(mut self, message: impl Into<String>) -> Self {
-        self.message = Cow::Owned(message.into());
+    pub fn with_message(mut self, message: impl Into<Cow<'static, str>>) -> Self {
+        self.set_message(message.into());
         self
     }
 

@@ -228,3 +228,16 @@ impl AuthError {
         with_session_last_active, session_last_active, keys::SESSION_LAST_ACTIVE;
     }
 }
+
+#[cfg(test)]
+mod tests {
+    /// The rules skip the key checks for documented keys: they must pass.
+    #[test]
+    fn documented_keys_pass_the_key_rules() {
+        for key in super::keys::ALL {
+            assert!(crate::rules::check_entry(key, "v").is_ok(), "{key}");
+            assert_eq!(super::keys::interned(key), Some(key));
+        }
+        assert_eq!(super::keys::interned("tenantid"), None);
+    }
+}

@@ -71,8 +71,9 @@ pub struct AuthError {
     /// The details of the status this error was read from (one shared copy:
     /// metadata and companions are borrowed from it until changed).
     wire: Option<Wire>,
-    /// Whether the metadata, and the details, are those of `wire` (read, not
-    /// changed since) rather than the owned ones.
+    /// Whether the message, the metadata, and the details are those of
+    /// `wire` (read, not changed since) rather than the owned ones.
+    message_read: bool,
     metadata_read: bool,
     details_read: bool,
     /// First invalid input given to a typed builder; reported by
@@ -100,6 +101,7 @@ impl AuthError {
             metadata: BTreeMap::new(),
             details: Vec::new(),
             wire: None,
+            message_read: false,
             metadata_read: false,
             details_read: false,
             pending: None,
@@ -113,19 +115,21 @@ impl AuthError {
         message: Cow<'static, str>,
         domain: Option<Box<str>>,
         wire: Option<Wire>,
+        message_read: bool,
         metadata_read: bool,
         details_read: bool,
     ) -> Self {
-        let wire = wire.filter(|_| metadata_read || details_read);
+        let read = wire.is_some();
         AuthError {
             code,
             message,
             domain,
             metadata: BTreeMap::new(),
             details: Vec::new(),
-            metadata_read: metadata_read && wire.is_some(),
-            details_read: details_read && wire.is_some(),
             wire,
+            message_read: message_read && read,
+            metadata_read: metadata_read && read,
+            details_read: details_read && read,
             pending: None,
         }
     }
@@ -139,7 +143,24 @@ impl AuthError {
     /// The message.
     #[inline]
     pub fn message(&self) -> &str {
-        &self.message
+        match (&self.wire, self.message_read) {
+            (Some(wire), true) => wire.message(),
+            _ => &self.message,
+        }
+    }
+
+    /// Replaces the message.
+    pub(crate) fn set_message(&mut self, message: Cow<'static, str>) {
+        self.message = message;
+        self.message_read = false;
+    }
+
+    /// Makes the message owned (a read error's message copied, once).
+    fn own_message(&mut self) {
+        if let (Some(wire), true) = (&self.wire, self.message_read) {
+            self.message = Cow::Owned(wire.message().to_owned());
+            self.message_read = false;
+        }
     }
 
     /// The ErrorInfo domain.
@@ -157,6 +178,12 @@ impl AuthError {
             (Some(wire), true) => wire.metadata(),
             _ => views::owned_metadata(&self.metadata),
         }
+    }
+
+    /// The metadata as stored, when it is not the read one (its documented
+    /// keys borrowed).
+    pub(crate) fn stored_metadata(&self) -> Option<&BTreeMap<Key, String>> {
+        (!self.metadata_read).then_some(&self.metadata)
     }
 
     /// Makes the metadata owned (a read error's entries copied, once).
@@ -290,6 +317,7 @@ impl AuthError {
 
     /// The parts the rules may change when they leave out what they refuse.
     pub(crate) fn parts_mut(&mut self) -> PartsMut<'_> {
+        self.own_message();
         self.own_metadata();
         self.own_details();
         PartsMut {
@@ -306,7 +334,7 @@ impl AuthError {
     ) -> Parts<'_, MetadataIter<'_>, impl Iterator<Item = (&str, &[u8])> + Clone + '_> {
         Parts {
             code: self.code.grpc_code() as i32,
-            message: &self.message,
+            message: self.message(),
             reason: self.code.reason(),
             domain: self.domain(),
             metadata: self.metadata().iter(),
@@ -314,25 +342,26 @@ impl AuthError {
         }
     }
 
-    /// The message as stored: borrowed exactly when it is the code's
-    /// description (which the text rule need not scan).
+    /// The message as stored, when it is not the read one: a `&'static
+    /// str` (checked once per string, see `rules`) or owned.
     #[inline]
-    pub(crate) fn message_cow(&self) -> &Cow<'static, str> {
-        &self.message
+    pub(crate) fn stored_message(&self) -> Option<&Cow<'static, str>> {
+        (!self.message_read).then_some(&self.message)
     }
 
     /// The message `Display` and `Debug` show: the code's description in
     /// place of a message the rules refuse.
     fn shown_message(&self) -> &str {
-        match crate::rules::check_text(crate::TextField::Message, &self.message) {
-            Ok(()) => &self.message,
+        match crate::rules::check_text(crate::TextField::Message, self.message()) {
+            Ok(()) => self.message(),
             Err(_) => self.code.description(),
         }
     }
 
     /// Takes the message (the error is consumed by the conversions).
     #[inline]
-    pub(crate) fn into_message(self) -> Cow<'static, str> {
+    pub(crate) fn into_message(mut self) -> Cow<'static, str> {
+        self.own_message();
         self.message
     }
 }
@@ -395,7 +424,7 @@ impl PartialEq for AuthError {
     /// a refused builder input.
     fn eq(&self, other: &Self) -> bool {
         self.code == other.code
-            && self.message == other.message
+            && self.message() == other.message()
             && self.domain == other.domain
             && self.metadata() == other.metadata()
             && self.details() == other.details()

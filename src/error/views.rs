@@ -37,35 +37,60 @@ pub(crate) fn key(key: &str) -> Key {
 }
 
 /// The details a read error was read from: one shared copy, preceded by a
-/// 12-byte header saying where the error's ErrorInfo is (start, end) and
-/// which detail it is (so `AuthError` stays within 120 bytes: clippy's
-/// `result_large_err` threshold is 128).
+/// header saying where the error's ErrorInfo is (start, end), which detail
+/// it is, and where the message is (start, end), so `AuthError` stays within
+/// 120 bytes (clippy's `result_large_err` threshold is 128).
 #[derive(Clone)]
 pub(crate) struct Wire(Arc<[u8]>);
 
-const HEADER: usize = 12;
+const HEADER: usize = 20;
+
+/// Details up to this size are assembled on the stack: one allocation.
+const STACK: usize = 512;
 
 impl Wire {
     /// A copy of `details` (a status' checked details), with the error's
-    /// ErrorInfo at `info` and its index `skip`.
-    pub(crate) fn new(details: &[u8], info: Range<usize>, skip: usize) -> Option<Wire> {
-        let info_start = u32::try_from(info.start).ok()?;
-        let info_end = u32::try_from(info.end).ok()?;
-        let skip = u32::try_from(skip).ok()?;
+    /// ErrorInfo at `info`, its index `skip`, and the message at `message`.
+    pub(crate) fn new(
+        details: &[u8],
+        info: Range<usize>,
+        skip: usize,
+        message: Range<usize>,
+    ) -> Option<Wire> {
         let mut header = [0u8; HEADER];
-        header[..4].copy_from_slice(&info_start.to_le_bytes());
-        header[4..8].copy_from_slice(&info_end.to_le_bytes());
-        header[8..].copy_from_slice(&skip.to_le_bytes());
-        let mut buf = Vec::with_capacity(HEADER + details.len());
+        for (i, n) in [info.start, info.end, skip, message.start, message.end]
+            .into_iter()
+            .enumerate()
+        {
+            header[4 * i..4 * i + 4].copy_from_slice(&u32::try_from(n).ok()?.to_le_bytes());
+        }
+        let len = HEADER + details.len();
+        if len <= STACK {
+            let mut buf = [0u8; STACK];
+            buf[..HEADER].copy_from_slice(&header);
+            buf[HEADER..len].copy_from_slice(details);
+            return Some(Wire(Arc::from(&buf[..len])));
+        }
+        let mut buf = Vec::with_capacity(len);
         buf.extend_from_slice(&header);
         buf.extend_from_slice(details);
         Some(Wire(Arc::from(buf)))
     }
 
-    fn field(&self, at: usize) -> usize {
+    fn field(&self, n: usize) -> usize {
         let mut word = [0u8; 4];
-        word.copy_from_slice(self.0.get(at..at + 4).unwrap_or(&[0; 4]));
+        word.copy_from_slice(self.0.get(4 * n..4 * n + 4).unwrap_or(&[0; 4]));
         u32::from_le_bytes(word) as usize
+    }
+
+    /// The message embedded in the details (equal to the status' message,
+    /// so valid UTF-8).
+    pub(crate) fn message(&self) -> &str {
+        let bytes = self
+            .details()
+            .get(self.field(3)..self.field(4))
+            .unwrap_or_default();
+        std::str::from_utf8(bytes).unwrap_or_default()
     }
 
     /// The status' details.
@@ -76,13 +101,13 @@ impl Wire {
     /// The encoded ErrorInfo of the error.
     fn info(&self) -> &[u8] {
         self.details()
-            .get(self.field(0)..self.field(4))
+            .get(self.field(0)..self.field(1))
             .unwrap_or_default()
     }
 
     /// The index of the error's own ErrorInfo among the details.
     fn skip(&self) -> usize {
-        self.field(8)
+        self.field(2)
     }
 
     /// The metadata view.

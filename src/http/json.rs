@@ -212,7 +212,7 @@ impl AuthError {
                 reason: reason.to_owned(),
             },
         })?;
-        let mut err = AuthError::new(code).with_message(body.error.message.as_str());
+        let mut err = AuthError::new(code).with_message(body.error.message.clone());
         if domain != DOMAIN {
             err = err.with_domain(domain);
         }

@@ -611,7 +611,7 @@ fn scopes(claims: &Value) -> Vec<String> {
     }
 }
 
-fn invalid(message: &str) -> Rejection {
+fn invalid(message: &'static str) -> Rejection {
     AuthError::new(AuthErrorCode::AuthFailedInvalidBearerToken)
         .with_message(message)
         .into()

@@ -64,6 +64,22 @@ pub(crate) fn is_valid_key(key: &str) -> bool {
 /// A key that names a secret is reported as such even when it is also not
 /// AIP-193 (`client.secret`, `X-Auth-Token`): the more useful reason.
 pub(crate) fn check_entry(key: &str, value: &str) -> Result<(), AttachError> {
+    check_key(key)?;
+    check_value(key, value)
+}
+
+/// An entry whose key may be a documented one (stored `&'static`): those
+/// are known to pass the key rules (checked by a test), so only the value
+/// is checked.
+#[allow(clippy::ptr_arg)] // whether it is borrowed is the point
+fn check_stored_entry(key: &Cow<'static, str>, value: &str) -> Result<(), AttachError> {
+    if let Cow::Owned(key) = key {
+        check_key(key)?;
+    }
+    check_value(key, value)
+}
+
+fn check_key(key: &str) -> Result<(), AttachError> {
     if credentials::is_secret_key(key) {
         return Err(AttachError::SecretMetadataKey {
             key: key.to_owned(),
@@ -74,6 +90,10 @@ pub(crate) fn check_entry(key: &str, value: &str) -> Result<(), AttachError> {
             key: key.to_owned(),
         });
     }
+    Ok(())
+}
+
+fn check_value(key: &str, value: &str) -> Result<(), AttachError> {
     if credentials::looks_like_credential(value) {
         return Err(AttachError::CredentialInMetadata {
             key: key.to_owned(),
@@ -98,14 +118,42 @@ pub(crate) fn check_text(field: TextField, text: &str) -> Result<(), AttachError
     Ok(())
 }
 
-/// The message rule. The default message (the code's description, borrowed)
-/// is known to pass and is not scanned.
+/// The message rule. A `&'static str` message (a code's description, a
+/// literal) cannot change, so it is scanned once per string and remembered
+/// (a small per-thread cache keyed by address and length); an owned message
+/// (`format!`: where a token could slip in) is scanned every time.
 #[allow(clippy::ptr_arg)] // whether it is borrowed is the point
 pub(crate) fn check_message(message: &Cow<'static, str>) -> Result<(), AttachError> {
     match message {
-        Cow::Borrowed(_) => Ok(()),
+        Cow::Borrowed(text) => check_static_text(text),
         Cow::Owned(text) => check_text(TextField::Message, text),
     }
+}
+
+/// The message rule for `err`'s message, wherever it is stored.
+pub(crate) fn check_message_of(err: &AuthError) -> Result<(), AttachError> {
+    match err.stored_message() {
+        Some(message) => check_message(message),
+        None => check_text(TextField::Message, err.message()),
+    }
+}
+
+fn check_static_text(text: &'static str) -> Result<(), AttachError> {
+    use std::cell::Cell;
+    const SLOTS: usize = 16;
+    thread_local! {
+        static CLEAN: [Cell<(usize, usize)>; SLOTS] = const {
+            [const { Cell::new((0, 0)) }; SLOTS]
+        };
+    }
+    let key = (text.as_ptr() as usize, text.len());
+    let slot = (key.0 >> 3).wrapping_add(key.1) % SLOTS;
+    if CLEAN.with(|c| c[slot].get() == key) {
+        return Ok(());
+    }
+    check_text(TextField::Message, text)?;
+    CLEAN.with(|c| c[slot].set(key));
+    Ok(())
 }
 
 /// The companion rules: exactly one ErrorInfo, the one the exit writes; the
@@ -149,9 +197,18 @@ pub(crate) fn check(err: &AuthError) -> Result<Lens, AttachError> {
             len: err.domain().len(),
         });
     }
-    check_message(err.message_cow())?;
-    for (key, value) in err.metadata() {
-        check_entry(key, value)?;
+    check_message_of(err)?;
+    match err.stored_metadata() {
+        Some(map) => {
+            for (key, value) in map {
+                check_stored_entry(key, value)?;
+            }
+        }
+        None => {
+            for (key, value) in err.metadata() {
+                check_entry(key, value)?;
+            }
+        }
     }
     for detail in err.details().iter() {
         check_detail(detail.type_url(), detail.value())?;
@@ -175,9 +232,11 @@ pub(crate) fn sanitize(err: &mut AuthError) -> Lens {
     if parts
         .metadata
         .iter()
-        .any(|(k, v)| check_entry(k, v).is_err())
+        .any(|(k, v)| check_stored_entry(k, v).is_err())
     {
-        parts.metadata.retain(|k, v| check_entry(k, v).is_ok());
+        parts
+            .metadata
+            .retain(|k, v| check_stored_entry(k, v).is_ok());
     }
     let ok = |d: &prost_types::Any| check_detail(&d.type_url, &d.value).is_ok();
     if !parts.details.iter().all(ok) {

@@ -70,7 +70,7 @@ impl From<AuthError> for Status {
     fn from(mut err: AuthError) -> Status {
         let code = err.code();
         if !code.is_error() {
-            let message = match rules::check_message(err.message_cow()) {
+            let message = match rules::check_message_of(&err) {
                 Ok(()) => err.into_message().into_owned(),
                 Err(_) => code.description().to_owned(),
             };
@@ -85,9 +85,9 @@ impl From<AuthError> for Status {
             && err.message().len() < FAST_PATH_MAX_MESSAGE
             // Last: the only check that reads the message (the slow path's
             // rules read it anyway).
-            && rules::check_message(err.message_cow()).is_ok())
-            .then(|| DEFAULT_ERROR_INFO.get(code.index()))
-            .flatten();
+            && rules::check_message_of(&err).is_ok())
+        .then(|| DEFAULT_ERROR_INFO.get(code.index()))
+        .flatten();
         let details = match fast {
             Some(field) => encode_with_field(code.grpc_code() as i32, err.message(), field),
             None => {

@@ -79,21 +79,41 @@ fn build(
     code: AuthErrorCode,
     domain: &str,
     details_count: usize,
+    embedded_message: &[u8],
 ) -> AuthError {
     let bytes = status.details();
     let has_metadata = decode::metadata_entries(info.raw()).next().is_some();
     let has_details = details_count > 1;
     // One copy of the details, shared by metadata and companions (tonic
     // hands out `&[u8]`, not its `Bytes`); none when neither is there.
-    let wire = (has_metadata || has_details)
+    // The message the details embed is the status' own (the strict reader
+    // checked it; the lenient one compares): then it is borrowed too.
+    let offset = |part: &[u8]| (part.as_ptr() as usize).saturating_sub(bytes.as_ptr() as usize);
+    let message_in_details = embedded_message == status.message().as_bytes();
+    let message_at = match message_in_details {
+        true => offset(embedded_message)..offset(embedded_message) + embedded_message.len(),
+        false => 0..0,
+    };
+    let wire = (has_metadata || has_details || message_in_details)
         .then(|| {
-            let start = (info.raw().as_ptr() as usize).saturating_sub(bytes.as_ptr() as usize);
-            Wire::new(bytes, start..start + info.raw().len(), index)
+            let start = offset(info.raw());
+            Wire::new(bytes, start..start + info.raw().len(), index, message_at)
         })
         .flatten();
     let domain = (domain != DOMAIN).then(|| domain.into());
-    let message = Cow::Owned(status.message().to_owned());
-    AuthError::read(code, message, domain, wire, has_metadata, has_details)
+    let message = match message_in_details && wire.is_some() {
+        true => Cow::Borrowed(""),
+        false => Cow::Owned(status.message().to_owned()),
+    };
+    AuthError::read(
+        code,
+        message,
+        domain,
+        wire,
+        message_in_details,
+        has_metadata,
+        has_details,
+    )
 }
 
 impl AuthStatusExt for Status {
@@ -104,7 +124,14 @@ impl AuthStatusExt for Status {
     fn auth_error_in(&self, domain: &str) -> Option<AuthError> {
         let scan = decode::scan(self.details(), domain).ok()?;
         let code = known_code(&scan)?;
-        Some(build(self, scan.found?, code, domain, scan.details))
+        Some(build(
+            self,
+            scan.found?,
+            code,
+            domain,
+            scan.details,
+            scan.message,
+        ))
     }
 
     fn auth_error_code(&self) -> Option<AuthErrorCode> {
@@ -152,7 +179,14 @@ impl AuthStatusExt for Status {
                 reason: reason.to_owned(),
             },
         })?;
-        Ok(Some(build(self, found, code, domain, scan.details)))
+        Ok(Some(build(
+            self,
+            found,
+            code,
+            domain,
+            scan.details,
+            scan.message,
+        )))
     }
 }
 

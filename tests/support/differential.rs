@@ -25,7 +25,7 @@ pub(crate) fn prost_reference(status: &Status, domain: &str) -> Option<AuthError
         (info.domain == domain).then_some((i, info))
     })?;
     let code = AuthErrorCode::from_str_name(&info.reason).filter(|c| c.is_error())?;
-    let mut err = AuthError::new(code).with_message(status.message());
+    let mut err = AuthError::new(code).with_message(status.message().to_owned());
     if domain != auth_error::DOMAIN {
         err = err.with_domain(domain);
     }
