@@ -25,7 +25,7 @@ impl AuthError {
     #[must_use]
     pub fn with_domain(mut self, domain: impl Into<String>) -> Self {
         let domain = domain.into();
-        self.domain = (domain != DOMAIN).then(|| domain.into_boxed_str());
+        self.domain = (domain != DOMAIN).then(|| Box::new(domain));
         self
     }
 

@@ -58,14 +58,18 @@ use crate::{AttachError, AuthErrorCode, ClientAction, DOMAIN};
 /// domain always stay. For `NO_AUTH_ERROR` it fails closed: `Code::Unknown`
 /// without details, so a rejected call can never look successful.
 #[derive(Clone)]
+#[allow(clippy::box_collection)] // a thin pointer for the rare custom domain: see `domain`
 pub struct AuthError {
     code: AuthErrorCode,
     message: Cow<'static, str>,
     /// `None` exactly when it is [`DOMAIN`] (the builder keeps it so), which
     /// lets the attach fast path test for the default domain without comparing.
-    domain: Option<Box<str>>,
-    /// Metadata built here, in key order.
-    metadata: BTreeMap<Key, String>,
+    /// (A thin box: a custom domain is rare, and a word keeps `AuthError`
+    /// within 120 bytes.)
+    domain: Option<Box<String>>,
+    /// Metadata built here, in key order; `None` until the first entry, so
+    /// an error without metadata (every fast-path rejection) drops no map.
+    metadata: Option<BTreeMap<Key, String>>,
     /// Companions built here.
     details: Vec<Any>,
     /// The details of the status this error was read from (one shared copy:
@@ -98,7 +102,7 @@ impl AuthError {
             code,
             message: Cow::Borrowed(code.description()),
             domain: None,
-            metadata: BTreeMap::new(),
+            metadata: None,
             details: Vec::new(),
             wire: None,
             message_read: false,
@@ -110,10 +114,11 @@ impl AuthError {
 
     /// An error read from a status: `metadata` and `details` borrowed from
     /// its (checked) encoding.
+    #[allow(clippy::box_collection)]
     pub(crate) fn read(
         code: AuthErrorCode,
         message: Cow<'static, str>,
-        domain: Option<Box<str>>,
+        domain: Option<Box<String>>,
         wire: Option<Wire>,
         message_read: bool,
         metadata_read: bool,
@@ -124,7 +129,7 @@ impl AuthError {
             code,
             message,
             domain,
-            metadata: BTreeMap::new(),
+            metadata: None,
             details: Vec::new(),
             wire,
             message_read: message_read && read,
@@ -165,7 +170,7 @@ impl AuthError {
 
     /// The ErrorInfo domain.
     pub fn domain(&self) -> &str {
-        self.domain.as_deref().unwrap_or(DOMAIN)
+        self.domain.as_deref().map_or(DOMAIN, String::as_str)
     }
 
     /// The ErrorInfo metadata: a read-only map in key order (see
@@ -176,20 +181,20 @@ impl AuthError {
     pub fn metadata(&self) -> Metadata<'_> {
         match (&self.wire, self.metadata_read) {
             (Some(wire), true) => wire.metadata(),
-            _ => views::owned_metadata(&self.metadata),
+            _ => views::owned_metadata(self.metadata.as_ref()),
         }
     }
 
     /// The metadata as stored, when it is not the read one (its documented
     /// keys borrowed).
-    pub(crate) fn stored_metadata(&self) -> Option<&BTreeMap<Key, String>> {
-        (!self.metadata_read).then_some(&self.metadata)
+    pub(crate) fn stored_metadata(&self) -> Option<Option<&BTreeMap<Key, String>>> {
+        (!self.metadata_read).then_some(self.metadata.as_ref())
     }
 
     /// Makes the metadata owned (a read error's entries copied, once).
     fn own_metadata(&mut self) {
         if let (Some(wire), true) = (&self.wire, self.metadata_read) {
-            self.metadata = views::to_owned_map(wire.metadata());
+            self.metadata = Some(views::to_owned_map(wire.metadata()));
             self.metadata_read = false;
         }
     }
@@ -205,7 +210,7 @@ impl AuthError {
     /// The metadata, to add to.
     fn metadata_entries(&mut self) -> &mut BTreeMap<Key, String> {
         self.own_metadata();
-        &mut self.metadata
+        self.metadata.get_or_insert_with(BTreeMap::new)
     }
 
     /// The companions, to add to.
@@ -323,7 +328,7 @@ impl AuthError {
         PartsMut {
             message: &mut self.message,
             domain: &mut self.domain,
-            metadata: &mut self.metadata,
+            metadata: self.metadata.get_or_insert_with(BTreeMap::new),
             details: &mut self.details,
         }
     }
@@ -368,10 +373,11 @@ impl AuthError {
 
 /// Mutable access to the sendable parts of an [`AuthError`], for the lenient
 /// rules (`rules::sanitize`).
+#[allow(clippy::box_collection)]
 pub(crate) struct PartsMut<'a> {
     pub(crate) message: &'a mut Cow<'static, str>,
     /// `None` for [`DOMAIN`].
-    pub(crate) domain: &'a mut Option<Box<str>>,
+    pub(crate) domain: &'a mut Option<Box<String>>,
     pub(crate) metadata: &'a mut BTreeMap<Key, String>,
     pub(crate) details: &'a mut Vec<Any>,
 }

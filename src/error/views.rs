@@ -46,7 +46,7 @@ pub(crate) struct Wire(Arc<[u8]>);
 const HEADER: usize = 20;
 
 /// Details up to this size are assembled on the stack: one allocation.
-const STACK: usize = 512;
+const STACK: usize = 256;
 
 impl Wire {
     /// A copy of `details` (a status' checked details), with the error's
@@ -124,9 +124,12 @@ impl Wire {
     }
 }
 
-/// The metadata view of an owned map.
-pub(crate) fn owned_metadata(map: &BTreeMap<Key, String>) -> Metadata<'_> {
-    Metadata(Inner::Owned(map))
+/// The metadata view of an owned map (`None`: no entry).
+pub(crate) fn owned_metadata(map: Option<&BTreeMap<Key, String>>) -> Metadata<'_> {
+    match map {
+        Some(map) => Metadata(Inner::Owned(map)),
+        None => Metadata(Inner::Wire(&[])),
+    }
 }
 
 /// The details view of owned details.
@@ -377,7 +380,10 @@ impl<'a> Details<'a> {
 
     /// Whether there is none.
     pub fn is_empty(&self) -> bool {
-        self.iter().next().is_none()
+        match self.0 {
+            DInner::Owned(items) => items.is_empty(),
+            DInner::Wire { .. } => self.iter().next().is_none(),
+        }
     }
 
     /// Owned copies, as prost-types `Any`s.

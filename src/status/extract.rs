@@ -82,7 +82,7 @@ fn build(
     embedded_message: &[u8],
 ) -> AuthError {
     let bytes = status.details();
-    let has_metadata = decode::metadata_entries(info.raw()).next().is_some();
+    let has_metadata = info.has_metadata;
     let has_details = details_count > 1;
     // One copy of the details, shared by metadata and companions (tonic
     // hands out `&[u8]`, not its `Bytes`); none when neither is there.
@@ -100,7 +100,7 @@ fn build(
             Wire::new(bytes, start..start + info.raw().len(), index, message_at)
         })
         .flatten();
-    let domain = (domain != DOMAIN).then(|| domain.into());
+    let domain = (domain != DOMAIN).then(|| Box::new(domain.to_owned()));
     let message = match message_in_details && wire.is_some() {
         true => Cow::Borrowed(""),
         false => Cow::Owned(status.message().to_owned()),

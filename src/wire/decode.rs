@@ -240,6 +240,8 @@ pub(crate) struct ErrorInfoView<'a> {
     pub(crate) reason: &'a [u8],
     pub(crate) domain: &'a [u8],
     raw: &'a [u8],
+    /// Whether it has at least one metadata entry.
+    pub(crate) has_metadata: bool,
 }
 
 impl<'a> ErrorInfoView<'a> {
@@ -260,6 +262,7 @@ impl<'a> ErrorInfoView<'a> {
                 3 => {
                     let entry = c.expect_bytes(wire_type)?;
                     parse_entry(c.nested(entry)?)?;
+                    info.has_metadata = true;
                 }
                 _ => c.skip(number, wire_type)?,
             }
