@@ -122,8 +122,9 @@ fn a_read_error_is_one_allocation_whatever_it_carries() {
         .with_retry_after(std::time::Duration::from_secs(3))
         .with_help_link("docs", "https://docs.example.com")
         .into();
-    // One shared copy of the details; message, metadata and companions are
-    // borrowed from it.
+    // One shared copy of the details (up to 512 bytes of details, assembled
+    // on the stack first; more costs one allocation more); message, metadata
+    // and companions are borrowed from it.
     let (n, err) = count(|| status.auth_error().unwrap());
     assert_eq!(n, 1);
     let (n, ()) = count(|| {

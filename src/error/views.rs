@@ -46,7 +46,7 @@ pub(crate) struct Wire(Arc<[u8]>);
 const HEADER: usize = 20;
 
 /// Details up to this size are assembled on the stack: one allocation.
-const STACK: usize = 256;
+const STACK: usize = 512;
 
 impl Wire {
     /// A copy of `details` (a status' checked details), with the error's
