@@ -8,7 +8,6 @@ pub(crate) mod context;
 pub(crate) mod views;
 
 use std::borrow::Cow;
-use std::collections::BTreeMap;
 use std::fmt;
 use std::time::Duration;
 
@@ -16,7 +15,7 @@ use prost_types::Any;
 
 pub(crate) use companion::Companion;
 pub use views::{Detail, Details, Metadata, MetadataIter};
-use views::{Key, Wire};
+use views::{EntryMap, Wire};
 
 use crate::wire::encode::Parts;
 use crate::{AttachError, AuthErrorCode, ClientAction, DOMAIN};
@@ -69,7 +68,7 @@ pub struct AuthError {
     domain: Option<Box<String>>,
     /// Metadata built here, in key order; `None` until the first entry, so
     /// an error without metadata (every fast-path rejection) drops no map.
-    metadata: Option<BTreeMap<Key, String>>,
+    metadata: Option<EntryMap>,
     /// Companions built here.
     details: Vec<Any>,
     /// The details of the status this error was read from (one shared copy:
@@ -185,9 +184,15 @@ impl AuthError {
         }
     }
 
+    /// Whether the error has no metadata (cheaper than the view's check).
+    #[inline]
+    pub(crate) fn has_no_metadata(&self) -> bool {
+        !self.metadata_read && self.metadata.as_ref().is_none_or(EntryMap::is_empty)
+    }
+
     /// The metadata as stored, when it is not the read one (its documented
     /// keys borrowed).
-    pub(crate) fn stored_metadata(&self) -> Option<Option<&BTreeMap<Key, String>>> {
+    pub(crate) fn stored_metadata(&self) -> Option<Option<&EntryMap>> {
         (!self.metadata_read).then_some(self.metadata.as_ref())
     }
 
@@ -208,9 +213,9 @@ impl AuthError {
     }
 
     /// The metadata, to add to.
-    fn metadata_entries(&mut self) -> &mut BTreeMap<Key, String> {
+    fn metadata_entries(&mut self) -> &mut EntryMap {
         self.own_metadata();
-        self.metadata.get_or_insert_with(BTreeMap::new)
+        self.metadata.get_or_insert_with(EntryMap::default)
     }
 
     /// The companions, to add to.
@@ -328,7 +333,7 @@ impl AuthError {
         PartsMut {
             message: &mut self.message,
             domain: &mut self.domain,
-            metadata: self.metadata.get_or_insert_with(BTreeMap::new),
+            metadata: self.metadata.get_or_insert_with(EntryMap::default),
             details: &mut self.details,
         }
     }
@@ -378,7 +383,7 @@ pub(crate) struct PartsMut<'a> {
     pub(crate) message: &'a mut Cow<'static, str>,
     /// `None` for [`DOMAIN`].
     pub(crate) domain: &'a mut Option<Box<String>>,
-    pub(crate) metadata: &'a mut BTreeMap<Key, String>,
+    pub(crate) metadata: &'a mut EntryMap,
     pub(crate) details: &'a mut Vec<Any>,
 }
 

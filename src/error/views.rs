@@ -27,6 +27,58 @@ use crate::wire::decode::{self, AnyView};
 /// A metadata key: a documented key is borrowed, any other owned.
 pub(crate) type Key = Cow<'static, str>;
 
+/// Metadata built here: entries sorted by key, each key once. A sorted `Vec`
+/// beats a `BTreeMap` for the handful of entries an error carries: one
+/// allocation, a binary search per insert, a cheap drop.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub(crate) struct EntryMap(Vec<(Key, String)>);
+
+impl EntryMap {
+    /// Inserts, replacing the value of an existing key.
+    pub(crate) fn insert(&mut self, key: Key, value: String) {
+        match self
+            .0
+            .binary_search_by(|(k, _)| k.as_ref().cmp(key.as_ref()))
+        {
+            Ok(i) => self.0[i].1 = value,
+            Err(i) => self.0.insert(i, (key, value)),
+        }
+    }
+
+    fn get(&self, key: &str) -> Option<&str> {
+        let i = self.0.binary_search_by(|(k, _)| k.as_ref().cmp(key)).ok()?;
+        Some(&self.0[i].1)
+    }
+
+    /// The entries in key order.
+    pub(crate) fn iter(&self) -> std::slice::Iter<'_, (Key, String)> {
+        self.0.iter()
+    }
+
+    pub(crate) fn len(&self) -> usize {
+        self.0.len()
+    }
+
+    pub(crate) fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+
+    /// Keeps the entries for which `keep` holds.
+    pub(crate) fn retain(&mut self, mut keep: impl FnMut(&Key, &str) -> bool) {
+        self.0.retain(|(k, v)| keep(k, v));
+    }
+
+    /// Removes the entry of the greatest key.
+    pub(crate) fn pop_last(&mut self) -> Option<(Key, String)> {
+        self.0.pop()
+    }
+
+    /// The entries, owned, in key order.
+    pub(crate) fn into_entries(self) -> Vec<(Key, String)> {
+        self.0
+    }
+}
+
 /// `key` as stored: a documented key ([`keys`](crate::keys)) without
 /// allocating.
 pub(crate) fn key(key: &str) -> Key {
@@ -125,7 +177,7 @@ impl Wire {
 }
 
 /// The metadata view of an owned map (`None`: no entry).
-pub(crate) fn owned_metadata(map: Option<&BTreeMap<Key, String>>) -> Metadata<'_> {
+pub(crate) fn owned_metadata(map: Option<&EntryMap>) -> Metadata<'_> {
     match map {
         Some(map) => Metadata(Inner::Owned(map)),
         None => Metadata(Inner::Wire(&[])),
@@ -137,17 +189,19 @@ pub(crate) fn owned_details(details: &[Any]) -> Details<'_> {
     Details(DInner::Owned(details))
 }
 
-/// `metadata` as an owned map.
-pub(crate) fn to_owned_map(metadata: Metadata<'_>) -> BTreeMap<Key, String> {
-    metadata
-        .iter()
-        .map(|(k, v)| (Cow::Owned(k.to_owned()), v.to_owned()))
-        .collect()
+/// `metadata` as an owned map (its iteration is sorted, each key once).
+pub(crate) fn to_owned_map(metadata: Metadata<'_>) -> EntryMap {
+    EntryMap(
+        metadata
+            .iter()
+            .map(|(k, v)| (key(k), v.to_owned()))
+            .collect(),
+    )
 }
 
 #[derive(Clone, Copy)]
 enum Inner<'a> {
-    Owned(&'a BTreeMap<Key, String>),
+    Owned(&'a EntryMap),
     Wire(&'a [u8]),
 }
 
@@ -178,7 +232,7 @@ impl<'a> Metadata<'a> {
     /// The value of `key`, if present.
     pub fn get(&self, key: &str) -> Option<&'a str> {
         match self.0 {
-            Inner::Owned(map) => map.get(key).map(String::as_str),
+            Inner::Owned(map) => map.get(key),
             Inner::Wire(info) => decode::metadata_entries(info)
                 .filter(|(k, _)| *k == key)
                 .last()
@@ -248,7 +302,7 @@ pub struct MetadataIter<'a>(IterInner<'a>);
 
 #[derive(Clone)]
 enum IterInner<'a> {
-    Owned(std::collections::btree_map::Iter<'a, Key, String>),
+    Owned(std::slice::Iter<'a, (Key, String)>),
     Sorted(std::vec::IntoIter<(&'a str, &'a str)>),
 }
 

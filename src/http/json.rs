@@ -121,6 +121,7 @@ impl AuthError {
         // The clone is ours: move its sanitized parts into the body.
         let parts = err.parts_mut();
         let metadata = std::mem::take(parts.metadata)
+            .into_entries()
             .into_iter()
             .map(|(k, v)| (k.into_owned(), v))
             .collect();

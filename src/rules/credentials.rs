@@ -121,9 +121,14 @@ const LONGEST_SECRET_KEY: usize = 18;
 ///   pretty-printed header starts `ewog`, not `eyJ`).
 pub(crate) fn looks_like_credential(value: &str) -> bool {
     let bytes = value.as_bytes();
-    // A JWT needs two dots: counted first (a tight, vectorizable loop).
-    has_auth_scheme(bytes)
-        || (bytes.iter().filter(|b| **b == b'.').count() >= 2 && has_compact_jwt(bytes))
+    // One cheap pass first: a scheme needs whitespace after it, a JWT two
+    // dots; most values (ids, names, short words) have neither.
+    let (mut space, mut dots) = (false, 0usize);
+    for &b in bytes {
+        space |= CLASS[usize::from(b)] == SPACE;
+        dots += usize::from(b == b'.');
+    }
+    (space && has_auth_scheme(bytes)) || (dots >= 2 && has_compact_jwt(bytes))
 }
 
 /// A credential, not a word: long enough, and with a digit, a token68

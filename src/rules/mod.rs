@@ -200,7 +200,7 @@ pub(crate) fn check(err: &AuthError) -> Result<Lens, AttachError> {
     check_message_of(err)?;
     match err.stored_metadata() {
         Some(map) => {
-            for (key, value) in map.into_iter().flatten() {
+            for (key, value) in map.into_iter().flat_map(|m| m.iter()) {
                 check_stored_entry(key, value)?;
             }
         }

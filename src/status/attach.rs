@@ -79,7 +79,7 @@ impl From<AuthError> for Status {
         // Fast path, the common rejection: default domain, no metadata, no
         // companions, a message that fits and passes the text rule. Same
         // bytes, precomputed ErrorInfo.
-        let fast = (err.metadata().is_empty()
+        let fast = (err.has_no_metadata()
             && err.details().is_empty()
             && err.has_default_domain()
             && err.message().len() < FAST_PATH_MAX_MESSAGE
