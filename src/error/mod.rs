@@ -154,12 +154,14 @@ impl AuthError {
     }
 
     /// Replaces the message.
+    #[inline]
     pub(crate) fn set_message(&mut self, message: Cow<'static, str>) {
         self.message = message;
         self.message_read = false;
     }
 
     /// Makes the message owned (a read error's message copied, once).
+    #[inline]
     fn own_message(&mut self) {
         if let (Some(wire), true) = (&self.wire, self.message_read) {
             self.message = Cow::Owned(wire.message().to_owned());

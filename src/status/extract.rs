@@ -82,7 +82,7 @@ fn build(
     embedded_message: &[u8],
 ) -> AuthError {
     let bytes = status.details();
-    let has_metadata = info.has_metadata;
+    let has_metadata = info.has_metadata();
     let has_details = details_count > 1;
     // One copy of the details, shared by metadata and companions (tonic
     // hands out `&[u8]`, not its `Bytes`); none when neither is there.

@@ -240,8 +240,6 @@ pub(crate) struct ErrorInfoView<'a> {
     pub(crate) reason: &'a [u8],
     pub(crate) domain: &'a [u8],
     raw: &'a [u8],
-    /// Whether it has at least one metadata entry.
-    pub(crate) has_metadata: bool,
 }
 
 impl<'a> ErrorInfoView<'a> {
@@ -262,7 +260,6 @@ impl<'a> ErrorInfoView<'a> {
                 3 => {
                     let entry = c.expect_bytes(wire_type)?;
                     parse_entry(c.nested(entry)?)?;
-                    info.has_metadata = true;
                 }
                 _ => c.skip(number, wire_type)?,
             }
@@ -273,6 +270,21 @@ impl<'a> ErrorInfoView<'a> {
     /// The reason (checked as UTF-8 by `parse`).
     pub(crate) fn reason(&self) -> &'a str {
         utf8(self.reason).unwrap_or_default()
+    }
+
+    /// Whether it has a metadata entry: its fields are skipped, not parsed
+    /// again (`parse` checked them).
+    pub(crate) fn has_metadata(&self) -> bool {
+        let mut c = Cursor::new(self.raw, RECURSION_LIMIT);
+        while let Ok(Some((number, wire_type))) = c.key() {
+            if number == 3 {
+                return true;
+            }
+            if c.skip(number, wire_type).is_err() {
+                return false;
+            }
+        }
+        false
     }
 
     /// The encoded ErrorInfo (checked by `parse`).
