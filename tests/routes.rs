@@ -8,11 +8,10 @@ mod jwt_server;
 
 use auth_error::jwt::JwtVerifier;
 use auth_error::server::{BearerAuthLayer, ConfigError, Route};
-use auth_error::{AuthError, AuthErrorCode, AuthStatusExt};
+use auth_error::{AuthErrorCode, AuthStatusExt};
 use http::Method;
 use jsonwebtoken::{Algorithm, DecodingKey};
 use jwt_server::*;
-use serde_json::json;
 
 fn verifier() -> JwtVerifier {
     JwtVerifier::new(
@@ -123,8 +122,10 @@ async fn a_service_rule_without_trailing_slash_guards_the_service_over_grpc() {
 #[cfg(feature = "axum")]
 mod axum_nest {
     use super::*;
+    use auth_error::AuthError;
     use axum::Router;
     use axum::routing::get;
+    use serde_json::json;
     use tower::ServiceExt;
 
     fn files() -> Router {

@@ -74,6 +74,7 @@ impl EntryMap {
     }
 
     /// The entries, owned, in key order.
+    #[cfg(feature = "json")]
     pub(crate) fn into_entries(self) -> Vec<(Key, String)> {
         self.0
     }
