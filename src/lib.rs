@@ -1,5 +1,58 @@
-#![doc = include_str!("../README.md")]
+//! Machine-readable authentication and authorization failures for gRPC: an
+//! [`AuthErrorCode`] carried as a standard `google.rpc.ErrorInfo` detail on a
+//! `tonic::Status` (and as the AIP-193 JSON body over HTTP), so that clients
+//! in any language read *why* a call was refused and what to do about it.
+//!
+//! ```
+//! use auth_error::{AuthError, AuthErrorCode, AuthStatusExt, ClientAction};
+//!
+//! // Server: attach the reason (strictly, with `try_into_status`, or
+//! // leniently with `From`).
+//! let status: tonic::Status = AuthError::new(AuthErrorCode::TokenExpired)
+//!     .with_token_id("jti-1")
+//!     .into();
+//!
+//! // Client: read it back, and act on it.
+//! let err = status.auth_error().expect("an auth error");
+//! assert_eq!(err.code(), AuthErrorCode::TokenExpired);
+//! assert_eq!(err.client_action(), ClientAction::RefreshCredentials);
+//! ```
+//!
+//! Where to start:
+//!
+//! - [`AuthError`]: the value, its builder and its getters;
+//!   [`AuthStatusExt`]: reading one from a `Status`.
+//! - [`server`]: `BearerAuthLayer` (verify the bearer token of every call
+//!   and refuse with the right reason), the drain layer, and (feature
+//!   `grpc-web`) the CORS preset for browsers.
+//! - [`client`]: `CredentialsLayer` (attach, refresh and retry).
+//! - `jwt` (feature `jwt`): `JwtVerifier`; with feature `oidc`, keys from an
+//!   OpenID provider, and `oauth::ClientCredentials`.
+//! - `rest` (feature `json`): the AIP-193 body and its OpenAPI document.
+//!
+//! The [README](https://github.com/auth-error/auth-error#readme) walks
+//! through the server, client, REST and browser paths; `docs/` holds the
+//! performance figures, the reliability checks and the design notes.
+//!
+//! # Features
+//!
+//! | feature | what it adds |
+//! |---|---|
+//! | `jwt-rust-crypto` (default) | `jwt` with jsonwebtoken's pure-Rust backend |
+//! | `jwt` | `jwt::JwtVerifier` on jsonwebtoken 11, backend of your choice |
+//! | `oidc` | discovery, the provider's key set cache, `jwt::Issuers`, `oauth::ClientCredentials` |
+//! | `grpc-web` | `server::grpc_web_cors()` |
+//! | `serde` | `Serialize`/`Deserialize` for `AuthErrorCode` and `ClientAction` |
+//! | `json` | the AIP-193 HTTP/JSON body (`rest`) |
+//! | `axum` | `IntoResponse` for `AuthError` |
+//! | `utoipa` | the OpenAPI schemas and document |
+//! | `cli` | the `auth-error` command-line tool |
 #![cfg_attr(docsrs, feature(doc_cfg))]
+
+/// The README's examples, compiled and run as doctests.
+#[doc = include_str!("../README.md")]
+#[cfg(doctest)]
+pub struct ReadmeDoctests;
 
 // The layout, one concept per module (lower layers never import upper ones):
 //   code/    the code table (one row per code) and its property types
@@ -8,7 +61,9 @@
 //   status/  the gRPC exit and entry (attach, extract)
 //   http/    the same failure over HTTP (challenge, JSON, axum, serde)
 //   wire/    protobuf bytes only
-//   layers/  the tower layers, published as `server` and `guard`
+//   layers/  the tower layers, published as `server`, `client` and `guard`
+//   jwt/     JwtVerifier, and the provider's key set cache (feature oidc)
+//   oidc/    HTTP to an identity provider (feature oidc); oauth.rs the grant
 mod code;
 mod error;
 mod http;

@@ -29,7 +29,10 @@ fn codes_lists_every_code() {
     }
     let json: serde_json::Value =
         serde_json::from_slice(&run(&["codes", "--json"]).stdout).unwrap();
-    assert_eq!(json.as_array().unwrap().len(), 24);
+    assert_eq!(
+        json.as_array().unwrap().len(),
+        auth_error::AuthErrorCode::ALL.len()
+    );
     assert_eq!(json[6]["name"], "TOKEN_EXPIRED");
     assert_eq!(json[6]["http_status"], 401);
 }

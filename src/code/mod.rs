@@ -37,7 +37,8 @@ macro_rules! code_table {
             ///
             /// ```
             /// use auth_error::AuthErrorCode;
-            /// assert_eq!(AuthErrorCode::ALL.len(), 24);
+            /// // Each value once, in ascending wire number.
+            /// assert!(AuthErrorCode::ALL.windows(2).all(|w| (w[0] as i32) < (w[1] as i32)));
             /// assert_eq!(AuthErrorCode::ALL[0], AuthErrorCode::NoAuthError);
             /// ```
             pub const ALL: [AuthErrorCode; [$(stringify!($variant)),*].len()] =

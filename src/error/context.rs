@@ -58,9 +58,13 @@ context_keys! {
     TOKEN_TYPE = "tokenType";
     /// When the token expired or expires (RFC 3339).
     TOKEN_EXPIRY = "tokenExpiry";
-    /// The token's issuer.
+    /// The issuer concerned: the token's, or, when `JwtVerifier` refuses an
+    /// issuer (`AUTH_FAILED_INVALID_ISSUER`), the issuers it accepts,
+    /// space-separated.
     ISSUER = "issuer";
-    /// The token's audiences (list).
+    /// The audiences concerned (list): the token's, or, when `JwtVerifier`
+    /// refuses an audience (`AUTH_FAILED_INVALID_AUDIENCE`), the audiences
+    /// it accepts.
     AUDIENCES = "audiences";
     /// The session identifier.
     SESSION_ID = "sessionId";
