@@ -93,6 +93,9 @@ cargo build -q --no-default-features --features jwt,serde --lib
 step "fuzz targets compile (a separate workspace, so they cannot rot unseen)"
 cargo check -q --manifest-path fuzz/Cargo.toml --bins
 
+step "cargo package: the packaged crate (proto included, build.rs on its own) builds"
+cargo package -q --allow-dirty
+
 step "pinned files unchanged by the tests"
 git diff --exit-code -- tests/data tests/vectors openapi examples/browser/src/client-actions.ts || {
   echo "error: the tests changed pinned files (an update variable was set?)" >&2
