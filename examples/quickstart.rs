@@ -153,8 +153,8 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
             }
         });
     let layer = BearerAuthLayer::builder(verifier)
-        .require_scopes(CHECK, ["health.read"])
-        .allow_unauthenticated("/grpc.health.v1.Health/Watch")
+        .with_required_scopes(CHECK, ["health.read"])
+        .with_public_route("/grpc.health.v1.Health/Watch")
         .build()?;
 
     let listener = TcpListener::bind("127.0.0.1:0").await?;

@@ -111,12 +111,12 @@ pub mod server {
     //!
     //! | request | answer |
     //! |---|---|
-    //! | path allowed with `allow_unauthenticated` | served, no token needed |
+    //! | path allowed with `with_public_route` | served, no token needed |
     //! | no `authorization` | `BEARER_TOKEN_MISSING` |
     //! | not `Bearer <b64token>` (RFC 6750; scheme in any case), or two headers | `AUTH_FAILED_INVALID_BEARER_TOKEN` |
     //! | the verifier's [`Rejection::Auth`] | that error |
-    //! | the verifier's [`Rejection::Fault`] | `INTERNAL` / 500, no auth reason; a `tracing` error event and the `on_fault` hook |
-    //! | a scope required by a matching `require_scopes` rule is not granted | `INVALID_SCOPE` with `requiredScopes` and `providedScopes` |
+    //! | the verifier's [`Rejection::Fault`] | `INTERNAL` / 500, no auth reason; a `tracing` error event and the `with_fault_hook` hook |
+    //! | a scope required by a matching `with_required_scopes` rule is not granted | `INVALID_SCOPE` with `requiredScopes` and `providedScopes` |
     //! | otherwise | served; [`Verified`] claims in the request's extensions |
     //!
     //! gRPC requests (`content-type: application/grpc…`) are refused with a
@@ -206,7 +206,7 @@ pub mod client {
     //! impl TokenSource for Idp {
     //!     async fn fetch(&self) -> Result<AccessToken, BoxError> {
     //!         // An OAuth client-credentials exchange, a metadata server, …
-    //!         Ok(AccessToken::new("eyJ…").expires_in(Duration::from_secs(3600)))
+    //!         Ok(AccessToken::new("eyJ…").with_expires_in(Duration::from_secs(3600)))
     //!     }
     //! }
     //! # async fn run() -> Result<(), Box<dyn std::error::Error>> {

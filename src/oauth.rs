@@ -170,7 +170,7 @@ impl ClientCredentials {
             Ok(response) => {
                 let token = AccessToken::new(response.access_token().secret().clone());
                 Ok(match response.expires_in() {
-                    Some(lifetime) => token.expires_in(lifetime),
+                    Some(lifetime) => token.with_expires_in(lifetime),
                     None => token,
                 })
             }

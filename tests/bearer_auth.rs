@@ -40,8 +40,8 @@ fn hs_layer() -> BearerAuthLayer<JwtVerifier> {
         }
     });
     BearerAuthLayer::builder(verifier)
-        .require_scopes(CHECK, ["orders.read"])
-        .allow_unauthenticated("/grpc.health.v1.Health/Watch")
+        .with_required_scopes(CHECK, ["orders.read"])
+        .with_public_route("/grpc.health.v1.Health/Watch")
         .build()
         .unwrap()
 }
@@ -311,7 +311,7 @@ async fn a_server_fault_is_internal_with_no_auth_reason() {
     let faults = Arc::new(AtomicUsize::new(0));
     let seen = faults.clone();
     let layer = BearerAuthLayer::builder(Down)
-        .on_fault(move |e| {
+        .with_fault_hook(move |e| {
             assert!(e.to_string().contains("unreachable"));
             seen.fetch_add(1, Ordering::SeqCst);
         })
@@ -355,8 +355,8 @@ async fn the_same_layer_in_front_of_an_axum_router() {
                 DecodingKey::from_secret(SECRET),
                 validation(Algorithm::HS256),
             ))
-            .require_scopes("/orders", ["orders.write"])
-            .allow_unauthenticated("/health")
+            .with_required_scopes("/orders", ["orders.write"])
+            .with_public_route("/health")
             .with_realm("orders")
             .build()
             .unwrap(),

@@ -324,7 +324,7 @@ async fn failed_fetches_return_the_refusal_with_the_source_and_back_off() {
     });
     // A backoff no stall of the machine can outlast.
     let (server, _verifier, mut client) = setup_with(&source, 2, |layer| {
-        layer.fetch_backoff(Duration::from_secs(3600), Duration::from_secs(3600))
+        layer.with_fetch_backoff(Duration::from_secs(3600), Duration::from_secs(3600))
     })
     .await;
     let status = check(&mut client).await.unwrap_err();
@@ -370,7 +370,7 @@ async fn failed_fetches_return_the_refusal_with_the_source_and_back_off() {
 
 #[test]
 fn debug_never_shows_a_token() {
-    let token = AccessToken::new("s3cr3t-token-value").expires_in(Duration::from_secs(60));
+    let token = AccessToken::new("s3cr3t-token-value").with_expires_in(Duration::from_secs(60));
     assert!(!format!("{token:?}").contains("s3cr3t"));
     let layer = CredentialsLayer::new(Scripted::new(|_| Ok(AccessToken::new("s3cr3t"))));
     assert!(!format!("{layer:?}").contains("s3cr3t"));
@@ -454,9 +454,9 @@ mod in_process {
         let log = issued.clone();
         let source = Scripted::new(move |n| {
             log.lock().unwrap().push(tokio::time::Instant::now());
-            Ok(AccessToken::new(format!("gen-{n}")).expires_in(Duration::from_millis(1000)))
+            Ok(AccessToken::new(format!("gen-{n}")).with_expires_in(Duration::from_millis(1000)))
         });
-        let layer = loopback(&source).refresh_margin(Duration::from_millis(600));
+        let layer = loopback(&source).with_refresh_margin(Duration::from_millis(600));
         let inner = Recorder::default();
         let mut used = Vec::new();
         for _ in 0..50 {
@@ -483,10 +483,10 @@ mod in_process {
     #[tokio::test(start_paused = true)]
     async fn a_token_shorter_than_the_margin_is_not_fetched_per_call() {
         let source = Scripted::new(|n| {
-            Ok(AccessToken::new(format!("gen-{n}")).expires_in(Duration::from_secs(10)))
+            Ok(AccessToken::new(format!("gen-{n}")).with_expires_in(Duration::from_secs(10)))
         });
         // A 60 s margin on a 10 s token: refreshed at half its life.
-        let layer = loopback(&source).refresh_margin(Duration::from_secs(60));
+        let layer = loopback(&source).with_refresh_margin(Duration::from_secs(60));
         let inner = Recorder::default();
         for _ in 0..100 {
             call(&layer, &inner).await.unwrap();
@@ -501,10 +501,10 @@ mod in_process {
     #[tokio::test(start_paused = true)]
     async fn a_failed_early_refresh_sends_the_still_valid_token() {
         let source = Scripted::new(|n| match n {
-            1 => Ok(AccessToken::new("gen-1").expires_in(Duration::from_secs(120))),
+            1 => Ok(AccessToken::new("gen-1").with_expires_in(Duration::from_secs(120))),
             _ => Err("identity provider down".into()),
         });
-        let layer = loopback(&source).refresh_margin(Duration::from_secs(60));
+        let layer = loopback(&source).with_refresh_margin(Duration::from_secs(60));
         let inner = Recorder::default();
         call(&layer, &inner).await.unwrap();
         // Inside the margin: the refresh fails, the call goes out anyway.
@@ -545,21 +545,21 @@ mod in_process {
 
     #[tokio::test(start_paused = true)]
     async fn huge_durations_saturate_instead_of_panicking() {
-        let token = AccessToken::new("gen-1").expires_in(Duration::MAX);
+        let token = AccessToken::new("gen-1").with_expires_in(Duration::MAX);
         assert!(token.expiry().is_some());
         let source = Scripted::new(|n| match n {
             1 => Err("down".into()),
-            _ => Ok(AccessToken::new("gen-2").expires_in(Duration::MAX)),
+            _ => Ok(AccessToken::new("gen-2").with_expires_in(Duration::MAX)),
         });
         let layer = loopback(&source)
-            .fetch_backoff(Duration::MAX, Duration::MAX)
-            .refresh_margin(Duration::MAX);
+            .with_fetch_backoff(Duration::MAX, Duration::MAX)
+            .with_refresh_margin(Duration::MAX);
         let inner = Recorder::default();
         assert!(call(&layer, &inner).await.is_err());
         assert!(call(&layer, &inner).await.is_err(), "backing off, for ever");
         assert_eq!(source.fetches(), 1);
-        let fresh = Scripted::new(|_| Ok(AccessToken::new("gen-1").expires_in(Duration::MAX)));
-        let layer = loopback(&fresh).refresh_margin(Duration::MAX);
+        let fresh = Scripted::new(|_| Ok(AccessToken::new("gen-1").with_expires_in(Duration::MAX)));
+        let layer = loopback(&fresh).with_refresh_margin(Duration::MAX);
         call(&layer, &inner).await.unwrap();
         call(&layer, &inner).await.unwrap();
         assert_eq!(fresh.fetches(), 1);
@@ -619,7 +619,7 @@ mod in_process {
         }
         let layer = CredentialsLayer::new(source.clone())
             .with_endpoint("http://api.internal".parse().unwrap())
-            .allow_plaintext(true);
+            .with_plaintext_allowed(true);
         call(&layer, &inner).await.unwrap();
         assert_eq!(inner.seen().len(), 6);
     }

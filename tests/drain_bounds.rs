@@ -66,7 +66,10 @@ async fn no_drain_left(layer: &DrainRejectedLayer) {
 
 #[tokio::test(start_paused = true)]
 async fn a_body_over_the_byte_bound_is_dropped() {
-    let layer = DrainRejectedLayer::new(1024, Duration::from_secs(30), 4);
+    let layer = DrainRejectedLayer::default()
+        .with_max_bytes(1024)
+        .with_max_duration(Duration::from_secs(30))
+        .with_max_concurrent(4);
     let mut svc = rejecting(&layer);
     let (req, tx) = open_request(100).await;
     svc.ready().await.unwrap().call(req).await.unwrap();
@@ -87,7 +90,10 @@ async fn a_body_over_the_byte_bound_is_dropped() {
 #[tokio::test(start_paused = true)]
 async fn a_stalled_body_is_dropped_at_the_time_bound() {
     let bound = Duration::from_millis(300);
-    let layer = DrainRejectedLayer::new(64 * 1024, bound, 4);
+    let layer = DrainRejectedLayer::default()
+        .with_max_bytes(64 * 1024)
+        .with_max_duration(bound)
+        .with_max_concurrent(4);
     let mut svc = rejecting(&layer);
     let start = Instant::now();
     let (req, tx) = open_request(10).await;
@@ -104,7 +110,10 @@ async fn a_stalled_body_is_dropped_at_the_time_bound() {
 
 #[tokio::test(start_paused = true)]
 async fn drains_past_the_concurrency_bound_are_not_started() {
-    let layer = DrainRejectedLayer::new(64 * 1024, Duration::from_millis(500), 2);
+    let layer = DrainRejectedLayer::default()
+        .with_max_bytes(64 * 1024)
+        .with_max_duration(Duration::from_millis(500))
+        .with_max_concurrent(2);
     let mut svc = rejecting(&layer);
     let mut senders = Vec::new();
     for _ in 0..5 {

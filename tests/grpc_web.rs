@@ -23,7 +23,7 @@ fn auth() -> BearerAuthLayer<JwtVerifier> {
     validation.set_audience(&["api"]);
     validation.set_issuer(&["https://id.example.com"]);
     BearerAuthLayer::builder(JwtVerifier::new(DecodingKey::from_secret(b"s"), validation))
-        .require_scopes("grpc.health.v1.Health", ["health.read"])
+        .with_required_scopes("grpc.health.v1.Health", ["health.read"])
         .build()
         .unwrap()
 }
@@ -205,7 +205,7 @@ async fn a_public_route_and_a_preflight_pass_without_a_token() {
         DecodingKey::from_secret(b"s"),
         Validation::new(Algorithm::HS256),
     ))
-    .allow_unauthenticated(Route::exact("/token").with_method(Method::POST))
+    .with_public_route(Route::exact("/token").with_method(Method::POST))
     .build()
     .unwrap();
     let app = Router::new()

@@ -237,7 +237,7 @@ async fn with_the_provider_down_cached_keys_serve_and_no_keys_is_unavailable() {
     let seen = faults.clone();
     let cold = start(Some(
         BearerAuthLayer::builder(JwtVerifier::from_issuer(&issuer, validation()).unwrap())
-            .on_fault(move |_| {
+            .with_fault_hook(move |_| {
                 seen.fetch_add(1, Ordering::SeqCst);
             })
             .build()
@@ -304,7 +304,7 @@ async fn a_wrong_client_secret_names_invalid_client_and_is_not_asked_again() {
                 CredentialsLayer::new(source)
                     .with_endpoint(server.uri())
                     // No backoff: only the remembered refusal bounds the requests.
-                    .fetch_backoff(Duration::ZERO, Duration::ZERO),
+                    .with_fetch_backoff(Duration::ZERO, Duration::ZERO),
             )
             .service(server.channel().await),
     );

@@ -159,8 +159,8 @@ type Check<C> =
 /// validation.set_issuer(&["https://id.example.com"]);
 /// let verifier = JwtVerifier::new(DecodingKey::from_secret(b"secret"), validation);
 /// let layer = BearerAuthLayer::builder(verifier)
-///     .require_scopes("orders.v1.Orders", ["orders.read"])
-///     .allow_unauthenticated("grpc.health.v1.Health")
+///     .with_required_scopes("orders.v1.Orders", ["orders.read"])
+///     .with_public_route("grpc.health.v1.Health")
 ///     .build()?;
 /// # drop(layer);
 /// # Ok::<(), auth_error::server::ConfigError>(())

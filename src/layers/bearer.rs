@@ -289,10 +289,10 @@ pub enum ConfigError {
         /// Why it never matches.
         why: &'static str,
     },
-    /// `allow_unauthenticated` on every path (`/` as a prefix): the layer
+    /// `with_public_route` on every path (`/` as a prefix): the layer
     /// would check nothing.
     EverythingPublic,
-    /// Scopes required on a route that an `allow_unauthenticated` route
+    /// Scopes required on a route that an `with_public_route` route
     /// covers entirely: they would never be checked.
     #[non_exhaustive]
     ScopesNeverChecked {
@@ -312,11 +312,11 @@ impl fmt::Display for ConfigError {
                 write!(f, "route {route} can never match: {why}")
             }
             ConfigError::EverythingPublic => f.write_str(
-                "allow_unauthenticated(\"/\") makes every path public; name the public paths instead",
+                "with_public_route(\"/\") makes every path public; name the public paths instead",
             ),
             ConfigError::ScopesNeverChecked { scoped, public } => write!(
                 f,
-                "scopes required {scoped} are never checked: allow_unauthenticated covers it ({public})"
+                "scopes required {scoped} are never checked: a public route covers it ({public})"
             ),
             ConfigError::Verifier(err) => write!(f, "the token verifier is misconfigured: {err}"),
         }
@@ -417,7 +417,7 @@ impl<V: TokenVerifier> BearerAuthBuilder<V> {
     /// up). A missing scope is `INVALID_SCOPE` with the required and the
     /// provided scopes.
     #[must_use]
-    pub fn require_scopes<I, S>(mut self, route: impl Into<Route>, scopes: I) -> Self
+    pub fn with_required_scopes<I, S>(mut self, route: impl Into<Route>, scopes: I) -> Self
     where
         I: IntoIterator<Item = S>,
         S: Into<String>,
@@ -431,7 +431,7 @@ impl<V: TokenVerifier> BearerAuthBuilder<V> {
     /// reflection (see [`Route`]; `/` as a prefix is refused by
     /// [`build`](Self::build)).
     #[must_use]
-    pub fn allow_unauthenticated(mut self, route: impl Into<Route>) -> Self {
+    pub fn with_public_route(mut self, route: impl Into<Route>) -> Self {
         self.config.public.push(route.into());
         self
     }
@@ -446,7 +446,7 @@ impl<V: TokenVerifier> BearerAuthBuilder<V> {
     /// Called with every server fault (besides a `tracing` error event), for
     /// metrics or alerting.
     #[must_use]
-    pub fn on_fault<F>(mut self, hook: F) -> Self
+    pub fn with_fault_hook<F>(mut self, hook: F) -> Self
     where
         F: Fn(&(dyn std::error::Error + 'static)) + Send + Sync + 'static,
     {
@@ -455,7 +455,7 @@ impl<V: TokenVerifier> BearerAuthBuilder<V> {
     }
 
     /// The bounds of the built-in drain of rejected request bodies (see
-    /// [`DrainRejectedLayer::new`]).
+    /// [`DrainRejectedLayer`]).
     #[must_use]
     pub fn with_drain(mut self, drain: DrainRejectedLayer) -> Self {
         self.drain = drain;

@@ -42,7 +42,7 @@ impl AccessToken {
 
     /// When the token expires: the layer fetches a new one ahead of it.
     #[must_use]
-    pub fn expires_at(mut self, at: SystemTime) -> Self {
+    pub fn with_expiry(mut self, at: SystemTime) -> Self {
         self.expires_at = Some(at);
         self
     }
@@ -51,9 +51,9 @@ impl AccessToken {
     /// lifetime past what the clock can represent saturates (the token is
     /// then treated as long-lived), never panics.
     #[must_use]
-    pub fn expires_in(self, lifetime: Duration) -> Self {
+    pub fn with_expires_in(self, lifetime: Duration) -> Self {
         let now = SystemTime::now();
-        self.expires_at(saturating_add(now, lifetime, SystemTime::checked_add))
+        self.with_expiry(saturating_add(now, lifetime, SystemTime::checked_add))
     }
 
     /// The token.
@@ -212,7 +212,7 @@ impl fmt::Display for InsecureTransport {
             ),
             InsecureTransport::Plaintext { scheme, host } => write!(
                 f,
-                "bearer token not sent over plaintext {}:// to {}: use https, or opt in with CredentialsLayer::allow_plaintext",
+                "bearer token not sent over plaintext {}:// to {}: use https, or opt in with CredentialsLayer::with_plaintext_allowed",
                 scheme.escape_debug(),
                 host.escape_debug()
             ),
@@ -443,7 +443,7 @@ impl<T: TokenSource> CredentialsLayer<T> {
     /// default, as grpc-go's `RequireTransportSecurity`: a bearer token on an
     /// unencrypted connection can be read and replayed by anyone on the path.
     #[must_use]
-    pub fn allow_plaintext(mut self, allow: bool) -> Self {
+    pub fn with_plaintext_allowed(mut self, allow: bool) -> Self {
         self.options_mut().allow_plaintext = allow;
         self
     }
@@ -451,7 +451,7 @@ impl<T: TokenSource> CredentialsLayer<T> {
     /// Fetches a new token this long before the current one expires (when
     /// the token has an expiry).
     #[must_use]
-    pub fn refresh_margin(mut self, margin: Duration) -> Self {
+    pub fn with_refresh_margin(mut self, margin: Duration) -> Self {
         self.options_mut().margin = margin;
         self
     }
@@ -460,7 +460,7 @@ impl<T: TokenSource> CredentialsLayer<T> {
     /// (every unary call), are kept to be replayed once; larger or still
     /// streaming bodies pass through and are never replayed.
     #[must_use]
-    pub fn max_replay_body(mut self, bytes: usize) -> Self {
+    pub fn with_max_replay_body(mut self, bytes: usize) -> Self {
         self.options_mut().max_replay = bytes;
         self
     }
@@ -469,7 +469,7 @@ impl<T: TokenSource> CredentialsLayer<T> {
     /// for peers that do not send the reason. Off by default: without the
     /// reason, a refresh may not help.
     #[must_use]
-    pub fn refresh_on_bare_unauthenticated(mut self, enabled: bool) -> Self {
+    pub fn with_refresh_on_bare_unauthenticated(mut self, enabled: bool) -> Self {
         self.options_mut().bare_unauthenticated = enabled;
         self
     }
@@ -477,7 +477,7 @@ impl<T: TokenSource> CredentialsLayer<T> {
     /// After a failed fetch, no new fetch for `min`, doubling per failure up
     /// to `max`, so a down token endpoint is not hammered.
     #[must_use]
-    pub fn fetch_backoff(mut self, min: Duration, max: Duration) -> Self {
+    pub fn with_fetch_backoff(mut self, min: Duration, max: Duration) -> Self {
         let options = self.options_mut();
         options.backoff_min = min;
         options.backoff_max = max.max(min);

@@ -40,9 +40,17 @@ impl Default for StatusDetailsGuardLayer {
 }
 
 impl StatusDetailsGuardLayer {
-    /// A guard that drops values longer than `max_len` bytes.
-    pub fn with_max_len(max_len: usize) -> Self {
-        StatusDetailsGuardLayer { max_len }
+    /// Drops values longer than `max_len` bytes (default
+    /// [`DEFAULT_MAX_DETAILS_HEADER_LEN`]).
+    ///
+    /// ```
+    /// let guard = auth_error::guard::StatusDetailsGuardLayer::default().with_max_len(4096);
+    /// # drop(guard);
+    /// ```
+    #[must_use]
+    pub fn with_max_len(mut self, max_len: usize) -> Self {
+        self.max_len = max_len;
+        self
     }
 }
 

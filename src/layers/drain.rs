@@ -35,20 +35,12 @@ pub struct DrainRejectedLayer {
 
 impl Default for DrainRejectedLayer {
     fn default() -> Self {
-        Self::new(64 * 1024, Duration::from_millis(250), 1024)
+        Self::with_limits(64 * 1024, Duration::from_millis(250), 1024)
     }
 }
 
 impl DrainRejectedLayer {
-    /// A layer that drains at most `max_bytes` per body for at most
-    /// `max_duration`, with at most `max_concurrent` drains at once.
-    ///
-    /// ```
-    /// use std::time::Duration;
-    /// let layer = auth_error::server::DrainRejectedLayer::new(16 * 1024, Duration::from_millis(100), 256);
-    /// # drop(layer);
-    /// ```
-    pub fn new(max_bytes: usize, max_duration: Duration, max_concurrent: usize) -> Self {
+    fn with_limits(max_bytes: usize, max_duration: Duration, max_concurrent: usize) -> Self {
         let max_concurrent = max_concurrent.min(Semaphore::MAX_PERMITS);
         DrainRejectedLayer {
             limits: Arc::new(Limits {
@@ -58,6 +50,46 @@ impl DrainRejectedLayer {
                 permits: Arc::new(Semaphore::new(max_concurrent)),
             }),
         }
+    }
+
+    /// Drains at most `max_bytes` per body (default 64 KiB).
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// let layer = auth_error::server::DrainRejectedLayer::default()
+    ///     .with_max_bytes(16 * 1024)
+    ///     .with_max_duration(Duration::from_millis(100))
+    ///     .with_max_concurrent(256);
+    /// # drop(layer);
+    /// ```
+    #[must_use]
+    pub fn with_max_bytes(self, max_bytes: usize) -> Self {
+        Self::with_limits(
+            max_bytes,
+            self.limits.max_duration,
+            self.limits.max_concurrent,
+        )
+    }
+
+    /// Drains each body for at most `max_duration` (default 250 ms).
+    #[must_use]
+    pub fn with_max_duration(self, max_duration: Duration) -> Self {
+        Self::with_limits(
+            self.limits.max_bytes,
+            max_duration,
+            self.limits.max_concurrent,
+        )
+    }
+
+    /// Drains at most `max_concurrent` bodies at once (default 1,024); past
+    /// it a body is dropped as without the layer.
+    #[must_use]
+    pub fn with_max_concurrent(self, max_concurrent: usize) -> Self {
+        Self::with_limits(
+            self.limits.max_bytes,
+            self.limits.max_duration,
+            max_concurrent,
+        )
     }
 
     /// Bodies being drained right now (for metrics and tests).
