@@ -81,8 +81,8 @@ done
 echo "buf breaking: exit 100 for renumbering and renaming, 0 for the unchanged proto"
 
 # --- Rust --------------------------------------------------------------------
-step "cargo test --all-features (unit, integration, interop, doc tests)"
-cargo test --all-features
+step "cargo test --workspace --all-features (unit, integration, interop, doc tests; the CLI package)"
+cargo test --workspace --all-features
 step "cargo test --no-default-features --lib --tests"
 cargo test --no-default-features --lib --tests
 

@@ -46,7 +46,6 @@
 //! | `json` | the AIP-193 HTTP/JSON body (`rest`) |
 //! | `axum` | `IntoResponse` for `AuthError` |
 //! | `utoipa` | the OpenAPI schemas and document |
-//! | `cli` | the `auth-error` command-line tool |
 #![cfg_attr(docsrs, feature(doc_cfg))]
 
 /// The README's examples, compiled and run as doctests.
@@ -91,6 +90,7 @@ pub use error::context::{keys, split_list};
 pub use error::{AuthError, Detail, Details, Metadata, MetadataIter};
 #[cfg(feature = "json")]
 pub use http::JsonError;
+pub use http::grpc_status_name;
 pub use pb::AuthErrorCode;
 pub use rules::{AttachError, MAX_DETAILS_LEN, MAX_DOMAIN_LEN, MAX_METADATA_KEY_LEN, TextField};
 pub use status::{AuthStatusExt, ExtractError};
@@ -260,7 +260,7 @@ pub mod guard {
 
     pub use crate::layers::details_guard::{
         DEFAULT_MAX_DETAILS_HEADER_LEN, GuardFuture, GuardedBody, StatusDetailsGuard,
-        StatusDetailsGuardLayer,
+        StatusDetailsGuardLayer, sanitize_details_header,
     };
 }
 
@@ -298,24 +298,6 @@ pub mod rest {
     };
     #[cfg(feature = "utoipa")]
     pub use crate::http::openapi::openapi;
-}
-
-/// Internals for this crate's own CLI, fuzz targets and tests. Not part of the
-/// public API: no semver guarantee, may change in any release.
-#[doc(hidden)]
-pub mod __internals {
-    pub use crate::http::grpc_status_name;
-
-    /// The header guard's repair of `grpc-status-details-bin` (fuzzed).
-    pub fn sanitize_details_header(headers: &mut ::http::HeaderMap, max_len: usize) {
-        crate::layers::details_guard::sanitize(headers, max_len);
-    }
-
-    /// One detail in its proto3 JSON form (the CLI's `decode`).
-    #[cfg(feature = "json")]
-    pub fn detail_json(any: &prost_types::Any) -> serde_json::Value {
-        crate::http::json::detail_json(any)
-    }
 }
 
 mod sealed {

@@ -167,8 +167,8 @@ fn grpc_name(code: Code) -> &'static str {
 /// table says the same as the crate's accessors.
 #[test]
 fn every_variant_doc_states_its_row() {
-    use auth_error::__internals::grpc_status_name;
     use auth_error::BearerChallenge;
+    use auth_error::grpc_status_name;
     let generated = include_str!(concat!(env!("OUT_DIR"), "/auth.error.v1.rs"));
     for code in AuthErrorCode::ALL {
         let decl = format!("{code:?} = {},", code.number());

@@ -148,7 +148,7 @@ mod json {
             assert_eq!(body["error"]["code"], code.http_status().as_u16());
             assert_eq!(
                 body["error"]["status"],
-                auth_error::__internals::grpc_status_name(code.grpc_code())
+                auth_error::grpc_status_name(code.grpc_code())
             );
             assert_eq!(
                 body["error"]["details"][0]["@type"],

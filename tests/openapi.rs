@@ -77,7 +77,7 @@ fn code_schema_is_the_code_table() {
     let table = schema["description"].as_str().unwrap();
     for (code, text) in AuthErrorCode::ALL.into_iter().zip(described) {
         let text = text.as_str().unwrap();
-        let grpc = auth_error::__internals::grpc_status_name(code.grpc_code());
+        let grpc = auth_error::grpc_status_name(code.grpc_code());
         let http = code.http_status().as_u16().to_string();
         let action = code.client_action().to_string();
         for part in [grpc, &http, &action] {

@@ -169,7 +169,14 @@ impl Detail {
     /// The JSON form of a detail: the standard companions typed, any other
     /// type (or a standard one whose bytes do not decode, or a delay outside
     /// `google.protobuf.Duration`'s range) as its bytes.
-    pub(crate) fn from_any(any: &Any) -> Detail {
+    ///
+    /// ```
+    /// use auth_error::rest::Detail;
+    /// let any = prost_types::Any { type_url: "type.example.com/x.Y".into(), value: vec![1] };
+    /// let detail = Detail::from_any(&any);
+    /// assert_eq!(detail.type_url(), Some("type.example.com/x.Y"));
+    /// ```
+    pub fn from_any(any: &Any) -> Detail {
         let typed = Companion::from_any(any).and_then(|companion| {
             Some(match companion {
                 Companion::ErrorInfo {

@@ -88,12 +88,6 @@ fn invalid_json(err: &serde_json::Error) -> JsonError {
     ))
 }
 
-/// One `google.protobuf.Any` detail in proto3 JSON form (the CLI's view of a
-/// detail).
-pub(crate) fn detail_json(any: &prost_types::Any) -> Value {
-    serde_json::to_value(Detail::from_any(any)).unwrap_or(Value::Null)
-}
-
 impl AuthError {
     /// The AIP-193 HTTP error body for this error, typed: `code` is the HTTP
     /// status, `status` the canonical gRPC code name, the ErrorInfo first in

@@ -23,7 +23,7 @@ pub use json::JsonError;
 /// body's `status`.
 ///
 /// ```
-/// use auth_error::__internals::grpc_status_name;
+/// use auth_error::grpc_status_name;
 /// assert_eq!(grpc_status_name(tonic::Code::PermissionDenied), "PERMISSION_DENIED");
 /// ```
 pub fn grpc_status_name(code: tonic::Code) -> &'static str {

@@ -178,12 +178,21 @@ pub(crate) enum Sanitized {
 /// base64 and values longer than `max_len` bytes. Work is linear in the size
 /// of the values, and nothing longer than `max_len` is decoded.
 ///
+/// What [`StatusDetailsGuardLayer`] does to every response, for clients
+/// that read a `Status` from headers themselves
+/// (`tonic::Status::from_header_map`).
+///
 /// ```
 /// let mut headers = http::HeaderMap::new();
 /// headers.insert("grpc-status-details-bin", "not base64!".parse().unwrap());
-/// auth_error::__internals::sanitize_details_header(&mut headers, 16 * 1024);
+/// auth_error::guard::sanitize_details_header(&mut headers, 16 * 1024);
 /// assert!(headers.get("grpc-status-details-bin").is_none());
 /// ```
+pub fn sanitize_details_header(headers: &mut HeaderMap, max_len: usize) {
+    sanitize(headers, max_len);
+}
+
+/// [`sanitize_details_header`], saying what it did.
 pub(crate) fn sanitize(headers: &mut HeaderMap, max_len: usize) -> Sanitized {
     let mut values = headers.get_all(DETAILS_HEADER).iter();
     let Some(first) = values.next() else {

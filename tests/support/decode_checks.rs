@@ -43,7 +43,7 @@ pub(crate) fn check(data: &[u8]) {
         let mut headers = http::HeaderMap::new();
         headers.insert("grpc-status", http::HeaderValue::from_static("16"));
         headers.insert("grpc-status-details-bin", value);
-        auth_error::__internals::sanitize_details_header(&mut headers, 8 * 1024);
+        auth_error::guard::sanitize_details_header(&mut headers, 8 * 1024);
         // Must not panic after the guard.
         let _ = Status::from_header_map(&headers);
     }

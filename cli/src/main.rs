@@ -1,5 +1,6 @@
 //! `auth-error`: the AuthErrorCode table, and the `grpc-status-details-bin`
-//! header from your logs, made readable (feature `cli`).
+//! header from your logs, made readable. Its own package in the workspace,
+//! built on the public API of `auth-error` only.
 //!
 //! Exit codes: 0 success, 1 bad input (unknown code, garbage details, details
 //! the strict reader finds a problem in, an error that cannot be encoded), 2
@@ -8,13 +9,18 @@
 use std::process::ExitCode;
 use std::time::Duration;
 
-use auth_error::__internals::{detail_json, grpc_status_name};
-use auth_error::{AuthError, AuthErrorCode, AuthStatusExt};
+use auth_error::rest::Detail;
+use auth_error::{AuthError, AuthErrorCode, AuthStatusExt, grpc_status_name};
 use base64::Engine as _;
 use base64::engine::{DecodePaddingMode, GeneralPurpose, GeneralPurposeConfig};
 use clap::{Parser, Subcommand};
 use prost::Message;
 use serde_json::{Value, json};
+
+/// One detail in its proto3 JSON form (the REST body's typed detail).
+fn detail_json(any: &prost_types::Any) -> Value {
+    serde_json::to_value(Detail::from_any(any)).unwrap_or(Value::Null)
+}
 
 /// Explain, decode and encode auth-error codes and gRPC error details.
 #[derive(Parser, Debug)]

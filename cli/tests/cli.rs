@@ -1,5 +1,4 @@
-//! The `auth-error` binary, run as a user would (feature `cli`).
-#![cfg(feature = "cli")]
+//! The `auth-error` binary, run as a user would.
 
 use std::process::{Command, Output};
 
