@@ -53,6 +53,19 @@ pub fn es256(claims: &Value, pem: &[u8], kid: &str) -> String {
     jsonwebtoken::encode(&header, claims, &EncodingKey::from_ec_pem(pem).unwrap()).unwrap()
 }
 
+/// A compact JWS with `header` and `claims` and a signature of nobody: what
+/// an attacker can send.
+pub fn forged(header: &Value, claims: &Value) -> String {
+    use base64::Engine as _;
+    let b64 = base64::engine::general_purpose::URL_SAFE_NO_PAD;
+    format!(
+        "{}.{}.{}",
+        b64.encode(header.to_string()),
+        b64.encode(claims.to_string()),
+        b64.encode([7u8; 96])
+    )
+}
+
 pub fn validation(alg: Algorithm) -> Validation {
     let mut v = Validation::new(alg);
     v.set_audience(&[AUDIENCE]);
