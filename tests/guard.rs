@@ -209,3 +209,34 @@ async fn the_layer_is_transparent_for_valid_details() {
     assert_eq!(status.auth_error_code(), Some(AuthErrorCode::AccountLocked));
     assert!(client.check(HealthCheckRequest::default()).await.is_ok());
 }
+
+/// Every layer's service gives its inner service back (as tower-http's do).
+#[test]
+fn layer_services_give_back_their_inner_service() {
+    use auth_error::guard::StatusDetailsGuardLayer;
+    use auth_error::server::DrainRejectedLayer;
+    use tower_layer::Layer;
+    let mut guard = StatusDetailsGuardLayer::default().layer(7u8);
+    *guard.get_mut() += 1;
+    assert_eq!(*guard.get_ref(), 8);
+    assert_eq!(guard.into_inner(), 8);
+    let drain = DrainRejectedLayer::default().layer("inner");
+    assert_eq!(*drain.get_ref(), "inner");
+    assert_eq!(drain.into_inner(), "inner");
+    #[cfg(feature = "jwt-rust-crypto")]
+    {
+        use auth_error::jwt::JwtVerifier;
+        use auth_error::server::BearerAuthLayer;
+        let verifier = JwtVerifier::new(
+            jsonwebtoken::DecodingKey::from_secret(b"s"),
+            jsonwebtoken::Validation::default(),
+        );
+        let bearer = BearerAuthLayer::builder(verifier)
+            .build()
+            .unwrap()
+            .layer(3u8);
+        // The built-in drain wraps the bearer service.
+        assert_eq!(*bearer.get_ref().get_ref(), 3);
+        assert_eq!(bearer.into_inner().into_inner(), 3);
+    }
+}
