@@ -515,22 +515,7 @@ pub struct BearerAuth<S, V> {
     config: Arc<Config<V>>,
 }
 
-impl<S, V> BearerAuth<S, V> {
-    /// The wrapped service.
-    pub fn get_ref(&self) -> &S {
-        &self.inner
-    }
-
-    /// The wrapped service, mutably.
-    pub fn get_mut(&mut self) -> &mut S {
-        &mut self.inner
-    }
-
-    /// The wrapped service, unwrapped.
-    pub fn into_inner(self) -> S {
-        self.inner
-    }
-}
+inner_accessors!(BearerAuth<S, V>);
 
 impl<S: Clone, V> Clone for BearerAuth<S, V> {
     fn clone(&self) -> Self {

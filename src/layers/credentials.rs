@@ -504,22 +504,7 @@ pub struct Credentials<S, T> {
     options: Arc<Options>,
 }
 
-impl<S, T> Credentials<S, T> {
-    /// The wrapped service.
-    pub fn get_ref(&self) -> &S {
-        &self.inner
-    }
-
-    /// The wrapped service, mutably.
-    pub fn get_mut(&mut self) -> &mut S {
-        &mut self.inner
-    }
-
-    /// The wrapped service, unwrapped.
-    pub fn into_inner(self) -> S {
-        self.inner
-    }
-}
+inner_accessors!(Credentials<S, T>);
 
 impl<S: Clone, T> Clone for Credentials<S, T> {
     fn clone(&self) -> Self {

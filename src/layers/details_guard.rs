@@ -72,22 +72,7 @@ pub struct StatusDetailsGuard<S> {
     max_len: usize,
 }
 
-impl<S> StatusDetailsGuard<S> {
-    /// The wrapped service.
-    pub fn get_ref(&self) -> &S {
-        &self.inner
-    }
-
-    /// The wrapped service, mutably.
-    pub fn get_mut(&mut self) -> &mut S {
-        &mut self.inner
-    }
-
-    /// The wrapped service, unwrapped.
-    pub fn into_inner(self) -> S {
-        self.inner
-    }
-}
+inner_accessors!(StatusDetailsGuard<S>);
 
 impl<S, ReqBody, ResBody> Service<http::Request<ReqBody>> for StatusDetailsGuard<S>
 where

@@ -116,22 +116,7 @@ pub struct DrainRejected<S> {
     limits: Arc<Limits>,
 }
 
-impl<S> DrainRejected<S> {
-    /// The wrapped service.
-    pub fn get_ref(&self) -> &S {
-        &self.inner
-    }
-
-    /// The wrapped service, mutably.
-    pub fn get_mut(&mut self) -> &mut S {
-        &mut self.inner
-    }
-
-    /// The wrapped service, unwrapped.
-    pub fn into_inner(self) -> S {
-        self.inner
-    }
-}
+inner_accessors!(DrainRejected<S>);
 
 impl<S, B> Service<http::Request<B>> for DrainRejected<S>
 where

@@ -2,6 +2,29 @@
 //! the side they run on: [`crate::server`] (drain) and [`crate::guard`] (the
 //! client's header guard).
 
+/// `get_ref`, `get_mut` and `into_inner` for a layer's service, whose
+/// wrapped service is its field `inner` (as tower-http's services give).
+macro_rules! inner_accessors {
+    ($ty:ident<$($param:ident),+>) => {
+        impl<$($param),+> $ty<$($param),+> {
+            /// The wrapped service.
+            pub fn get_ref(&self) -> &S {
+                &self.inner
+            }
+
+            /// The wrapped service, mutably.
+            pub fn get_mut(&mut self) -> &mut S {
+                &mut self.inner
+            }
+
+            /// The wrapped service, unwrapped.
+            pub fn into_inner(self) -> S {
+                self.inner
+            }
+        }
+    };
+}
+
 pub(crate) mod bearer;
 #[cfg(feature = "grpc-web")]
 pub(crate) mod cors;
