@@ -8,14 +8,14 @@ const PROTO: &str = "proto/auth/error/v1/auth_error.proto";
 const CODE_TABLE: &str = "src/code/table.rs";
 
 /// Reads the rows of the code table (the same file the crate expands into
-/// its properties) to write each variant's rustdoc line.
+/// its properties) to write each variant's rustdoc line. Rows are in proto
+/// order, so row `i` is the proto's value `i`: no name is re-derived here.
 macro_rules! code_table {
     ($(
         $variant:ident => $grpc:ident, $num:literal $http:ident, $action:ident,
-        [$($challenge:ident)?], $description:literal;
+        [$($challenge:ident)?];
     )*) => {
         [$(Row {
-            variant: stringify!($variant),
             grpc: stringify!($grpc),
             http: $num,
             action: stringify!($action),
@@ -25,14 +25,14 @@ macro_rules! code_table {
 }
 
 struct Row {
-    variant: &'static str,
     grpc: &'static str,
     http: u16,
     action: &'static str,
     challenge: Option<&'static str>,
 }
 
-/// `TokenExpired` -> `TOKEN_EXPIRED` (prost's variant names back to proto's).
+/// `PermissionDenied` -> `PERMISSION_DENIED`: how the doc line spells gRPC
+/// codes and client actions.
 fn screaming(camel: &str) -> String {
     let mut out = String::new();
     for (i, c) in camel.chars().enumerate() {
@@ -79,8 +79,20 @@ fn main() -> ExitCode {
             return ExitCode::FAILURE;
         }
     };
-    if let Err(err) = write_value_comments(&descriptors) {
-        eprintln!("error: cannot write the AuthErrorCode comments: {err}");
+    let values = match write_value_docs(&descriptors) {
+        Ok(values) => values,
+        Err(err) => {
+            eprintln!("error: {PROTO}: AuthErrorCode: {err}");
+            return ExitCode::FAILURE;
+        }
+    };
+    let rows = include!("src/code/table.rs");
+    if rows.len() != values.len() {
+        eprintln!(
+            "error: {CODE_TABLE} has {} rows but {PROTO} declares {} AuthErrorCode values",
+            rows.len(),
+            values.len()
+        );
         return ExitCode::FAILURE;
     }
     let mut config = prost_build::Config::new();
@@ -88,10 +100,10 @@ fn main() -> ExitCode {
     // Adding a code must not break downstream `match`es; inside the crate the
     // code table stays exhaustive.
     config.enum_attribute(".auth.error.v1.AuthErrorCode", "#[non_exhaustive]");
-    for row in include!("src/code/table.rs") {
+    for (row, value) in rows.iter().zip(&values) {
         config.field_attribute(
-            format!(".auth.error.v1.AuthErrorCode.{}", screaming(row.variant)),
-            variant_doc(&row),
+            format!(".auth.error.v1.AuthErrorCode.{value}"),
+            variant_doc(row),
         );
     }
     if let Err(err) = config.compile_fds(descriptors) {
@@ -101,11 +113,14 @@ fn main() -> ExitCode {
     ExitCode::SUCCESS
 }
 
-/// Writes `$OUT_DIR/auth_error_code_comments.rs`: for every `AuthErrorCode`
-/// value in proto order, its leading comment and the heading of its group
-/// (the last detached comment above it, e.g. "Session errors"), so the
-/// OpenAPI document describes each value with the proto's own words.
-fn write_value_comments(fds: &prost_types::FileDescriptorSet) -> Result<(), String> {
+/// Writes `$OUT_DIR/auth_error_code_docs.rs` from the proto's comments, the
+/// one place a value is described: for every `AuthErrorCode` value in proto
+/// order, `(description, comment, group)` — the description is the comment's
+/// first paragraph as a status message (`"the bearer token has expired"`),
+/// the comment is the whole leading comment on one line, the group is the
+/// heading of the block it is declared in (`"Session errors"`; the last
+/// detached comment above it). Returns the value names, in order.
+fn write_value_docs(fds: &prost_types::FileDescriptorSet) -> Result<Vec<String>, String> {
     // Source paths: 5 = FileDescriptorProto.enum_type, 2 = EnumDescriptorProto.value.
     let file = fds
         .file
@@ -117,37 +132,60 @@ fn write_value_comments(fds: &prost_types::FileDescriptorSet) -> Result<(), Stri
         .iter()
         .enumerate()
         .find(|(_, e)| e.name() == "AuthErrorCode")
-        .map(|(i, e)| (i as i32, e.value.len()))
+        .map(|(i, e)| (i as i32, &e.value))
         .ok_or("enum AuthErrorCode is missing")?;
     let info = file
         .source_code_info
         .as_ref()
         .ok_or("protox produced no source info")?;
-    let clean = |c: &str| c.split_whitespace().collect::<Vec<_>>().join(" ");
+    let one_line = |c: &str| c.split_whitespace().collect::<Vec<_>>().join(" ");
     let mut rows = Vec::new();
     let mut group = String::new();
-    for value in 0..values as i32 {
+    for (index, value) in values.iter().enumerate() {
         let location = info
             .location
             .iter()
-            .find(|l| l.path == [5, enum_index, 2, value])
-            .ok_or("a value has no source location")?;
+            .find(|l| l.path == [5, enum_index, 2, index as i32])
+            .ok_or_else(|| format!("{} has no source location", value.name()))?;
         if let Some(heading) = location.leading_detached_comments.last() {
-            group = clean(heading);
+            group = one_line(heading);
         }
+        let comment = location.leading_comments();
+        let summary = one_line(comment.split("\n\n").next().unwrap_or(""));
+        let description = status_message(&summary)
+            .map_err(|why| format!("the first paragraph of {}'s comment {why}", value.name()))?;
         rows.push(format!(
-            "({:?}, {:?})",
-            clean(location.leading_comments()),
-            group
+            "({description:?}, {:?}, {group:?})",
+            one_line(comment)
         ));
     }
     let out = std::env::var("OUT_DIR").map_err(|e| e.to_string())?;
     let text = format!("[{}]\n", rows.join(",\n"));
     std::fs::write(
-        std::path::Path::new(&out).join("auth_error_code_comments.rs"),
+        std::path::Path::new(&out).join("auth_error_code_docs.rs"),
         text,
     )
-    .map_err(|e| e.to_string())
+    .map_err(|e| e.to_string())?;
+    Ok(values.iter().map(|v| v.name().to_owned()).collect())
+}
+
+/// `"The bearer token has expired."` -> `"the bearer token has expired"`.
+/// The sentence goes on the wire as the default status message, so it must
+/// be one plain sentence: capitalised, one final period, no markup.
+fn status_message(sentence: &str) -> Result<String, &'static str> {
+    let body = sentence
+        .strip_suffix('.')
+        .ok_or("must be one sentence ending with a period")?;
+    if body.contains(". ") || body.contains(['`', '*', '[', '\\']) {
+        return Err("must be one sentence without markup (it is the default status message)");
+    }
+    let mut chars = body.chars();
+    match chars.next() {
+        Some(first) if first.is_ascii_uppercase() => {
+            Ok(first.to_ascii_lowercase().to_string() + chars.as_str())
+        }
+        _ => Err("must start with a capital letter"),
+    }
 }
 
 /// Renders a protox error as `path:line:col: message` for every labelled span,

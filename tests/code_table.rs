@@ -4,8 +4,6 @@
 use std::collections::HashSet;
 
 use auth_error::{AuthErrorCode, ClientAction};
-use http::StatusCode;
-use tonic::Code;
 
 /// `(name, number)` rows of the table in `tests/data/upstream-numbering.md`
 /// (a copy of the seed, which is fixed forever).
@@ -27,7 +25,7 @@ fn names_and_numbers_match_the_upstream_table_exactly() {
     assert_eq!(table.len(), 24, "the seed table has 24 rows");
     let ours: Vec<(String, i32)> = AuthErrorCode::ALL
         .iter()
-        .map(|c| (c.reason().to_owned(), c.number()))
+        .map(|c| (c.as_str_name().to_owned(), i32::from(*c)))
         .collect();
     assert_eq!(ours, table);
 }
@@ -39,7 +37,7 @@ fn seed_model_page_lists_the_same_names_in_the_same_order() {
         .lines()
         .filter_map(|l| l.strip_prefix("* `")?.split('`').next())
         .collect();
-    let ours: Vec<&str> = AuthErrorCode::ALL.iter().map(|c| c.reason()).collect();
+    let ours: Vec<&str> = AuthErrorCode::ALL.iter().map(|c| c.as_str_name()).collect();
     assert_eq!(names, ours);
 }
 
@@ -67,10 +65,9 @@ fn all_is_complete_sorted_and_agrees_with_try_from() {
 #[test]
 fn reason_display_and_from_str_round_trip_for_every_value() {
     for code in AuthErrorCode::ALL {
-        assert_eq!(code.reason(), code.as_str_name());
-        assert_eq!(code.to_string(), code.reason());
-        assert_eq!(code.reason().parse::<AuthErrorCode>(), Ok(code));
-        assert_eq!(AuthErrorCode::from_str_name(code.reason()), Some(code));
+        assert_eq!(code.to_string(), code.as_str_name());
+        assert_eq!(code.as_str_name().parse::<AuthErrorCode>(), Ok(code));
+        assert_eq!(AuthErrorCode::from_str_name(code.as_str_name()), Some(code));
         assert!(!code.description().is_empty());
         assert!(!code.description().ends_with('.'));
     }
@@ -92,74 +89,62 @@ fn from_str_is_exact_and_its_error_names_the_input() {
     }
 }
 
-/// The canonical mapping, written out independently of the crate.
-fn expected(code: AuthErrorCode) -> (Code, StatusCode) {
-    match code.reason() {
-        "NO_AUTH_ERROR" => (Code::Ok, StatusCode::OK),
-        "INVALID_SCOPE" | "INVALID_PERMISSIONS" | "ACCOUNT_LOCKED" | "ACCOUNT_DISABLED" => {
-            (Code::PermissionDenied, StatusCode::FORBIDDEN)
-        }
-        "PASSWORD_EXPIRED" | "PASSWORD_RESET_REQUIRED" => {
-            (Code::FailedPrecondition, StatusCode::BAD_REQUEST)
-        }
-        _ => (Code::Unauthenticated, StatusCode::UNAUTHORIZED),
-    }
-}
-
+/// The README's code table is the second, independent statement of every
+/// row (the one a reader checks): each column must say exactly what the
+/// accessors say, and the description is the proto comment's first sentence.
 #[test]
-fn grpc_and_http_mapping_for_every_value() {
-    for code in AuthErrorCode::ALL {
-        let (grpc, http) = expected(code);
-        assert_eq!(code.grpc_code(), grpc, "{code}");
-        assert_eq!(code.http_status(), http, "{code}");
-    }
-}
-
-#[test]
-fn client_action_for_every_value() {
-    use AuthErrorCode as C;
-    use ClientAction as A;
-    for code in C::ALL {
-        let want = match code {
-            C::NoAuthError => A::None,
-            C::BearerTokenMissing => A::ProvideCredentials,
-            C::TokenExpired => A::RefreshCredentials,
-            C::TokenNotActive => A::RetryLater,
-            C::MultiFactorRequired | C::MultiFactorFailed => A::CompleteMultiFactor,
-            C::UnrecognizedDevice => A::VerifyDevice,
-            C::PasswordExpired | C::PasswordResetRequired => A::ChangePassword,
-            C::InvalidScope | C::InvalidPermissions => A::RequestAccess,
-            C::AccountDisabled | C::AccountLocked => A::ContactAdministrator,
-            _ => A::Reauthenticate,
-        };
-        assert_eq!(code.client_action(), want, "{code}");
-    }
-    assert_eq!(C::Unauthenticated.client_action(), A::Reauthenticate);
-    assert_eq!(C::SessionRevoked.client_action(), A::Reauthenticate);
-}
-
-#[test]
-fn readme_mapping_table_lists_every_code_with_its_mapping() {
+fn the_readme_table_states_every_row_exactly() {
+    use auth_error::grpc_status_name;
     let readme = include_str!("../README.md");
+    let mut rows = 0;
     for code in AuthErrorCode::ALL {
         let row = readme
             .lines()
-            .find(|l| l.starts_with(&format!("| `{}` |", code.reason())))
-            .unwrap_or_else(|| panic!("README has no mapping row for {code}"));
-        let (grpc, http) = expected(code);
-        assert!(row.contains(&format!("`{}`", grpc_name(grpc))), "{row}");
-        assert!(row.contains(&http.as_u16().to_string()), "{row}");
-        assert!(row.contains(code.client_action().as_str()), "{row}");
+            .find(|l| l.starts_with(&format!("| `{}` |", code.as_str_name())))
+            .unwrap_or_else(|| panic!("README has no row for {code}"));
+        let cells: Vec<&str> = row.trim_matches('|').split(" | ").map(str::trim).collect();
+        assert_eq!(cells.len(), 6, "{row}");
+        assert_eq!(cells[1], i32::from(code).to_string(), "{row}");
+        assert_eq!(
+            cells[2],
+            format!("`{}`", grpc_status_name(code.grpc_code())),
+            "{row}"
+        );
+        assert_eq!(cells[3], code.http_status().as_u16().to_string(), "{row}");
+        let action = cells[4].split(' ').next().unwrap();
+        assert_eq!(action, code.client_action().as_str(), "{row}");
+        assert_eq!(cells[5], code.description(), "{row}");
+        rows += 1;
     }
+    assert_eq!(rows, AuthErrorCode::ALL.len());
+    assert_eq!(
+        AuthErrorCode::NoAuthError.client_action(),
+        ClientAction::None
+    );
 }
 
-fn grpc_name(code: Code) -> &'static str {
-    match code {
-        Code::Ok => "OK",
-        Code::Unauthenticated => "UNAUTHENTICATED",
-        Code::PermissionDenied => "PERMISSION_DENIED",
-        Code::FailedPrecondition => "FAILED_PRECONDITION",
-        _ => "?",
+/// The description is the proto comment's first sentence (what prost puts
+/// on the variant, and what other languages' generated code shows), as a
+/// message: lower-case first letter, no period.
+#[test]
+fn every_description_is_the_first_sentence_of_its_proto_comment() {
+    let generated = include_str!(concat!(env!("OUT_DIR"), "/auth.error.v1.rs"));
+    for code in AuthErrorCode::ALL {
+        let decl = format!("{code:?} = {},", i32::from(code));
+        let at = generated.find(&decl).unwrap();
+        // From the end of the previous item to this declaration.
+        let before = &generated[..at];
+        let start = before.rfind(",\n").max(before.rfind("{\n")).unwrap();
+        let doc = &generated[start..at];
+        let description = code.description();
+        let mut sentence = description[..1].to_ascii_uppercase();
+        sentence.push_str(&description[1..]);
+        sentence.push('.');
+        assert!(
+            doc.contains(&format!("/// {sentence}\n")),
+            "{code:?}: {doc:?}"
+        );
+        assert!(!description.ends_with('.'), "{description}");
     }
 }
 
@@ -171,7 +156,7 @@ fn every_variant_doc_states_its_row() {
     use auth_error::grpc_status_name;
     let generated = include_str!(concat!(env!("OUT_DIR"), "/auth.error.v1.rs"));
     for code in AuthErrorCode::ALL {
-        let decl = format!("{code:?} = {},", code.number());
+        let decl = format!("{code:?} = {},", i32::from(code));
         let at = generated
             .find(&decl)
             .unwrap_or_else(|| panic!("{decl} in the generated code"));

@@ -10,6 +10,11 @@ const JWT: &str = "eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9.eyJzdWIiOiIxMjM0NTY3ODkw
 const UNSECURED_JWT: &str = "eyJhbGciOiJub25lIn0.eyJzdWIiOiIxMjM0NTY3ODkwIn0.";
 
 /// Every way a secret was seen to get out, as (key, value, secret text).
+/// The refusal of a credential in the metadata entry `note`.
+fn credential_in_note(refused: &AttachError) -> bool {
+    matches!(refused, AttachError::CredentialInMetadata { key, .. } if key == "note")
+}
+
 fn leaky() -> Vec<(String, String, String)> {
     let mut cases = vec![
         ("password".into(), "hunter2".into(), "hunter2".into()),
@@ -97,12 +102,15 @@ fn the_message_goes_through_the_rules_on_every_exit() {
             assert!(!shown.contains(secret), "{text}: {shown}");
         }
         let refused = err.clone().try_into_status().unwrap_err();
-        assert_eq!(
-            refused,
-            AttachError::CredentialInText {
-                field: TextField::Message
-            },
-            "{text}"
+        assert!(
+            matches!(
+                refused,
+                AttachError::CredentialInText {
+                    field: TextField::Message,
+                    ..
+                }
+            ),
+            "{text}: {refused:?}"
         );
         assert!(!refused.to_string().contains(secret));
         // Lenient: the code's description instead, in the status message and
@@ -155,7 +163,10 @@ fn companion_texts_go_through_the_rules() {
         ];
         for (err, field) in cases {
             let refused = err.clone().try_into_status().unwrap_err();
-            assert_eq!(refused, AttachError::CredentialInText { field }, "{text}");
+            assert!(
+                matches!(refused, AttachError::CredentialInText { field: f, .. } if f == field),
+                "{text}: {refused:?}"
+            );
             let status: Status = err
                 .with_retry_after(std::time::Duration::from_secs(1))
                 .into();
@@ -175,11 +186,15 @@ fn companion_texts_go_through_the_rules() {
             )
             .try_into_status()
             .unwrap_err();
-        assert_eq!(
-            refused,
-            AttachError::CredentialInText {
-                field: TextField::HelpLink
-            }
+        assert!(
+            matches!(
+                refused,
+                AttachError::CredentialInText {
+                    field: TextField::HelpLink,
+                    ..
+                }
+            ),
+            "{refused:?}"
         );
     }
 }
@@ -279,13 +294,12 @@ proptest! {
         ws in "[ \t]{1,3}",
         cred in "[A-Za-z0-9+/]{7,20}[0-9]{1,3}=?",
     ) {
-        let refused = AttachError::CredentialInMetadata { key: "note".into() };
         let jwt = format!("{prefix}eyJ{header}.{payload}.{sig}");
         let err = AuthError::new(AuthErrorCode::TokenExpired).with_metadata("note", jwt.clone());
-        prop_assert_eq!(err.try_into_status().unwrap_err(), refused.clone(), "{}", jwt);
+        prop_assert!(credential_in_note(&err.try_into_status().unwrap_err()), "{}", jwt);
         let auth = format!("{prefix}{scheme}{ws}{cred}");
         let err = AuthError::new(AuthErrorCode::TokenExpired).with_metadata("note", auth.clone());
-        prop_assert_eq!(err.try_into_status().unwrap_err(), refused, "{:?}", auth);
+        prop_assert!(credential_in_note(&err.try_into_status().unwrap_err()), "{:?}", auth);
     }
 
     #[test]
@@ -299,17 +313,16 @@ proptest! {
         sub in "[a-z0-9]{1,12}",
     ) {
         use base64::Engine as _;
-        let refused = AttachError::CredentialInMetadata { key: "note".into() };
         let embedded = format!("{prefix}{scheme} {cred}");
         let err = AuthError::new(AuthErrorCode::TokenExpired).with_metadata("note", embedded.clone());
-        prop_assert_eq!(err.try_into_status().unwrap_err(), refused.clone(), "{:?}", embedded);
+        prop_assert!(credential_in_note(&err.try_into_status().unwrap_err()), "{:?}", embedded);
         // A JWS whose header is pretty-printed JSON.
         let b64 = base64::engine::general_purpose::URL_SAFE_NO_PAD;
         let header = b64.encode(format!("{{{ws}\"alg\":{ws}\"{alg}\"{ws}}}"));
         let payload = b64.encode(format!("{{\"sub\":\"{sub}\"}}"));
         let jws = format!("{prefix}{header}.{payload}.c2ln");
         let err = AuthError::new(AuthErrorCode::TokenExpired).with_metadata("note", jws.clone());
-        prop_assert_eq!(err.try_into_status().unwrap_err(), refused, "{}", jws);
+        prop_assert!(credential_in_note(&err.try_into_status().unwrap_err()), "{}", jws);
     }
 
     #[test]
@@ -326,15 +339,17 @@ proptest! {
         }
         let err = AuthError::new(AuthErrorCode::TokenExpired).with_metadata(key.clone(), "v");
         // The secret-key rule itself refuses it, dots and capitals included.
-        prop_assert_eq!(
-            err.try_into_status().unwrap_err(),
-            AttachError::SecretMetadataKey { key: key.clone() }
+        let refused = err.try_into_status().unwrap_err();
+        prop_assert!(
+            matches!(&refused, AttachError::SecretMetadataKey { key: k, .. } if *k == key),
+            "{:?}", refused
         );
         let prefixed = format!("x-{key}");
         let err = AuthError::new(AuthErrorCode::TokenExpired).with_metadata(prefixed.clone(), "v");
-        prop_assert_eq!(
-            err.try_into_status().unwrap_err(),
-            AttachError::SecretMetadataKey { key: prefixed }
+        let refused = err.try_into_status().unwrap_err();
+        prop_assert!(
+            matches!(&refused, AttachError::SecretMetadataKey { key: k, .. } if *k == prefixed),
+            "{:?}", refused
         );
     }
 }

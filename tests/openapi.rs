@@ -70,8 +70,8 @@ fn code_schema_is_the_code_table() {
     let doc = document();
     let schema = &doc["components"]["schemas"]["AuthErrorCode"];
     assert_eq!(schema["type"], "string");
-    let names: Vec<&str> = AuthErrorCode::ALL.iter().map(|c| c.reason()).collect();
-    assert_eq!(schema["enum"], json!(names), "24 names in proto order");
+    let names: Vec<&str> = AuthErrorCode::ALL.iter().map(|c| c.as_str_name()).collect();
+    assert_eq!(schema["enum"], json!(names), "every name, in proto order");
     let described = schema["x-enum-descriptions"].as_array().unwrap();
     assert_eq!(described.len(), AuthErrorCode::ALL.len());
     let table = schema["description"].as_str().unwrap();
@@ -87,23 +87,26 @@ fn code_schema_is_the_code_table() {
             .lines()
             .find(|l| l.starts_with(&format!("| `{code}` |")))
             .unwrap_or_else(|| panic!("{code} has no row in the description table"));
-        for part in [grpc, &http, &action, &code.number().to_string()] {
+        for part in [grpc, &http, &action, &i32::from(code).to_string()] {
             assert!(row.contains(part), "{row} lacks {part}");
         }
     }
-    // The proto's words, group headings included (the seed's comments).
+    // The proto's words (the whole comment, whose first sentence is the
+    // description), group headings included (the seed's comments).
+    let expired = described[6].as_str().unwrap();
     assert!(
-        described[6]
-            .as_str()
-            .unwrap()
-            .starts_with("The token's expiry (`exp`) has passed.")
+        expired.starts_with("The bearer token has expired. Its expiry (`exp`) has passed"),
+        "{expired}"
     );
     assert!(described[13].as_str().unwrap().contains("(Session errors)"));
+    let locked = described[19].as_str().unwrap();
     assert!(
-        described[19]
-            .as_str()
-            .unwrap()
-            .starts_with("Account is locked due to too many failed login attempts.")
+        locked.starts_with("The account is locked after too many failed login attempts."),
+        "{locked}"
+    );
+    assert!(
+        locked.contains("(New authentication error codes)"),
+        "{locked}"
     );
 }
 
@@ -152,7 +155,7 @@ fn reusable_responses_have_headers_and_an_example_per_code() {
         let examples = content["examples"].as_object().unwrap();
         assert_eq!(examples.len(), codes.len(), "{name}");
         for code in codes {
-            let body = &examples[code.reason()]["value"];
+            let body = &examples[code.as_str_name()]["value"];
             let back = AuthError::from_http_json(body.to_string().as_bytes()).unwrap();
             assert_eq!(back.code(), code);
             assert_eq!(body["error"]["code"], status);

@@ -64,7 +64,7 @@ proptest! {
                 let back = Status::from_header_map(&headers).unwrap();
                 prop_assert_eq!(back.check_auth_error().unwrap(), Some(err));
             }
-            Err(auth_error::AttachError::TooLarge { len, max }) => {
+            Err(auth_error::AttachError::TooLarge { len, max, .. }) => {
                 prop_assert!(len > max);
             }
             Err(other) => prop_assert!(false, "unexpected refusal: {other}"),

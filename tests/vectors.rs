@@ -55,8 +55,8 @@ fn expected() -> Value {
                 .ok()
                 .map(|bytes| STANDARD_NO_PAD.encode(bytes));
             json!({
-                "name": code.reason(),
-                "number": code.number(),
+                "name": code.as_str_name(),
+                "number": i32::from(code),
                 "grpc_code": code.grpc_code() as i32,
                 "grpc_status": grpc_name(code.grpc_code()),
                 "http_status": code.http_status().as_u16(),

@@ -28,7 +28,7 @@ fn generic_encoding(
     extra: &[prost_types::Any],
 ) -> Vec<u8> {
     let info = ErrorInfo {
-        reason: code.reason().into(),
+        reason: code.as_str_name().into(),
         domain: domain.into(),
         metadata: md.clone(),
     };
@@ -81,7 +81,11 @@ fn bytes_equal_tonic_types_without_metadata_for_every_code() {
         let theirs = Status::with_error_details(
             code.grpc_code(),
             "msg",
-            ErrorDetails::with_error_info(code.reason(), DOMAIN, std::collections::HashMap::new()),
+            ErrorDetails::with_error_info(
+                code.as_str_name(),
+                DOMAIN,
+                std::collections::HashMap::new(),
+            ),
         );
         assert_eq!(ours.details(), theirs.details(), "{code}");
         assert_eq!(ours.code(), theirs.code());

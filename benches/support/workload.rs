@@ -84,7 +84,7 @@ impl Inputs {
                     drop(black_box(Status::with_error_details(
                         black_box(CODE).grpc_code(),
                         black_box(MESSAGE),
-                        ErrorDetails::with_error_info(CODE.reason(), DOMAIN, HashMap::new()),
+                        ErrorDetails::with_error_info(CODE.as_str_name(), DOMAIN, HashMap::new()),
                     )))
                 }),
             ),
@@ -106,7 +106,7 @@ impl Inputs {
                     drop(black_box(Status::with_error_details(
                         black_box(CODE).grpc_code(),
                         black_box(MESSAGE),
-                        ErrorDetails::with_error_info(CODE.reason(), DOMAIN, metadata),
+                        ErrorDetails::with_error_info(CODE.as_str_name(), DOMAIN, metadata),
                     )))
                 }),
             ),

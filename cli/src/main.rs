@@ -111,8 +111,8 @@ fn codes(out: &mut String, as_json: bool) {
             .iter()
             .map(|c| {
                 json!({
-                    "name": c.reason(),
-                    "number": c.number(),
+                    "name": c.as_str_name(),
+                    "number": i32::from(*c),
                     "grpc_code": grpc_status_name(c.grpc_code()),
                     "http_status": c.http_status().as_u16(),
                     "client_action": c.client_action().as_str(),
@@ -139,8 +139,8 @@ fn codes(out: &mut String, as_json: bool) {
         outln!(
             out,
             "{:<34} {:>6}  {:<20} {:>4}  {}",
-            c.reason(),
-            c.number(),
+            c.as_str_name(),
+            i32::from(c),
             grpc_status_name(c.grpc_code()),
             c.http_status().as_u16(),
             c.client_action()
@@ -149,7 +149,7 @@ fn codes(out: &mut String, as_json: bool) {
 }
 
 fn explain(out: &mut String, code: AuthErrorCode) {
-    outln!(out, "{} ({})", code.reason(), code.number());
+    outln!(out, "{} ({})", code.as_str_name(), i32::from(code));
     outln!(out, "  meaning        {}", code.description());
     outln!(
         out,
@@ -226,8 +226,8 @@ fn decode(out: &mut String, value: &str, as_json: bool, domain: &str) -> Result<
         let details: Vec<Value> = status.details.iter().map(detail_json).collect();
         let auth_json = match &auth {
             Ok(Some(err)) => json!({
-                "reason": err.code().reason(),
-                "number": err.code().number(),
+                "reason": err.code().as_str_name(),
+                "number": i32::from(err.code()),
                 "client_action": err.client_action().as_str(),
                 "http_status": err.http_status().as_u16(),
             }),
@@ -266,7 +266,7 @@ fn decode(out: &mut String, value: &str, as_json: bool, domain: &str) -> Result<
             out,
             "auth error: {} ({}), HTTP {}, client action {}",
             err.code(),
-            err.code().number(),
+            i32::from(err.code()),
             err.http_status().as_u16(),
             err.client_action()
         ),

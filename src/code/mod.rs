@@ -22,7 +22,7 @@ use crate::AuthErrorCode;
 macro_rules! code_table {
     ($(
         $variant:ident => $grpc:ident, $num:literal $http:ident, $action:ident,
-        [$($challenge:ident)?], $description:literal;
+        [$($challenge:ident)?];
     )*) => {
         /// Position of each row, for tables indexed like `ALL`.
         #[allow(dead_code, clippy::enum_variant_names)]
@@ -103,18 +103,6 @@ macro_rules! code_table {
             pub const fn bearer_challenge(self) -> Option<BearerChallenge> {
                 match self { $(AuthErrorCode::$variant => challenge!($($challenge)?),)* }
             }
-
-            /// A one-line, human-readable meaning, used as the status message
-            /// when no message is given.
-            ///
-            /// ```
-            /// use auth_error::AuthErrorCode;
-            /// assert_eq!(AuthErrorCode::TokenExpired.description(), "the bearer token has expired");
-            /// ```
-            #[inline]
-            pub const fn description(self) -> &'static str {
-                match self { $(AuthErrorCode::$variant => $description,)* }
-            }
         }
     };
 }
@@ -130,26 +118,29 @@ macro_rules! challenge {
 
 include!("table.rs");
 
-impl AuthErrorCode {
-    /// The `google.rpc.ErrorInfo.reason` for this code: the proto value name,
-    /// exactly (`"TOKEN_EXPIRED"`). Same as [`as_str_name`](Self::as_str_name).
-    ///
-    /// ```
-    /// use auth_error::AuthErrorCode;
-    /// assert_eq!(AuthErrorCode::TokenExpired.reason(), "TOKEN_EXPIRED");
-    /// ```
-    pub fn reason(self) -> &'static str {
-        self.as_str_name()
-    }
+/// `(description, comment, group)` of every value in proto order, written
+/// by `build.rs` from the proto's comments (see [`AuthErrorCode::description`]).
+const DOCS: [(&str, &str, &str); AuthErrorCode::ALL.len()] =
+    include!(concat!(env!("OUT_DIR"), "/auth_error_code_docs.rs"));
 
-    /// The wire number of this value (fixed forever).
+impl AuthErrorCode {
+    /// A one-line, human-readable meaning, used as the status message when no
+    /// message is given: the first sentence of the value's comment in the
+    /// proto (the one place a code is described, which other languages'
+    /// generated code shows too), first letter in lower case, no final period.
+    ///
+    /// The reason string and the wire number are prost's
+    /// [`as_str_name`](Self::as_str_name) and `i32::from(code)`.
     ///
     /// ```
     /// use auth_error::AuthErrorCode;
-    /// assert_eq!(AuthErrorCode::TokenExpired.number(), 1006);
+    /// assert_eq!(AuthErrorCode::TokenExpired.description(), "the bearer token has expired");
+    /// assert_eq!(AuthErrorCode::TokenExpired.as_str_name(), "TOKEN_EXPIRED");
+    /// assert_eq!(i32::from(AuthErrorCode::TokenExpired), 1006);
     /// ```
-    pub fn number(self) -> i32 {
-        self as i32
+    #[inline]
+    pub const fn description(self) -> &'static str {
+        DOCS[self.index()].0
     }
 
     /// Whether this value is an error, that is anything but
@@ -164,15 +155,14 @@ impl AuthErrorCode {
         self != AuthErrorCode::NoAuthError
     }
 
-    /// The proto's own words for this value: its leading comment, and the
-    /// heading of the group it is declared in (`"Session errors"`; empty for
-    /// `NO_AUTH_ERROR`). Written by `build.rs` from the proto's source info,
-    /// so the OpenAPI document describes each value as the proto does.
+    /// The proto's own words for this value: its whole leading comment, and
+    /// the heading of the group it is declared in (`"Session errors"`; empty
+    /// for `NO_AUTH_ERROR`), so the OpenAPI document describes each value as
+    /// the proto does.
     #[cfg(feature = "utoipa")]
     pub(crate) fn proto_comment(self) -> (&'static str, &'static str) {
-        const COMMENTS: [(&str, &str); AuthErrorCode::ALL.len()] =
-            include!(concat!(env!("OUT_DIR"), "/auth_error_code_comments.rs"));
-        COMMENTS[self.index()]
+        let (_, comment, group) = DOCS[self.index()];
+        (comment, group)
     }
 
     /// The error a reason read from a peer names. Every reader (lenient,
@@ -198,7 +188,7 @@ pub(crate) enum ReasonError {
 impl fmt::Display for AuthErrorCode {
     /// Writes the reason (`TOKEN_EXPIRED`).
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.reason())
+        f.write_str(self.as_str_name())
     }
 }
 

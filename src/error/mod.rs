@@ -347,7 +347,7 @@ impl AuthError {
         Parts {
             code: self.code.grpc_code() as i32,
             message: self.message(),
-            reason: self.code.reason(),
+            reason: self.code.as_str_name(),
             domain: self.domain(),
             metadata: self.metadata().iter(),
             details: self.details().iter().map(|d| (d.type_url(), d.value())),
@@ -394,7 +394,7 @@ impl fmt::Display for AuthError {
     /// credential) is shown as the code's description, as the lenient exits
     /// send it.
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{}: {}", self.code.reason(), self.shown_message())
+        write!(f, "{}: {}", self.code.as_str_name(), self.shown_message())
     }
 }
 

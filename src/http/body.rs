@@ -250,7 +250,7 @@ impl Detail {
     /// every other detail.
     pub(crate) fn error_info_parts(&self) -> Option<(&str, &str, &BTreeMap<String, String>)> {
         match self {
-            Detail::AuthErrorInfo(i) => Some((i.reason.reason(), &i.domain, &i.metadata)),
+            Detail::AuthErrorInfo(i) => Some((i.reason.as_str_name(), &i.domain, &i.metadata)),
             Detail::ErrorInfo(i) => Some((&i.reason, &i.domain, &i.metadata)),
             _ => None,
         }

@@ -34,6 +34,7 @@ use crate::{AuthError, AuthErrorCode, DOMAIN};
 #[non_exhaustive]
 pub enum JsonError {
     /// The body is not JSON, or not of the AIP-193 shape (`what` says where).
+    #[non_exhaustive]
     Invalid {
         /// What is wrong.
         what: String,
@@ -41,6 +42,7 @@ pub enum JsonError {
     /// No ErrorInfo of the requested domain in `error.details`.
     NoErrorInfo,
     /// The ErrorInfo's reason is not a known code (perhaps a newer server).
+    #[non_exhaustive]
     UnknownReason {
         /// The reason as received.
         reason: String,

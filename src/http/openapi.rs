@@ -168,7 +168,7 @@ fn response(status: u16, summary: &str) -> utoipa::openapi::Response {
     let examples = codes.iter().map(|code| {
         let body = serde_json::to_value(AuthError::new(*code).to_http_body()).unwrap_or_default();
         (
-            code.reason().to_owned(),
+            code.as_str_name().to_owned(),
             utoipa::openapi::example::ExampleBuilder::new()
                 .summary(code.description())
                 .value(Some(body))
@@ -306,7 +306,7 @@ fn code_schema() -> ObjectBuilder {
         let action = code.client_action();
         table.push_str(&format!(
             "| `{code}` | {} | {comment} | `{grpc}` | {http} | `{action}` |\n",
-            code.number()
+            i32::from(code)
         ));
         let group = if group.is_empty() {
             String::new()
@@ -323,7 +323,7 @@ fn code_schema() -> ObjectBuilder {
     ObjectBuilder::new()
         .schema_type(Type::String)
         .description(Some(table.trim_end()))
-        .enum_values(Some(AuthErrorCode::ALL.map(|c| c.reason())))
+        .enum_values(Some(AuthErrorCode::ALL.map(|c| c.as_str_name())))
         .extensions(Some(extensions))
 }
 

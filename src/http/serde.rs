@@ -11,7 +11,7 @@ impl Serialize for AuthErrorCode {
     /// Serializes as the value name (`"TOKEN_EXPIRED"`), the way the OpenAPI
     /// model and proto3 JSON spell it.
     fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        serializer.serialize_str(self.reason())
+        serializer.serialize_str(self.as_str_name())
     }
 }
 

@@ -3,18 +3,7 @@
 //! [`classify`] maps every jsonwebtoken failure to the right reason, once,
 //! for everybody.
 //!
-//! | jsonwebtoken 11 `ErrorKind` | result |
-//! |---|---|
-//! | `ExpiredSignature` | `TOKEN_EXPIRED` + `tokenExpiry` (the `exp`) and `tokenId` (the `jti`) when present |
-//! | `ImmatureSignature` | `TOKEN_NOT_ACTIVE` |
-//! | `InvalidAudience` | `AUTH_FAILED_INVALID_AUDIENCE` + `audiences` (those accepted) |
-//! | `InvalidIssuer` | `AUTH_FAILED_INVALID_ISSUER` + `issuer` (the accepted ones, space-separated) |
-//! | `InvalidSubject` | `AUTH_FAILED_INVALID_SUBJECT` |
-//! | `MissingRequiredClaim(c)` | `MISSING_REQUIRED_CLAIMS` + `missingClaims` |
-//! | `InvalidClaimFormat(c)` | `INVALID_CLAIMS` + `invalidClaims` |
-//! | `InvalidToken`, `InvalidSignature`, `InvalidAlgorithm`, `Base64`, `Json`, `Utf8`; an unknown `kid` | `AUTH_FAILED_INVALID_BEARER_TOKEN` |
-//! | `InvalidEcdsaKey`, `InvalidEddsaKey`, `InvalidRsaKey`, `RsaFailedSigning`, `Signing`, `InvalidAlgorithmName`, `UnsupportedAlgorithm`, `InvalidKeyFormat`, `MissingAlgorithm`, `Provider` | server fault (`INTERNAL`, no reason: the server's keys are wrong, not the client's token) |
-//! | a kind added later (`ErrorKind` is non-exhaustive) | `AUTH_FAILED_INVALID_BEARER_TOKEN` (a token that cannot be verified is not accepted) |
+#![doc = include_str!("../../docs/jwt-mapping.md")]
 //!
 //! The context the table names is added by [`JwtVerifier`] (which knows the
 //! token and the [`Validation`]); [`classify`] alone gives the code. Nothing

@@ -14,6 +14,7 @@ pub enum AttachError {
     NoAuthError,
     /// The domain is empty, longer than [`MAX_DOMAIN_LEN`](crate::MAX_DOMAIN_LEN)
     /// bytes, or contains whitespace or control characters.
+    #[non_exhaustive]
     InvalidDomain {
         /// The domain's length in bytes (the domain itself is not repeated:
         /// an error never prints a value it refused).
@@ -21,24 +22,28 @@ pub enum AttachError {
     },
     /// A metadata key does not match AIP-193's `[a-z][a-zA-Z0-9-_]*`, or is
     /// longer than [`MAX_METADATA_KEY_LEN`](crate::MAX_METADATA_KEY_LEN).
+    #[non_exhaustive]
     InvalidMetadataKey {
         /// The offending key.
         key: String,
     },
     /// A metadata key names a secret (`token`, `password`, `authorization`, …):
     /// an auth error must never echo credentials back.
+    #[non_exhaustive]
     SecretMetadataKey {
         /// The offending key.
         key: String,
     },
     /// A metadata value looks like a credential (a `Bearer ` value or a JWT).
     /// The value itself is not kept, so that this error cannot leak it.
+    #[non_exhaustive]
     CredentialInMetadata {
         /// The key whose value was refused.
         key: String,
     },
     /// A text the error carries (its message, a companion's text) looks like
     /// a credential. The text itself is not kept.
+    #[non_exhaustive]
     CredentialInText {
         /// Which text.
         field: TextField,
@@ -46,6 +51,7 @@ pub enum AttachError {
     /// An item of a list-valued context entry is empty or contains
     /// whitespace, so it could not be split back out of the space-separated
     /// encoding.
+    #[non_exhaustive]
     InvalidListItem {
         /// The metadata key of the list.
         key: String,
@@ -58,6 +64,7 @@ pub enum AttachError {
     ExtraErrorInfo,
     /// The encoded `google.rpc.Status` would exceed
     /// [`MAX_DETAILS_LEN`](crate::MAX_DETAILS_LEN) bytes.
+    #[non_exhaustive]
     TooLarge {
         /// The encoded length.
         len: usize,
@@ -132,5 +139,44 @@ impl fmt::Display for TextField {
             TextField::LocalizedMessage => "localized message",
             TextField::HelpLink => "help link",
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn attach_errors_are_lowercase_without_trailing_period() {
+        let errors = [
+            AttachError::NoAuthError,
+            AttachError::InvalidDomain { len: 3 },
+            AttachError::InvalidMetadataKey { key: "K".into() },
+            AttachError::SecretMetadataKey {
+                key: "token".into(),
+            },
+            AttachError::CredentialInMetadata { key: "k".into() },
+            AttachError::InvalidListItem {
+                key: "k".into(),
+                index: 0,
+            },
+            AttachError::ExtraErrorInfo,
+            AttachError::TooLarge {
+                len: 5000,
+                max: 4096,
+            },
+            AttachError::CredentialInText {
+                field: TextField::Message,
+            },
+        ];
+        for e in errors {
+            let s = e.to_string();
+            assert!(!s.ends_with('.'), "{s}");
+            let first = s.chars().next().unwrap();
+            assert!(
+                first.is_lowercase() || s.starts_with("NO_AUTH_ERROR"),
+                "{s}"
+            );
+        }
     }
 }

@@ -52,7 +52,7 @@ static DEFAULT_ERROR_INFO: LazyLock<Vec<Vec<u8>>> = LazyLock::new(|| {
             let parts = Parts {
                 code: 0,
                 message: "",
-                reason: code.reason(),
+                reason: code.as_str_name(),
                 domain: DOMAIN,
                 metadata: std::iter::empty(),
                 details: std::iter::empty(),

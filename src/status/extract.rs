@@ -196,12 +196,14 @@ impl AuthStatusExt for Status {
 #[non_exhaustive]
 pub enum ExtractError {
     /// The details are not a well-formed `google.rpc.Status`.
+    #[non_exhaustive]
     Malformed {
         /// What is wrong, e.g. "a varint is truncated or longer than ten bytes".
         what: &'static str,
     },
     /// The code inside the details differs from the status code (Go turns
     /// this into `INTERNAL`, Python's `rpc_status.from_call` raises).
+    #[non_exhaustive]
     CodeMismatch {
         /// The code of the `tonic::Status`.
         status: tonic::Code,
@@ -209,6 +211,7 @@ pub enum ExtractError {
         details: i32,
     },
     /// The message inside the details differs from the status message.
+    #[non_exhaustive]
     MessageMismatch {
         /// The message of the `tonic::Status`.
         status: String,
@@ -216,12 +219,14 @@ pub enum ExtractError {
         details: String,
     },
     /// A detail typed `google.rpc.ErrorInfo` does not decode as one.
+    #[non_exhaustive]
     InvalidErrorInfo {
         /// Its position among the details.
         index: usize,
     },
     /// The ErrorInfo of the domain has a reason this version does not know
     /// (perhaps a newer peer).
+    #[non_exhaustive]
     UnknownReason {
         /// The reason as received.
         reason: String,
@@ -230,6 +235,7 @@ pub enum ExtractError {
     NoAuthError,
     /// A second ErrorInfo of the domain: the contract is exactly one, and
     /// which one is meant cannot be told (the lenient readers take the first).
+    #[non_exhaustive]
     ExtraErrorInfo {
         /// The position of the second one among the details.
         index: usize,

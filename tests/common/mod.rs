@@ -42,8 +42,8 @@ impl TestServer {
 /// the code, so the client can check them.
 pub fn error_for(code: AuthErrorCode) -> AuthError {
     AuthError::new(code)
-        .with_message(format!("rejected: {} — ünïcödé ✓", code.reason()))
-        .with_metadata("number", code.number().to_string())
+        .with_message(format!("rejected: {} — ünïcödé ✓", code.as_str_name()))
+        .with_metadata("number", i32::from(code).to_string())
         .with_metadata("tenantId", "acme")
 }
 
@@ -136,7 +136,7 @@ pub async fn call(channel: Channel, code: Option<AuthErrorCode>) -> Result<(), S
     let mut req = Request::new(HealthCheckRequest::default());
     if let Some(code) = code {
         req.metadata_mut()
-            .insert("x-reject-with", code.reason().parse().unwrap());
+            .insert("x-reject-with", code.as_str_name().parse().unwrap());
     }
     client.check(req).await.map(drop)
 }

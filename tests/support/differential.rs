@@ -121,9 +121,9 @@ fn ours_strict(status: &Status, domain: &str) -> Strict {
         Err(E::Malformed { .. }) => Strict::Malformed,
         Err(E::CodeMismatch { .. }) => Strict::CodeMismatch,
         Err(E::MessageMismatch { .. }) => Strict::MessageMismatch,
-        Err(E::InvalidErrorInfo { index }) => Strict::InvalidErrorInfo(index),
-        Err(E::ExtraErrorInfo { index }) => Strict::ExtraErrorInfo(index),
-        Err(E::UnknownReason { reason }) => Strict::UnknownReason(reason),
+        Err(E::InvalidErrorInfo { index, .. }) => Strict::InvalidErrorInfo(index),
+        Err(E::ExtraErrorInfo { index, .. }) => Strict::ExtraErrorInfo(index),
+        Err(E::UnknownReason { reason, .. }) => Strict::UnknownReason(reason),
         Err(E::NoAuthError) => Strict::NoAuthError,
         Err(other) => panic!("an ExtractError the oracle does not know: {other:?}"),
     }
