@@ -623,4 +623,36 @@ mod in_process {
         call(&layer, &inner).await.unwrap();
         assert_eq!(inner.seen().len(), 6);
     }
+
+    /// The layer takes any request body of `Bytes` (hyper's, axum's,
+    /// `Full`), not only tonic's, and hands the same bytes on.
+    #[tokio::test]
+    async fn any_request_body_is_accepted_and_passed_on() {
+        use http_body_util::BodyExt;
+        let source = Scripted::generations();
+        let inner = tower::service_fn(|req: http::Request<tonic::body::Body>| async move {
+            let auth = req.headers()["authorization"].to_str().unwrap().to_owned();
+            let body = req.into_body().collect().await.unwrap().to_bytes();
+            Ok::<_, Infallible>(http::Response::new(format!("{auth} {}", body.len())))
+        });
+        let layer = loopback(&source);
+        let full = http::Request::post("/pkg.Svc/M")
+            .body(http_body_util::Full::new(bytes::Bytes::from_static(
+                b"12345",
+            )))
+            .unwrap();
+        let response = tower::Layer::layer(&layer, inner)
+            .oneshot(full)
+            .await
+            .unwrap();
+        assert_eq!(response.body(), "Bearer gen-1 5");
+        let axum_body = http::Request::post("/pkg.Svc/M")
+            .body(axum::body::Body::from("123"))
+            .unwrap();
+        let response = tower::Layer::layer(&layer, inner)
+            .oneshot(axum_body)
+            .await
+            .unwrap();
+        assert_eq!(response.body(), "Bearer gen-1 3");
+    }
 }

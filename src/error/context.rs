@@ -183,7 +183,7 @@ impl AuthError {
         with_provided_scopes, provided_scopes, keys::PROVIDED_SCOPES;
         /// Sets the permissions the caller lacks ([`keys::MISSING_PERMISSIONS`]).
         with_missing_permissions, missing_permissions, keys::MISSING_PERMISSIONS;
-        /// Sets the token's audiences ([`keys::AUDIENCES`]).
+        /// Sets the audiences concerned ([`keys::AUDIENCES`]: the token's, or those accepted).
         with_audiences, audiences, keys::AUDIENCES;
         /// Sets the MFA methods the user may complete ([`keys::MFA_METHODS`]).
         with_mfa_methods, mfa_methods, keys::MFA_METHODS;
@@ -206,7 +206,7 @@ impl AuthError {
         with_token_id, token_id, keys::TOKEN_ID;
         /// Sets the token kind ([`keys::TOKEN_TYPE`]).
         with_token_type, token_type, keys::TOKEN_TYPE;
-        /// Sets the token issuer ([`keys::ISSUER`]).
+        /// Sets the issuer concerned ([`keys::ISSUER`]: the token's, or those accepted).
         with_issuer, issuer, keys::ISSUER;
         /// Sets the session identifier ([`keys::SESSION_ID`]).
         with_session_id, session_id, keys::SESSION_ID;

@@ -515,16 +515,7 @@ pub struct BearerAuth<S, V> {
     config: Arc<Config<V>>,
 }
 
-inner_accessors!(BearerAuth<S, V>);
-
-impl<S: Clone, V> Clone for BearerAuth<S, V> {
-    fn clone(&self) -> Self {
-        BearerAuth {
-            inner: self.inner.clone(),
-            config: self.config.clone(),
-        }
-    }
-}
+service_impls!(BearerAuth < S, V > { config });
 
 impl<S: fmt::Debug, V> fmt::Debug for BearerAuth<S, V> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -775,14 +766,15 @@ fn is_preflight<B>(req: &http::Request<B>) -> bool {
             .contains_key(header::ACCESS_CONTROL_REQUEST_METHOD)
 }
 
-impl<S, V, ResBody> Service<http::Request<tonic::body::Body>> for BearerAuth<S, V>
+/// Generic over the request body: the body is passed through untouched (a
+/// rejected request's body is dropped, which the drain in front of this
+/// service reads to the end), so tonic's, axum's or any other body works.
+impl<S, V, ReqBody, ResBody> Service<http::Request<ReqBody>> for BearerAuth<S, V>
 where
-    S: Service<http::Request<tonic::body::Body>, Response = http::Response<ResBody>>
-        + Clone
-        + Send
-        + 'static,
+    S: Service<http::Request<ReqBody>, Response = http::Response<ResBody>> + Clone + Send + 'static,
     S::Future: Send + 'static,
     V: TokenVerifier,
+    ReqBody: Send + 'static,
     ResBody: Body<Data = Bytes> + Send + 'static,
     ResBody::Error: Into<BoxError>,
 {
@@ -794,7 +786,7 @@ where
         self.inner.poll_ready(cx)
     }
 
-    fn call(&mut self, mut req: http::Request<tonic::body::Body>) -> Self::Future {
+    fn call(&mut self, mut req: http::Request<ReqBody>) -> Self::Future {
         // The clone that was driven to readiness serves this request.
         let clone = self.inner.clone();
         let mut inner = std::mem::replace(&mut self.inner, clone);

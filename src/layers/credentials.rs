@@ -504,17 +504,7 @@ pub struct Credentials<S, T> {
     options: Arc<Options>,
 }
 
-inner_accessors!(Credentials<S, T>);
-
-impl<S: Clone, T> Clone for Credentials<S, T> {
-    fn clone(&self) -> Self {
-        Credentials {
-            inner: self.inner.clone(),
-            shared: self.shared.clone(),
-            options: self.options.clone(),
-        }
-    }
-}
+service_impls!(Credentials<S, T> { shared, options });
 
 impl<S: fmt::Debug, T> fmt::Debug for Credentials<S, T> {
     /// Shows the inner service and the options, never the token.
@@ -655,7 +645,11 @@ fn rebuild(
     req
 }
 
-impl<S, T, ResBody> Service<http::Request<tonic::body::Body>> for Credentials<S, T>
+/// Generic over the request body: any body of `Bytes` is accepted and handed
+/// to the inner service as a [`tonic::body::Body`] (what tonic's `Channel`
+/// takes; a tonic body is passed on as it is, not boxed again), so a replay
+/// can be rebuilt from the frames read.
+impl<S, T, ReqBody, ResBody> Service<http::Request<ReqBody>> for Credentials<S, T>
 where
     S: Service<http::Request<tonic::body::Body>, Response = http::Response<ResBody>>
         + Clone
@@ -664,6 +658,8 @@ where
     S::Future: Send + 'static,
     S::Error: Into<BoxError>,
     T: TokenSource,
+    ReqBody: Body<Data = Bytes> + Send + 'static,
+    ReqBody::Error: Into<BoxError>,
     ResBody: Send + 'static,
 {
     type Response = http::Response<ResBody>;
@@ -674,7 +670,8 @@ where
         self.inner.poll_ready(cx).map_err(Into::into)
     }
 
-    fn call(&mut self, req: http::Request<tonic::body::Body>) -> Self::Future {
+    fn call(&mut self, req: http::Request<ReqBody>) -> Self::Future {
+        let req = req.map(tonic::body::Body::new);
         // The clone that was driven to readiness serves the first attempt.
         let clone = self.inner.clone();
         let mut inner = std::mem::replace(&mut self.inner, clone);

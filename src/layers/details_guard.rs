@@ -72,7 +72,7 @@ pub struct StatusDetailsGuard<S> {
     max_len: usize,
 }
 
-inner_accessors!(StatusDetailsGuard<S>);
+service_impls!(StatusDetailsGuard<S>);
 
 impl<S, ReqBody, ResBody> Service<http::Request<ReqBody>> for StatusDetailsGuard<S>
 where

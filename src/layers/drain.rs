@@ -116,7 +116,7 @@ pub struct DrainRejected<S> {
     limits: Arc<Limits>,
 }
 
-inner_accessors!(DrainRejected<S>);
+service_impls!(DrainRejected<S>);
 
 impl<S, B> Service<http::Request<B>> for DrainRejected<S>
 where

@@ -4,7 +4,10 @@
 
 /// `get_ref`, `get_mut` and `into_inner` for a layer's service, whose
 /// wrapped service is its field `inner` (as tower-http's services give).
-macro_rules! inner_accessors {
+/// With a list of its other fields (shared, `Arc`ed state), also `Clone`
+/// bounded on the wrapped service only (a derive would also require the
+/// verifier or token source to be `Clone`).
+macro_rules! service_impls {
     ($ty:ident<$($param:ident),+>) => {
         impl<$($param),+> $ty<$($param),+> {
             /// The wrapped service.
@@ -20,6 +23,21 @@ macro_rules! inner_accessors {
             /// The wrapped service, unwrapped.
             pub fn into_inner(self) -> S {
                 self.inner
+            }
+        }
+    };
+    ($ty:ident<$($param:ident),+> { $($field:ident),+ }) => {
+        service_impls!($ty<$($param),+>);
+
+        impl<$($param),+> Clone for $ty<$($param),+>
+        where
+            S: Clone,
+        {
+            fn clone(&self) -> Self {
+                $ty {
+                    inner: self.inner.clone(),
+                    $($field: self.$field.clone()),+
+                }
             }
         }
     };
