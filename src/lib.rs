@@ -132,10 +132,10 @@ pub mod server {
     //! unread; h2 then resets the stream (RST_STREAM NO_ERROR), and request DATA
     //! that the client had already sent arrives after the reset. h2 (0.4) charges
     //! each such small DATA frame to a per-connection budget and never refunds it,
-    //! so after about 2,200 early rejections on one connection the server sends
-    //! GOAWAY(ENHANCE_YOUR_CALM, "too_many_data_frames") and every call in flight
-    //! on it fails, accepted ones included. Measured with tonic 0.14.9: 27–64 lost
-    //! calls per 38,400 rejections.
+    //! so after a few thousand early rejections on one connection the server
+    //! sends GOAWAY(ENHANCE_YOUR_CALM, "too_many_data_frames") and every call in
+    //! flight on it fails, accepted ones included (the figures, and how to
+    //! reproduce them: `docs/reliability.md` in the repository).
     //!
     //! The layer keeps a request body that the service drops before its end and
     //! reads the rest — at once if the client has already sent it (the usual case
