@@ -283,11 +283,10 @@ pub mod rest {
     //! use auth_error::rest::{AuthErrorResponse, Detail};
     //! use auth_error::{AuthError, AuthErrorCode};
     //!
-    //! let text = AuthError::new(AuthErrorCode::AccountLocked)
+    //! let bytes = AuthError::new(AuthErrorCode::AccountLocked)
     //!     .with_retry_after(std::time::Duration::from_secs(900))
-    //!     .to_http_json()
-    //!     .to_string();
-    //! let body: AuthErrorResponse = serde_json::from_str(&text).unwrap();
+    //!     .to_http_json();
+    //! let body: AuthErrorResponse = serde_json::from_slice(&bytes).unwrap();
     //! assert!(matches!(&body.error.details[1], Detail::RetryInfo(r) if r.retry_delay.unwrap().seconds == 900));
     //! ```
 

@@ -26,6 +26,19 @@ use auth_error::{AuthError, AuthErrorCode, keys};
 use python::{root, venv_python};
 use serde_json::{Value, json};
 
+/// The HTTP exit's body as a JSON value, to index into.
+#[cfg(feature = "json")]
+trait HttpJsonValue {
+    fn http_json_value(&self) -> serde_json::Value;
+}
+
+#[cfg(feature = "json")]
+impl HttpJsonValue for auth_error::AuthError {
+    fn http_json_value(&self) -> serde_json::Value {
+        serde_json::from_slice(&self.to_http_json()).expect("the body is JSON")
+    }
+}
+
 const DOC: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/openapi/auth-error.yaml");
 
 fn generated_yaml() -> String {
@@ -273,7 +286,7 @@ fn good_bodies() -> Vec<(String, Value)> {
     let mut bodies = Vec::new();
     for code in AuthErrorCode::ALL.into_iter().filter(|c| c.is_error()) {
         let plain = AuthError::new(code);
-        bodies.push((format!("{code} plain"), plain.to_http_json()));
+        bodies.push((format!("{code} plain"), plain.http_json_value()));
         let rich = AuthError::new(code)
             .with_message("Anmeldung fehlgeschlagen — 認証に失敗しました 🔒")
             .with_metadata(keys::TENANT_ID, "acme-ünïcode")
@@ -286,7 +299,7 @@ fn good_bodies() -> Vec<(String, Value)> {
                 type_url: "type.example.com/acme.Audit".into(),
                 value: vec![8, 1, 0xff],
             });
-        bodies.push((format!("{code} rich"), rich.to_http_json()));
+        bodies.push((format!("{code} rich"), rich.http_json_value()));
     }
     let foreign = tonic_types::ErrorInfo::new(
         "QUOTA_EXCEEDED",
@@ -301,7 +314,7 @@ fn good_bodies() -> Vec<(String, Value)> {
         "foreign ErrorInfo companion".into(),
         AuthError::new(AuthErrorCode::AccountLocked)
             .with_detail(foreign)
-            .to_http_json(),
+            .http_json_value(),
     ));
     bodies.push((
         "undecodable RetryInfo kept as bytes".into(),
@@ -310,17 +323,17 @@ fn good_bodies() -> Vec<(String, Value)> {
                 type_url: tonic_types::RetryInfo::TYPE_URL.into(),
                 value: vec![0x0a, 0x05, 0xff],
             })
-            .to_http_json(),
+            .http_json_value(),
     ));
     bodies.push((
         "custom domain".into(),
         AuthError::new(AuthErrorCode::TokenExpired)
             .with_domain("auth.example.com")
-            .to_http_json(),
+            .http_json_value(),
     ));
     bodies.push((
         "NO_AUTH_ERROR fails closed (500, no details)".into(),
-        AuthError::new(AuthErrorCode::NoAuthError).to_http_json(),
+        AuthError::new(AuthErrorCode::NoAuthError).http_json_value(),
     ));
     bodies.push((
         "all documented keys".into(),
@@ -329,7 +342,7 @@ fn good_bodies() -> Vec<(String, Value)> {
             .fold(AuthError::new(AuthErrorCode::InvalidClaims), |e, k| {
                 e.with_metadata(*k, "v")
             })
-            .to_http_json(),
+            .http_json_value(),
     ));
     bodies
 }
@@ -337,7 +350,7 @@ fn good_bodies() -> Vec<(String, Value)> {
 /// Bodies that must not validate; `true` when the generated pydantic model
 /// must refuse them too (it cannot check JSON Schema's `not`).
 fn bad_bodies() -> Vec<(String, Value, bool)> {
-    let good = AuthError::new(AuthErrorCode::TokenExpired).to_http_json();
+    let good = AuthError::new(AuthErrorCode::TokenExpired).http_json_value();
     let with = |pointer: &str, value: Value| {
         let mut body = good.clone();
         *body.pointer_mut(pointer).unwrap() = value;

@@ -21,8 +21,6 @@
 
 use std::fmt;
 
-use serde_json::Value;
-
 use crate::code::ReasonError;
 use crate::http::body::{AuthErrorInfo, AuthErrorResponse, Detail, ErrorBody};
 use crate::http::grpc_status_name;
@@ -139,25 +137,29 @@ impl AuthError {
         }
     }
 
-    /// [`to_http_body`](Self::to_http_body) as a `serde_json::Value`.
+    /// The AIP-193 HTTP error body as JSON bytes: exactly what every HTTP exit
+    /// of the crate sends (axum's `IntoResponse`, `BearerAuthLayer`), and what
+    /// [`from_http_json`](Self::from_http_json) reads back. For the typed body,
+    /// [`to_http_body`](Self::to_http_body).
     ///
     /// ```
     /// use auth_error::{AuthError, AuthErrorCode};
-    /// let body = AuthError::new(AuthErrorCode::TokenExpired)
+    /// let bytes = AuthError::new(AuthErrorCode::TokenExpired)
     ///     .with_message("expired")
     ///     .with_metadata("tokenType", "access")
     ///     .to_http_json();
+    /// let body: serde_json::Value = serde_json::from_slice(&bytes).unwrap();
     /// assert_eq!(body["error"]["code"], 401);
     /// assert_eq!(body["error"]["status"], "UNAUTHENTICATED");
     /// assert_eq!(body["error"]["details"][0]["reason"], "TOKEN_EXPIRED");
-    /// let back = AuthError::from_http_json(body.to_string().as_bytes()).unwrap();
+    /// let back = AuthError::from_http_json(&bytes).unwrap();
     /// assert_eq!(back.code(), AuthErrorCode::TokenExpired);
     /// assert_eq!(back.metadata().get("tokenType").unwrap(), "access");
     /// ```
-    pub fn to_http_json(&self) -> Value {
+    pub fn to_http_json(&self) -> Vec<u8> {
         // Every field serializes (the body holds only strings, numbers and
-        // in-range durations); Null is unreachable but never a panic.
-        serde_json::to_value(self.to_http_body()).unwrap_or(Value::Null)
+        // in-range durations); an empty body is unreachable but never a panic.
+        serde_json::to_vec(&self.to_http_body()).unwrap_or_default()
     }
 
     /// Reads an AIP-193 HTTP error body (a REST gateway's answer) for domain
