@@ -366,3 +366,61 @@ proptest! {
         );
     }
 }
+
+/// A peer's texts that an extraction error holds (an unknown reason, a
+/// mismatched message) go through the same text rule as the crate's own: a
+/// credential-looking one is withheld, never stored, so neither `Display`
+/// nor `Debug` prints it; and each is bounded.
+#[test]
+fn a_peers_texts_in_extraction_errors_are_withheld_and_bounded() {
+    use prost::Message;
+    fn status(code: tonic::Code, message: &str, inner: &str, reason: &str) -> Status {
+        let info = tonic_types::pb::ErrorInfo {
+            reason: reason.into(),
+            domain: auth_error::DOMAIN.into(),
+            metadata: Default::default(),
+        };
+        let rpc = tonic_types::pb::Status {
+            code: code as i32,
+            message: inner.into(),
+            details: vec![prost_types::Any {
+                type_url: "type.googleapis.com/google.rpc.ErrorInfo".into(),
+                value: info.encode_to_vec(),
+            }],
+        };
+        Status::with_details(code, message, rpc.encode_to_vec().into())
+    }
+    let bearer = format!("Bearer {JWT}");
+    let cases = [
+        // A token as the reason.
+        status(tonic::Code::Unauthenticated, "m", "m", JWT),
+        // A token in the embedded message, and in the status message.
+        status(tonic::Code::Unauthenticated, "m", &bearer, "TOKEN_EXPIRED"),
+        status(tonic::Code::Unauthenticated, &bearer, "m", "TOKEN_EXPIRED"),
+    ];
+    for status in cases {
+        let err = status.check_auth_error().unwrap_err();
+        for shown in [err.to_string(), format!("{err:?}")] {
+            assert!(!shown.contains(JWT), "{shown}");
+            assert!(shown.contains("withheld"), "{shown}");
+        }
+    }
+    // A 100,000-character reason is kept to 256 characters and a mark.
+    let long = "NOT_A_CODE_".repeat(10_000);
+    let err = status(tonic::Code::Unauthenticated, "m", "m", &long)
+        .check_auth_error()
+        .unwrap_err();
+    assert!(err.to_string().len() < 400, "{}", err.to_string().len());
+    assert!(err.to_string().contains('…'));
+    // The JSON reader holds the same rule.
+    #[cfg(feature = "json")]
+    {
+        let body = format!(
+            r#"{{"error":{{"code":401,"message":"m","status":"UNAUTHENTICATED","details":[{{"@type":"type.googleapis.com/google.rpc.ErrorInfo","reason":"{JWT}","domain":"auth.error.v1"}}]}}}}"#
+        );
+        let err = AuthError::from_http_json(body.as_bytes()).unwrap_err();
+        for shown in [err.to_string(), format!("{err:?}")] {
+            assert!(!shown.contains(JWT), "{shown}");
+        }
+    }
+}

@@ -42,7 +42,8 @@ pub enum JsonError {
     /// The ErrorInfo's reason is not a known code (perhaps a newer server).
     #[non_exhaustive]
     UnknownReason {
-        /// The reason as received.
+        /// The reason as received (a peer's text: withheld when it looks
+        /// like a credential, cut at 256 characters).
         reason: String,
     },
     /// The reason is `NO_AUTH_ERROR`, which is not an error.
@@ -208,7 +209,7 @@ impl AuthError {
         let code = AuthErrorCode::from_peer_reason(reason).map_err(|e| match e {
             ReasonError::NotAnError => JsonError::NoAuthError,
             ReasonError::Unknown => JsonError::UnknownReason {
-                reason: reason.to_owned(),
+                reason: crate::rules::peer_text(reason),
             },
         })?;
         let mut err = AuthError::new(code).with_message(body.error.message.clone());

@@ -340,6 +340,17 @@ struct Config<V> {
     on_fault: Option<FaultHook>,
 }
 
+impl<V> fmt::Debug for Config<V> {
+    /// The rules and the realm; not the verifier (keys) nor the hook.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Config")
+            .field("scopes", &self.scopes)
+            .field("public", &self.public)
+            .field("realm", &self.realm)
+            .finish_non_exhaustive()
+    }
+}
+
 /// A tower layer that verifies the bearer token of every request, for tonic
 /// servers (`Server::builder().layer(..)`) and axum routers
 /// (`Router::layer(..)`). Built by [`BearerAuthLayer::builder`]. See the
@@ -361,9 +372,7 @@ impl<V> Clone for BearerAuthLayer<V> {
 impl<V> fmt::Debug for BearerAuthLayer<V> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("BearerAuthLayer")
-            .field("scopes", &self.config.scopes)
-            .field("public", &self.config.public)
-            .field("realm", &self.config.realm)
+            .field("config", &self.config)
             .finish_non_exhaustive()
     }
 }
@@ -403,9 +412,7 @@ pub struct BearerAuthBuilder<V> {
 impl<V> fmt::Debug for BearerAuthBuilder<V> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("BearerAuthBuilder")
-            .field("scopes", &self.config.scopes)
-            .field("public", &self.config.public)
-            .field("realm", &self.config.realm)
+            .field("config", &self.config)
             .finish_non_exhaustive()
     }
 }

@@ -108,6 +108,21 @@ pub(crate) fn leaks(key: &str, value: &str) -> bool {
     credentials::is_secret_key(key) || credentials::looks_like_credential(value)
 }
 
+/// A peer's text as an error may hold it (an unknown reason, a mismatched
+/// message): through the text rule — a refused text is withheld, never
+/// stored, so no `Display` or `Debug` can print it — and cut at 256
+/// characters, so a hostile peer cannot make an error message unbounded.
+pub(crate) fn peer_text(text: &str) -> String {
+    const MAX_CHARS: usize = 256;
+    if credentials::looks_like_credential(text) {
+        return "[withheld: looks like a credential]".to_owned();
+    }
+    match text.char_indices().nth(MAX_CHARS) {
+        Some((cut, _)) => format!("{}…", &text[..cut]),
+        None => text.to_owned(),
+    }
+}
+
 /// The text rule: a text the error carries (its message, a companion's
 /// text) must not look like a credential. Ordinary sentences, URLs and
 /// dotted names pass.

@@ -9,6 +9,7 @@ use std::borrow::Cow;
 
 use crate::code::ReasonError;
 use crate::error::views::Wire;
+use crate::rules;
 use crate::wire::decode::{self, ErrorInfoView, Scan};
 use crate::{AuthError, AuthErrorCode, DOMAIN};
 
@@ -157,8 +158,8 @@ impl AuthStatusExt for Status {
         // Equal bytes also prove the embedded message is valid UTF-8.
         if scan.message != self.message().as_bytes() {
             return Err(ExtractError::MessageMismatch {
-                status: self.message().to_owned(),
-                details: String::from_utf8_lossy(scan.message).into_owned(),
+                status: rules::peer_text(self.message()),
+                details: rules::peer_text(&String::from_utf8_lossy(scan.message)),
             });
         }
         if let Some(index) = scan.garbled_error_info
@@ -176,7 +177,7 @@ impl AuthStatusExt for Status {
         let code = AuthErrorCode::from_peer_reason(reason).map_err(|e| match e {
             ReasonError::NotAnError => ExtractError::NoAuthError,
             ReasonError::Unknown => ExtractError::UnknownReason {
-                reason: reason.to_owned(),
+                reason: rules::peer_text(reason),
             },
         })?;
         Ok(Some(build(
@@ -211,6 +212,11 @@ pub enum ExtractError {
         details: i32,
     },
     /// The message inside the details differs from the status message.
+    ///
+    /// Both are a peer's text, kept through the crate's text rule: one that
+    /// looks like a credential is replaced by `[withheld: looks like a
+    /// credential]` (never stored, so never printed), and each is cut at 256
+    /// characters (marked with `…`).
     #[non_exhaustive]
     MessageMismatch {
         /// The message of the `tonic::Status`.
@@ -228,7 +234,8 @@ pub enum ExtractError {
     /// (perhaps a newer peer).
     #[non_exhaustive]
     UnknownReason {
-        /// The reason as received.
+        /// The reason as received (a peer's text: withheld when it looks
+        /// like a credential, cut at 256 characters).
         reason: String,
     },
     /// The ErrorInfo of the domain says `NO_AUTH_ERROR`, which is not an error.

@@ -109,7 +109,12 @@ pub(crate) fn prost_strict(status: &Status, domain: &str) -> Strict {
     match AuthErrorCode::from_str_name(&reason) {
         Some(AuthErrorCode::NoAuthError) => Strict::NoAuthError,
         Some(_) => Strict::Read(prost_reference(status, domain)),
-        None => Strict::UnknownReason(reason),
+        // The crate keeps a peer's text to 256 characters (and withholds
+        // one that looks like a credential, which these inputs never are).
+        None => Strict::UnknownReason(match reason.char_indices().nth(256) {
+            Some((cut, _)) => format!("{}…", &reason[..cut]),
+            None => reason,
+        }),
     }
 }
 
