@@ -541,3 +541,45 @@ async fn the_verified_token_cache_rechecks_time_and_always_runs_checks() {
     assert_eq!(err.code(), AuthErrorCode::AuthFailedInvalidBearerToken);
     server.shutdown().await;
 }
+
+/// An accepted request's response body is the wrapped service's own, passed
+/// through (the type says so: `BearerAuthBody<String>`), not re-boxed; a
+/// refused one is the layer's answer, in the same body type.
+#[tokio::test]
+async fn the_wrapped_services_body_is_passed_through() {
+    use auth_error::server::BearerAuthBody;
+    use http_body::Body as _;
+    use http_body_util::BodyExt;
+    use tower::ServiceExt;
+
+    let layer = hs_layer();
+    let inner = tower::service_fn(|_: http::Request<tonic::body::Body>| async {
+        Ok::<_, std::convert::Infallible>(http::Response::new(String::from("twelve bytes")))
+    });
+    let service = tower::Layer::layer(&layer, inner);
+    let request = |token: Option<String>| {
+        let mut builder = http::Request::get("/orders");
+        if let Some(token) = token {
+            builder = builder.header("authorization", format!("Bearer {token}"));
+        }
+        builder.body(tonic::body::Body::empty()).unwrap()
+    };
+    let accepted: http::Response<BearerAuthBody<String>> = service
+        .clone()
+        .oneshot(request(Some(hs256(&good_claims()))))
+        .await
+        .unwrap();
+    assert_eq!(accepted.status(), http::StatusCode::OK);
+    assert_eq!(accepted.body().size_hint().exact(), Some(12));
+    let bytes = accepted.into_body().collect().await.unwrap().to_bytes();
+    assert_eq!(&bytes[..], b"twelve bytes");
+
+    let refused = service.oneshot(request(None)).await.unwrap();
+    assert_eq!(refused.status(), http::StatusCode::UNAUTHORIZED);
+    let body = refused.into_body().collect().await.unwrap().to_bytes();
+    let body: Value = serde_json::from_slice(&body).unwrap();
+    assert_eq!(
+        body["error"]["details"][0]["reason"],
+        "BEARER_TOKEN_MISSING"
+    );
+}

@@ -716,6 +716,78 @@ fn refused(err: &AuthError, method: &http::Method, path: &str, issuer: Option<&s
     );
 }
 
+pin_project_lite::pin_project! {
+    /// The response body of [`BearerAuth`]: the wrapped service's own body,
+    /// passed through untouched (not boxed), or the layer's answer to a
+    /// request it refused (a trailers-only gRPC or gRPC-Web response, or an
+    /// HTTP error body).
+    #[derive(Debug)]
+    pub struct BearerAuthBody<B> {
+        #[pin]
+        kind: Kind<B>,
+    }
+}
+
+pin_project_lite::pin_project! {
+    #[project = KindProj]
+    #[derive(Debug)]
+    enum Kind<B> {
+        Inner { #[pin] body: B },
+        Refused { #[pin] body: tonic::body::Body },
+    }
+}
+
+impl<B> BearerAuthBody<B> {
+    fn inner(body: B) -> Self {
+        BearerAuthBody {
+            kind: Kind::Inner { body },
+        }
+    }
+
+    fn refused(body: tonic::body::Body) -> Self {
+        BearerAuthBody {
+            kind: Kind::Refused { body },
+        }
+    }
+}
+
+impl<B> Body for BearerAuthBody<B>
+where
+    B: Body<Data = Bytes>,
+    B::Error: Into<BoxError>,
+{
+    type Data = Bytes;
+    type Error = BoxError;
+
+    fn poll_frame(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+    ) -> Poll<Option<Result<http_body::Frame<Bytes>, BoxError>>> {
+        match self.project().kind.project() {
+            KindProj::Inner { body } => body
+                .poll_frame(cx)
+                .map(|frame| frame.map(|r| r.map_err(Into::into))),
+            KindProj::Refused { body } => body
+                .poll_frame(cx)
+                .map(|frame| frame.map(|r| r.map_err(Into::into))),
+        }
+    }
+
+    fn is_end_stream(&self) -> bool {
+        match &self.kind {
+            Kind::Inner { body } => body.is_end_stream(),
+            Kind::Refused { body } => body.is_end_stream(),
+        }
+    }
+
+    fn size_hint(&self) -> http_body::SizeHint {
+        match &self.kind {
+            Kind::Inner { body } => body.size_hint(),
+            Kind::Refused { body } => body.size_hint(),
+        }
+    }
+}
+
 fn full(bytes: Bytes) -> tonic::body::Body {
     tonic::body::Body::new(http_body_util::Full::new(bytes))
 }
@@ -785,7 +857,7 @@ where
     ResBody: Body<Data = Bytes> + Send + 'static,
     ResBody::Error: Into<BoxError>,
 {
-    type Response = http::Response<tonic::body::Body>;
+    type Response = http::Response<BearerAuthBody<ResBody>>;
     type Error = S::Error;
     type Future = Pin<Box<dyn Future<Output = Result<Self::Response, S::Error>> + Send>>;
 
@@ -809,11 +881,14 @@ where
                         req.extensions_mut().insert(verified);
                     }
                     // Dropping `req` hands its body to the drain.
-                    Err(decision) => return Ok(config.respond(decision, protocol)),
+                    Err(decision) => {
+                        let response = config.respond(decision, protocol);
+                        return Ok(response.map(BearerAuthBody::refused));
+                    }
                 }
             }
             let response = inner.call(req).await?;
-            Ok(response.map(tonic::body::Body::new))
+            Ok(response.map(BearerAuthBody::inner))
         })
     }
 }
