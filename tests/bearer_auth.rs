@@ -1,7 +1,7 @@
 //! `BearerAuthLayer` + `JwtVerifier` on a real tonic server and client on
 //! 127.0.0.1, with tokens signed by jsonwebtoken (HS256, and ES256 through a
 //! JWKS of two keys): every row of the mapping table, each scope case,
-//! `allow_unauthenticated`, claims in the handler, unknown `kid`, `alg: none`,
+//! public routes, claims in the handler, unknown `kid`, `alg: none`,
 //! server faults. Also the same layer in front of an axum router.
 #![cfg(feature = "jwt-rust-crypto")]
 
