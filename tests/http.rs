@@ -3,18 +3,9 @@
 
 use auth_error::{AuthError, AuthErrorCode, BearerChallenge};
 
-/// The HTTP exit's body as a JSON value, to index into.
 #[cfg(feature = "json")]
-trait HttpJsonValue {
-    fn http_json_value(&self) -> serde_json::Value;
-}
-
-#[cfg(feature = "json")]
-impl HttpJsonValue for auth_error::AuthError {
-    fn http_json_value(&self) -> serde_json::Value {
-        serde_json::from_slice(&self.to_http_json()).expect("the body is JSON")
-    }
-}
+#[path = "support/http_json.rs"]
+mod http_json;
 
 /// The challenge of every code, written out here (RFC 6750 §3.1, RFC 9470
 /// §3), not derived from the table under test: `None` for no
@@ -141,7 +132,7 @@ fn www_authenticate_quotes_safely() {
 mod json {
     use std::time::Duration;
 
-    use super::HttpJsonValue;
+    use super::http_json::HttpJsonValue;
 
     use auth_error::{AuthError, AuthErrorCode, JsonError};
     use serde_json::json;
@@ -416,7 +407,7 @@ mod axum_response {
 mod json_properties {
     use std::time::Duration;
 
-    use super::HttpJsonValue;
+    use super::http_json::HttpJsonValue;
 
     use auth_error::rest::AuthErrorResponse;
     use auth_error::{AuthError, AuthErrorCode, AuthStatusExt};

@@ -6,18 +6,11 @@ use auth_error::{AttachError, AuthError, AuthErrorCode, AuthStatusExt, TextField
 use proptest::prelude::*;
 use tonic::Status;
 
-/// The HTTP exit's body as a JSON value, to index into.
 #[cfg(feature = "json")]
-trait HttpJsonValue {
-    fn http_json_value(&self) -> serde_json::Value;
-}
-
+#[path = "support/http_json.rs"]
+mod http_json;
 #[cfg(feature = "json")]
-impl HttpJsonValue for auth_error::AuthError {
-    fn http_json_value(&self) -> serde_json::Value {
-        serde_json::from_slice(&self.to_http_json()).expect("the body is JSON")
-    }
-}
+use http_json::HttpJsonValue;
 
 const JWT: &str = "eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9.eyJzdWIiOiIxMjM0NTY3ODkwIn0.dozjgNryP4J3jVmNHl0w5N_XgL0n3I9PlFUP0THsR8U";
 const UNSECURED_JWT: &str = "eyJhbGciOiJub25lIn0.eyJzdWIiOiIxMjM0NTY3ODkwIn0.";

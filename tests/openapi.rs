@@ -26,18 +26,11 @@ use auth_error::{AuthError, AuthErrorCode, keys};
 use python::{root, venv_python};
 use serde_json::{Value, json};
 
-/// The HTTP exit's body as a JSON value, to index into.
 #[cfg(feature = "json")]
-trait HttpJsonValue {
-    fn http_json_value(&self) -> serde_json::Value;
-}
-
+#[path = "support/http_json.rs"]
+mod http_json;
 #[cfg(feature = "json")]
-impl HttpJsonValue for auth_error::AuthError {
-    fn http_json_value(&self) -> serde_json::Value {
-        serde_json::from_slice(&self.to_http_json()).expect("the body is JSON")
-    }
-}
+use http_json::HttpJsonValue;
 
 const DOC: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/openapi/auth-error.yaml");
 

@@ -522,7 +522,7 @@ pub struct BearerAuth<S, V> {
     config: Arc<Config<V>>,
 }
 
-service_impls!(BearerAuth < S, V > { config });
+service_impls! { BearerAuth<S, V> { config } }
 
 impl<S: fmt::Debug, V> fmt::Debug for BearerAuth<S, V> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
