@@ -58,7 +58,7 @@ pub struct ClientCredentials {
     endpoint: Endpoint,
     scopes: Vec<String>,
     resource: Option<String>,
-    http: reqwest::Client,
+    http: http::Client,
     refused: Mutex<Option<Arc<TokenEndpointError>>>,
 }
 
@@ -114,7 +114,7 @@ impl ClientCredentials {
             endpoint,
             scopes: Vec::new(),
             resource: None,
-            http: http::client()?,
+            http: http::Client::new()?,
             refused: Mutex::new(None),
         })
     }
@@ -189,9 +189,11 @@ impl ClientCredentials {
                 Err(Box::new(err))
             }
             Err(RequestTokenError::Request(err)) => Err(Box::new(err)),
+            // Only where the response did not fit: serde's message can
+            // quote a value of the response (a token).
             Err(RequestTokenError::Parse(err, _)) => {
                 Err(Box::new(ProviderError::InvalidDocument {
-                    what: err.to_string(),
+                    what: format!("the token response does not fit at `{}`", err.path()),
                 }))
             }
             Err(RequestTokenError::Other(what)) => {
@@ -203,11 +205,11 @@ impl ClientCredentials {
 
 /// One request through the bounded client (what oauth2 calls).
 async fn send(
-    client: &reqwest::Client,
+    client: &http::Client,
     request: oauth2::HttpRequest,
 ) -> Result<oauth2::HttpResponse, ProviderError> {
     let request = reqwest::Request::try_from(request).map_err(ProviderError::Request)?;
-    let response = http::send(client, request).await?;
+    let response = client.send(request).await?;
     // 5xx and 429 carry no OAuth error: transient, backed off by the layer.
     if response.status.is_server_error() || response.status.as_u16() == 429 {
         return Err(ProviderError::Status {

@@ -1,6 +1,7 @@
 //! Browsers without a browser: the CORS preset's headers, `BearerAuthLayer`
-//! answering gRPC-Web requests in gRPC-Web form (binary and text) and never
-//! asking a preflight for a token, the other placement (inside
+//! answering gRPC-Web requests in gRPC-Web form (binary and text), the CORS
+//! layer outermost answering preflights before they reach it, the other
+//! placement (inside
 //! `GrpcWebLayer`), and the page's client-action table generated from the
 //! code table (`examples/browser/src/client-actions.ts`, drift-tested). The
 //! real browser is `tests/browser/run.mjs`, run by the test command.
@@ -200,7 +201,7 @@ async fn inside_grpc_web_layer_works_too() {
 }
 
 #[tokio::test]
-async fn a_public_route_and_a_preflight_pass_without_a_token() {
+async fn a_public_route_passes_without_a_token_and_a_preflight_does_not() {
     let layer = BearerAuthLayer::builder(JwtVerifier::new(
         DecodingKey::from_secret(b"s"),
         Validation::new(Algorithm::HS256),
@@ -220,7 +221,9 @@ async fn a_public_route_and_a_preflight_pass_without_a_token() {
         .header(header::ACCESS_CONTROL_REQUEST_METHOD, "POST")
         .body(axum::body::Body::empty())
         .unwrap();
-    assert_eq!(app.clone().oneshot(options).await.unwrap().status(), 200);
+    // No CORS layer outside: the preflight reaches the layer, which
+    // authenticates it like any request (`tests/bypass.rs` has the rest).
+    assert_eq!(app.clone().oneshot(options).await.unwrap().status(), 401);
     // A plain OPTIONS is no preflight: it needs a token like any request.
     let options = Request::options("/x")
         .body(axum::body::Body::empty())

@@ -13,8 +13,8 @@ type BoxError = Box<dyn std::error::Error + Send + Sync>;
 
 /// One [`TokenVerifier`] for several issuers: each token goes to the
 /// verifier of its (unverified) `iss`, which then verifies it fully; an
-/// `iss` none of them accepts is `AUTH_FAILED_INVALID_ISSUER`, and causes no
-/// key fetch. Each verifier names its issuers in its validation
+/// `iss` none of them accepts is `AUTH_FAILED_INVALID_ISSUER` naming no
+/// configured issuer (callers are unauthenticated), and causes no key fetch. Each verifier names its issuers in its validation
 /// ([`JwtVerifier::from_issuer`] does).
 ///
 /// ```
@@ -80,12 +80,10 @@ impl<C> Issuers<C> {
         }
     }
 
+    /// A foreign or missing `iss`. Names no configured issuer: the list
+    /// (tenant ids, organizations, user pools) is nobody else's business.
     fn refuse(&self) -> Rejection {
-        let mut accepted: Vec<&str> = self.by_issuer.keys().map(String::as_str).collect();
-        accepted.sort_unstable();
-        AuthError::new(AuthErrorCode::AuthFailedInvalidIssuer)
-            .with_issuer(accepted.join(" "))
-            .into()
+        AuthError::new(AuthErrorCode::AuthFailedInvalidIssuer).into()
     }
 }
 

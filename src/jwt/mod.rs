@@ -155,8 +155,8 @@ type Check<C> =
 /// # Ok::<(), auth_error::server::ConfigError>(())
 /// ```
 pub struct JwtVerifier<C = Value> {
-    default_key: Option<Key>,
-    keys: HashMap<String, Key>,
+    default_key: Option<Arc<Key>>,
+    keys: HashMap<String, Arc<Key>>,
     validation: Validation,
     /// Checks on the JSON claims, added before [`with_claims`](Self::with_claims).
     json_checks: Vec<Check<Value>>,
@@ -192,6 +192,11 @@ struct Cache<C> {
 struct Cached<C> {
     verified: Verified<C>,
     json: Arc<Value>,
+    /// The fetched key that verified it, by kid: the entry is good only
+    /// while the key set still holds that key (rotating a stolen key out
+    /// stops the tokens forged with it).
+    #[cfg(feature = "oidc")]
+    remote_key: Option<(String, Arc<Key>)>,
     /// `exp` and `nbf` as RFC 7519 NumericDates: numbers, maybe fractional.
     exp: Option<f64>,
     nbf: Option<f64>,
@@ -253,6 +258,56 @@ pub(crate) fn usable_algorithms(
         .collect()
 }
 
+/// Why a JWK is not used to verify signatures.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Unusable {
+    /// A key for encryption (`use: enc`, `key_ops` without `verify`): a key
+    /// set may well publish those; they are left out.
+    Encryption(&'static str),
+    /// Its declared `alg` is not a signature algorithm this crate verifies
+    /// (`RSA-OAEP`, `ECDH-ES`, `ES512`…): never used with another instead.
+    Algorithm,
+}
+
+impl Unusable {
+    #[cfg(feature = "oidc")]
+    pub(crate) fn why(self) -> &'static str {
+        match self {
+            Unusable::Encryption(why) => why,
+            Unusable::Algorithm => {
+                "its declared `alg` is not a signature algorithm this crate verifies"
+            }
+        }
+    }
+}
+
+/// Whether a JWK is meant for verifying signatures, and with which
+/// algorithm (`Ok(None)`: it declares none, so every algorithm of the
+/// validation the key fits).
+pub(crate) fn signature_algorithm(
+    jwk: &jsonwebtoken::jwk::Jwk,
+) -> Result<Option<Algorithm>, Unusable> {
+    use jsonwebtoken::jwk::{KeyOperations, PublicKeyUse};
+    if matches!(jwk.common.public_key_use, Some(PublicKeyUse::Encryption)) {
+        return Err(Unusable::Encryption("its `use` is `enc`"));
+    }
+    if let Some(ops) = &jwk.common.key_operations
+        && !ops.iter().any(|op| matches!(op, KeyOperations::Verify))
+    {
+        return Err(Unusable::Encryption(
+            "its `key_ops` do not include `verify`",
+        ));
+    }
+    match jwk.common.key_algorithm {
+        None => Ok(None),
+        Some(declared) => declared
+            .to_string()
+            .parse::<Algorithm>()
+            .map(Some)
+            .map_err(|_| Unusable::Algorithm),
+    }
+}
+
 impl JwtVerifier<Value> {
     fn empty(validation: Validation) -> Self {
         let mut verifier = JwtVerifier {
@@ -284,13 +339,16 @@ impl JwtVerifier<Value> {
     /// A verifier with one key (used for tokens without a `kid`).
     pub fn new(key: DecodingKey, validation: Validation) -> Self {
         let mut verifier = Self::empty(validation);
-        verifier.default_key = verifier.usable(None, key, None);
+        verifier.default_key = verifier.usable(None, key, None).map(Arc::new);
         verifier
     }
 
     /// A verifier with the keys of a JWKS document (fetched by you), chosen
-    /// by `kid`; every key must have a `kid`. Fails on a key jsonwebtoken
-    /// cannot use.
+    /// by `kid`; every key must have a `kid`. Keys for encryption (`use:
+    /// enc`, or `key_ops` without `verify`) are left out. Fails on a key
+    /// jsonwebtoken cannot use, and on a key whose declared `alg` is not a
+    /// signature algorithm this crate verifies (`RSA-OAEP`, `ECDH-ES`:
+    /// never used with another algorithm instead).
     pub fn from_jwks(jwks: &JwkSet, validation: Validation) -> Result<Self, Error> {
         let mut verifier = Self::empty(validation);
         for jwk in &jwks.keys {
@@ -299,13 +357,14 @@ impl JwtVerifier<Value> {
                 .key_id
                 .clone()
                 .ok_or_else(|| Error::from(ErrorKind::InvalidKeyFormat))?;
-            let declared = jwk
-                .common
-                .key_algorithm
-                .and_then(|a| a.to_string().parse::<Algorithm>().ok());
+            let declared = match signature_algorithm(jwk) {
+                Ok(declared) => declared,
+                Err(Unusable::Algorithm) => return Err(ErrorKind::InvalidAlgorithmName.into()),
+                Err(Unusable::Encryption(_)) => continue,
+            };
             let key = DecodingKey::from_jwk(jwk)?;
             if let Some(key) = verifier.usable(Some(&kid), key, declared) {
-                verifier.keys.insert(kid, key);
+                verifier.keys.insert(kid, Arc::new(key));
             }
         }
         Ok(verifier)
@@ -362,18 +421,31 @@ impl JwtVerifier<Value> {
         verifier.remote = Some(Arc::new(remote));
         Ok(verifier)
     }
+}
 
+impl<C> JwtVerifier<C>
+where
+    C: DeserializeOwned + Send + Sync + 'static,
+{
     /// Puts the claims in the request's extensions as `T` (deserialized from
     /// the verified payload; a payload that does not fit is
-    /// `INVALID_CLAIMS`). The checks added before still run, on the JSON
-    /// claims, before those added after (on `T`).
+    /// `INVALID_CLAIMS`). The checks added before still run, in the order
+    /// they were added and before those added after (on `T`), however many
+    /// times the claims type changes.
     #[must_use]
     pub fn with_claims<T>(self) -> JwtVerifier<T> {
+        let mut json_checks = self.json_checks;
+        json_checks.extend(self.checks.into_iter().map(|check| -> Check<Value> {
+            Arc::new(move |json: &Value| match C::deserialize(json) {
+                Ok(claims) => check(&claims),
+                Err(_) => Box::pin(async { Err(claims_do_not_fit()) }),
+            })
+        }));
         JwtVerifier {
             default_key: self.default_key,
             keys: self.keys,
             validation: self.validation,
-            json_checks: self.checks,
+            json_checks,
             checks: Vec::new(),
             cache: self.cache.map(|c| Cache {
                 capacity: c.capacity,
@@ -385,6 +457,11 @@ impl JwtVerifier<Value> {
             claims: PhantomData,
         }
     }
+}
+
+fn claims_do_not_fit() -> AuthError {
+    AuthError::new(AuthErrorCode::InvalidClaims)
+        .with_message("the token's claims do not have the expected shape")
 }
 
 impl<C> JwtVerifier<C> {
@@ -462,7 +539,7 @@ impl<C> JwtVerifier<C> {
     pub fn with_key(mut self, kid: impl Into<String>, key: DecodingKey) -> Self {
         let kid = kid.into();
         if let Some(key) = self.usable(Some(&kid), key, None) {
-            self.keys.insert(kid, key);
+            self.keys.insert(kid, Arc::new(key));
         }
         self
     }
@@ -516,13 +593,6 @@ impl<C> JwtVerifier<C> {
         self
     }
 
-    fn key_for(&self, kid: Option<&str>) -> Option<&Key> {
-        match kid {
-            Some(kid) => self.keys.get(kid),
-            None => self.default_key.as_ref(),
-        }
-    }
-
     /// The rejection for `err`, with the context the table names.
     fn reject(&self, token: &str, err: &Error) -> Rejection {
         let Rejection::Auth(mut auth) = classify(err) else {
@@ -551,11 +621,13 @@ impl<C> JwtVerifier<C> {
                     auth = auth.with_audiences(accepted);
                 }
             }
+            // One issuer may be named (it is what the client should have
+            // asked for); a list would tell anyone every tenant.
             ErrorKind::InvalidIssuer => {
-                if let Some(iss) = &self.validation.iss {
-                    let mut accepted: Vec<&str> = iss.iter().map(String::as_str).collect();
-                    accepted.sort_unstable();
-                    auth = auth.with_issuer(accepted.join(" "));
+                if let Some(iss) = &self.validation.iss
+                    && let [only] = iss.iter().collect::<Vec<_>>()[..]
+                {
+                    auth = auth.with_issuer(only.as_str());
                 }
             }
             _ => {}
@@ -680,8 +752,51 @@ where
         let expired =
             v.validate_exp && hit.exp.is_some_and(|exp| exp - early_reject < now - leeway);
         let early = v.validate_nbf && hit.nbf.is_some_and(|nbf| nbf > now + leeway);
+        #[cfg(feature = "oidc")]
+        let key_held = match (&hit.remote_key, &self.remote) {
+            (Some((kid, key)), Some(remote)) => remote.still_holds(kid, key),
+            _ => true,
+        };
+        #[cfg(not(feature = "oidc"))]
+        let key_held = true;
         // A stale entry is verified again, which gives the right rejection.
-        (!expired && !early).then(|| (hit.verified.clone(), hit.json.clone()))
+        (!expired && !early && key_held).then(|| (hit.verified.clone(), hit.json.clone()))
+    }
+
+    /// The key for a token with header `kid`, and the kid when the key was
+    /// fetched (the cache must then check that it is still held).
+    async fn key(
+        &self,
+        token: &str,
+        kid: Option<&str>,
+    ) -> Result<(Arc<Key>, Option<String>), Rejection> {
+        let unknown = || invalid("the token's key id is not known");
+        #[cfg(feature = "oidc")]
+        if let Some(remote) = &self.remote {
+            let kid = kid.ok_or_else(|| invalid("the token has no key id"))?;
+            // A key not held may cost a fetch: a foreign token must not.
+            if !remote.holds(kid) {
+                self.refuse_foreign_issuer(token)?;
+            }
+            return match remote.key(kid, &self.validation).await {
+                remote::Lookup::Found(key) => Ok((key, Some(kid.to_owned()))),
+                remote::Lookup::Unknown => Err(unknown()),
+                remote::Lookup::CoolingDown(wait) => Err(Rejection::unavailable_for(
+                    "the token's key id is not in the keys held, and the key set was fetched too recently to fetch it again",
+                    wait,
+                )),
+                remote::Lookup::Unavailable(err, wait) => {
+                    Err(Rejection::unavailable_for(err, wait))
+                }
+                remote::Lookup::Fault(err) => Err(Rejection::Fault(err)),
+            };
+        }
+        let _ = token;
+        let key = match kid {
+            Some(kid) => self.keys.get(kid),
+            None => self.default_key.as_ref(),
+        };
+        key.cloned().map(|key| (key, None)).ok_or_else(unknown)
     }
 
     async fn verify_uncached(&self, token: &str) -> Result<(Verified<C>, Arc<Value>), Rejection> {
@@ -689,37 +804,8 @@ where
         if !self.validation.algorithms.contains(&header.alg) {
             return Err(invalid("the token's algorithm is not accepted"));
         }
-        #[cfg(feature = "oidc")]
-        let remote_key;
-        #[cfg(feature = "oidc")]
-        let key = match &self.remote {
-            Some(remote) => {
-                let kid = header
-                    .kid
-                    .as_deref()
-                    .ok_or_else(|| invalid("the token has no key id"))?;
-                // A key not held may cost a fetch: a foreign token must not.
-                if !remote.holds(kid) {
-                    self.refuse_foreign_issuer(token)?;
-                }
-                remote_key = match remote.key(kid, &self.validation).await {
-                    remote::Lookup::Found(key) => key,
-                    remote::Lookup::Unknown => {
-                        return Err(invalid("the token's key id is not known"));
-                    }
-                    remote::Lookup::Unavailable(err) => return Err(Rejection::Unavailable(err)),
-                    remote::Lookup::Fault(err) => return Err(Rejection::Fault(err)),
-                };
-                &*remote_key
-            }
-            None => self
-                .key_for(header.kid.as_deref())
-                .ok_or_else(|| invalid("the token's key id is not known"))?,
-        };
-        #[cfg(not(feature = "oidc"))]
-        let key = self
-            .key_for(header.kid.as_deref())
-            .ok_or_else(|| invalid("the token's key id is not known"))?;
+        #[cfg_attr(not(feature = "oidc"), allow(unused_variables))]
+        let (key, remote_kid) = self.key(token, header.kid.as_deref()).await?;
         // An `alg` its key cannot verify (ES384 on a P-256 key) would make
         // jsonwebtoken report a key error: the token's fault, not the server's.
         if !key.algorithms.contains(&header.alg) {
@@ -746,12 +832,8 @@ where
         };
         let times = read("exp").zip(read("nbf"));
         let json = Arc::new(decoded.claims);
-        let claims: C = C::deserialize(json.as_ref()).map_err(|_| {
-            Rejection::Auth(
-                AuthError::new(AuthErrorCode::InvalidClaims)
-                    .with_message("the token's claims do not have the expected shape"),
-            )
-        })?;
+        let claims: C =
+            C::deserialize(json.as_ref()).map_err(|_| Rejection::Auth(claims_do_not_fit()))?;
         let verified = Verified::new(claims, scopes);
         if let Some(cache) = &self.cache
             && let Some((exp, nbf)) = times
@@ -766,6 +848,8 @@ where
             let cached = Cached {
                 verified: verified.clone(),
                 json: json.clone(),
+                #[cfg(feature = "oidc")]
+                remote_key: remote_kid.map(|kid| (kid, key.clone())),
                 exp,
                 nbf,
             };

@@ -7,6 +7,7 @@ use std::future::Future;
 use std::pin::Pin;
 use std::sync::Arc;
 use std::task::{Context, Poll};
+use std::time::Duration;
 
 use bytes::Bytes;
 use http::{HeaderMap, header};
@@ -66,6 +67,58 @@ pub enum Rejection {
     /// `Retry-After`, no auth reason (the client's token may be fine), and
     /// reported to the fault hook. Clients retry; nobody is sent to log in.
     Unavailable(BoxError),
+}
+
+impl Rejection {
+    /// [`Rejection::Unavailable`] saying when to try again (`Retry-After`
+    /// on HTTP, a `google.rpc.RetryInfo` on gRPC; 5 s without one): the key
+    /// set may be newer than the keys held, a provider backs off.
+    ///
+    /// ```
+    /// use auth_error::server::Rejection;
+    /// use std::time::Duration;
+    /// let r = Rejection::unavailable_for("key set cooling down", Duration::from_secs(12));
+    /// assert_eq!(r.retry_after(), Some(Duration::from_secs(12)));
+    /// assert!(matches!(r, Rejection::Unavailable(_)));
+    /// ```
+    pub fn unavailable_for(err: impl Into<BoxError>, retry_after: Duration) -> Self {
+        Rejection::Unavailable(Box::new(RetryAfter {
+            delay: retry_after,
+            source: err.into(),
+        }))
+    }
+
+    /// The retry delay of a [`Rejection::Unavailable`] made by
+    /// [`unavailable_for`](Self::unavailable_for).
+    pub fn retry_after(&self) -> Option<Duration> {
+        match self {
+            Rejection::Unavailable(err) => retry_after_of(err.as_ref()),
+            _ => None,
+        }
+    }
+}
+
+/// The cause of [`Rejection::unavailable_for`]: the error, and when to retry.
+#[derive(Debug)]
+struct RetryAfter {
+    delay: Duration,
+    source: BoxError,
+}
+
+impl fmt::Display for RetryAfter {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{} (retry in {} s)", self.source, self.delay.as_secs())
+    }
+}
+
+impl std::error::Error for RetryAfter {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        Some(self.source.as_ref())
+    }
+}
+
+fn retry_after_of(err: &(dyn std::error::Error + Send + Sync + 'static)) -> Option<Duration> {
+    err.downcast_ref::<RetryAfter>().map(|r| r.delay)
 }
 
 impl From<AuthError> for Rejection {
@@ -197,6 +250,9 @@ impl Route {
     }
 
     /// Only requests with `method` (HTTP rules: GET and DELETE on one path).
+    /// A `GET` route covers `HEAD` too: servers answer `HEAD` with the `GET`
+    /// handler (axum does), so a `GET` rule it skipped would leak the
+    /// handler's headers.
     #[must_use]
     pub fn with_method(mut self, method: http::Method) -> Self {
         self.method = Some(method);
@@ -205,7 +261,13 @@ impl Route {
 
     /// Whether a request with `method` on `path` is covered.
     pub fn covers(&self, method: &http::Method, path: &str) -> bool {
-        self.method.as_ref().is_none_or(|m| m == method) && self.covers_path(path)
+        self.covers_method(method) && self.covers_path(path)
+    }
+
+    fn covers_method(&self, method: &http::Method) -> bool {
+        self.method.as_ref().is_none_or(|m| {
+            m == method || (*m == http::Method::GET && method == http::Method::HEAD)
+        })
     }
 
     fn covers_path(&self, path: &str) -> bool {
@@ -222,7 +284,10 @@ impl Route {
 
     /// Whether every request this route covers, `outer` covers too.
     fn within(&self, outer: &Route) -> bool {
-        let methods = outer.method.is_none() || outer.method == self.method;
+        let methods = match &self.method {
+            None => outer.method.is_none(),
+            Some(m) => outer.covers_method(m),
+        };
         let paths = if self.exact {
             outer.covers_path(&self.path)
         } else {
@@ -542,6 +607,17 @@ enum Decision {
 /// `Retry-After` of a 503 while the identity provider cannot be reached.
 const UNAVAILABLE_RETRY_AFTER_SECS: u32 = 5;
 
+/// `UNAVAILABLE` with a `google.rpc.RetryInfo` of `retry` (what a gRPC
+/// client's retry policy reads).
+fn unavailable_status(message: &str, retry: Duration) -> tonic::Status {
+    use tonic_types::{ErrorDetails, StatusExt as _};
+    tonic::Status::with_error_details(
+        tonic::Code::Unavailable,
+        message,
+        ErrorDetails::with_retry_info(Some(retry)),
+    )
+}
+
 /// The token of an `authorization: Bearer <token>` header (RFC 6750 §2.1:
 /// scheme case-insensitive, then spaces, then a b64token).
 fn bearer_token(headers: &HeaderMap) -> Result<&str, AuthError> {
@@ -660,8 +736,10 @@ impl<V: TokenVerifier> Config<V> {
                     hook(err.as_ref());
                 }
                 const MESSAGE: &str = "credentials cannot be verified right now";
+                let retry = retry_after_of(err.as_ref())
+                    .unwrap_or(Duration::from_secs(UNAVAILABLE_RETRY_AFTER_SECS.into()));
                 if grpc {
-                    protocol.trailers_only(tonic::Status::unavailable(MESSAGE))
+                    protocol.trailers_only(unavailable_status(MESSAGE, retry))
                 } else {
                     let mut response = crate::http::response::fault(
                         http::StatusCode::SERVICE_UNAVAILABLE,
@@ -670,7 +748,7 @@ impl<V: TokenVerifier> Config<V> {
                     );
                     response.headers_mut().insert(
                         header::RETRY_AFTER,
-                        http::HeaderValue::from(UNAVAILABLE_RETRY_AFTER_SECS),
+                        http::HeaderValue::from(retry.as_secs().max(1)),
                     );
                     response.map(full)
                 }
@@ -836,15 +914,6 @@ impl Protocol {
     }
 }
 
-/// A CORS preflight (`OPTIONS` with `Access-Control-Request-Method`): never
-/// needs a token (browsers send none), answered by the CORS layer.
-fn is_preflight<B>(req: &http::Request<B>) -> bool {
-    req.method() == http::Method::OPTIONS
-        && req
-            .headers()
-            .contains_key(header::ACCESS_CONTROL_REQUEST_METHOD)
-}
-
 /// Generic over the request body: the body is passed through untouched (a
 /// rejected request's body is dropped, which the drain in front of this
 /// service reads to the end), so tonic's, axum's or any other body works.
@@ -871,7 +940,10 @@ where
         let mut inner = std::mem::replace(&mut self.inner, clone);
         let config = self.config.clone();
         Box::pin(async move {
-            if !is_preflight(&req) && !config.is_public(req.method(), req.uri().path()) {
+            // Whatever the method or headers (a CORS preflight included: a
+            // CORS layer outside this one answers it first), only a public
+            // route or a valid token reaches the wrapped service.
+            if !config.is_public(req.method(), req.uri().path()) {
                 let protocol = Protocol::of(&req);
                 match config
                     .decide(req.headers(), req.method(), req.uri().path())

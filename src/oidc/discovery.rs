@@ -11,13 +11,17 @@ pub(crate) struct Metadata {
     issuer: String,
     jwks_uri: Option<String>,
     token_endpoint: Option<String>,
+    /// Whether the document came over `https`: then every endpoint it
+    /// names must be `https` too (no downgrade to plaintext loopback).
+    #[serde(skip)]
+    over_tls: bool,
 }
 
 impl Metadata {
     /// Fetches the document of `issuer` and checks that it names `issuer`
     /// exactly (§4.3: otherwise another provider's keys could be trusted).
     pub(crate) async fn fetch(
-        client: &reqwest::Client,
+        client: &http::Client,
         issuer: &str,
     ) -> Result<Metadata, ProviderError> {
         let url = format!(
@@ -25,7 +29,9 @@ impl Metadata {
             issuer.trim_end_matches('/')
         );
         let url = http::checked_url(&url)?;
-        let (metadata, _): (Metadata, _) = http::get_json(client, &url).await?;
+        let over_tls = url.scheme() == "https";
+        let (mut metadata, _): (Metadata, _) = client.get_json(&url).await?;
+        metadata.over_tls = over_tls;
         if metadata.issuer != issuer {
             return Err(ProviderError::IssuerMismatch {
                 expected: issuer.to_owned(),
@@ -35,13 +41,23 @@ impl Metadata {
         Ok(metadata)
     }
 
+    /// `uri` checked like every provider URL, and `https` when the
+    /// document was.
+    fn checked(&self, uri: &str) -> Result<reqwest::Url, ProviderError> {
+        let url = http::checked_url(uri)?;
+        if self.over_tls && url.scheme() != "https" {
+            return Err(ProviderError::InsecureUrl { url: uri.into() });
+        }
+        Ok(url)
+    }
+
     /// `jwks_uri`, checked like every provider URL.
     pub(crate) fn jwks_uri(&self) -> Result<reqwest::Url, ProviderError> {
         let uri = self
             .jwks_uri
             .as_deref()
             .ok_or(ProviderError::MissingEndpoint { field: "jwks_uri" })?;
-        http::checked_url(uri)
+        self.checked(uri)
     }
 
     /// `token_endpoint`, checked like every provider URL.
@@ -52,6 +68,6 @@ impl Metadata {
             .ok_or(ProviderError::MissingEndpoint {
                 field: "token_endpoint",
             })?;
-        http::checked_url(uri)
+        self.checked(uri)
     }
 }

@@ -16,8 +16,9 @@ pub enum ProviderError {
         /// The URL as given.
         url: String,
     },
-    /// The URL is plaintext `http://` to a host other than loopback: keys
-    /// and tokens must come over TLS.
+    /// The URL is plaintext `http://` to a host other than loopback, or an
+    /// endpoint named by a discovery document fetched over `https` is not
+    /// `https` itself: keys and tokens must come over TLS.
     #[non_exhaustive]
     InsecureUrl {
         /// The URL as given.
@@ -82,7 +83,7 @@ impl fmt::Display for ProviderError {
             }
             ProviderError::InsecureUrl { url } => write!(
                 f,
-                "identity provider URL `{}` is plaintext http to a host other than loopback: use https",
+                "identity provider URL `{}` is plaintext http: use https (http is allowed only to loopback, and never for an endpoint named by an https discovery document)",
                 url.escape_debug()
             ),
             ProviderError::Request(err) => write!(f, "identity provider request failed: {err}"),

@@ -1,6 +1,7 @@
 //! The one HTTP client of the `oidc` feature: reqwest over rustls, a timeout
 //! on connecting and on the whole request, no redirects, bodies bounded,
-//! `https` required except for loopback.
+//! `https` required except for loopback, and plaintext never through a
+//! proxy.
 
 use std::time::Duration;
 
@@ -12,14 +13,75 @@ const CONNECT_TIMEOUT: Duration = Duration::from_secs(5);
 const REQUEST_TIMEOUT: Duration = Duration::from_secs(10);
 
 /// The client: no redirects (a redirect could point a key fetch anywhere),
-/// timeouts, rustls. Building it touches no network.
-pub(crate) fn client() -> Result<reqwest::Client, ProviderError> {
-    reqwest::Client::builder()
-        .redirect(reqwest::redirect::Policy::none())
-        .connect_timeout(CONNECT_TIMEOUT)
-        .timeout(REQUEST_TIMEOUT)
-        .build()
-        .map_err(ProviderError::Request)
+/// timeouts, rustls. Two reqwest clients: `https` requests may go through
+/// the system proxy (`HTTPS_PROXY`, `ALL_PROXY`, `NO_PROXY`), which sees only
+/// the encrypted stream; plaintext requests (loopback `http://` only) never
+/// do, so a client secret in Basic auth cannot be read by a proxy.
+/// Building it touches no network.
+#[derive(Clone, Debug)]
+pub(crate) struct Client {
+    tls: reqwest::Client,
+    plaintext: reqwest::Client,
+}
+
+impl Client {
+    pub(crate) fn new() -> Result<Self, ProviderError> {
+        let builder = || {
+            reqwest::Client::builder()
+                .redirect(reqwest::redirect::Policy::none())
+                .connect_timeout(CONNECT_TIMEOUT)
+                .timeout(REQUEST_TIMEOUT)
+        };
+        Ok(Client {
+            tls: builder().build().map_err(ProviderError::Request)?,
+            plaintext: builder()
+                .no_proxy()
+                .build()
+                .map_err(ProviderError::Request)?,
+        })
+    }
+
+    /// The reqwest client for `url`: the direct one unless it is `https`.
+    fn for_url(&self, url: &reqwest::Url) -> &reqwest::Client {
+        match url.scheme() {
+            "https" => &self.tls,
+            _ => &self.plaintext,
+        }
+    }
+
+    /// Sends `request`, reading at most [`MAX_BODY`] bytes of the answer.
+    pub(crate) async fn send(&self, request: reqwest::Request) -> Result<Response, ProviderError> {
+        send(self.for_url(request.url()), request).await
+    }
+
+    /// GETs `url` as a JSON document: a 2xx status and a body that parses.
+    pub(crate) async fn get_json<T: serde::de::DeserializeOwned>(
+        &self,
+        url: &reqwest::Url,
+    ) -> Result<(T, Response), ProviderError> {
+        let request = self
+            .plaintext
+            .get(url.clone())
+            .header(reqwest::header::ACCEPT, "application/json")
+            .build()
+            .map_err(ProviderError::Request)?;
+        let response = self.send(request).await?;
+        if !response.status.is_success() {
+            return Err(ProviderError::Status {
+                status: response.status.as_u16(),
+            });
+        }
+        let document =
+            serde_json::from_slice(&response.body).map_err(|e| ProviderError::InvalidDocument {
+                what: format!(
+                    "{:?} error at line {}, column {}",
+                    e.classify(),
+                    e.line(),
+                    e.column()
+                ),
+            })?;
+        Ok((document, response))
+    }
 }
 
 /// Whether `host` (as in a URL, IPv6 in brackets) is a loopback address.
@@ -72,8 +134,8 @@ impl Response {
     }
 }
 
-/// Sends `request`, reading at most [`MAX_BODY`] bytes of the answer.
-pub(crate) async fn send(
+/// Sends `request` on `client`, reading at most [`MAX_BODY`] bytes.
+async fn send(
     client: &reqwest::Client,
     request: reqwest::Request,
 ) -> Result<Response, ProviderError> {
@@ -99,34 +161,6 @@ pub(crate) async fn send(
         headers: std::mem::take(response.headers_mut()),
         body,
     })
-}
-
-/// GETs `url` as a JSON document: a 2xx status and a body that parses.
-pub(crate) async fn get_json<T: serde::de::DeserializeOwned>(
-    client: &reqwest::Client,
-    url: &reqwest::Url,
-) -> Result<(T, Response), ProviderError> {
-    let request = client
-        .get(url.clone())
-        .header(reqwest::header::ACCEPT, "application/json")
-        .build()
-        .map_err(ProviderError::Request)?;
-    let response = send(client, request).await?;
-    if !response.status.is_success() {
-        return Err(ProviderError::Status {
-            status: response.status.as_u16(),
-        });
-    }
-    let document =
-        serde_json::from_slice(&response.body).map_err(|e| ProviderError::InvalidDocument {
-            what: format!(
-                "{:?} error at line {}, column {}",
-                e.classify(),
-                e.line(),
-                e.column()
-            ),
-        })?;
-    Ok((document, response))
 }
 
 #[cfg(test)]
