@@ -92,7 +92,10 @@ pub use error::{AuthError, Detail, Details, Metadata, MetadataIter};
 pub use http::JsonError;
 pub use http::grpc_status_name;
 pub use pb::AuthErrorCode;
-pub use rules::{AttachError, MAX_DETAILS_LEN, MAX_DOMAIN_LEN, MAX_METADATA_KEY_LEN, TextField};
+pub use rules::{
+    AttachError, MAX_DETAILS_LEN, MAX_DOMAIN_LEN, MAX_METADATA_KEY_LEN,
+    SECRET_METADATA_KEY_PREFIXES, SECRET_METADATA_KEY_SEPARATORS, SECRET_METADATA_KEYS, TextField,
+};
 pub use status::{AuthStatusExt, ExtractError};
 
 /// The default `google.rpc.ErrorInfo` domain of this vocabulary (the proto

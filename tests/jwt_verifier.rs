@@ -252,3 +252,55 @@ async fn the_readme_validation_refuses_tokens_without_aud_or_iss_and_early_token
         AuthErrorCode::TokenNotActive
     );
 }
+
+#[tokio::test]
+async fn checks_survive_any_number_of_with_claims() {
+    #[derive(Clone, Debug, serde::Deserialize)]
+    struct A {
+        sub: String,
+    }
+    #[derive(Clone, Debug, serde::Deserialize)]
+    struct B {
+        jti: String,
+    }
+    let verifier = JwtVerifier::new(
+        DecodingKey::from_secret(SECRET),
+        validation(Algorithm::HS256),
+    )
+    .with_check(|claims: &Value| {
+        let revoked = claims["jti"] == "jti-revoked";
+        async move {
+            match revoked {
+                true => Err(AuthError::new(AuthErrorCode::TokenRevoked)),
+                false => Ok(()),
+            }
+        }
+    })
+    .with_claims::<Value>()
+    .with_claims::<A>()
+    .with_check(|claims: &A| {
+        let locked = claims.sub == "mallory";
+        async move {
+            match locked {
+                true => Err(AuthError::new(AuthErrorCode::AccountLocked)),
+                false => Ok(()),
+            }
+        }
+    })
+    .with_claims::<B>();
+    let with = |key: &str, value: &str| {
+        let mut c = good_claims();
+        c[key] = json!(value);
+        hs256(&c)
+    };
+    assert_eq!(
+        code(verifier.verify(&with("jti", "jti-revoked")).await),
+        AuthErrorCode::TokenRevoked
+    );
+    assert_eq!(
+        code(verifier.verify(&with("sub", "mallory")).await),
+        AuthErrorCode::AccountLocked
+    );
+    let ok = verifier.verify(&hs256(&good_claims())).await.unwrap();
+    assert_eq!(ok.claims().jti, "jti-good");
+}

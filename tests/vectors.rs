@@ -3,7 +3,8 @@
 //! exact `grpc-status-details-bin` value of a fixed message and metadata.
 //!
 //! This test checks the file byte for byte against the crate, and decodes
-//! every value back. It never rewrites the file on its own: after a deliberate
+//! every value back. `tests/vectors/auth_error_rules.json`, the credential
+//! rules the companion packages are generated from, is pinned the same way. It never rewrites the file on its own: after a deliberate
 //! change, regenerate with
 //! `AUTH_ERROR_UPDATE_VECTORS=1 cargo test --test vectors` and review the diff.
 //! `tests/interop/check_vectors.py` checks the same file with Google's
@@ -99,7 +100,147 @@ fn vectors_file_matches_the_crate_byte_for_byte() {
             want["name"]
         );
     }
-    assert_eq!(file, want);
+    // Byte for byte: the same JSON, written the same way.
+    let bytes = serde_json::to_string_pretty(&want).unwrap() + "\n";
+    assert!(
+        text == bytes,
+        "tests/vectors/auth_error_vectors.json is not byte for byte what the crate writes; regenerate (see this file's docs)"
+    );
+}
+
+const RULES_PATH: &str = concat!(
+    env!("CARGO_MANIFEST_DIR"),
+    "/tests/vectors/auth_error_rules.json"
+);
+
+/// Inputs of the text rule (`looks_like_credential`); the expected answers
+/// are the crate's, through its public strict exit.
+const TEXT_CASES: &[&str] = &[
+    "Bearer abc",
+    "bearer abc",
+    "Bearer\tabc",
+    "  BEARER   abc",
+    "Basic dXNlcjpwYXNz",
+    "Digest username=\"a\"",
+    "Negotiate YIIGhgYJKoZIhvcSAQICAQBuggZ1MIIGcaADAgEF",
+    "token=Bearer s3cr3t-1",
+    "eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiIxIn0.c2lnbmF0dXJl",
+    "token=eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiIxIn0.c2lnbmF0dXJl",
+    "aud-1 eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiIxIn0.c2lnbmF0dXJl",
+    "see eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiIxIn0.c2lnbmF0dXJl.",
+    "eyJhbGciOiJub25lIn0.eyJzdWIiOiIxIn0.",
+    "eyJhbGciOiJSU0EtT0FFUCJ9..aXY.Y2lwaGVy.dGFn",
+    "token=Basic YWxhZGRpbjpvcGVu",
+    "sent Bearer AbcdEfghIjkl",
+    "sent Bearer abcdefghijkl",
+    "DPoP Kz~8-gH.x_Y/9+=",
+    "ewogICJhbGciOiAiSFMyNTYiCn0.eyJzdWIiOiIxIn0.c2ln",
+    "bad token ewkiYWxnIjoiSFMyNTYifQ.eyJzdWIiOiIxIn0.c2ln",
+    "IHsiYWxnIjoibm9uZSJ9.eyJzdWIiOiIxIn0.",
+    "ünïcödé",
+    "Beärer x",
+    "api.example.com",
+    "id.example.com",
+    "https://id.example.com/a.b.c",
+    "1.2.3",
+    "orders.read orders.write",
+    "2026-11-25T12:00:00Z",
+    "123e4567-e89b-12d3-a456-426614174000",
+    "Bearer",
+    "Basic authentication failed",
+    "the bearer token has expired",
+    "eyJ.only-two",
+    "hello world. See the docs.",
+    "Basic Authentication is disabled",
+    "see https://docs.example.com/auth/errors.html#token.expired",
+    "pkg.v1.Service.Method",
+    "",
+];
+
+/// Inputs of the key rule; expected answers from the crate.
+const KEY_CASES: &[&str] = &[
+    "token",
+    "Token",
+    "accessToken",
+    "access_token",
+    "refreshToken",
+    "r-e-f-r-e-s-h-t-o-k-e-n",
+    "idToken",
+    "sessionToken",
+    "clientSecret",
+    "client.secret",
+    "apiKey",
+    "API_KEY",
+    "x-api-key",
+    "X-Auth-Token",
+    "x-access-token",
+    "x_client_secret",
+    "privateKey",
+    "PASSWORD",
+    "authorization",
+    "Proxy-Authorization",
+    "cookie",
+    "set-cookie",
+    "secret",
+    "tokenId",
+    "tokenType",
+    "tokenExpiry",
+    "sessionId",
+    "secretary",
+    "passwordPolicy",
+    "cookies2",
+    "x",
+    "",
+    "proxyAuthorizationHeaderValue",
+    "x-request-id",
+    "x-token-id",
+    "xtokenid",
+];
+
+fn rules() -> Value {
+    use auth_error::AttachError;
+    let text_cases: Vec<Value> = TEXT_CASES
+        .iter()
+        .map(|text| {
+            let refused = AuthError::new(AuthErrorCode::TokenExpired)
+                .with_message(*text)
+                .try_into_status();
+            let credential = matches!(refused, Err(AttachError::CredentialInText { .. }));
+            json!({"text": text, "credential": credential})
+        })
+        .collect();
+    let key_cases: Vec<Value> = KEY_CASES
+        .iter()
+        .map(|key| {
+            let refused = AuthError::new(AuthErrorCode::TokenExpired)
+                .with_metadata(*key, "v")
+                .try_into_status();
+            let secret = matches!(refused, Err(AttachError::SecretMetadataKey { .. }));
+            json!({"key": key, "secret": secret})
+        })
+        .collect();
+    json!({
+        "about": "The credential rules every exit of auth-error applies, written by tests/vectors.rs from the crate (regenerate with AUTH_ERROR_UPDATE_VECTORS=1 cargo test --test vectors): secret metadata key names (normalized: ASCII lower case, separators removed; also behind a prefix), and the crate's answers for cases of the text rule and the key rule. The companion packages generate their lists from this file and pass the same cases.",
+        "secret_keys": auth_error::SECRET_METADATA_KEYS,
+        "secret_key_prefixes": auth_error::SECRET_METADATA_KEY_PREFIXES,
+        "key_separators": auth_error::SECRET_METADATA_KEY_SEPARATORS,
+        "text_cases": text_cases,
+        "key_cases": key_cases,
+    })
+}
+
+#[test]
+fn rules_file_matches_the_crate_byte_for_byte() {
+    let bytes = serde_json::to_string_pretty(&rules()).unwrap() + "\n";
+    if std::env::var_os("AUTH_ERROR_UPDATE_VECTORS").is_some() {
+        std::fs::write(RULES_PATH, &bytes).unwrap();
+        eprintln!("wrote {RULES_PATH}: review the diff before committing");
+    }
+    let text = std::fs::read_to_string(RULES_PATH).expect("tests/vectors/auth_error_rules.json");
+    assert!(
+        text == bytes,
+        "tests/vectors/auth_error_rules.json is not what the crate writes; if deliberate, regenerate (see this file's docs)"
+    );
 }
 
 #[test]

@@ -71,3 +71,41 @@ impl Metadata {
         self.checked(uri)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn metadata(over_tls: bool, endpoint: &str) -> Metadata {
+        Metadata {
+            issuer: "https://id.example.com".into(),
+            jwks_uri: Some(endpoint.into()),
+            token_endpoint: Some(endpoint.into()),
+            over_tls,
+        }
+    }
+
+    #[test]
+    fn an_https_document_cannot_name_plaintext_endpoints() {
+        let downgrade = metadata(true, "http://127.0.0.1:8080/jwks");
+        assert!(matches!(
+            downgrade.jwks_uri(),
+            Err(ProviderError::InsecureUrl { .. })
+        ));
+        assert!(matches!(
+            downgrade.token_endpoint(),
+            Err(ProviderError::InsecureUrl { .. })
+        ));
+        assert!(
+            metadata(true, "https://keys.example.com/jwks")
+                .jwks_uri()
+                .is_ok()
+        );
+        // A loopback provider over http may name loopback http endpoints.
+        assert!(
+            metadata(false, "http://127.0.0.1:8080/jwks")
+                .jwks_uri()
+                .is_ok()
+        );
+    }
+}

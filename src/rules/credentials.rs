@@ -4,9 +4,23 @@
 //!
 //! Both checks are linear in the input and allocate nothing.
 
-/// Key names that carry secrets, normalized: ASCII lower case, with `-`, `_`
-/// and `.` removed. Whole names only, so `tokenId`, `tokenType` and
-/// `tokenExpiry` (context keys of this crate) and `sessionId` stay allowed.
+/// Metadata key names that carry secrets and never leave the process,
+/// normalized: ASCII lower case, with `-`, `_` and `.` removed (a key is
+/// compared after the same normalization, also behind one of
+/// [`SECRET_METADATA_KEY_PREFIXES`]). Whole names only, so `tokenId`,
+/// `tokenType` and `tokenExpiry` (context keys of this crate) and
+/// `sessionId` stay allowed. The companion packages' lists are generated
+/// from this one (`tests/vectors/auth_error_rules.json`).
+///
+/// ```
+/// assert!(auth_error::SECRET_METADATA_KEYS.contains(&"clientsecret"));
+/// ```
+pub const SECRET_METADATA_KEYS: &[&str] = SECRET_KEYS;
+
+/// The conventional header prefixes a secret key name may hide behind
+/// (`x-api-key`, `X-Auth-Token`), compared ignoring ASCII case.
+pub const SECRET_METADATA_KEY_PREFIXES: &[&str] = &["x-", "x_"];
+
 const SECRET_KEYS: &[&str] = &[
     // OAuth 2.0 / OIDC tokens and grants
     "token",
@@ -50,8 +64,12 @@ const SECRET_KEYS: &[&str] = &[
     "setcookie",
 ];
 
+/// The separators a metadata key is compared without (`client.secret`,
+/// `client_secret`, `client-secret` all name `clientsecret`).
+pub const SECRET_METADATA_KEY_SEPARATORS: &str = "-_.";
+
 fn is_separator(b: u8) -> bool {
-    matches!(b, b'-' | b'_' | b'.')
+    SECRET_METADATA_KEY_SEPARATORS.as_bytes().contains(&b)
 }
 
 /// Whether a metadata key names a secret: the whole key, ignoring ASCII case
@@ -60,7 +78,11 @@ fn is_separator(b: u8) -> bool {
 pub(crate) fn is_secret_key(key: &str) -> bool {
     let unprefixed = key
         .get(..2)
-        .filter(|p| p.eq_ignore_ascii_case("x-") || p.eq_ignore_ascii_case("x_"))
+        .filter(|p| {
+            SECRET_METADATA_KEY_PREFIXES
+                .iter()
+                .any(|prefix| p.eq_ignore_ascii_case(prefix))
+        })
         .map(|_| &key[2..]);
     is_secret_name(key) || unprefixed.is_some_and(is_secret_name)
 }

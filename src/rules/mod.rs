@@ -22,6 +22,9 @@ mod attach_error;
 pub(crate) mod credentials;
 
 pub use attach_error::{AttachError, TextField};
+pub use credentials::{
+    SECRET_METADATA_KEY_PREFIXES, SECRET_METADATA_KEY_SEPARATORS, SECRET_METADATA_KEYS,
+};
 
 use std::borrow::Cow;
 
