@@ -6,8 +6,8 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 command -v valgrind >/dev/null || { echo "error: install valgrind (apt-get install valgrind)" >&2; exit 1; }
-cargo build -q --release --example cost
-bin=target/release/examples/cost
+. scripts/example_bin.sh
+bin=$(example_bin --release --example cost)
 out=$(mktemp -d)
 trap 'rm -rf "$out"' EXIT
 count() {

@@ -1,6 +1,10 @@
 #!/usr/bin/env bash
 # Runs every test of the project, installing what the tests need first:
-#   - Rust: unit, integration and doc tests, with all features and with none;
+#   - Rust: unit, integration and doc tests, with the default features (what
+#     most users build), with all features and with none;
+#   - the companion packages (python/, typescript/): generated tables checked,
+#     built, installed like a user's into scratch environments, tested
+#     (scripts/test_companions.sh), and against the crate on loopback;
 #   - Python interop (grpcio, grpcio-status, googleapis-common-protos) and
 #     the OpenAPI validators (openapi-spec-validator, jsonschema,
 #     datamodel-code-generator + pydantic) in a local .venv with pinned
@@ -17,7 +21,7 @@ ROOT=$(pwd)
 
 # An exported update variable would turn the pinned-file tests into
 # self-comparisons; a missing interop environment fails instead of skipping.
-unset AUTH_ERROR_UPDATE_VECTORS AUTH_ERROR_UPDATE_OPENAPI AUTH_ERROR_UPDATE_BROWSER
+unset AUTH_ERROR_UPDATE_VECTORS AUTH_ERROR_UPDATE_OPENAPI
 export AUTH_ERROR_REQUIRE_INTEROP=1
 
 step() { printf '\n==> %s\n' "$*"; }
@@ -80,7 +84,13 @@ for edit in 's/TOKEN_EXPIRED = 1006;/TOKEN_EXPIRED = 1066;/' 's/TOKEN_EXPIRED = 
 done
 echo "buf breaking: exit 100 for renumbering and renaming, 0 for the unchanged proto"
 
+# --- The companion packages (python/, typescript/) ---------------------------
+step "companion packages: generate --check, build, install like a user, pytest, mypy, node --test"
+bash scripts/test_companions.sh
+
 # --- Rust --------------------------------------------------------------------
+step "cargo test (default features, the default members: the crate and the CLI)"
+cargo test
 step "cargo test --workspace --all-features (unit, integration, interop, doc tests; the CLI package)"
 cargo test --workspace --all-features
 step "cargo test --no-default-features --lib --tests"
@@ -97,7 +107,8 @@ step "cargo package: the packaged crate (proto included, build.rs on its own) bu
 cargo package -q --allow-dirty
 
 step "pinned files unchanged by the tests"
-git diff --exit-code -- tests/data tests/vectors openapi examples/browser/src/client-actions.ts || {
+git diff --exit-code -- tests/data tests/vectors openapi \
+  python/src/auth_error/_generated.py typescript/src/generated.ts typescript/dist || {
   echo "error: the tests changed pinned files (an update variable was set?)" >&2
   exit 1
 }
@@ -116,8 +127,8 @@ if [ ! -x /usr/bin/chromium ]; then
 fi
 /usr/bin/chromium --version
 step "browser: the page against the example server, on two origins (playwright-core)"
-cargo build -q --example browser --features grpc-web,axum
-node tests/browser/run.mjs target/debug/examples/browser
+. scripts/example_bin.sh
+node tests/browser/run.mjs "$(example_bin --example browser --features grpc-web,axum)"
 
 # --- The main job ------------------------------------------------------------
 step "cargo run --example quickstart (the README's main command exits 0)"

@@ -8,8 +8,8 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 command -v valgrind >/dev/null || { echo "error: install valgrind (apt-get install valgrind)" >&2; exit 1; }
 n=${1:-200}
-cargo build -q --release --features oidc --example verify_cost
-bin=target/release/examples/verify_cost
+. scripts/example_bin.sh
+bin=$(example_bin --release --features oidc --example verify_cost)
 out=$(mktemp -d)
 trap 'rm -rf "$out"' EXIT
 count() {

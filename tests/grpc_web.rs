@@ -2,9 +2,10 @@
 //! answering gRPC-Web requests in gRPC-Web form (binary and text), the CORS
 //! layer outermost answering preflights before they reach it, the other
 //! placement (inside
-//! `GrpcWebLayer`), and the page's client-action table generated from the
-//! code table (`examples/browser/src/client-actions.ts`, drift-tested). The
-//! real browser is `tests/browser/run.mjs`, run by the test command.
+//! `GrpcWebLayer`). The page's client-action table comes from the
+//! TypeScript companion package (`typescript/`, generated from the code
+//! table). The real browser is `tests/browser/run.mjs`, run by the test
+//! command.
 #![cfg(all(feature = "grpc-web", feature = "axum", feature = "jwt-rust-crypto"))]
 
 use auth_error::jwt::JwtVerifier;
@@ -229,40 +230,4 @@ async fn a_public_route_passes_without_a_token_and_a_preflight_does_not() {
         .body(axum::body::Body::empty())
         .unwrap();
     assert_eq!(app.oneshot(options).await.unwrap().status(), 401);
-}
-
-/// The page's table of client actions, generated from the code table.
-fn client_actions_ts() -> String {
-    let mut out = String::from(
-        "// Generated from the auth-error code table by `AUTH_ERROR_UPDATE_BROWSER=1 cargo test --all-features --test grpc_web`; do not edit.\n\
-         /** What a client should do for each AuthErrorCode reason. */\n\
-         export const CLIENT_ACTIONS: Readonly<Record<string, string>> = {\n",
-    );
-    for code in AuthErrorCode::ALL.into_iter().filter(|c| c.is_error()) {
-        out.push_str(&format!(
-            "  \"{}\": \"{}\",\n",
-            code.as_str_name(),
-            code.client_action()
-        ));
-    }
-    out.push_str("};\n");
-    out
-}
-
-#[test]
-fn the_pages_client_action_table_is_generated_from_the_code_table() {
-    let path = concat!(
-        env!("CARGO_MANIFEST_DIR"),
-        "/examples/browser/src/client-actions.ts"
-    );
-    let want = client_actions_ts();
-    if std::env::var_os("AUTH_ERROR_UPDATE_BROWSER").is_some() {
-        std::fs::write(path, &want).unwrap();
-    }
-    let got = std::fs::read_to_string(path).unwrap();
-    assert!(
-        got == want,
-        "examples/browser/src/client-actions.ts drifted from the code table; if deliberate, \
-         regenerate with `AUTH_ERROR_UPDATE_BROWSER=1 cargo test --all-features --test grpc_web`"
-    );
 }

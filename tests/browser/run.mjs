@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 // Browser test of the gRPC-Web example:
-//   node tests/browser/run.mjs target/debug/examples/browser
+//   node tests/browser/run.mjs <path of the browser example binary>
 //
 // Starts the example server (page and API on two loopback origins), drives
 // Debian's Chromium through playwright-core (no downloaded browser) to the

@@ -1,6 +1,7 @@
 // The browser example: calls the auth-error example server over gRPC-Web
 // (connect-es) and REST from another origin, and shows which client action
-// each rejection asks for. tests/browser/run.mjs reads #results.
+// each rejection asks for, decoded by the @auth-error/connect package
+// (typescript/ in this repository). tests/browser/run.mjs reads #results.
 
 import { createClient, type CallOptions } from "@connectrpc/connect";
 import { createGrpcWebTransport } from "@connectrpc/connect-web";
@@ -8,7 +9,7 @@ import {
   Health,
   HealthCheckResponse_ServingStatus,
 } from "./gen/grpc/health/v1/health_pb";
-import { authErrorOf, authErrorOfBody } from "./auth-error";
+import { authErrorOf, fromHttpJson } from "@auth-error/connect";
 
 type Case = Record<string, unknown>;
 
@@ -49,7 +50,8 @@ async function check(
   } catch (err) {
     const auth = authErrorOf(err);
     if (auth === undefined) return { error: String(err) };
-    return { reason: auth.reason, action: auth.action };
+    // clientAction is undefined only for a reason this version does not know.
+    return { reason: auth.reason, action: auth.clientAction ?? "unknown" };
   }
 }
 
@@ -76,12 +78,12 @@ async function noscope(): Promise<Case> {
 async function rest(): Promise<Case> {
   const res = await fetch(`${api}/api/orders`);
   const body: unknown = await res.json().catch(() => undefined);
-  const auth = authErrorOfBody(body);
+  const auth = fromHttpJson(body);
   return {
     status: res.status,
     wwwAuthenticate: res.headers.get("www-authenticate"),
     reason: auth?.reason,
-    action: auth?.action,
+    action: auth?.clientAction,
   };
 }
 

@@ -1,0 +1,198 @@
+"""The credential detector: which metadata must never leave the process.
+
+A port of the crate's ``src/rules/credentials.rs``, byte for byte on the
+UTF-8 encoding: the secret key names come from the generated table (the same
+list the Rust side writes to ``tests/vectors/auth_error_rules.json``), the text
+rule is the same algorithm, and ``tests/test_rules.py`` holds both to the cases
+of that file.
+"""
+
+from __future__ import annotations
+
+from ._generated import KEY_SEPARATORS, LONGEST_SECRET_KEY, SECRET_KEY_PREFIXES, SECRET_KEYS
+
+_SEPARATORS = frozenset(KEY_SEPARATORS.encode("ascii"))
+_PREFIXES = tuple(p.lower() for p in SECRET_KEY_PREFIXES)
+
+
+def is_secret_key(key: str) -> bool:
+    """Whether a metadata key names a secret: the whole key, ignoring ASCII
+    case and the separators ``-``, ``_``, ``.``; also behind the header prefix
+    ``x-`` / ``x_`` (``x-api-key``, ``X-Auth-Token``)."""
+    if _is_secret_name(key):
+        return True
+    head = key[:2]
+    return len(head) == 2 and _ascii_lower(head) in _PREFIXES and _is_secret_name(key[2:])
+
+
+def _ascii_lower(s: str) -> str:
+    return "".join(chr(ord(c) + 32) if "A" <= c <= "Z" else c for c in s)
+
+
+def _is_secret_name(key: str) -> bool:
+    normalized = bytearray()
+    for b in key.encode("utf-8"):
+        if b in _SEPARATORS:
+            continue
+        if len(normalized) == LONGEST_SECRET_KEY:
+            return False
+        normalized.append(b + 32 if 0x41 <= b <= 0x5A else b)
+    if not normalized or not (0x61 <= normalized[0] <= 0x7A):
+        return False
+    return normalized.decode("ascii", "replace") in SECRET_KEYS and normalized.isascii()
+
+
+# Byte classes, as in the Rust table: ASCII letters and digits, ASCII whitespace
+# (Rust's u8::is_ascii_whitespace: space, \t, \n, \x0c, \r; not \x0b).
+_ALNUM = frozenset(b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789")
+_SPACE = frozenset(b" \t\n\x0c\r")
+_TOKEN68_EXTRA = frozenset(b"-._~+/=")
+_SHAPED_EXTRA = frozenset(b"+/=_-.~")
+_B64URL = _ALNUM | frozenset(b"-_")
+_SCHEMES = {
+    ord("b"): (b"bearer", b"basic"),
+    ord("d"): (b"digest", b"dpop"),
+    ord("n"): (b"negotiate", b"ntlm"),
+}
+
+
+def looks_like_credential(value: str) -> bool:
+    """Whether a text looks like a credential: an HTTP authentication scheme
+    followed by whitespace and a credential (``Bearer abc``, or a
+    credential-shaped word anywhere: ``token=Bearer s3cr3t-1``), or a compact
+    JWS/JWE whose header decodes to a JSON object. Ordinary sentences, URLs and
+    dotted names pass."""
+    data = value.encode("utf-8", "surrogatepass")
+    space = any(b in _SPACE for b in data)
+    dots = data.count(b".")
+    return (space and _has_auth_scheme(data)) or (dots >= 2 and _has_compact_jwt(data))
+
+
+def _is_credential_shaped(cred: bytes) -> bool:
+    if len(cred) < 8:
+        return False
+    if any((0x30 <= b <= 0x39) or b in _SHAPED_EXTRA for b in cred):
+        return True
+    return any(0x41 <= b <= 0x5A for b in cred[1:]) and any(0x61 <= b <= 0x7A for b in cred)
+
+
+def _is_token68(b: int) -> bool:
+    return b in _ALNUM or b in _TOKEN68_EXTRA
+
+
+def _is_scheme(word: bytes) -> bool:
+    if not word:
+        return False
+    first = word[0] + 32 if 0x41 <= word[0] <= 0x5A else word[0]
+    candidates = _SCHEMES.get(first)
+    if candidates is None:
+        return False
+    lowered = bytes(b + 32 if 0x41 <= b <= 0x5A else b for b in word)
+    return lowered in candidates
+
+
+def _has_auth_scheme(data: bytes) -> bool:
+    word_start = 0
+    in_word = False
+    for i, b in enumerate(data):
+        if b in _ALNUM:
+            if not in_word:
+                word_start = i
+                in_word = True
+            continue
+        if (
+            in_word
+            and b in _SPACE
+            and 4 <= i - word_start <= 9
+            and _is_scheme(data[word_start:i])
+            and _credential_follows(data, word_start, i)
+        ):
+            return True
+        in_word = False
+    return False
+
+
+def _credential_follows(data: bytes, start: int, word_end: int) -> bool:
+    ws = 0
+    while word_end + ws < len(data) and data[word_end + ws] in _SPACE:
+        ws += 1
+    cred_start = word_end + ws
+    cred_len = 0
+    while cred_start + cred_len < len(data) and _is_token68(data[cred_start + cred_len]):
+        cred_len += 1
+    cred = data[cred_start : cred_start + cred_len]
+    if ws == 0 or not cred:
+        return False
+    rest = data[cred_start + cred_len :]
+    leading = all(b in _SPACE for b in data[:start]) and (
+        all(b in _SPACE for b in rest) or (len(rest) > 0 and rest[0] in (0x22, 0x2C))
+    )
+    return leading or _is_credential_shaped(cred)
+
+
+def _has_compact_jwt(data: bytes) -> bool:
+    i = 0
+    n = len(data)
+    while i < n:
+        run = 0
+        while i + run < n and (data[i + run] in _B64URL or data[i + run] == 0x2E):
+            run += 1
+        if run == 0:
+            i += 1
+            continue
+        token = data[i : i + run]
+        if _is_compact(token) or (token.endswith(b".") and _is_compact(token[:-1])):
+            return True
+        i += run
+    return False
+
+
+def _is_compact(token: bytes) -> bool:
+    parts = token.split(b".")
+    header = parts[0]
+    if len(header) < 4 or not _decodes_to_json_object(header):
+        return False
+    if len(parts) == 3:
+        return len(parts[1]) > 0
+    if len(parts) == 5:
+        return all(len(p) > 0 for p in parts[2:])
+    return False
+
+
+def _sextet(b: int) -> int:
+    if 0x41 <= b <= 0x5A:
+        return b - 0x41
+    if 0x61 <= b <= 0x7A:
+        return b - 0x61 + 26
+    if 0x30 <= b <= 0x39:
+        return b - 0x30 + 52
+    if b == 0x2D:
+        return 62
+    if b == 0x5F:
+        return 63
+    return -1
+
+
+def _decodes_to_json_object(segment: bytes) -> bool:
+    opened = False
+    for start in range(0, len(segment), 4):
+        quad = segment[start : start + 4]
+        if len(quad) < 2:
+            return False
+        acc = 0
+        for k, b in enumerate(quad):
+            v = _sextet(b)
+            if v < 0:
+                return False
+            acc |= v << (18 - 6 * k)
+        decoded = ((acc >> 16) & 0xFF, (acc >> 8) & 0xFF, acc & 0xFF)
+        for byte in decoded[: len(quad) - 1]:
+            if byte in (0x20, 0x09, 0x0A, 0x0D):
+                continue
+            if not opened and byte == 0x7B:
+                opened = True
+            elif opened and byte == 0x22:
+                return True
+            else:
+                return False
+    return False

@@ -1,0 +1,200 @@
+// The credential detector: which metadata must never leave the process. A
+// port of the crate's src/rules/credentials.rs, byte for byte on the UTF-8
+// encoding: the secret key names come from the generated table (the list the
+// Rust side writes to tests/vectors/auth_error_rules.json), the text rule is
+// the same algorithm; test/rules.test.mjs holds both to that file's cases.
+
+import { KEY_SEPARATORS, LONGEST_SECRET_KEY, SECRET_KEY_PREFIXES, SECRET_KEYS } from "./generated.js";
+
+const utf8 = new TextEncoder();
+const SEPARATORS = new Set(Array.from(KEY_SEPARATORS, (c) => c.charCodeAt(0)));
+const PREFIXES = SECRET_KEY_PREFIXES.map((p) => p.toLowerCase());
+
+const isUpper = (b: number): boolean => b >= 0x41 && b <= 0x5a;
+const isLower = (b: number): boolean => b >= 0x61 && b <= 0x7a;
+const isDigit = (b: number): boolean => b >= 0x30 && b <= 0x39;
+const isAlnum = (b: number): boolean => isUpper(b) || isLower(b) || isDigit(b);
+// Rust's u8::is_ascii_whitespace: space, \t, \n, \x0c, \r (not \x0b).
+const isSpace = (b: number): boolean => b === 0x20 || b === 0x09 || b === 0x0a || b === 0x0c || b === 0x0d;
+const lower = (b: number): number => (isUpper(b) ? b + 32 : b);
+
+/**
+ * Whether a metadata key names a secret: the whole key, ignoring ASCII case
+ * and the separators `-`, `_`, `.`; also behind the header prefix `x-` / `x_`.
+ */
+export function isSecretKey(key: string): boolean {
+  if (isSecretName(key)) return true;
+  const head = key.slice(0, 2);
+  return head.length === 2 && PREFIXES.includes(asciiLower(head)) && isSecretName(key.slice(2));
+}
+
+function asciiLower(s: string): string {
+  return s.replace(/[A-Z]/g, (c) => c.toLowerCase());
+}
+
+function isSecretName(key: string): boolean {
+  const normalized: number[] = [];
+  for (const b of utf8.encode(key)) {
+    if (SEPARATORS.has(b)) continue;
+    if (normalized.length === LONGEST_SECRET_KEY) return false;
+    normalized.push(lower(b));
+  }
+  if (normalized.length === 0 || !isLower(normalized[0]!)) return false;
+  if (normalized.some((b) => b >= 0x80)) return false;
+  return SECRET_KEYS.has(String.fromCharCode(...normalized));
+}
+
+const SHAPED = new Set(Array.from("+/=_-.~", (c) => c.charCodeAt(0)));
+const TOKEN68 = new Set(Array.from("-._~+/=", (c) => c.charCodeAt(0)));
+const SCHEMES: Record<number, string[]> = {
+  0x62: ["bearer", "basic"],
+  0x64: ["digest", "dpop"],
+  0x6e: ["negotiate", "ntlm"],
+};
+
+/**
+ * Whether a text looks like a credential: an HTTP authentication scheme,
+ * whitespace and a credential (`Bearer abc`; anywhere, a credential-shaped
+ * word: `token=Bearer s3cr3t-1`), or a compact JWS/JWE whose header decodes
+ * to a JSON object. Ordinary sentences, URLs and dotted names pass.
+ */
+export function looksLikeCredential(value: string): boolean {
+  const bytes = utf8.encode(value);
+  let space = false;
+  let dots = 0;
+  for (const b of bytes) {
+    if (isSpace(b)) space = true;
+    if (b === 0x2e) dots++;
+  }
+  return (space && hasAuthScheme(bytes)) || (dots >= 2 && hasCompactJwt(bytes));
+}
+
+function isCredentialShaped(cred: Uint8Array): boolean {
+  if (cred.length < 8) return false;
+  if (cred.some((b) => isDigit(b) || SHAPED.has(b))) return true;
+  return cred.subarray(1).some(isUpper) && cred.some(isLower);
+}
+
+const isToken68 = (b: number): boolean => isAlnum(b) || TOKEN68.has(b);
+
+function isScheme(word: Uint8Array): boolean {
+  if (word.length === 0) return false;
+  const candidates = SCHEMES[lower(word[0]!)];
+  if (candidates === undefined) return false;
+  const lowered = String.fromCharCode(...Array.from(word, lower));
+  return candidates.includes(lowered);
+}
+
+function hasAuthScheme(bytes: Uint8Array): boolean {
+  let wordStart = 0;
+  let inWord = false;
+  for (let i = 0; i < bytes.length; i++) {
+    const b = bytes[i]!;
+    if (isAlnum(b)) {
+      if (!inWord) {
+        wordStart = i;
+        inWord = true;
+      }
+      continue;
+    }
+    if (
+      inWord &&
+      isSpace(b) &&
+      i - wordStart >= 4 &&
+      i - wordStart <= 9 &&
+      isScheme(bytes.subarray(wordStart, i)) &&
+      credentialFollows(bytes, wordStart, i)
+    ) {
+      return true;
+    }
+    inWord = false;
+  }
+  return false;
+}
+
+function credentialFollows(bytes: Uint8Array, start: number, wordEnd: number): boolean {
+  let ws = 0;
+  while (wordEnd + ws < bytes.length && isSpace(bytes[wordEnd + ws]!)) ws++;
+  const credStart = wordEnd + ws;
+  let credLen = 0;
+  while (credStart + credLen < bytes.length && isToken68(bytes[credStart + credLen]!)) credLen++;
+  const cred = bytes.subarray(credStart, credStart + credLen);
+  if (ws === 0 || cred.length === 0) return false;
+  const rest = bytes.subarray(credStart + credLen);
+  const leading =
+    bytes.subarray(0, start).every(isSpace) &&
+    (rest.every(isSpace) || rest[0] === 0x22 || rest[0] === 0x2c);
+  return leading || isCredentialShaped(cred);
+}
+
+const isB64url = (b: number): boolean => isAlnum(b) || b === 0x2d || b === 0x5f;
+
+function hasCompactJwt(bytes: Uint8Array): boolean {
+  let i = 0;
+  while (i < bytes.length) {
+    let run = 0;
+    while (i + run < bytes.length && (isB64url(bytes[i + run]!) || bytes[i + run] === 0x2e)) run++;
+    if (run === 0) {
+      i++;
+      continue;
+    }
+    const token = bytes.subarray(i, i + run);
+    if (isCompact(token) || (token[token.length - 1] === 0x2e && isCompact(token.subarray(0, token.length - 1)))) {
+      return true;
+    }
+    i += run;
+  }
+  return false;
+}
+
+function split(token: Uint8Array): Uint8Array[] {
+  const parts: Uint8Array[] = [];
+  let start = 0;
+  for (let i = 0; i <= token.length; i++) {
+    if (i === token.length || token[i] === 0x2e) {
+      parts.push(token.subarray(start, i));
+      start = i + 1;
+    }
+  }
+  return parts;
+}
+
+function isCompact(token: Uint8Array): boolean {
+  const parts = split(token);
+  const header = parts[0]!;
+  if (header.length < 4 || !decodesToJsonObject(header)) return false;
+  if (parts.length === 3) return parts[1]!.length > 0;
+  if (parts.length === 5) return parts.slice(2).every((p) => p.length > 0);
+  return false;
+}
+
+function sextet(b: number): number {
+  if (isUpper(b)) return b - 0x41;
+  if (isLower(b)) return b - 0x61 + 26;
+  if (isDigit(b)) return b - 0x30 + 52;
+  if (b === 0x2d) return 62;
+  if (b === 0x5f) return 63;
+  return -1;
+}
+
+function decodesToJsonObject(segment: Uint8Array): boolean {
+  let opened = false;
+  for (let start = 0; start < segment.length; start += 4) {
+    const quad = segment.subarray(start, start + 4);
+    if (quad.length < 2) return false;
+    let acc = 0;
+    for (let k = 0; k < quad.length; k++) {
+      const v = sextet(quad[k]!);
+      if (v < 0) return false;
+      acc |= v << (18 - 6 * k);
+    }
+    const decoded = [(acc >> 16) & 0xff, (acc >> 8) & 0xff, acc & 0xff].slice(0, quad.length - 1);
+    for (const byte of decoded) {
+      if (byte === 0x20 || byte === 0x09 || byte === 0x0a || byte === 0x0d) continue;
+      if (!opened && byte === 0x7b) opened = true;
+      else if (opened && byte === 0x22) return true;
+      else return false;
+    }
+  }
+  return false;
+}
