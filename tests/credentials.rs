@@ -390,6 +390,13 @@ mod in_process {
     #[derive(Clone, Default)]
     struct Recorder(Arc<Mutex<Vec<String>>>);
 
+    impl std::fmt::Debug for Recorder {
+        /// The count only: what it recorded holds tokens.
+        fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+            write!(f, "Recorder({} requests)", self.0.lock().unwrap().len())
+        }
+    }
+
     impl Recorder {
         fn seen(&self) -> Vec<String> {
             self.0.lock().unwrap().clone()
@@ -445,6 +452,54 @@ mod in_process {
     fn loopback(source: &Scripted) -> CredentialsLayer<Scripted> {
         CredentialsLayer::new(source.clone())
             .with_endpoint("http://127.0.0.1:50051".parse().unwrap())
+    }
+
+    /// The `authorization` header is marked sensitive, so HTTP/2's HPACK
+    /// never indexes it (a later request on the connection cannot probe it).
+    #[tokio::test]
+    async fn the_authorization_header_is_sensitive() {
+        let source = Scripted::new(|_| Ok(AccessToken::new("s3cr3t-sensitive")));
+        let seen = Arc::new(Mutex::new(Vec::new()));
+        let record = seen.clone();
+        let inner = tower::service_fn(move |req: http::Request<tonic::body::Body>| {
+            let value = req.headers().get("authorization").cloned();
+            record.lock().unwrap().push(value);
+            async {
+                Ok::<_, Infallible>(
+                    http::Response::builder()
+                        .header("grpc-status", "0")
+                        .body(tonic::body::Body::empty())
+                        .unwrap(),
+                )
+            }
+        });
+        tower::Layer::layer(&loopback(&source), inner)
+            .oneshot(request("/grpc.health.v1.Health/Check"))
+            .await
+            .unwrap();
+        let seen = seen.lock().unwrap();
+        let value = seen[0].as_ref().expect("a token was sent");
+        assert_eq!(value, "Bearer s3cr3t-sensitive");
+        assert!(value.is_sensitive(), "HPACK may index it");
+    }
+
+    /// After a fetch, when the layer and its service hold a token: neither
+    /// `Debug` shows it.
+    #[tokio::test]
+    async fn debug_after_a_fetch_never_shows_the_token() {
+        let source = Scripted::new(|_| Ok(AccessToken::new("s3cr3t-after-fetch")));
+        let layer = loopback(&source);
+        let inner = Recorder::default();
+        let service = tower::Layer::layer(&layer, inner.service());
+        service
+            .clone()
+            .oneshot(request("/grpc.health.v1.Health/Check"))
+            .await
+            .unwrap();
+        assert_eq!(inner.seen(), ["Bearer s3cr3t-after-fetch"]);
+        assert_eq!(source.fetches(), 1);
+        let shown = format!("{layer:?} {service:?} {layer:#?} {service:#?}");
+        assert!(!shown.contains("s3cr3t"), "{shown}");
     }
 
     #[tokio::test(start_paused = true)]
