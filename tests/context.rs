@@ -74,11 +74,15 @@ fn lists_split_the_same_in_every_language() {
         AuthError::new(AuthErrorCode::InvalidScope).with_required_scopes(Vec::<String>::new());
     assert_eq!(err.metadata().get(keys::REQUIRED_SCOPES).unwrap(), "");
     assert!(err.required_scopes().is_empty());
+    let refused = AuthError::new(AuthErrorCode::InvalidScope)
+        .with_required_scopes(["orders.read", ""])
+        .try_into_status();
     assert!(
-        AuthError::new(AuthErrorCode::InvalidScope)
-            .with_required_scopes([""])
-            .try_into_status()
-            .is_err()
+        matches!(
+            &refused,
+            Err(auth_error::AttachError::InvalidListItem { key, index: 1, .. }) if key == keys::REQUIRED_SCOPES
+        ),
+        "{refused:?}"
     );
 }
 

@@ -655,7 +655,14 @@ mod in_process {
                 "http://api.example.com/grpc.health.v1.Health/Check",
             ))
             .await;
-        assert!(refused.is_err());
+        let refused = refused.unwrap_err().downcast::<tonic::Status>().unwrap();
+        let why = std::error::Error::source(&*refused)
+            .and_then(|e| e.downcast_ref::<InsecureTransport>())
+            .unwrap_or_else(|| panic!("no InsecureTransport source: {refused:?}"));
+        assert!(
+            matches!(why, InsecureTransport::Plaintext { scheme, host, .. } if scheme == "http" && host == "api.example.com"),
+            "{why:?}"
+        );
         assert_eq!(source.fetches(), 0, "no token was even fetched");
         assert!(inner.seen().is_empty(), "nothing was sent");
 

@@ -40,7 +40,8 @@ fn valid_details() -> impl Strategy<Value = Vec<u8>> {
         })
 }
 
-/// One field of any wire type, including a (possibly nested) group.
+/// One field of any wire type, including a (possibly nested) group, and the
+/// invalid ones (a lone end-group, wire types 6 and 7).
 fn unknown_field() -> impl Strategy<Value = Vec<u8>> {
     (
         4u8..15,
@@ -49,23 +50,40 @@ fn unknown_field() -> impl Strategy<Value = Vec<u8>> {
         0usize..3,
     )
         .prop_map(|(number, wire_type, payload, nesting)| {
-            let key = |wt: u8| (number << 3) | wt;
-            match wire_type {
-                0 => vec![key(0), 0x96, 0x01],
-                1 => [vec![key(1)], vec![1; 8]].concat(),
-                2 => [vec![key(2), payload.len() as u8], payload].concat(),
-                3 => {
-                    // Nested groups with a varint inside.
-                    let mut buf = vec![key(3); nesting + 1];
-                    buf.extend([0x08, 0x01]);
-                    buf.extend(std::iter::repeat_n(key(4), nesting + 1));
-                    buf
-                }
-                4 => vec![key(4)],
-                5 => [vec![key(5)], vec![2; 4]].concat(),
-                _ => vec![key(wire_type), 0],
-            }
+            field(number, wire_type, payload, nesting)
         })
+}
+
+/// One well-formed unknown field: what a newer peer may send.
+fn valid_unknown_field() -> impl Strategy<Value = Vec<u8>> {
+    (
+        4u8..15,
+        prop::sample::select(vec![0u8, 1, 2, 3, 5]),
+        prop::collection::vec(any::<u8>(), 0..6),
+        0usize..3,
+    )
+        .prop_map(|(number, wire_type, payload, nesting)| {
+            field(number, wire_type, payload, nesting)
+        })
+}
+
+fn field(number: u8, wire_type: u8, payload: Vec<u8>, nesting: usize) -> Vec<u8> {
+    let key = |wt: u8| (number << 3) | wt;
+    match wire_type {
+        0 => vec![key(0), 0x96, 0x01],
+        1 => [vec![key(1)], vec![1; 8]].concat(),
+        2 => [vec![key(2), payload.len() as u8], payload].concat(),
+        3 => {
+            // Nested groups with a varint inside.
+            let mut buf = vec![key(3); nesting + 1];
+            buf.extend([0x08, 0x01]);
+            buf.extend(std::iter::repeat_n(key(4), nesting + 1));
+            buf
+        }
+        4 => vec![key(4)],
+        5 => [vec![key(5)], vec![2; 4]].concat(),
+        _ => vec![key(wire_type), 0],
+    }
 }
 
 #[derive(Clone, Debug)]
@@ -99,6 +117,42 @@ fn mutation() -> impl Strategy<Value = Mutation> {
         (any::<usize>(), unknown_field()).prop_map(|(i, f)| Mutation::Unknown(i, f)),
         any::<usize>().prop_map(Mutation::Overflow),
     ]
+}
+
+/// The offsets where a top-level field of a valid encoding starts, and its
+/// end.
+fn field_boundaries(bytes: &[u8]) -> Vec<usize> {
+    fn varint(bytes: &[u8], at: &mut usize) -> u64 {
+        let (mut value, mut shift) = (0u64, 0);
+        loop {
+            let b = bytes[*at];
+            *at += 1;
+            value |= u64::from(b & 0x7f) << shift;
+            if b < 0x80 {
+                return value;
+            }
+            shift += 7;
+        }
+    }
+    let mut at = 0;
+    let mut boundaries = vec![0];
+    while at < bytes.len() {
+        let key = varint(bytes, &mut at);
+        match key & 7 {
+            0 => {
+                varint(bytes, &mut at);
+            }
+            1 => at += 8,
+            2 => {
+                let len = varint(bytes, &mut at) as usize;
+                at += len;
+            }
+            5 => at += 4,
+            other => panic!("a valid encoding of ours has no wire type {other}"),
+        }
+        boundaries.push(at);
+    }
+    boundaries
 }
 
 fn apply(mut bytes: Vec<u8>, m: &Mutation) -> Vec<u8> {
@@ -189,12 +243,29 @@ proptest! {
         differential::check(selector, &bytes);
     }
 
+    /// Unknown fields inserted between top-level fields (where a newer
+    /// peer puts them): the input stays valid, so prost must accept it, and
+    /// both decoders must read the same error.
     #[test]
     fn valid_encodings_with_unknown_fields_agree_with_prost(
         valid in valid_details(),
-        fields in prop::collection::vec((any::<usize>(), unknown_field()), 1..4),
+        fields in prop::collection::vec((any::<usize>(), valid_unknown_field()), 1..4),
     ) {
-        let bytes = fields.into_iter().fold(valid, |b, (i, f)| apply(b, &Mutation::Unknown(i, f)));
+        let boundaries = field_boundaries(&valid);
+        let mut inserts: Vec<(usize, Vec<u8>)> = fields
+            .into_iter()
+            .map(|(i, field)| (boundaries[i % boundaries.len()], field))
+            .collect();
+        // From the last offset back, so the earlier offsets stay right.
+        inserts.sort_by_key(|(at, _)| std::cmp::Reverse(*at));
+        let mut bytes = valid;
+        for (at, field) in inserts {
+            bytes.splice(at..at, field);
+        }
+        prop_assert!(
+            <tonic_types::pb::Status as prost::Message>::decode(bytes.as_slice()).is_ok(),
+            "prost refused an input with unknown fields at field boundaries"
+        );
         differential::check(16, &bytes);
     }
 }
