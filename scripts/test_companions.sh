@@ -88,7 +88,10 @@ fi
 step "typescript: npm pack, installed into .node-companion"
 (cd typescript && npm pack --silent --pack-destination "$tmp") >/dev/null
 TARBALL=$(ls "$tmp"/auth-error-connect-*.tgz)
-tar -tzf "$TARBALL" | grep -q 'package/dist/index.d.ts' || { echo "error: the tarball lacks dist/index.d.ts" >&2; exit 1; }
+# Listed to a file first: `tar | grep -q` fails under pipefail when grep
+# stops reading early (tar gets SIGPIPE).
+tar -tzf "$TARBALL" > "$tmp/tarball.list"
+grep -q 'package/dist/index.d.ts' "$tmp/tarball.list" || { echo "error: the tarball lacks dist/index.d.ts" >&2; exit 1; }
 rm -rf .node-companion && mkdir -p .node-companion
 cat > .node-companion/package.json <<'JSON'
 { "name": "auth-error-companion-scratch", "private": true, "type": "module" }
