@@ -120,6 +120,8 @@ pub mod server {
     //! | the verifier's [`Rejection::Auth`] | that error |
     //! | the verifier's [`Rejection::Fault`] | `INTERNAL` / 500, no auth reason; a `tracing` error event and the `with_fault_hook` hook |
     //! | a scope required by a matching `with_required_scopes` rule is not granted | `INVALID_SCOPE` with `requiredScopes` and `providedScopes` |
+    //! | the token's `acr` is none of a matching `with_required_acr` rule's (RFC 9470 step-up) | `MULTI_FACTOR_REQUIRED` with `acrValues` (and `maxAge` when the login is also too old); HTTP 401 `error="insufficient_user_authentication"` |
+    //! | the token's `auth_time` is older than a matching `with_max_auth_age` rule allows, or missing | `SESSION_EXPIRED` with `maxAge`; HTTP 401 `error="insufficient_user_authentication"` |
     //! | otherwise | served; [`Verified`] claims in the request's extensions |
     //!
     //! gRPC requests (`content-type: application/grpc…`) are refused with a
@@ -165,6 +167,8 @@ pub mod server {
     #[cfg(feature = "grpc-web")]
     pub use crate::layers::cors::{GRPC_WEB_CORS_MAX_AGE, grpc_web_cors};
     pub use crate::layers::drain::{DrainRejected, DrainRejectedLayer};
+    #[cfg(feature = "json")]
+    pub use crate::layers::resource_metadata::ProtectedResourceMetadata;
 }
 
 pub mod client {

@@ -24,7 +24,9 @@ fn every_typed_context_entry_round_trips_through_a_status() {
         .with_mfa_methods(["totp", "webauthn"])
         .with_mfa_failure_reason("code reused")
         .with_missing_claims(["sub"])
-        .with_invalid_claims(["exp", "nbf"]);
+        .with_invalid_claims(["exp", "nbf"])
+        .with_acr_values(["urn:example:mfa", "urn:example:hwk"])
+        .with_max_age(Duration::from_secs(300));
     let status = err.clone().try_into_status().unwrap();
     let back = status.check_auth_error().unwrap().unwrap();
     assert_eq!(back, err);
@@ -48,6 +50,8 @@ fn every_typed_context_entry_round_trips_through_a_status() {
     assert_eq!(back.mfa_failure_reason(), Some("code reused"));
     assert_eq!(back.missing_claims(), ["sub"]);
     assert_eq!(back.invalid_claims(), ["exp", "nbf"]);
+    assert_eq!(back.acr_values(), ["urn:example:mfa", "urn:example:hwk"]);
+    assert_eq!(back.max_age(), Some(Duration::from_secs(300)));
     assert_eq!(
         back.metadata().len(),
         keys::ALL.len(),

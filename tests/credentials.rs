@@ -454,6 +454,33 @@ mod in_process {
             .with_endpoint("http://127.0.0.1:50051".parse().unwrap())
     }
 
+    /// Step-up refusals need the user: the layer never refetches or retries.
+    #[tokio::test]
+    async fn step_up_refusals_are_never_retried() {
+        for refusal in [
+            AuthError::new(AuthErrorCode::MultiFactorRequired).with_acr_values(["urn:example:mfa"]),
+            AuthError::new(AuthErrorCode::SessionExpired).with_max_age(Duration::from_secs(300)),
+        ] {
+            let source = Scripted::new(|n| Ok(AccessToken::new(format!("gen-{n}"))));
+            let calls = Arc::new(AtomicUsize::new(0));
+            let seen = calls.clone();
+            let status = tonic::Status::from(refusal.clone());
+            let inner = tower::service_fn(move |_req: http::Request<tonic::body::Body>| {
+                seen.fetch_add(1, Ordering::SeqCst);
+                let status = status.clone();
+                async move { Ok::<_, Infallible>(status.into_http::<tonic::body::Body>()) }
+            });
+            let response = tower::Layer::layer(&loopback(&source), inner)
+                .oneshot(request("/grpc.health.v1.Health/Check"))
+                .await
+                .unwrap();
+            let back = tonic::Status::from_header_map(response.headers()).unwrap();
+            assert_eq!(back.auth_error().unwrap(), refusal);
+            assert_eq!(calls.load(Ordering::SeqCst), 1, "{refusal}: retried");
+            assert_eq!(source.fetches(), 1, "{refusal}: refetched");
+        }
+    }
+
     /// The `authorization` header is marked sensitive, so HTTP/2's HPACK
     /// never indexes it (a later request on the connection cannot probe it).
     #[tokio::test]

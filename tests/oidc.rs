@@ -409,3 +409,70 @@ async fn past_max_age_keys_refresh_in_the_background_and_survive_an_outage() {
     }
     server.shutdown().await;
 }
+
+/// RFC 9470 step-up and the RFC 9068 profile against node oidc-provider:
+/// its `at+jwt` access tokens pass the profile, the weaker and older login
+/// (svc-a: password, an hour ago) is refused with the exact challenge and
+/// metadata, the stronger and fresh one (svc-b: second factor, seconds ago)
+/// is served.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn step_up_against_a_real_provider() {
+    if !oidc_provider::ready() {
+        return;
+    }
+    let provider = Provider::start("k1", 300, 0);
+    let layer = || {
+        BearerAuthLayer::builder(
+            JwtVerifier::from_issuer(&provider.issuer, validation())
+                .unwrap()
+                .with_access_token_profile(),
+        )
+        .with_required_acr(jwt_server::CHECK, ["urn:example:mfa"])
+        .with_max_auth_age(jwt_server::CHECK, Duration::from_secs(600))
+        .with_resource_metadata("https://api.example.test/.well-known/oauth-protected-resource")
+        .build()
+        .unwrap()
+    };
+    let weak = provider.token(("svc-a", "secret-a"), "orders.read").await;
+    let strong = provider.token(("svc-b", "secret-b"), "orders.read").await;
+    let header = jsonwebtoken::decode_header(&weak).unwrap();
+    assert_eq!(
+        header.typ.as_deref(),
+        Some("at+jwt"),
+        "oidc-provider issues RFC 9068 tokens"
+    );
+
+    // gRPC: the reason and its metadata say what to ask for.
+    let server = start(Some(layer())).await;
+    let status = call(&server, &weak).await.unwrap_err();
+    let err = status.check_auth_error().unwrap().unwrap();
+    assert_eq!(err.code(), AuthErrorCode::MultiFactorRequired);
+    assert_eq!(err.acr_values(), ["urn:example:mfa"]);
+    assert_eq!(err.max_age(), Some(Duration::from_secs(600)));
+    assert_eq!(call(&server, &strong).await.unwrap(), "svc-b");
+    server.shutdown().await;
+
+    // HTTP: the RFC 9470 challenge, as a browser or a REST client reads it.
+    let svc = tower::Layer::layer(
+        &layer(),
+        tower::service_fn(|_req: http::Request<tonic::body::Body>| async {
+            Ok::<_, std::convert::Infallible>(http::Response::new(tonic::body::Body::empty()))
+        }),
+    );
+    let req = |token: &str| {
+        http::Request::post(jwt_server::CHECK)
+            .header("authorization", format!("Bearer {token}"))
+            .body(tonic::body::Body::empty())
+            .unwrap()
+    };
+    let refused = tower::ServiceExt::oneshot(svc.clone(), req(&weak))
+        .await
+        .unwrap();
+    assert_eq!(refused.status(), 401);
+    assert_eq!(
+        refused.headers()["www-authenticate"],
+        "Bearer error=\"insufficient_user_authentication\", error_description=\"multi-factor authentication is required\", acr_values=\"urn:example:mfa\", max_age=600, resource_metadata=\"https://api.example.test/.well-known/oauth-protected-resource\""
+    );
+    let served = tower::ServiceExt::oneshot(svc, req(&strong)).await.unwrap();
+    assert_eq!(served.status(), 200);
+}

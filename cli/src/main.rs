@@ -225,12 +225,18 @@ fn decode(out: &mut String, value: &str, as_json: bool, domain: &str) -> Result<
     if as_json {
         let details: Vec<Value> = status.details.iter().map(detail_json).collect();
         let auth_json = match &auth {
-            Ok(Some(err)) => json!({
-                "reason": err.code().as_str_name(),
-                "number": i32::from(err.code()),
-                "client_action": err.client_action().as_str(),
-                "http_status": err.http_status().as_u16(),
-            }),
+            Ok(Some(err)) => {
+                let mut auth = json!({
+                    "reason": err.code().as_str_name(),
+                    "number": i32::from(err.code()),
+                    "client_action": err.client_action().as_str(),
+                    "http_status": err.http_status().as_u16(),
+                });
+                if let Some(step_up) = step_up_json(err) {
+                    auth["step_up"] = step_up;
+                }
+                auth
+            }
             Ok(None) => Value::Null,
             Err(problem) => json!({ "problem": problem }),
         };
@@ -262,18 +268,52 @@ fn decode(out: &mut String, value: &str, as_json: bool, domain: &str) -> Result<
         }
     }
     match &auth {
-        Ok(Some(err)) => outln!(
-            out,
-            "auth error: {} ({}), HTTP {}, client action {}",
-            err.code(),
-            i32::from(err.code()),
-            err.http_status().as_u16(),
-            err.client_action()
-        ),
+        Ok(Some(err)) => {
+            outln!(
+                out,
+                "auth error: {} ({}), HTTP {}, client action {}",
+                err.code(),
+                i32::from(err.code()),
+                err.http_status().as_u16(),
+                err.client_action()
+            );
+            if let Some(step_up) = step_up_json(err) {
+                let mut ask = Vec::new();
+                if let Some(acr) = step_up.get("acr_values").and_then(Value::as_str) {
+                    ask.push(format!("acr_values={}", safe(acr)));
+                }
+                if let Some(max_age) = step_up.get("max_age").and_then(Value::as_u64) {
+                    ask.push(format!("max_age={max_age}"));
+                }
+                outln!(
+                    out,
+                    "step-up: send the user to the authorization server with {}",
+                    ask.join(" ")
+                );
+            }
+        }
         Ok(None) => outln!(out, "auth error: none in domain {}", safe(domain)),
         Err(problem) => outln!(out, "auth error: problem: {}", safe(problem)),
     }
     Ok(auth.is_ok())
+}
+
+/// The RFC 9470 step-up an error asks for (`acr_values`, `max_age`: the
+/// parameters of the authorization request), if any.
+fn step_up_json(err: &AuthError) -> Option<Value> {
+    let acr = err.acr_values();
+    let max_age = err.max_age();
+    if acr.is_empty() && max_age.is_none() {
+        return None;
+    }
+    let mut step_up = json!({});
+    if !acr.is_empty() {
+        step_up["acr_values"] = json!(acr.join(" "));
+    }
+    if let Some(max_age) = max_age {
+        step_up["max_age"] = json!(max_age.as_secs());
+    }
+    Some(step_up)
 }
 
 fn encode(

@@ -88,6 +88,40 @@ fn encode_then_decode_round_trips() {
 }
 
 #[test]
+fn decode_shows_what_a_step_up_asks_for() {
+    let out = run(&[
+        "encode",
+        "MULTI_FACTOR_REQUIRED",
+        "--meta",
+        "acrValues=urn:example:mfa urn:example:hwk",
+        "--meta",
+        "maxAge=300",
+    ]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let value = stdout(&out).trim().to_owned();
+    let text = stdout(&run(&["decode", &value]));
+    assert!(
+        text.contains(
+            "step-up: send the user to the authorization server with acr_values=urn:example:mfa urn:example:hwk max_age=300"
+        ),
+        "{text}"
+    );
+    let json: serde_json::Value =
+        serde_json::from_slice(&run(&["decode", &value, "--json"]).stdout).unwrap();
+    assert_eq!(
+        json["auth_error"]["step_up"],
+        serde_json::json!({"acr_values": "urn:example:mfa urn:example:hwk", "max_age": 300})
+    );
+    // No step-up context, no step-up line.
+    let plain = stdout(&run(&["encode", "TOKEN_EXPIRED"]));
+    assert!(!stdout(&run(&["decode", plain.trim()])).contains("step-up"));
+}
+
+#[test]
 fn decode_shows_unknown_detail_types() {
     let status = tonic_types::pb::Status {
         code: 16,

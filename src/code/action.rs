@@ -34,10 +34,18 @@ pub enum ClientAction {
     RetryLater,
     /// The credentials or session cannot be repaired: sign in again from
     /// scratch (invalid or revoked tokens and sessions, bad claims, wrong
-    /// subject, audience or issuer, `UNAUTHENTICATED`).
+    /// subject, audience or issuer, `UNAUTHENTICATED`). A `SESSION_EXPIRED`
+    /// that carries [`max_age`](crate::AuthError::max_age) is an RFC 9470
+    /// step-up: send the user to the authorization server with that
+    /// `max_age` (a fresh login), then retry with the new token.
     Reauthenticate,
     /// Complete or repeat the second factor (`MULTI_FACTOR_REQUIRED`,
-    /// `MULTI_FACTOR_FAILED`).
+    /// `MULTI_FACTOR_FAILED`). With RFC 9470 step-up context, send the user
+    /// to the authorization server with the error's
+    /// [`acr_values`](crate::AuthError::acr_values) (and
+    /// [`max_age`](crate::AuthError::max_age) when present) as the request's
+    /// `acr_values` / `max_age`, then retry with the new token. Never
+    /// retried automatically: the user must act.
     CompleteMultiFactor,
     /// Verify the device through the out-of-band flow
     /// (`UNRECOGNIZED_DEVICE`).

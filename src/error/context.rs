@@ -58,9 +58,8 @@ context_keys! {
     TOKEN_TYPE = "tokenType";
     /// When the token expired or expires (RFC 3339).
     TOKEN_EXPIRY = "tokenExpiry";
-    /// The issuer concerned: the token's, or, when `JwtVerifier` refuses an
-    /// issuer (`AUTH_FAILED_INVALID_ISSUER`), the issuers it accepts,
-    /// space-separated.
+    /// The issuer concerned: the token's, or, when a single `JwtVerifier`
+    /// refuses an issuer (`AUTH_FAILED_INVALID_ISSUER`), the one it accepts.
     ISSUER = "issuer";
     /// The audiences concerned (list): the token's, or, when `JwtVerifier`
     /// refuses an audience (`AUTH_FAILED_INVALID_AUDIENCE`), the audiences
@@ -80,6 +79,14 @@ context_keys! {
     MISSING_CLAIMS = "missingClaims";
     /// Names of claims whose values are invalid (list).
     INVALID_CLAIMS = "invalidClaims";
+    /// Step-up (RFC 9470): the authentication context class references
+    /// (`acr`) any of which would satisfy the resource (list); the client
+    /// sends the user to the authorization server with `acr_values`.
+    ACR_VALUES = "acrValues";
+    /// Step-up (RFC 9470): the longest time since the user authenticated
+    /// (`auth_time`) the resource accepts, in whole seconds; the client sends
+    /// the user to the authorization server with `max_age`.
+    MAX_AGE = "maxAge";
 }
 
 /// Splits a list value as written by the typed builders.
@@ -191,6 +198,46 @@ impl AuthError {
         with_missing_claims, missing_claims, keys::MISSING_CLAIMS;
         /// Sets the names of claims with invalid values ([`keys::INVALID_CLAIMS`]).
         with_invalid_claims, invalid_claims, keys::INVALID_CLAIMS;
+        /// Sets the `acr` values any of which would satisfy the resource
+        /// ([`keys::ACR_VALUES`], RFC 9470 step-up).
+        ///
+        /// ```
+        /// use auth_error::{AuthError, AuthErrorCode};
+        /// let err = AuthError::new(AuthErrorCode::MultiFactorRequired)
+        ///     .with_acr_values(["urn:example:mfa", "urn:example:hwk"]);
+        /// assert_eq!(err.acr_values(), ["urn:example:mfa", "urn:example:hwk"]);
+        /// assert_eq!(
+        ///     err.www_authenticate(None).unwrap(),
+        ///     r#"Bearer error="insufficient_user_authentication", error_description="multi-factor authentication is required", acr_values="urn:example:mfa urn:example:hwk""#
+        /// );
+        /// ```
+        with_acr_values, acr_values, keys::ACR_VALUES;
+    }
+
+    /// Sets the longest time since the user authenticated that the resource
+    /// accepts ([`keys::MAX_AGE`], whole seconds, rounded down; RFC 9470
+    /// step-up).
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// use auth_error::{AuthError, AuthErrorCode};
+    /// let err = AuthError::new(AuthErrorCode::SessionExpired).with_max_age(Duration::from_secs(300));
+    /// assert_eq!(err.metadata().get("maxAge"), Some("300"));
+    /// assert_eq!(err.max_age(), Some(Duration::from_secs(300)));
+    /// ```
+    #[must_use]
+    pub fn with_max_age(self, max_age: std::time::Duration) -> Self {
+        self.with_metadata(keys::MAX_AGE, max_age.as_secs().to_string())
+    }
+
+    /// The duration under [`keys::MAX_AGE`], if present and a number of
+    /// seconds.
+    pub fn max_age(&self) -> Option<std::time::Duration> {
+        let secs = self.metadata().get(keys::MAX_AGE)?;
+        if secs.is_empty() || !secs.bytes().all(|b| b.is_ascii_digit()) {
+            return None;
+        }
+        secs.parse().ok().map(std::time::Duration::from_secs)
     }
 
     text_context! {

@@ -39,7 +39,31 @@ impl AuthError {
     /// assert_eq!(missing.www_authenticate(None).unwrap(), "Bearer");
     /// ```
     pub fn www_authenticate(&self, realm: Option<&str>) -> Option<HeaderValue> {
-        let challenge = BearerChallenge::for_code(self.code())?;
+        self.challenge(realm, None)
+    }
+
+    /// [`www_authenticate`](Self::www_authenticate), with the RFC 9728
+    /// `resource_metadata` URL (checked by the layer's builder) last.
+    ///
+    /// An error carrying step-up context ([`keys::ACR_VALUES`],
+    /// [`keys::MAX_AGE`]) is an RFC 9470 challenge whatever its code:
+    /// `insufficient_user_authentication` with `acr_values` and `max_age`.
+    pub(crate) fn challenge(
+        &self,
+        realm: Option<&str>,
+        resource_metadata: Option<&str>,
+    ) -> Option<HeaderValue> {
+        let acr_values: Vec<&str> = self
+            .metadata()
+            .get(keys::ACR_VALUES)
+            .map(|v| v.split(' ').filter(|s| is_scope_token(s)).collect())
+            .unwrap_or_default();
+        let max_age = self.max_age();
+        let step_up = !acr_values.is_empty() || max_age.is_some();
+        let challenge = match step_up {
+            true => BearerChallenge::InsufficientUserAuthentication,
+            false => BearerChallenge::for_code(self.code())?,
+        };
         let mut params: Vec<String> = Vec::new();
         if let Some(realm) = realm {
             let realm: String = realm.chars().filter(|c| is_attr_char(*c)).collect();
@@ -67,6 +91,15 @@ impl AuthError {
             if !scopes.is_empty() {
                 params.push(format!("scope=\"{}\"", scopes.join(" ")));
             }
+        }
+        if !acr_values.is_empty() {
+            params.push(format!("acr_values=\"{}\"", acr_values.join(" ")));
+        }
+        if let Some(max_age) = max_age {
+            params.push(format!("max_age={}", max_age.as_secs()));
+        }
+        if let Some(url) = resource_metadata {
+            params.push(format!("resource_metadata=\"{url}\""));
         }
         let value = if params.is_empty() {
             "Bearer".to_owned()

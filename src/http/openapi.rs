@@ -156,7 +156,10 @@ fn response(status: u16, summary: &str) -> utoipa::openapi::Response {
     let challenge = if status == 401 {
         "Always present on a 401 (RFC 9110): the RFC 6750 Bearer challenge, with \
          `error=\"invalid_token\"` or `error=\"insufficient_user_authentication\"` (RFC 9470) \
-         and an `error_description`; a bare `Bearer` when no token was sent."
+         and an `error_description`; a bare `Bearer` when no token was sent. A step-up \
+         (RFC 9470) adds `acr_values=\"...\"` (the `acrValues` metadata) and/or `max_age=N` \
+         (the `maxAge` metadata); a server that publishes RFC 9728 protected resource metadata \
+         adds `resource_metadata=\"<url>\"`."
     } else if codes.iter().any(|c| c.bearer_challenge().is_some()) {
         "The RFC 6750 Bearer challenge `error=\"insufficient_scope\"` with the required `scope`, \
          for `INVALID_SCOPE`; absent for the other codes."

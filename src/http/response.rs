@@ -10,7 +10,13 @@ use crate::AuthError;
 /// Status, headers and body of the HTTP rejection for `err`. `NO_AUTH_ERROR`
 /// fails closed as 500 with status `UNKNOWN`: a rejection never looks like
 /// success.
-pub(crate) fn rejection(err: &AuthError, realm: Option<&str>) -> http::Response<Bytes> {
+/// The RFC 9728 `resource_metadata` URL, if given, goes into the challenge
+/// of a 401.
+pub(crate) fn rejection(
+    err: &AuthError,
+    realm: Option<&str>,
+    resource_metadata: Option<&str>,
+) -> http::Response<Bytes> {
     if !err.code().is_error() {
         return fault(StatusCode::INTERNAL_SERVER_ERROR, "UNKNOWN", err.message());
     }
@@ -23,7 +29,9 @@ pub(crate) fn rejection(err: &AuthError, realm: Option<&str>) -> http::Response<
             HeaderValue::from_static("application/json"),
         );
     }
-    if let Some(challenge) = err.www_authenticate(realm) {
+    let resource_metadata =
+        resource_metadata.filter(|_| err.http_status() == StatusCode::UNAUTHORIZED);
+    if let Some(challenge) = err.challenge(realm, resource_metadata) {
         headers.insert(header::WWW_AUTHENTICATE, challenge);
     }
     if let Some(delay) = err.retry_after() {

@@ -165,6 +165,9 @@ pub struct JwtVerifier<C = Value> {
     /// The first misconfiguration found (keys or validation): every
     /// verification is a fault.
     config_error: Option<Arc<str>>,
+    /// RFC 9068: only JWT access tokens (`typ: at+jwt`, the profile's
+    /// claims).
+    access_token_profile: bool,
     /// Keys fetched from an identity provider (feature `oidc`).
     #[cfg(feature = "oidc")]
     remote: Option<Arc<remote::RemoteKeys>>,
@@ -318,6 +321,7 @@ impl JwtVerifier<Value> {
             checks: Vec::new(),
             cache: None,
             config_error: None,
+            access_token_profile: false,
             #[cfg(feature = "oidc")]
             remote: None,
             claims: PhantomData,
@@ -452,6 +456,7 @@ where
                 entries: Mutex::new(HashMap::new()),
             }),
             config_error: self.config_error,
+            access_token_profile: self.access_token_profile,
             #[cfg(feature = "oidc")]
             remote: self.remote,
             claims: PhantomData,
@@ -541,6 +546,30 @@ impl<C> JwtVerifier<C> {
         if let Some(key) = self.usable(Some(&kid), key, None) {
             self.keys.insert(kid, Arc::new(key));
         }
+        self
+    }
+
+    /// Accepts only JWT access tokens as RFC 9068 profiles them: the header
+    /// `typ` is `at+jwt` (or `application/at+jwt`, any case), and `iss`,
+    /// `aud`, `exp`, `sub`, `client_id`, `iat` and `jti` are present. An ID
+    /// token or any other JWT signed by the same keys is then refused
+    /// `AUTH_FAILED_INVALID_BEARER_TOKEN`, its description naming the rule.
+    ///
+    /// Off by default, `from_issuer` included: many providers still issue
+    /// access tokens typed `JWT` (or untyped), and a default that refused
+    /// them would lock out working deployments. Turn it on when your
+    /// provider follows RFC 9068 (node `oidc-provider`, Keycloak with
+    /// `at+jwt`, Okta, Auth0 with the RFC 9068 profile).
+    ///
+    /// ```
+    /// # use auth_error::jwt::JwtVerifier;
+    /// # let verifier = JwtVerifier::new(jsonwebtoken::DecodingKey::from_secret(b"s"), jsonwebtoken::Validation::default());
+    /// let verifier = verifier.with_access_token_profile();
+    /// # drop(verifier);
+    /// ```
+    #[must_use]
+    pub fn with_access_token_profile(mut self) -> Self {
+        self.access_token_profile = true;
         self
     }
 
@@ -670,6 +699,52 @@ fn scopes(claims: &Value) -> Vec<String> {
             .collect(),
         _ => Vec::new(),
     }
+}
+
+/// RFC 9068 §4: the header `typ` of an access token, compared ignoring
+/// ASCII case (RFC 7515 §4.1.9), with or without `application/`.
+fn is_access_token_type(typ: Option<&str>) -> bool {
+    typ.is_some_and(|t| {
+        t.eq_ignore_ascii_case("at+jwt") || t.eq_ignore_ascii_case("application/at+jwt")
+    })
+}
+
+/// RFC 9068 §2.2: the claims an access token must carry; the first missing.
+fn missing_access_token_claim(claims: &Value) -> Option<&'static str> {
+    const REQUIRED: [(&str, &str); 7] = [
+        (
+            "iss",
+            "not an RFC 9068 access token: the claim `iss` is missing",
+        ),
+        (
+            "aud",
+            "not an RFC 9068 access token: the claim `aud` is missing",
+        ),
+        (
+            "exp",
+            "not an RFC 9068 access token: the claim `exp` is missing",
+        ),
+        (
+            "sub",
+            "not an RFC 9068 access token: the claim `sub` is missing",
+        ),
+        (
+            "client_id",
+            "not an RFC 9068 access token: the claim `client_id` is missing",
+        ),
+        (
+            "iat",
+            "not an RFC 9068 access token: the claim `iat` is missing",
+        ),
+        (
+            "jti",
+            "not an RFC 9068 access token: the claim `jti` is missing",
+        ),
+    ];
+    REQUIRED
+        .iter()
+        .find(|(name, _)| claims.get(name).is_none_or(Value::is_null))
+        .map(|(_, why)| *why)
 }
 
 fn invalid(message: &'static str) -> Rejection {
@@ -804,6 +879,11 @@ where
         if !self.validation.algorithms.contains(&header.alg) {
             return Err(invalid("the token's algorithm is not accepted"));
         }
+        if self.access_token_profile && !is_access_token_type(header.typ.as_deref()) {
+            return Err(invalid(
+                "not an RFC 9068 access token: the header `typ` is not `at+jwt`",
+            ));
+        }
         #[cfg_attr(not(feature = "oidc"), allow(unused_variables))]
         let (key, remote_kid) = self.key(token, header.kid.as_deref()).await?;
         // An `alg` its key cannot verify (ES384 on a P-256 key) would make
@@ -831,10 +911,32 @@ where
             Some(value) => numeric_date(value).map(Some),
         };
         let times = read("exp").zip(read("nbf"));
+        if self.access_token_profile
+            && let Some(why) = missing_access_token_claim(&decoded.claims)
+        {
+            return Err(invalid(why));
+        }
+        let acr = decoded
+            .claims
+            .get("acr")
+            .and_then(Value::as_str)
+            .map(str::to_owned);
+        let auth_time = decoded
+            .claims
+            .get("auth_time")
+            .and_then(numeric_date)
+            .and_then(|secs| Duration::try_from_secs_f64(secs).ok())
+            .and_then(|since| UNIX_EPOCH.checked_add(since));
         let json = Arc::new(decoded.claims);
         let claims: C =
             C::deserialize(json.as_ref()).map_err(|_| Rejection::Auth(claims_do_not_fit()))?;
-        let verified = Verified::new(claims, scopes);
+        let mut verified = Verified::new(claims, scopes);
+        if let Some(acr) = acr {
+            verified = verified.with_acr(acr);
+        }
+        if let Some(at) = auth_time {
+            verified = verified.with_auth_time(at);
+        }
         if let Some(cache) = &self.cache
             && let Some((exp, nbf)) = times
             && token.len() <= MAX_CACHED_TOKEN_LEN

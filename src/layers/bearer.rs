@@ -7,7 +7,7 @@ use std::future::Future;
 use std::pin::Pin;
 use std::sync::Arc;
 use std::task::{Context, Poll};
-use std::time::Duration;
+use std::time::{Duration, SystemTime};
 
 use bytes::Bytes;
 use http::{HeaderMap, header};
@@ -28,12 +28,36 @@ type BoxError = Box<dyn std::error::Error + Send + Sync>;
 pub struct Verified<C> {
     claims: C,
     scopes: Vec<String>,
+    acr: Option<String>,
+    auth_time: Option<SystemTime>,
 }
 
 impl<C> Verified<C> {
     /// Verified `claims` granting `scopes`.
     pub fn new(claims: C, scopes: Vec<String>) -> Self {
-        Verified { claims, scopes }
+        Verified {
+            claims,
+            scopes,
+            acr: None,
+            auth_time: None,
+        }
+    }
+
+    /// With the authentication context class the user authenticated with
+    /// (the token's `acr` claim), checked by
+    /// [`BearerAuthBuilder::with_required_acr`].
+    #[must_use]
+    pub fn with_acr(mut self, acr: impl Into<String>) -> Self {
+        self.acr = Some(acr.into());
+        self
+    }
+
+    /// With when the user authenticated (the token's `auth_time` claim),
+    /// checked by [`BearerAuthBuilder::with_max_auth_age`].
+    #[must_use]
+    pub fn with_auth_time(mut self, auth_time: SystemTime) -> Self {
+        self.auth_time = Some(auth_time);
+        self
     }
 
     /// The verified claims.
@@ -49,6 +73,16 @@ impl<C> Verified<C> {
     /// Whether the token grants `scope`.
     pub fn has_scope(&self, scope: &str) -> bool {
         self.scopes.iter().any(|s| s == scope)
+    }
+
+    /// The token's `acr` (authentication context class reference), if any.
+    pub fn acr(&self) -> Option<&str> {
+        self.acr.as_deref()
+    }
+
+    /// The token's `auth_time` (when the user authenticated), if any.
+    pub fn auth_time(&self) -> Option<SystemTime> {
+        self.auth_time
     }
 }
 
@@ -366,6 +400,26 @@ pub enum ConfigError {
         /// The public route that covers it.
         public: Route,
     },
+    /// A step-up rule ([`BearerAuthBuilder::with_required_acr`],
+    /// [`BearerAuthBuilder::with_max_auth_age`]) on a route that a public
+    /// route covers entirely: it would never be checked.
+    #[non_exhaustive]
+    StepUpNeverChecked {
+        /// The route of the step-up rule.
+        rule: Route,
+        /// The public route that covers it.
+        public: Route,
+    },
+    /// [`BearerAuthBuilder::with_required_acr`] with no value, or a value
+    /// that cannot travel in a challenge (empty, whitespace, `"` or `\`).
+    #[non_exhaustive]
+    InvalidAcrValues {
+        /// The route of the rule.
+        route: Route,
+    },
+    /// [`BearerAuthBuilder::with_resource_metadata`] with something other
+    /// than an absolute `https` URL of visible ASCII without `"` and `\`.
+    InvalidResourceMetadata,
     /// The verifier's own check ([`TokenVerifier::check`]) failed.
     Verifier(BoxError),
 }
@@ -382,6 +436,17 @@ impl fmt::Display for ConfigError {
             ConfigError::ScopesNeverChecked { scoped, public } => write!(
                 f,
                 "scopes required {scoped} are never checked: a public route covers it ({public})"
+            ),
+            ConfigError::StepUpNeverChecked { rule, public } => write!(
+                f,
+                "the step-up rule {rule} is never checked: a public route covers it ({public})"
+            ),
+            ConfigError::InvalidAcrValues { route } => write!(
+                f,
+                "the acr rule {route} needs at least one value, each non-empty, without whitespace, `\"` or `\\`"
+            ),
+            ConfigError::InvalidResourceMetadata => f.write_str(
+                "the resource metadata URL must be an absolute https URL of visible ASCII without `\"` or `\\`",
             ),
             ConfigError::Verifier(err) => write!(f, "the token verifier is misconfigured: {err}"),
         }
@@ -400,8 +465,13 @@ impl std::error::Error for ConfigError {
 struct Config<V> {
     verifier: Arc<V>,
     scopes: Vec<(Route, Vec<String>)>,
+    /// Step-up: the `acr` values any of which satisfies the route.
+    acr: Vec<(Route, Vec<String>)>,
+    /// Step-up: the longest time since the user authenticated.
+    max_auth_age: Vec<(Route, Duration)>,
     public: Vec<Route>,
     realm: Option<String>,
+    resource_metadata: Option<String>,
     on_fault: Option<FaultHook>,
 }
 
@@ -410,8 +480,11 @@ impl<V> fmt::Debug for Config<V> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("Config")
             .field("scopes", &self.scopes)
+            .field("acr", &self.acr)
+            .field("max_auth_age", &self.max_auth_age)
             .field("public", &self.public)
             .field("realm", &self.realm)
+            .field("resource_metadata", &self.resource_metadata)
             .finish_non_exhaustive()
     }
 }
@@ -451,12 +524,37 @@ impl<V: TokenVerifier> BearerAuthLayer<V> {
             config: Config {
                 verifier: Arc::new(verifier),
                 scopes: Vec::new(),
+                acr: Vec::new(),
+                max_auth_age: Vec::new(),
                 public: Vec::new(),
                 realm: None,
+                resource_metadata: None,
                 on_fault: None,
             },
             drain: DrainRejectedLayer::default(),
         }
+    }
+}
+
+#[cfg(feature = "json")]
+impl<V> BearerAuthLayer<V> {
+    /// The RFC 9728 metadata of `resource` as this layer enforces it:
+    /// `scopes_supported` is every scope its rules require (sorted, once
+    /// each), bearer tokens in the header; add the authorization servers.
+    pub fn resource_metadata(
+        &self,
+        resource: impl Into<String>,
+    ) -> super::resource_metadata::ProtectedResourceMetadata {
+        let mut scopes: Vec<&str> = self
+            .config
+            .scopes
+            .iter()
+            .flat_map(|(_, scopes)| scopes.iter().map(String::as_str))
+            .collect();
+        scopes.sort_unstable();
+        scopes.dedup();
+        super::resource_metadata::ProtectedResourceMetadata::new(resource)
+            .with_scopes_supported(scopes)
     }
 }
 
@@ -505,6 +603,62 @@ impl<V: TokenVerifier> BearerAuthBuilder<V> {
     #[must_use]
     pub fn with_public_route(mut self, route: impl Into<Route>) -> Self {
         self.config.public.push(route.into());
+        self
+    }
+
+    /// Step-up (RFC 9470): requests on `route` need a token whose `acr`
+    /// claim is one of `values` (see [`Verified::acr`]). Otherwise they are
+    /// refused `MULTI_FACTOR_REQUIRED` (HTTP 401 with `WWW-Authenticate:
+    /// Bearer error="insufficient_user_authentication", acr_values="…"`,
+    /// and the values as [`keys::ACR_VALUES`](crate::keys::ACR_VALUES) on
+    /// every exit), after the scopes are checked. Every rule that covers a
+    /// request must be met. [`build`](Self::build) refuses an empty list, a
+    /// value that cannot be sent, and a rule a public route covers.
+    ///
+    /// ```
+    /// # use auth_error::server::{BearerAuthLayer, Route};
+    /// # use std::time::Duration;
+    /// # let verifier = auth_error::jwt::JwtVerifier::new(jsonwebtoken::DecodingKey::from_secret(b"s"), jsonwebtoken::Validation::default());
+    /// let layer = BearerAuthLayer::builder(verifier)
+    ///     .with_required_acr("payments.v1.Payments/Transfer", ["urn:example:mfa"])
+    ///     .with_max_auth_age("payments.v1.Payments/Transfer", Duration::from_secs(300))
+    ///     .build()?;
+    /// # drop(layer);
+    /// # Ok::<(), auth_error::server::ConfigError>(())
+    /// ```
+    #[must_use]
+    pub fn with_required_acr<I, S>(mut self, route: impl Into<Route>, values: I) -> Self
+    where
+        I: IntoIterator<Item = S>,
+        S: Into<String>,
+    {
+        let values = values.into_iter().map(Into::into).collect();
+        self.config.acr.push((route.into(), values));
+        self
+    }
+
+    /// Step-up (RFC 9470): requests on `route` need a token whose
+    /// `auth_time` claim (see [`Verified::auth_time`]) is at most `max_age`
+    /// ago. A token without `auth_time`, or an older one, is refused
+    /// `SESSION_EXPIRED` (HTTP 401 with `WWW-Authenticate: Bearer
+    /// error="insufficient_user_authentication", max_age=N`, and
+    /// [`keys::MAX_AGE`](crate::keys::MAX_AGE) on every exit). The shortest
+    /// age of the rules covering a request applies.
+    #[must_use]
+    pub fn with_max_auth_age(mut self, route: impl Into<Route>, max_age: Duration) -> Self {
+        self.config.max_auth_age.push((route.into(), max_age));
+        self
+    }
+
+    /// RFC 9728: every 401 challenge the layer sends carries
+    /// `resource_metadata="<url>"`, the URL of this resource's protected
+    /// resource metadata (serve it with `ProtectedResourceMetadata` (feature `json`)), so
+    /// a client (an MCP client, for one) can discover the authorization
+    /// server. [`build`](Self::build) refuses anything but an absolute
+    /// `https` URL that can be quoted in a header.
+    #[must_use]
+    pub fn with_resource_metadata(mut self, url: impl Into<String>) -> Self {
+        self.config.resource_metadata = Some(url.into());
         self
     }
 
@@ -562,6 +716,42 @@ impl<V: TokenVerifier> BearerAuthBuilder<V> {
                 });
             }
         }
+        let step_up = config
+            .acr
+            .iter()
+            .map(|(r, _)| r)
+            .chain(config.max_auth_age.iter().map(|(r, _)| r));
+        for rule in step_up {
+            if let Some(why) = rule.problem() {
+                return Err(ConfigError::InvalidRoute {
+                    route: rule.clone(),
+                    why,
+                });
+            }
+            if let Some(public) = config.public.iter().find(|p| rule.within(p)) {
+                return Err(ConfigError::StepUpNeverChecked {
+                    rule: rule.clone(),
+                    public: public.clone(),
+                });
+            }
+        }
+        for (route, values) in &config.acr {
+            let sendable = |v: &String| {
+                !v.is_empty()
+                    && v.chars()
+                        .all(|c| c.is_ascii_graphic() && c != '"' && c != '\\')
+            };
+            if values.is_empty() || !values.iter().all(sendable) {
+                return Err(ConfigError::InvalidAcrValues {
+                    route: route.clone(),
+                });
+            }
+        }
+        if let Some(url) = &config.resource_metadata
+            && !is_https_url(url)
+        {
+            return Err(ConfigError::InvalidResourceMetadata);
+        }
         config.verifier.check().map_err(ConfigError::Verifier)?;
         Ok(BearerAuthLayer {
             config: Arc::new(self.config),
@@ -606,6 +796,16 @@ enum Decision {
 
 /// `Retry-After` of a 503 while the identity provider cannot be reached.
 const UNAVAILABLE_RETRY_AFTER_SECS: u32 = 5;
+
+/// An absolute `https` URL that can be quoted in a header (visible ASCII
+/// without `"` and `\`).
+fn is_https_url(url: &str) -> bool {
+    url.chars()
+        .all(|c| c.is_ascii_graphic() && c != '"' && c != '\\')
+        && url.parse::<http::Uri>().is_ok_and(|uri| {
+            uri.scheme_str() == Some("https") && uri.host().is_some_and(|h| !h.is_empty())
+        })
+}
 
 /// `UNAVAILABLE` with a `google.rpc.RetryInfo` of `retry` (what a gRPC
 /// client's retry policy reads).
@@ -680,6 +880,55 @@ impl<V: TokenVerifier> Config<V> {
         )
     }
 
+    /// The step-up rules the request's token does not meet, as a rejection:
+    /// an unmet `acr` is `MULTI_FACTOR_REQUIRED` (with `maxAge` too when the
+    /// login is also too old), a login too old (or of unknown age)
+    /// `SESSION_EXPIRED`.
+    fn check_step_up(
+        &self,
+        method: &http::Method,
+        path: &str,
+        verified: &Verified<V::Claims>,
+    ) -> Option<AuthError> {
+        let unmet_acr = self
+            .acr
+            .iter()
+            .filter(|(rule, _)| rule.covers(method, path))
+            .map(|(_, values)| values)
+            .find(|values| {
+                !verified
+                    .acr()
+                    .is_some_and(|acr| values.iter().any(|v| v == acr))
+            });
+        let max_age = self
+            .max_auth_age
+            .iter()
+            .filter(|(rule, _)| rule.covers(method, path))
+            .map(|(_, age)| *age)
+            .min();
+        let too_old = max_age.filter(|max| match verified.auth_time() {
+            None => true,
+            // A time in the future (clock skew) is a fresh login.
+            Some(at) => SystemTime::now()
+                .duration_since(at)
+                .is_ok_and(|age| age > *max),
+        });
+        match (unmet_acr, too_old) {
+            (None, None) => None,
+            (Some(values), too_old) => {
+                let err = AuthError::new(AuthErrorCode::MultiFactorRequired)
+                    .with_acr_values(values.iter().map(String::as_str));
+                Some(match too_old {
+                    Some(max) => err.with_max_age(max),
+                    None => err,
+                })
+            }
+            (None, Some(max)) => {
+                Some(AuthError::new(AuthErrorCode::SessionExpired).with_max_age(max))
+            }
+        }
+    }
+
     async fn decide(
         &self,
         headers: &HeaderMap,
@@ -704,7 +953,10 @@ impl<V: TokenVerifier> Config<V> {
             Err(Rejection::Fault(fault)) => return Err(Decision::Fault(fault)),
             Err(Rejection::Unavailable(err)) => return Err(Decision::Unavailable(err)),
         };
-        match self.check_scopes(method, path, &verified) {
+        match self
+            .check_scopes(method, path, &verified)
+            .or_else(|| self.check_step_up(method, path, &verified))
+        {
             Some(err) => {
                 refused(
                     &err,
@@ -727,9 +979,12 @@ impl<V: TokenVerifier> Config<V> {
                 let status = err.clone().try_into_status().unwrap_or_else(|_| err.into());
                 protocol.trailers_only(status)
             }
-            Decision::Reject(err) => {
-                crate::http::response::rejection(&err, self.realm.as_deref()).map(full)
-            }
+            Decision::Reject(err) => crate::http::response::rejection(
+                &err,
+                self.realm.as_deref(),
+                self.resource_metadata.as_deref(),
+            )
+            .map(full),
             Decision::Unavailable(err) => {
                 tracing::warn!(error = %err, "auth-error: credentials cannot be verified right now");
                 if let Some(hook) = &self.on_fault {

@@ -49,3 +49,5 @@ pub(crate) mod cors;
 pub(crate) mod credentials;
 pub(crate) mod details_guard;
 pub(crate) mod drain;
+#[cfg(feature = "json")]
+pub(crate) mod resource_metadata;

@@ -86,6 +86,15 @@ const signingKey = {
 
 const counts = { jwks: 0, token: 0 };
 
+// Step-up (RFC 9470): the login each client's tokens claim. Client
+// credentials have no user login, so the claims come from extraTokenClaims
+// (what a provider does after an interactive login): svc-a logged in an
+// hour ago with a password, svc-b a few seconds ago with a second factor.
+const LOGINS = {
+  'svc-a': { acr: 'urn:example:pwd', age: 3600 },
+  'svc-b': { acr: 'urn:example:mfa', age: 5 },
+};
+
 // The issuer must contain the real port, so listen first and build the
 // Provider afterwards; the LISTENING line is printed only once it is mounted.
 let callback = (req, res) => {
@@ -142,6 +151,12 @@ server.listen(PORT, HOST, () => {
     },
     clientAuthMethods: ['client_secret_basic', 'client_secret_post'],
     jwks: { keys: [signingKey] },
+    acrValues: ['urn:example:pwd', 'urn:example:mfa'],
+    extraTokenClaims: (ctx, token) => {
+      const login = LOGINS[token.clientId];
+      if (!login) return undefined;
+      return { acr: login.acr, auth_time: Math.floor(Date.now() / 1000) - login.age };
+    },
     cookies: { keys: [crypto.randomBytes(32).toString('base64url')] },
     clientBasedCORS: () => false,
     features: {
