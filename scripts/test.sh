@@ -93,6 +93,8 @@ step "cargo test (default features, the default members: the crate and the CLI)"
 cargo test
 step "cargo test --workspace --all-features (unit, integration, interop, doc tests; the CLI package)"
 cargo test --workspace --all-features
+step "cargo test with the pure-Rust backend alone (jwt-rust-crypto instead of the default aws-lc-rs)"
+cargo test --no-default-features --features jwt-rust-crypto,oidc,axum,grpc-web --lib --tests
 step "cargo test --no-default-features --lib --tests"
 cargo test --no-default-features --lib --tests
 
@@ -104,7 +106,7 @@ step "fuzz targets compile (a separate workspace, so they cannot rot unseen)"
 cargo check -q --manifest-path fuzz/Cargo.toml --bins
 
 step "cargo package: the packaged crate (proto included, build.rs on its own) builds"
-cargo package -q --allow-dirty
+cargo package -q --allow-dirty -p auth-error
 
 step "pinned files unchanged by the tests"
 git diff --exit-code -- tests/data tests/vectors openapi \

@@ -38,14 +38,15 @@
 //!
 //! | feature | what it adds |
 //! |---|---|
-//! | `jwt-rust-crypto` (default) | `jwt` with jsonwebtoken's pure-Rust backend |
-//! | `jwt` | `jwt::JwtVerifier` on jsonwebtoken 11, backend of your choice |
-//! | `oidc` | discovery, the provider's key set cache, `jwt::Issuers`, `oauth::ClientCredentials` |
-//! | `grpc-web` | `server::grpc_web_cors()` |
-//! | `serde` | `Serialize`/`Deserialize` for `AuthErrorCode` and `ClientAction` |
-//! | `json` | the AIP-193 HTTP/JSON body (`rest`) |
-//! | `axum` | `IntoResponse` for `AuthError` |
-//! | `utoipa` | the OpenAPI schemas and document |
+//! | `jwt-aws-lc` (default) | `jwt` on aws-lc-rs: about 0.75M instructions per ES256 verification; builds with a C compiler (no cmake, no download) |
+//! | `jwt-rust-crypto` | `jwt` on RustCrypto, pure Rust: no C compiler, about 3.2M instructions per ES256 verification; with both backend features, aws-lc-rs is used |
+//! | `jwt` | `jwt::JwtVerifier` and `jwt::classify` on jsonwebtoken 11, no crypto backend chosen (pick jsonwebtoken's `rust_crypto` or `aws_lc_rs` yourself) |
+//! | `oidc` | `JwtVerifier::from_issuer` / `from_jwks_url` (discovery, the key set cache), `jwt::Issuers`, `oauth::ClientCredentials`; HTTP by reqwest over rustls on aws-lc-rs (no OpenSSL, no ring); implies `jwt` |
+//! | `grpc-web` | `server::grpc_web_cors()`, a tower-http CORS preset for pages on other origins |
+//! | `serde` | `Serialize`/`Deserialize` for `AuthErrorCode` as its name (`"TOKEN_EXPIRED"`; the number is accepted too) and for `ClientAction` |
+//! | `json` | the AIP-193 HTTP error body, typed (`rest::AuthErrorResponse`), to produce (`AuthError::to_http_body()`, `to_http_json()`) and to parse (`from_http_body`, `from_http_json`); `server::ProtectedResourceMetadata`; implies `serde` |
+//! | `axum` | `impl IntoResponse for AuthError` (status, `WWW-Authenticate`, `Retry-After`, JSON body) and for `ProtectedResourceMetadata`; implies `json` |
+//! | `utoipa` | `utoipa::ToSchema` for `AuthErrorCode` and the body types, `utoipa::IntoResponses` for `AuthError`, and `rest::openapi()`, the OpenAPI 3.1 document of the error; implies `json` |
 #![cfg_attr(docsrs, feature(doc_cfg))]
 
 /// The README's examples, compiled and run as doctests.

@@ -3,7 +3,7 @@
 //! JWKS of two keys): every row of the mapping table, each scope case,
 //! public routes, claims in the handler, unknown `kid`, `alg: none`,
 //! server faults. Also the same layer in front of an axum router.
-#![cfg(feature = "jwt-rust-crypto")]
+#![cfg(any(feature = "jwt-aws-lc", feature = "jwt-rust-crypto"))]
 
 #[path = "support/jwt_server.rs"]
 mod jwt_server;
@@ -103,6 +103,7 @@ async fn every_row_of_the_mapping_table_over_grpc() {
         );
     }
     // Bad signature: the same claims signed with another secret.
+    backend();
     let forged = jsonwebtoken::encode(
         &jsonwebtoken::Header::new(Algorithm::HS256),
         &good,
@@ -191,6 +192,7 @@ async fn every_row_of_the_mapping_table_over_grpc() {
     // An unknown kid is an invalid token.
     let mut header = jsonwebtoken::Header::new(Algorithm::HS256);
     header.kid = Some("nope".into());
+    backend();
     let with_kid = jsonwebtoken::encode(&header, &good, &EncodingKey::from_secret(SECRET)).unwrap();
     let (_, err) = refused(&ch, Some(&bearer(with_kid))).await;
     assert_eq!(err.code(), AuthErrorCode::AuthFailedInvalidBearerToken);
@@ -254,6 +256,7 @@ async fn scopes_and_public_paths() {
 #[tokio::test]
 async fn jwks_with_two_es256_keys() {
     let jwk = |pem: &[u8], kid: &str| {
+        backend();
         let mut jwk =
             Jwk::from_encoding_key(&EncodingKey::from_ec_pem(pem).unwrap(), Algorithm::ES256)
                 .unwrap();
@@ -522,6 +525,7 @@ async fn the_verified_token_cache_rechecks_time_and_always_runs_checks() {
     assert_eq!(err.code(), AuthErrorCode::TokenExpired);
     assert_eq!(err.token_id(), Some("jti-short"));
     // A forged token with the same claims is not a cache hit.
+    backend();
     let forged = jsonwebtoken::encode(
         &jsonwebtoken::Header::new(Algorithm::HS256),
         &good_claims(),

@@ -7,7 +7,7 @@
 //! a tonic server and to every kind of axum route; `HEAD` under a `GET`
 //! rule), and one property states the invariant over generated requests,
 //! against a tonic router and an axum router.
-#![cfg(feature = "jwt-rust-crypto")]
+#![cfg(any(feature = "jwt-aws-lc", feature = "jwt-rust-crypto"))]
 
 #[path = "support/jwt_server.rs"]
 mod jwt_server;

@@ -2,7 +2,7 @@
 //! server (behind `BearerAuthLayer`) accepts only the newest token
 //! generation, so the layer's refresh, single flight, replay bounds and
 //! backoff are all observable.
-#![cfg(feature = "jwt-rust-crypto")]
+#![cfg(any(feature = "jwt-aws-lc", feature = "jwt-rust-crypto"))]
 
 #[path = "support/jwt_server.rs"]
 mod jwt_server;

@@ -6,7 +6,11 @@
 //! TypeScript companion package (`typescript/`, generated from the code
 //! table). The real browser is `tests/browser/run.mjs`, run by the test
 //! command.
-#![cfg(all(feature = "grpc-web", feature = "axum", feature = "jwt-rust-crypto"))]
+#![cfg(all(
+    feature = "grpc-web",
+    feature = "axum",
+    any(feature = "jwt-aws-lc", feature = "jwt-rust-crypto")
+))]
 
 use auth_error::jwt::JwtVerifier;
 use auth_error::server::{BearerAuthLayer, GRPC_WEB_CORS_MAX_AGE, Route, grpc_web_cors};

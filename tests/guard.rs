@@ -223,7 +223,7 @@ fn layer_services_give_back_their_inner_service() {
     let drain = DrainRejectedLayer::default().layer("inner");
     assert_eq!(*drain.get_ref(), "inner");
     assert_eq!(drain.into_inner(), "inner");
-    #[cfg(feature = "jwt-rust-crypto")]
+    #[cfg(any(feature = "jwt-aws-lc", feature = "jwt-rust-crypto"))]
     {
         use auth_error::jwt::JwtVerifier;
         use auth_error::server::BearerAuthLayer;

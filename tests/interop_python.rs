@@ -5,7 +5,7 @@
 //! those packages in `AUTH_ERROR_PYTHON`); fails, never skips, without it.
 
 mod common;
-#[cfg(feature = "jwt-rust-crypto")]
+#[cfg(any(feature = "jwt-aws-lc", feature = "jwt-rust-crypto"))]
 #[path = "support/jwt_server.rs"]
 mod jwt_server;
 #[path = "support/python.rs"]
@@ -227,7 +227,7 @@ async fn python_server_to_rust_client_case_by_case() {
 
 /// A Python grpcio client against the Rust server behind `BearerAuthLayer`
 /// and `JwtVerifier`: reasons and metadata decoded by `rpc_status.from_call`.
-#[cfg(feature = "jwt-rust-crypto")]
+#[cfg(any(feature = "jwt-aws-lc", feature = "jwt-rust-crypto"))]
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn python_client_against_the_bearer_auth_layer() {
     if !ready() {

@@ -5,7 +5,10 @@
 //! after it ends, failures backing off, the background refresh, an unknown
 //! `kid` inside the cooldown, cached tokens dropped with their key, and no
 //! duration that can panic.
-#![cfg(all(feature = "oidc", feature = "jwt-rust-crypto"))]
+#![cfg(all(
+    feature = "oidc",
+    any(feature = "jwt-aws-lc", feature = "jwt-rust-crypto")
+))]
 
 #[path = "support/jwt_server.rs"]
 mod jwt_server;

@@ -3,7 +3,7 @@
 //! trailers), the gRPC-Web refusal too (in gRPC-Web form), a verifier's
 //! leaky error goes through the text and metadata rules on every exit
 //! (gRPC, gRPC-Web, HTTP), and a rejected request's body is drained.
-#![cfg(feature = "jwt-rust-crypto")]
+#![cfg(any(feature = "jwt-aws-lc", feature = "jwt-rust-crypto"))]
 
 use std::pin::Pin;
 use std::sync::Arc;

@@ -6,7 +6,7 @@
 //! `cargo run --release --example loadtest` (see the README).
 
 mod common;
-#[cfg(feature = "jwt-rust-crypto")]
+#[cfg(any(feature = "jwt-aws-lc", feature = "jwt-rust-crypto"))]
 #[path = "support/jwt_server.rs"]
 mod jwt_server;
 
@@ -32,7 +32,7 @@ async fn concurrent_calls_each_get_exactly_their_own_code() {
 /// calls, one in four with an expired token, each call's answer checked
 /// against its own token (the subject echoed by the handler, or the `jti` in
 /// the rejection).
-#[cfg(feature = "jwt-rust-crypto")]
+#[cfg(any(feature = "jwt-aws-lc", feature = "jwt-rust-crypto"))]
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn through_the_bearer_layer_nothing_is_lost_or_mixed_up() {
     use auth_error::jwt::JwtVerifier;
@@ -100,7 +100,7 @@ async fn through_the_bearer_layer_nothing_is_lost_or_mixed_up() {
     assert_eq!(correct.load(Ordering::Relaxed), calls);
 }
 
-#[cfg(feature = "jwt-rust-crypto")]
+#[cfg(any(feature = "jwt-aws-lc", feature = "jwt-rust-crypto"))]
 async fn futures_join(handles: Vec<tokio::task::JoinHandle<()>>) {
     for handle in handles {
         handle.await.unwrap();

@@ -3,7 +3,10 @@
 //! Discovery, tokens fetched by `ClientCredentials` accepted by
 //! `from_issuer`, refresh of an expired token, key rotation, forged `kid`s,
 //! foreign issuers, the provider down, a wrong client secret, two issuers.
-#![cfg(all(feature = "oidc", feature = "jwt-rust-crypto"))]
+#![cfg(all(
+    feature = "oidc",
+    any(feature = "jwt-aws-lc", feature = "jwt-rust-crypto")
+))]
 
 #[path = "support/jwt_server.rs"]
 mod jwt_server;

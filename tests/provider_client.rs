@@ -3,7 +3,10 @@
 //! connect timeout needs a peer that drops SYNs, which loopback never does), no redirect followed, the 1 MiB body limit (declared and
 //! streamed), plaintext never through a proxy, and token-response errors
 //! that quote nothing from the response.
-#![cfg(all(feature = "oidc", feature = "jwt-rust-crypto"))]
+#![cfg(all(
+    feature = "oidc",
+    any(feature = "jwt-aws-lc", feature = "jwt-rust-crypto")
+))]
 
 #[path = "support/jwt_server.rs"]
 mod jwt_server;

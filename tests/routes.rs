@@ -1,7 +1,7 @@
 //! `BearerAuthLayer`'s rules: which requests a route covers, and the
 //! configurations `build` refuses because they can only be mistakes. Also
 //! where the layer goes with axum's `nest` (it sees the stripped path).
-#![cfg(feature = "jwt-rust-crypto")]
+#![cfg(any(feature = "jwt-aws-lc", feature = "jwt-rust-crypto"))]
 
 #[path = "support/jwt_server.rs"]
 mod jwt_server;

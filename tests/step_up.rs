@@ -3,7 +3,7 @@
 //! login, answered with the exact challenge and metadata on every exit;
 //! RFC 9728 `resource_metadata` in 401 challenges and the metadata
 //! document; the RFC 9068 access-token profile; the rules `build` refuses.
-#![cfg(feature = "jwt-rust-crypto")]
+#![cfg(any(feature = "jwt-aws-lc", feature = "jwt-rust-crypto"))]
 
 #[path = "support/jwt_server.rs"]
 mod jwt_server;
@@ -292,6 +292,7 @@ fn the_resource_metadata_document_lists_the_layers_scopes() {
 fn access_token(typ: &str, claims: &Value) -> String {
     let mut header = Header::new(Algorithm::HS256);
     header.typ = Some(typ.to_owned());
+    backend();
     jsonwebtoken::encode(&header, claims, &EncodingKey::from_secret(SECRET)).unwrap()
 }
 

@@ -26,8 +26,10 @@ pub(crate) struct Client {
 
 impl Client {
     pub(crate) fn new() -> Result<Self, ProviderError> {
+        let tls = tls_config()?;
         let builder = || {
             reqwest::Client::builder()
+                .use_preconfigured_tls(tls.clone())
                 .redirect(reqwest::redirect::Policy::none())
                 .connect_timeout(CONNECT_TIMEOUT)
                 .timeout(REQUEST_TIMEOUT)
@@ -82,6 +84,29 @@ impl Client {
             })?;
         Ok((document, response))
     }
+}
+
+/// rustls on aws-lc-rs (the crypto library the JWTs use too), with the
+/// Mozilla roots of `webpki-roots`: no process-wide provider is installed
+/// or required (an application's own stays its own), and nothing depends
+/// on the machine's certificate store.
+fn tls_config() -> Result<rustls::ClientConfig, ProviderError> {
+    let provider = rustls::crypto::CryptoProvider::get_default()
+        .cloned()
+        .unwrap_or_else(|| std::sync::Arc::new(rustls::crypto::aws_lc_rs::default_provider()));
+    let roots = rustls::RootCertStore {
+        roots: webpki_roots::TLS_SERVER_ROOTS.to_vec(),
+    };
+    let mut config = rustls::ClientConfig::builder_with_provider(provider)
+        .with_safe_default_protocol_versions()
+        .map_err(|e| ProviderError::InvalidDocument {
+            what: format!("TLS configuration: {e}"),
+        })?
+        .with_root_certificates(roots)
+        .with_no_client_auth();
+    // What reqwest sets itself for HTTP/1.1 (it has no `http2` feature here).
+    config.alpn_protocols = vec![b"http/1.1".to_vec()];
+    Ok(config)
 }
 
 /// Whether `host` (as in a URL, IPv6 in brackets) is a loopback address.

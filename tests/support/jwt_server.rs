@@ -38,7 +38,19 @@ pub fn good_claims() -> Value {
     })
 }
 
+/// Makes jsonwebtoken's backend the one the crate uses before a test signs
+/// anything: with both backend features on (`--all-features`), jsonwebtoken
+/// chooses none by itself (the crate installs aws-lc-rs when it builds a
+/// verifier, which may come after the test's first signature).
+pub fn backend() {
+    #[cfg(feature = "jwt-aws-lc")]
+    let _ = jsonwebtoken::crypto::CryptoProvider::install_default(
+        &jsonwebtoken::crypto::aws_lc::DEFAULT_PROVIDER,
+    );
+}
+
 pub fn hs256(claims: &Value) -> String {
+    backend();
     jsonwebtoken::encode(
         &Header::new(Algorithm::HS256),
         claims,
@@ -48,6 +60,7 @@ pub fn hs256(claims: &Value) -> String {
 }
 
 pub fn es256(claims: &Value, pem: &[u8], kid: &str) -> String {
+    backend();
     let mut header = Header::new(Algorithm::ES256);
     header.kid = Some(kid.into());
     jsonwebtoken::encode(&header, claims, &EncodingKey::from_ec_pem(pem).unwrap()).unwrap()

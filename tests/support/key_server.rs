@@ -23,6 +23,10 @@ use tokio::sync::Semaphore;
 
 /// The public JWK of a test key (PEM in `tests/data/keys`), named `kid`.
 pub fn public_jwk(pem: &[u8], kid: &str) -> Value {
+    #[cfg(feature = "jwt-aws-lc")]
+    let _ = jsonwebtoken::crypto::CryptoProvider::install_default(
+        &jsonwebtoken::crypto::aws_lc::DEFAULT_PROVIDER,
+    );
     let key = EncodingKey::from_ec_pem(pem).unwrap();
     let mut jwk =
         serde_json::to_value(Jwk::from_encoding_key(&key, Algorithm::ES256).unwrap()).unwrap();

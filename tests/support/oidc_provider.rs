@@ -37,6 +37,13 @@ pub fn ready() -> bool {
     false
 }
 
+/// A reqwest client for the test's own calls (the crate's reqwest brings
+/// no TLS provider of its own: one is installed for the process).
+fn http_client() -> reqwest::Client {
+    let _ = rustls::crypto::aws_lc_rs::default_provider().install_default();
+    reqwest::Client::new()
+}
+
 /// A running provider; stopped (SIGTERM, then waited for) when dropped.
 pub struct Provider {
     child: Child,
@@ -97,7 +104,14 @@ impl Provider {
     /// Requests seen by `/jwks` and `/token` since this provider started.
     pub async fn counts(&self) -> (u64, u64) {
         let url = format!("{}/__counts", self.issuer);
-        let body = reqwest::get(url).await.unwrap().bytes().await.unwrap();
+        let body = http_client()
+            .get(url)
+            .send()
+            .await
+            .unwrap()
+            .bytes()
+            .await
+            .unwrap();
         let counts: serde_json::Value = serde_json::from_slice(&body).unwrap();
         (
             counts["jwks"].as_u64().unwrap(),
@@ -108,7 +122,7 @@ impl Provider {
     /// A token for client `svc-a` with `scope`, straight from the token
     /// endpoint (no crate code involved).
     pub async fn token(&self, client: (&str, &str), scope: &str) -> String {
-        let body = reqwest::Client::new()
+        let body = http_client()
             .post(format!("{}/token", self.issuer))
             .basic_auth(client.0, Some(client.1))
             .form(&[
