@@ -505,6 +505,20 @@ where
     }
 }
 
+/// The claims as `C`, from the owned JSON: moved when `C` is `Value` (the
+/// default), deserialized by value otherwise (strings moved, not copied).
+fn claims_from<C: DeserializeOwned + 'static>(json: Value) -> Result<C, Rejection> {
+    let any: Box<dyn std::any::Any> = Box::new(json);
+    match any.downcast::<C>() {
+        Ok(claims) => Ok(*claims),
+        Err(any) => match any.downcast::<Value>() {
+            Ok(json) => C::deserialize(*json).map_err(|_| Rejection::Auth(claims_do_not_fit())),
+            // `any` holds the `Value` boxed above.
+            Err(_) => Err(Rejection::Auth(claims_do_not_fit())),
+        },
+    }
+}
+
 fn claims_do_not_fit() -> AuthError {
     AuthError::new(AuthErrorCode::InvalidClaims)
         .with_message("the token's claims do not have the expected shape")
@@ -672,15 +686,32 @@ impl<C> JwtVerifier<C> {
             ErrorKind::ExpiredSignature => {
                 // The signature was verified before the expiry was checked,
                 // so these claims are the issuer's.
-                let claims: Option<Value> =
-                    jsonwebtoken::dangerous::insecure_decode_claims(token).ok();
-                let claims = claims.as_ref();
-                if let Some(exp) = claims.and_then(|c| c.get("exp")).and_then(numeric_date) {
+                // Two fields, not a `Value` of the whole payload.
+                #[derive(serde::Deserialize)]
+                struct Expired<'a> {
+                    exp: Option<f64>,
+                    #[serde(borrow)]
+                    jti: Option<std::borrow::Cow<'a, str>>,
+                }
+                let payload = token
+                    .split('.')
+                    .nth(1)
+                    .and_then(|p| {
+                        base64::Engine::decode(&base64::engine::general_purpose::URL_SAFE_NO_PAD, p)
+                            .ok()
+                    })
+                    .unwrap_or_default();
+                let claims: Option<Expired<'_>> = serde_json::from_slice(&payload).ok();
+                if let Some(exp) = claims
+                    .as_ref()
+                    .and_then(|c| c.exp)
+                    .filter(|e| e.is_finite())
+                {
                     let exp = Duration::try_from_secs_f64(exp).unwrap_or_default();
                     auth =
                         auth.with_token_expiry(UNIX_EPOCH.checked_add(exp).unwrap_or(UNIX_EPOCH));
                 }
-                if let Some(jti) = claims.and_then(|c| c.get("jti")).and_then(Value::as_str) {
+                if let Some(jti) = claims.and_then(|c| c.jti) {
                     auth = auth.with_token_id(jti);
                 }
             }
@@ -805,11 +836,14 @@ where
             return Err(Rejection::Fault(why.to_string().into()));
         }
         let (verified, json) = match self.cached(token) {
-            Some(hit) => hit,
+            Some((verified, json)) => (verified, Some(json)),
             None => self.verify_uncached(token).await?,
         };
-        for check in &self.json_checks {
-            check(&json).await?;
+        // Kept whenever there are checks on it (see `verify_uncached`).
+        if let Some(json) = &json {
+            for check in &self.json_checks {
+                check(json).await?;
+            }
         }
         for check in &self.checks {
             check(verified.claims()).await?;
@@ -879,23 +913,20 @@ where
         (!expired && !early && key_held).then(|| (hit.verified.clone(), hit.json.clone()))
     }
 
-    /// The key for a token with header `kid`, and the kid when the key was
-    /// fetched (the cache must then check that it is still held).
-    async fn key(
-        &self,
-        token: &str,
-        kid: Option<&str>,
-    ) -> Result<(Arc<Key>, Option<String>), Rejection> {
+    /// The key for a token with header `kid`, and whether it was fetched
+    /// (the cache must then check that it is still held).
+    async fn key(&self, token: &str, kid: Option<&str>) -> Result<(Arc<Key>, bool), Rejection> {
         let unknown = || invalid("the token's key id is not known");
         #[cfg(feature = "oidc")]
         if let Some(remote) = &self.remote {
             let kid = kid.ok_or_else(|| invalid("the token has no key id"))?;
-            // A key not held may cost a fetch: a foreign token must not.
-            if !remote.holds(kid) {
-                self.refuse_foreign_issuer(token)?;
+            if let Some(key) = remote.held(kid, &self.validation) {
+                return Ok((key, true));
             }
+            // A key not held may cost a fetch: a foreign token must not.
+            self.refuse_foreign_issuer(token)?;
             return match remote.key(kid, &self.validation).await {
-                remote::Lookup::Found(key) => Ok((key, Some(kid.to_owned()))),
+                remote::Lookup::Found(key) => Ok((key, true)),
                 remote::Lookup::Unknown => Err(unknown()),
                 remote::Lookup::CoolingDown(wait) => Err(Rejection::unavailable_for(
                     "the token's key id is not in the keys held, and the key set was fetched too recently to fetch it again",
@@ -912,10 +943,15 @@ where
             Some(kid) => self.keys.get(kid),
             None => self.default_key.as_ref(),
         };
-        key.cloned().map(|key| (key, None)).ok_or_else(unknown)
+        key.cloned().map(|key| (key, false)).ok_or_else(unknown)
     }
 
-    async fn verify_uncached(&self, token: &str) -> Result<(Verified<C>, Arc<Value>), Rejection> {
+    /// The verified token, and its JSON claims when a check or the cache
+    /// needs them (otherwise the claims are moved into `C`, not copied).
+    async fn verify_uncached(
+        &self,
+        token: &str,
+    ) -> Result<(Verified<C>, Option<Arc<Value>>), Rejection> {
         let header = jsonwebtoken::decode_header(token).map_err(|e| self.reject(token, &e))?;
         if !self.validation.algorithms.contains(&header.alg) {
             return Err(invalid("the token's algorithm is not accepted"));
@@ -926,7 +962,7 @@ where
             ));
         }
         #[cfg_attr(not(feature = "oidc"), allow(unused_variables))]
-        let (key, remote_kid) = self.key(token, header.kid.as_deref()).await?;
+        let (key, fetched) = self.key(token, header.kid.as_deref()).await?;
         // An `alg` its key cannot verify (ES384 on a P-256 key) would make
         // jsonwebtoken report a key error: the token's fault, not the server's.
         if !key.algorithms.contains(&header.alg) {
@@ -968,9 +1004,16 @@ where
             .and_then(numeric_date)
             .and_then(|secs| Duration::try_from_secs_f64(secs).ok())
             .and_then(|since| UNIX_EPOCH.checked_add(since));
-        let json = Arc::new(decoded.claims);
-        let claims: C =
-            C::deserialize(json.as_ref()).map_err(|_| Rejection::Auth(claims_do_not_fit()))?;
+        let keep_json = !self.json_checks.is_empty() || self.cache.is_some();
+        let (claims, json): (C, _) = match keep_json {
+            true => {
+                let json = Arc::new(decoded.claims);
+                let claims = C::deserialize(json.as_ref())
+                    .map_err(|_| Rejection::Auth(claims_do_not_fit()))?;
+                (claims, Some(json))
+            }
+            false => (claims_from(decoded.claims)?, None),
+        };
         let mut verified = Verified::new(claims, scopes);
         if let Some(acr) = acr {
             verified = verified.with_acr(acr);
@@ -979,6 +1022,7 @@ where
             verified = verified.with_auth_time(at);
         }
         if let Some(cache) = &self.cache
+            && let Some(json) = &json
             && let Some((exp, nbf)) = times
             && token.len() <= MAX_CACHED_TOKEN_LEN
             && let Ok(mut entries) = cache.entries.lock()
@@ -992,7 +1036,11 @@ where
                 verified: verified.clone(),
                 json: json.clone(),
                 #[cfg(feature = "oidc")]
-                remote_key: remote_kid.map(|kid| (kid, key.clone())),
+                remote_key: header
+                    .kid
+                    .clone()
+                    .filter(|_| fetched)
+                    .map(|kid| (kid, key.clone())),
                 exp,
                 nbf,
             };

@@ -187,9 +187,20 @@ impl RemoteKeys {
         self.state.write().unwrap_or_else(PoisonError::into_inner)
     }
 
-    /// Whether `kid` is in the keys held now (no fetch).
-    pub(crate) fn holds(&self, kid: &str) -> bool {
-        self.read().keys.contains_key(kid)
+    /// The key for `kid` if it is held (no fetch; one read of the state),
+    /// starting a background refresh when the keys are past their age.
+    pub(crate) fn held(self: &Arc<Self>, kid: &str, validation: &Validation) -> Option<Arc<Key>> {
+        let now = Instant::now();
+        let (key, refresh) = {
+            let state = self.read();
+            let key = state.keys.get(kid)?.clone();
+            let stale = state.fresh_until.is_some_and(|t| now >= t);
+            (key, stale && state.wait(now).is_none())
+        };
+        if refresh {
+            self.refresh_in_background(validation.clone());
+        }
+        Some(key)
     }
 
     /// Whether `key` is still the key held for `kid` (a key rotated out of

@@ -473,6 +473,48 @@ struct Config<V> {
     realm: Option<String>,
     resource_metadata: Option<String>,
     on_fault: Option<FaultHook>,
+    /// The answers to a request without credentials, built by `build`.
+    missing: Canned,
+}
+
+/// A response built once and sent many times: the answer to a request
+/// without credentials is the same for every request of a protocol (the
+/// code, its default message, the realm, the metadata URL), so serializing
+/// it (the details, their base64, the JSON body, the challenge) per request
+/// would be waste. Each request gets a clone (the body's `Bytes` shared).
+#[derive(Default)]
+struct Canned {
+    /// gRPC, gRPC-Web binary, gRPC-Web text, HTTP.
+    by_protocol: [(http::StatusCode, HeaderMap, Bytes); 4],
+}
+
+impl Canned {
+    fn for_protocol(&self, protocol: Protocol) -> CannedResponse<'_> {
+        let i = match protocol {
+            Protocol::Grpc => 0,
+            Protocol::GrpcWeb { text: false } => 1,
+            Protocol::GrpcWeb { text: true } => 2,
+            Protocol::Http => 3,
+        };
+        CannedResponse(&self.by_protocol[i])
+    }
+}
+
+struct CannedResponse<'a>(&'a (http::StatusCode, HeaderMap, Bytes));
+
+impl CannedResponse<'_> {
+    fn response(&self) -> http::Response<tonic::body::Body> {
+        let (status, headers, body) = self.0;
+        let body = match body.is_empty() {
+            // What `Status::into_http` gives: trailers-only, no body at all.
+            true => tonic::body::Body::empty(),
+            false => full(body.clone()),
+        };
+        let mut response = http::Response::new(body);
+        *response.status_mut() = *status;
+        *response.headers_mut() = headers.clone();
+        response
+    }
 }
 
 impl<V> fmt::Debug for Config<V> {
@@ -530,6 +572,7 @@ impl<V: TokenVerifier> BearerAuthLayer<V> {
                 realm: None,
                 resource_metadata: None,
                 on_fault: None,
+                missing: Canned::default(),
             },
             drain: DrainRejectedLayer::default(),
         }
@@ -753,8 +796,33 @@ impl<V: TokenVerifier> BearerAuthBuilder<V> {
             return Err(ConfigError::InvalidResourceMetadata);
         }
         config.verifier.check().map_err(ConfigError::Verifier)?;
+        let mut config = self.config;
+        config.missing = Canned {
+            by_protocol: [
+                Protocol::Grpc,
+                Protocol::GrpcWeb { text: false },
+                Protocol::GrpcWeb { text: true },
+                Protocol::Http,
+            ]
+            .map(|protocol| {
+                let missing = AuthError::new(AuthErrorCode::BearerTokenMissing);
+                let (parts, _) = config.rejection(missing.clone(), protocol).into_parts();
+                // Only the HTTP answer has a body; the gRPC ones are
+                // trailers-only.
+                let body = match protocol {
+                    Protocol::Http => crate::http::response::rejection(
+                        &missing,
+                        config.realm.as_deref(),
+                        config.resource_metadata.as_deref(),
+                    )
+                    .into_body(),
+                    _ => Bytes::new(),
+                };
+                (parts.status, parts.headers, body)
+            }),
+        };
         Ok(BearerAuthLayer {
-            config: Arc::new(self.config),
+            config: Arc::new(config),
             drain: self.drain,
         })
     }
@@ -789,6 +857,8 @@ impl<S: fmt::Debug, V> fmt::Debug for BearerAuth<S, V> {
 
 /// What the layer decided about a request.
 enum Decision {
+    /// No `authorization` header: the canned `BEARER_TOKEN_MISSING`.
+    Missing,
     Reject(AuthError),
     Fault(BoxError),
     Unavailable(BoxError),
@@ -818,8 +888,23 @@ fn unavailable_status(message: &str, retry: Duration) -> tonic::Status {
     )
 }
 
+/// RFC 6750 §2.1 b64token characters (`=` padding is allowed at the end
+/// only, handled apart): one table lookup per byte.
+const B64TOKEN: [bool; 256] = {
+    let mut table = [false; 256];
+    let mut b = 0;
+    while b < 256 {
+        let c = b as u8;
+        table[b] =
+            c.is_ascii_alphanumeric() || matches!(c, b'-' | b'.' | b'_' | b'~' | b'+' | b'/');
+        b += 1;
+    }
+    table
+};
+
 /// The token of an `authorization: Bearer <token>` header (RFC 6750 §2.1:
-/// scheme case-insensitive, then spaces, then a b64token).
+/// scheme case-insensitive, then spaces, then a b64token). The caller has
+/// checked that the header is there.
 fn bearer_token(headers: &HeaderMap) -> Result<&str, AuthError> {
     let mut values = headers.get_all(header::AUTHORIZATION).iter();
     let Some(value) = values.next() else {
@@ -833,23 +918,22 @@ fn bearer_token(headers: &HeaderMap) -> Result<&str, AuthError> {
     if values.next().is_some() {
         return Err(invalid("more than one authorization header"));
     }
-    let value = value.to_str().map_err(|_| invalid("not visible ASCII"))?;
-    let (scheme, rest) = value
-        .split_once(' ')
-        .ok_or_else(|| invalid("no credentials"))?;
-    if !scheme.eq_ignore_ascii_case("bearer") {
+    let bytes = value.as_bytes();
+    let Some(space) = bytes.iter().position(|b| *b == b' ') else {
+        return Err(invalid("no credentials"));
+    };
+    if !bytes[..space].eq_ignore_ascii_case(b"bearer") {
         return Err(invalid("the scheme is not Bearer"));
     }
-    let token = rest.trim_start_matches(' ');
-    let b64token = token.trim_end_matches('=');
-    let well_formed = !b64token.is_empty()
-        && b64token.bytes().all(|b| {
-            b.is_ascii_alphanumeric() || matches!(b, b'-' | b'.' | b'_' | b'~' | b'+' | b'/')
-        });
-    if !well_formed {
+    let rest = &bytes[space..];
+    let token = &rest[rest.iter().take_while(|b| **b == b' ').count()..];
+    let padding = token.iter().rev().take_while(|b| **b == b'=').count();
+    let b64token = &token[..token.len() - padding];
+    if b64token.is_empty() || !b64token.iter().all(|b| B64TOKEN[usize::from(*b)]) {
         return Err(invalid("the token is empty or not a b64token"));
     }
-    Ok(token)
+    // Every byte is ASCII (checked above), so this never fails.
+    std::str::from_utf8(token).map_err(|_| invalid("the token is empty or not a b64token"))
 }
 
 impl<V: TokenVerifier> Config<V> {
@@ -935,19 +1019,19 @@ impl<V: TokenVerifier> Config<V> {
         method: &http::Method,
         path: &str,
     ) -> Result<Verified<V::Claims>, Decision> {
+        if !headers.contains_key(header::AUTHORIZATION) {
+            refused(AuthErrorCode::BearerTokenMissing, method, path, || None);
+            return Err(Decision::Missing);
+        }
         let token = bearer_token(headers).map_err(|err| {
-            refused(&err, method, path, None);
+            refused(err.code(), method, path, || None);
             Decision::Reject(err)
         })?;
+        let issuer = || self.verifier.token_issuer(token);
         let verified = match self.verifier.verify(token).await {
             Ok(verified) => verified,
             Err(Rejection::Auth(err)) => {
-                refused(
-                    &err,
-                    method,
-                    path,
-                    self.verifier.token_issuer(token).as_deref(),
-                );
+                refused(err.code(), method, path, issuer);
                 return Err(Decision::Reject(err));
             }
             Err(Rejection::Fault(fault)) => return Err(Decision::Fault(fault)),
@@ -958,33 +1042,35 @@ impl<V: TokenVerifier> Config<V> {
             .or_else(|| self.check_step_up(method, path, &verified))
         {
             Some(err) => {
-                refused(
-                    &err,
-                    method,
-                    path,
-                    self.verifier.token_issuer(token).as_deref(),
-                );
+                refused(err.code(), method, path, issuer);
                 Err(Decision::Reject(err))
             }
             None => Ok(verified),
         }
     }
 
+    /// The answer to a refused request: gRPC and gRPC-Web get exactly what
+    /// `try_into_status` produces (an error the rules refuse, such as a
+    /// verifier's secret metadata, goes out leniently), trailers-only;
+    /// HTTP the status, the challenge and the body.
+    fn rejection(&self, err: AuthError, protocol: Protocol) -> http::Response<tonic::body::Body> {
+        if protocol != Protocol::Http {
+            let status = err.clone().try_into_status().unwrap_or_else(|_| err.into());
+            return protocol.trailers_only(status);
+        }
+        crate::http::response::rejection(
+            &err,
+            self.realm.as_deref(),
+            self.resource_metadata.as_deref(),
+        )
+        .map(full)
+    }
+
     fn respond(&self, decision: Decision, protocol: Protocol) -> http::Response<tonic::body::Body> {
         let grpc = protocol != Protocol::Http;
         match decision {
-            Decision::Reject(err) if grpc => {
-                // Exactly what `try_into_status` produces; an error the rules
-                // refuse (a verifier's secret metadata) goes out leniently.
-                let status = err.clone().try_into_status().unwrap_or_else(|_| err.into());
-                protocol.trailers_only(status)
-            }
-            Decision::Reject(err) => crate::http::response::rejection(
-                &err,
-                self.realm.as_deref(),
-                self.resource_metadata.as_deref(),
-            )
-            .map(full),
+            Decision::Missing => self.missing.for_protocol(protocol).response(),
+            Decision::Reject(err) => self.rejection(err, protocol),
             Decision::Unavailable(err) => {
                 tracing::warn!(error = %err, "auth-error: credentials cannot be verified right now");
                 if let Some(hook) = &self.on_fault {
@@ -1032,8 +1118,19 @@ impl<V: TokenVerifier> Config<V> {
 /// The `tracing` event of every rejection: the reason, where, and the issuer
 /// the token claims (escaped, at most 256 bytes; never the token), so
 /// operators can count refusals by reason.
-fn refused(err: &AuthError, method: &http::Method, path: &str, issuer: Option<&str>) {
-    let issuer = issuer.map(|iss| {
+/// The issuer is read (a decode of the token's payload) only when the event
+/// is enabled.
+fn refused(
+    code: AuthErrorCode,
+    method: &http::Method,
+    path: &str,
+    issuer: impl FnOnce() -> Option<String>,
+) {
+    if !tracing::enabled!(tracing::Level::INFO) {
+        return;
+    }
+    let issuer = issuer();
+    let issuer = issuer.as_deref().map(|iss| {
         let mut end = iss.len().min(256);
         while !iss.is_char_boundary(end) {
             end -= 1;
@@ -1041,7 +1138,7 @@ fn refused(err: &AuthError, method: &http::Method, path: &str, issuer: Option<&s
         &iss[..end]
     });
     tracing::info!(
-        reason = err.code().as_str_name(),
+        reason = code.as_str_name(),
         method = %method,
         path = ?path,
         issuer = ?issuer,
