@@ -104,6 +104,8 @@ cargo build -q --no-default-features --features jwt,serde --lib
 
 step "fuzz targets compile (a separate workspace, so they cannot rot unseen)"
 cargo check -q --manifest-path fuzz/Cargo.toml --bins
+step "the benchmark against the Rust peers compiles (peers-bench/, its own workspace)"
+cargo check -q --manifest-path peers-bench/Cargo.toml --bins --benches
 
 step "cargo package: the packaged crate (proto included, build.rs on its own) builds"
 cargo package -q --allow-dirty -p auth-error

@@ -162,8 +162,8 @@ pub mod server {
     //! ```
 
     pub use crate::layers::bearer::{
-        BearerAuth, BearerAuthBody, BearerAuthBuilder, BearerAuthLayer, ConfigError, Rejection,
-        Route, TokenVerifier, Verified,
+        BearerAuth, BearerAuthBody, BearerAuthBuilder, BearerAuthFuture, BearerAuthLayer,
+        ConfigError, Rejection, Route, TokenVerifier, Verified,
     };
     #[cfg(feature = "grpc-web")]
     pub use crate::layers::cors::{GRPC_WEB_CORS_MAX_AGE, grpc_web_cors};

@@ -773,6 +773,53 @@ fn scopes(claims: &Value) -> Vec<String> {
     }
 }
 
+/// The header fields a verifier needs before it has a key.
+#[derive(serde::Deserialize)]
+struct Peeked<'a> {
+    alg: Algorithm,
+    #[serde(borrow, default)]
+    kid: Option<std::borrow::Cow<'a, str>>,
+    #[serde(borrow, default)]
+    typ: Option<std::borrow::Cow<'a, str>>,
+}
+
+/// Where [`peek_header`] decodes a header: on the stack up to 512 bytes.
+struct HeaderBuf {
+    stack: [u8; 512],
+    heap: Vec<u8>,
+}
+
+impl HeaderBuf {
+    fn new() -> Self {
+        HeaderBuf {
+            stack: [0; 512],
+            heap: Vec::new(),
+        }
+    }
+}
+
+/// Reads `alg`, `kid` and `typ` from a compact JWS header: base64url into
+/// `buf`, then a borrowing JSON read of three fields (unknown ones
+/// skipped). `None` for anything that is not a JWS in compact form with a
+/// JSON header.
+fn peek_header<'b>(token: &str, buf: &'b mut HeaderBuf) -> Option<Peeked<'b>> {
+    use base64::Engine as _;
+    let (encoded, rest) = token.split_once('.')?;
+    if !rest.contains('.') {
+        return None;
+    }
+    let engine = &base64::engine::general_purpose::URL_SAFE_NO_PAD;
+    let json: &[u8] = match engine.decode_slice(encoded, &mut buf.stack) {
+        Ok(n) => &buf.stack[..n],
+        Err(base64::DecodeSliceError::OutputSliceTooSmall) => {
+            buf.heap = engine.decode(encoded).ok()?;
+            &buf.heap
+        }
+        Err(_) => return None,
+    };
+    serde_json::from_slice(json).ok()
+}
+
 /// RFC 9068 §4: the header `typ` of an access token, compared ignoring
 /// ASCII case (RFC 7515 §4.1.9), with or without `application/`.
 fn is_access_token_type(typ: Option<&str>) -> bool {
@@ -952,7 +999,13 @@ where
         &self,
         token: &str,
     ) -> Result<(Verified<C>, Option<Arc<Value>>), Rejection> {
-        let header = jsonwebtoken::decode_header(token).map_err(|e| self.reject(token, &e))?;
+        // What choosing the key needs (`alg`, `kid`, `typ`), read without
+        // jsonwebtoken's full `Header`; `decode` below parses and checks the
+        // header again, so nothing is trusted from this read alone.
+        let mut buf = HeaderBuf::new();
+        let header = peek_header(token, &mut buf).ok_or_else(|| {
+            invalid("the token is not a compact JWS with a header this verifier reads")
+        })?;
         if !self.validation.algorithms.contains(&header.alg) {
             return Err(invalid("the token's algorithm is not accepted"));
         }
@@ -1038,9 +1091,9 @@ where
                 #[cfg(feature = "oidc")]
                 remote_key: header
                     .kid
-                    .clone()
+                    .as_deref()
                     .filter(|_| fetched)
-                    .map(|kid| (kid, key.clone())),
+                    .map(|kid| (kid.to_owned(), key.clone())),
                 exp,
                 nbf,
             };

@@ -503,14 +503,9 @@ impl Canned {
 struct CannedResponse<'a>(&'a (http::StatusCode, HeaderMap, Bytes));
 
 impl CannedResponse<'_> {
-    fn response(&self) -> http::Response<tonic::body::Body> {
+    fn response(&self) -> http::Response<Bytes> {
         let (status, headers, body) = self.0;
-        let body = match body.is_empty() {
-            // What `Status::into_http` gives: trailers-only, no body at all.
-            true => tonic::body::Body::empty(),
-            false => full(body.clone()),
-        };
-        let mut response = http::Response::new(body);
+        let mut response = http::Response::new(body.clone());
         *response.status_mut() = *status;
         *response.headers_mut() = headers.clone();
         response
@@ -806,18 +801,7 @@ impl<V: TokenVerifier> BearerAuthBuilder<V> {
             ]
             .map(|protocol| {
                 let missing = AuthError::new(AuthErrorCode::BearerTokenMissing);
-                let (parts, _) = config.rejection(missing.clone(), protocol).into_parts();
-                // Only the HTTP answer has a body; the gRPC ones are
-                // trailers-only.
-                let body = match protocol {
-                    Protocol::Http => crate::http::response::rejection(
-                        &missing,
-                        config.realm.as_deref(),
-                        config.resource_metadata.as_deref(),
-                    )
-                    .into_body(),
-                    _ => Bytes::new(),
-                };
+                let (parts, body) = config.rejection(missing, protocol).into_parts();
                 (parts.status, parts.headers, body)
             }),
         };
@@ -857,8 +841,6 @@ impl<S: fmt::Debug, V> fmt::Debug for BearerAuth<S, V> {
 
 /// What the layer decided about a request.
 enum Decision {
-    /// No `authorization` header: the canned `BEARER_TOKEN_MISSING`.
-    Missing,
     Reject(AuthError),
     Fault(BoxError),
     Unavailable(BoxError),
@@ -904,7 +886,7 @@ const B64TOKEN: [bool; 256] = {
 
 /// The token of an `authorization: Bearer <token>` header (RFC 6750 §2.1:
 /// scheme case-insensitive, then spaces, then a b64token). The caller has
-/// checked that the header is there.
+/// answered a request without the header already (canned).
 fn bearer_token(headers: &HeaderMap) -> Result<&str, AuthError> {
     let mut values = headers.get_all(header::AUTHORIZATION).iter();
     let Some(value) = values.next() else {
@@ -1019,10 +1001,6 @@ impl<V: TokenVerifier> Config<V> {
         method: &http::Method,
         path: &str,
     ) -> Result<Verified<V::Claims>, Decision> {
-        if !headers.contains_key(header::AUTHORIZATION) {
-            refused(AuthErrorCode::BearerTokenMissing, method, path, || None);
-            return Err(Decision::Missing);
-        }
         let token = bearer_token(headers).map_err(|err| {
             refused(err.code(), method, path, || None);
             Decision::Reject(err)
@@ -1053,7 +1031,7 @@ impl<V: TokenVerifier> Config<V> {
     /// `try_into_status` produces (an error the rules refuse, such as a
     /// verifier's secret metadata, goes out leniently), trailers-only;
     /// HTTP the status, the challenge and the body.
-    fn rejection(&self, err: AuthError, protocol: Protocol) -> http::Response<tonic::body::Body> {
+    fn rejection(&self, err: AuthError, protocol: Protocol) -> http::Response<Bytes> {
         if protocol != Protocol::Http {
             let status = err.clone().try_into_status().unwrap_or_else(|_| err.into());
             return protocol.trailers_only(status);
@@ -1063,13 +1041,11 @@ impl<V: TokenVerifier> Config<V> {
             self.realm.as_deref(),
             self.resource_metadata.as_deref(),
         )
-        .map(full)
     }
 
-    fn respond(&self, decision: Decision, protocol: Protocol) -> http::Response<tonic::body::Body> {
+    fn respond(&self, decision: Decision, protocol: Protocol) -> http::Response<Bytes> {
         let grpc = protocol != Protocol::Http;
         match decision {
-            Decision::Missing => self.missing.for_protocol(protocol).response(),
             Decision::Reject(err) => self.rejection(err, protocol),
             Decision::Unavailable(err) => {
                 tracing::warn!(error = %err, "auth-error: credentials cannot be verified right now");
@@ -1091,7 +1067,7 @@ impl<V: TokenVerifier> Config<V> {
                         header::RETRY_AFTER,
                         http::HeaderValue::from(retry.as_secs().max(1)),
                     );
-                    response.map(full)
+                    response
                 }
             }
             Decision::Fault(fault) => {
@@ -1108,7 +1084,6 @@ impl<V: TokenVerifier> Config<V> {
                         "INTERNAL",
                         MESSAGE,
                     )
-                    .map(full)
                 }
             }
         }
@@ -1163,7 +1138,9 @@ pin_project_lite::pin_project! {
     #[derive(Debug)]
     enum Kind<B> {
         Inner { #[pin] body: B },
-        Refused { #[pin] body: tonic::body::Body },
+        // The layer's answer: the whole body at once (none for a
+        // trailers-only gRPC answer), not boxed.
+        Refused { data: Option<Bytes> },
     }
 }
 
@@ -1174,9 +1151,11 @@ impl<B> BearerAuthBody<B> {
         }
     }
 
-    fn refused(body: tonic::body::Body) -> Self {
+    fn refused(data: Bytes) -> Self {
         BearerAuthBody {
-            kind: Kind::Refused { body },
+            kind: Kind::Refused {
+                data: Some(data).filter(|d| !d.is_empty()),
+            },
         }
     }
 }
@@ -1197,29 +1176,27 @@ where
             KindProj::Inner { body } => body
                 .poll_frame(cx)
                 .map(|frame| frame.map(|r| r.map_err(Into::into))),
-            KindProj::Refused { body } => body
-                .poll_frame(cx)
-                .map(|frame| frame.map(|r| r.map_err(Into::into))),
+            KindProj::Refused { data } => {
+                Poll::Ready(data.take().map(|d| Ok(http_body::Frame::data(d))))
+            }
         }
     }
 
     fn is_end_stream(&self) -> bool {
         match &self.kind {
             Kind::Inner { body } => body.is_end_stream(),
-            Kind::Refused { body } => body.is_end_stream(),
+            Kind::Refused { data } => data.is_none(),
         }
     }
 
     fn size_hint(&self) -> http_body::SizeHint {
         match &self.kind {
             Kind::Inner { body } => body.size_hint(),
-            Kind::Refused { body } => body.size_hint(),
+            Kind::Refused { data } => {
+                http_body::SizeHint::with_exact(data.as_ref().map_or(0, |d| d.len() as u64))
+            }
         }
     }
-}
-
-fn full(bytes: Bytes) -> tonic::body::Body {
-    tonic::body::Body::new(http_body_util::Full::new(bytes))
 }
 
 /// How a request is answered: gRPC (trailers-only), gRPC-Web (trailers-only
@@ -1251,8 +1228,11 @@ impl Protocol {
     /// `status` as this protocol's trailers-only response: gRPC-Web carries
     /// the same `grpc-*` headers, with its own content type (what a page's
     /// gRPC-Web client reads; CORS must expose them).
-    fn trailers_only(self, status: tonic::Status) -> http::Response<tonic::body::Body> {
-        let mut response = status.into_http();
+    fn trailers_only(self, status: tonic::Status) -> http::Response<Bytes> {
+        // Trailers-only: the status in the headers, no body at all.
+        let mut response = status
+            .into_http::<tonic::body::Body>()
+            .map(|_| Bytes::new());
         let content_type = match self {
             Protocol::GrpcWeb { text: true } => "application/grpc-web-text+proto",
             Protocol::GrpcWeb { text: false } => "application/grpc-web+proto",
@@ -1280,39 +1260,124 @@ where
 {
     type Response = http::Response<BearerAuthBody<ResBody>>;
     type Error = S::Error;
-    type Future = Pin<Box<dyn Future<Output = Result<Self::Response, S::Error>> + Send>>;
+    type Future = BearerAuthFuture<S::Future, Self::Response, S::Error>;
 
     fn poll_ready(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), Self::Error>> {
         self.inner.poll_ready(cx)
     }
 
     fn call(&mut self, mut req: http::Request<ReqBody>) -> Self::Future {
+        // Whatever the method or headers (a CORS preflight included: a CORS
+        // layer outside this one answers it first), only a public route or a
+        // valid token reaches the wrapped service.
+        let config = &self.config;
+        if config.is_public(req.method(), req.uri().path()) {
+            return BearerAuthFuture::inner(self.inner.call(req));
+        }
+        // No credentials at all: the canned answer, with no allocation for a
+        // future (dropping `req` hands its body to the drain).
+        if !req.headers().contains_key(header::AUTHORIZATION) {
+            refused(
+                AuthErrorCode::BearerTokenMissing,
+                req.method(),
+                req.uri().path(),
+                || None,
+            );
+            let response = config.missing.for_protocol(Protocol::of(&req)).response();
+            return BearerAuthFuture::ready(response.map(BearerAuthBody::refused));
+        }
         // The clone that was driven to readiness serves this request.
         let clone = self.inner.clone();
         let mut inner = std::mem::replace(&mut self.inner, clone);
-        let config = self.config.clone();
-        Box::pin(async move {
-            // Whatever the method or headers (a CORS preflight included: a
-            // CORS layer outside this one answers it first), only a public
-            // route or a valid token reaches the wrapped service.
-            if !config.is_public(req.method(), req.uri().path()) {
-                let protocol = Protocol::of(&req);
-                match config
-                    .decide(req.headers(), req.method(), req.uri().path())
-                    .await
-                {
-                    Ok(verified) => {
-                        req.extensions_mut().insert(verified);
-                    }
-                    // Dropping `req` hands its body to the drain.
-                    Err(decision) => {
-                        let response = config.respond(decision, protocol);
-                        return Ok(response.map(BearerAuthBody::refused));
-                    }
+        let config = config.clone();
+        BearerAuthFuture::verifying(Box::pin(async move {
+            let protocol = Protocol::of(&req);
+            match config
+                .decide(req.headers(), req.method(), req.uri().path())
+                .await
+            {
+                Ok(verified) => {
+                    req.extensions_mut().insert(verified);
+                }
+                // Dropping `req` hands its body to the drain.
+                Err(decision) => {
+                    let response = config.respond(decision, protocol);
+                    return Ok(response.map(BearerAuthBody::refused));
                 }
             }
             let response = inner.call(req).await?;
             Ok(response.map(BearerAuthBody::inner))
-        })
+        }))
+    }
+}
+
+pin_project_lite::pin_project! {
+    /// The response future of [`BearerAuth`]: the wrapped service's own
+    /// future on a public route, a ready answer to a request without
+    /// credentials, or the verification (boxed: it awaits the verifier).
+    pub struct BearerAuthFuture<F, R, E> {
+        #[pin]
+        state: FutureState<F, R, E>,
+    }
+}
+
+type Verifying<R, E> = Pin<Box<dyn Future<Output = Result<R, E>> + Send>>;
+
+pin_project_lite::pin_project! {
+    #[project = FutureStateProj]
+    enum FutureState<F, R, E> {
+        Inner { #[pin] future: F },
+        Ready { response: Option<R> },
+        Verifying { future: Verifying<R, E> },
+    }
+}
+
+impl<F, R, E> BearerAuthFuture<F, R, E> {
+    fn inner(future: F) -> Self {
+        BearerAuthFuture {
+            state: FutureState::Inner { future },
+        }
+    }
+
+    fn ready(response: R) -> Self {
+        BearerAuthFuture {
+            state: FutureState::Ready {
+                response: Some(response),
+            },
+        }
+    }
+
+    fn verifying(future: Verifying<R, E>) -> Self {
+        BearerAuthFuture {
+            state: FutureState::Verifying { future },
+        }
+    }
+}
+
+impl<F, R, E> fmt::Debug for BearerAuthFuture<F, R, E> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("BearerAuthFuture").finish_non_exhaustive()
+    }
+}
+
+impl<F, B, E> Future for BearerAuthFuture<F, http::Response<BearerAuthBody<B>>, E>
+where
+    F: Future<Output = Result<http::Response<B>, E>>,
+{
+    type Output = Result<http::Response<BearerAuthBody<B>>, E>;
+
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+        match self.project().state.project() {
+            FutureStateProj::Inner { future } => future
+                .poll(cx)
+                .map(|result| result.map(|response| response.map(BearerAuthBody::inner))),
+            // Polled again after it answered: a contract violation of the
+            // caller's; answer pending rather than panic.
+            FutureStateProj::Ready { response } => match response.take() {
+                Some(response) => Poll::Ready(Ok(response)),
+                None => Poll::Pending,
+            },
+            FutureStateProj::Verifying { future } => future.as_mut().poll(cx),
+        }
     }
 }

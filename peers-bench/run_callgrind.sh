@@ -1,0 +1,119 @@
+#!/usr/bin/env bash
+# Instructions per request of auth-error's BearerAuthLayer and of each peer
+# on the same axum route (src/lib.rs), counted by valgrind's callgrind
+# (deterministic: the same binary gives the same counts on a busy or an idle
+# machine). Per (router, case): (count(N) - count(0)) / N, count(0) being the
+# same run with the set-up and the warm-up request only. Prints a markdown
+# table with the peer/ours ratios (>= 1.00: auth-error runs fewer
+# instructions than that peer).
+#
+# Usage: bash peers-bench/run_callgrind.sh [N]
+#   N         requests counted per crypto case (default 1000; ten times as
+#             many for the refusal without a token)
+#   BACKEND   `rust-crypto` for jsonwebtoken 11 (auth-error,
+#             tower-oauth2-resource-server) on RustCrypto instead of the
+#             default aws-lc-rs
+# Needs valgrind (apt-get install valgrind) and python3.
+set -euo pipefail
+# A failing count inside $(...) stops the script too.
+shopt -s inherit_errexit
+cd "$(dirname "$0")"
+command -v valgrind >/dev/null || { echo "error: install valgrind (apt-get install valgrind)" >&2; exit 1; }
+N=${1:-1000}
+features=()
+if [ "${BACKEND:-}" = rust-crypto ]; then
+  features=(--no-default-features)
+fi
+
+# Build, and take the binary's path from cargo (wherever CARGO_TARGET_DIR is).
+bin=$(cargo build -q --release --bin cost "${features[@]}" --message-format=json-render-diagnostics | python3 -c '
+import json, sys
+paths = [m["executable"] for m in map(json.loads, sys.stdin)
+         if m.get("reason") == "compiler-artifact" and m.get("executable")
+         and m["target"]["name"] == "cost"]
+if not paths:
+    sys.exit("error: cargo built no cost binary")
+print(paths[-1])')
+
+out=$(mktemp -d)
+trap 'rm -rf "$out"' EXIT
+
+count() {
+  if ! valgrind --tool=callgrind --callgrind-out-file="$out/cg" "$bin" "$@" >/dev/null 2>"$out/log"; then
+    echo "error: cost $* failed:" >&2
+    cat "$out/log" >&2
+    exit 1
+  fi
+  local n
+  n=$(sed -n 's/.*Collected : \([0-9]*\).*/\1/p' "$out/log")
+  if [ -z "$n" ]; then
+    echo "error: no instruction count for cost $*:" >&2
+    cat "$out/log" >&2
+    exit 1
+  fi
+  echo "$n"
+}
+
+# (count(W + n) - count(W)) / n: both runs pay the same set-up and W
+# warm requests, so what differs between them is the n requests alone. The
+# set-up is not quite the same instructions twice (aws-lc-rs seeds its
+# random generator from CPU jitter at start-up: a few hundred thousand
+# instructions that vary), so n is large: the crypto cases N, the refusal
+# without a token (a few thousand instructions) 10 N.
+W=10
+per_request() {
+  local n=$N
+  [ "$2" = no_token ] && n=$(( N * 10 ))
+  local low high
+  low=$(count "$1" "$2" "$W")
+  high=$(count "$1" "$2" $(( W + n )))
+  echo $(( (high - low) / n ))
+}
+
+peers=(ours jwt_authorizer tower_oauth2 axum_jwt_auth)
+cases=(accepted expired bad_signature no_token)
+declare -A per
+for case in "${cases[@]}"; do
+  for peer in "${peers[@]}"; do
+    echo "counting $peer $case" >&2
+    per[$peer,$case]=$(per_request "$peer" "$case")
+  done
+done
+echo "counting bare accepted" >&2
+bare=$(per_request bare accepted)
+
+backend=aws-lc-rs
+[ "${BACKEND:-}" = rust-crypto ] && backend=RustCrypto
+
+rows=""
+for case in "${cases[@]}"; do
+  rows+="$case"
+  for peer in "${peers[@]}"; do
+    rows+=" ${per[$peer,$case]}"
+  done
+  rows+=$'\n'
+done
+
+python3 - "$N" "$bare" "$backend" <<EOF
+import sys
+n, bare, backend = sys.argv[1], int(sys.argv[2]), sys.argv[3]
+names = {"accepted": "accepted", "expired": "expired",
+         "bad_signature": "bad signature", "no_token": "no token"}
+def human(v):
+    return f"{v / 1e6:.3f}M" if v >= 1e5 else f"{v / 1e3:.1f}k"
+print("| per request | auth-error | jwt-authorizer | tower-oauth2-rs | axum-jwt-auth "
+      "| jwt-authorizer / ours | tower-oauth2-rs / ours | axum-jwt-auth / ours |")
+print("|---|---|---|---|---|---|---|---|")
+for line in """$rows""".strip().splitlines():
+    case, *vals = line.split()
+    ours, *peers = map(int, vals)
+    cells = [human(ours)] + [human(p) for p in peers]
+    ratios = [f"{p / ours:.2f}" for p in peers]
+    print(f"| {names[case]} | " + " | ".join(cells + ratios) + " |")
+print()
+print(f"Instructions per request under callgrind, (count(W + n) - count(W)) / n with n = {n} "
+      f"(ten times that without a token); "
+      f"routing and the handler alone (no authentication): {human(bare)}. "
+      f"jsonwebtoken 11 (auth-error, tower-oauth2-resource-server) on {backend}; "
+      "jwt-authorizer on jsonwebtoken 9 (ring), axum-jwt-auth on jsonwebtoken 10 (RustCrypto).")
+EOF

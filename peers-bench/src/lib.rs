@@ -1,0 +1,451 @@
+//! One axum 0.8 route (`GET /orders`, answering `ok`) behind auth-error's
+//! `BearerAuthLayer` + `JwtVerifier` and behind each Rust peer at its newest
+//! version, configured alike: one ES256 (P-256) key held in memory (the
+//! test key `tests/data/keys/es256-a`, `kid` "a"), and the audience, issuer,
+//! `exp` and `nbf` checked. Requests go in-process through
+//! `tower::ServiceExt::oneshot`, and each response body is read to the end
+//! (a refusal's body is part of its cost).
+//!
+//! The cases: an accepted token, an expired one, one signed by another key
+//! (`es256-b`: a well-formed signature that does not verify), and no token.
+//! The tokens have fixed timestamps, so a run signs the same tokens every
+//! time with RustCrypto (RFC 6979 signatures); aws-lc-rs signatures are
+//! randomized, so under feature `aws-lc` the signature bytes differ per run.
+//!
+//! Each peer as configured, at its defaults otherwise (leeway 60 s for all):
+//! - auth-error: `JwtVerifier` (claims as `serde_json::Value`, its default)
+//!   with the key under `kid` "a", in `BearerAuthLayer` (default options;
+//!   feature `axum`, so refusals carry the JSON reason body).
+//! - jwt-authorizer 0.15: `JwtAuthorizer::from_ec_pem_text` (a single key,
+//!   used whatever the `kid`), `RegisteredClaims`, `Validation` with `iss`,
+//!   `aud`, `nbf`. It is built on axum 0.7: its layer needs the inner
+//!   service to answer axum 0.7 responses, so the route's response body is
+//!   wrapped into an axum 0.7 body under it (and boxed back into an axum 0.8
+//!   body by the router: one allocation more per request than the others).
+//! - tower-oauth2-resource-server 0.12: a static tenant
+//!   (`TenantConfiguration::static_builder`) whose JWKS holds the same key,
+//!   `DefaultClaims`, `ClaimsValidationSpec::recommended` (exp, nbf, iss,
+//!   aud), ES256 allowed. It takes keys as a JWKS document only (in memory:
+//!   no URL needed), and needs a `kid` in the token.
+//! - axum-jwt-auth 0.7: no layer; a `Claims<T>` extractor in the handler
+//!   with a `LocalDecoder` (the key, a jsonwebtoken 10 `Validation` with
+//!   audience, issuer, `nbf`) as router state. `T` is [`BenchClaims`].
+//! - `bare`: the route without authentication (routing and the handler
+//!   alone).
+
+use std::sync::Arc;
+
+use axum::Router;
+use axum::body::Body;
+use axum::routing::get;
+use base64::Engine;
+use http::header::AUTHORIZATION;
+use http::{HeaderValue, Request, StatusCode};
+use http_body_util::BodyExt;
+use serde::Deserialize;
+use tower::ServiceExt;
+
+/// The `aud` every token carries and every verifier requires.
+pub const AUDIENCE: &str = "orders-api";
+/// The `iss` every token carries and every verifier requires.
+pub const ISSUER: &str = "https://id.example.com";
+/// The `kid` of the tokens' header and of the key.
+pub const KID: &str = "a";
+/// The route.
+pub const PATH: &str = "/orders";
+
+const PRIVATE: &[u8] = include_bytes!("../../tests/data/keys/es256-a.pem");
+const PUBLIC: &str = include_str!("../../tests/data/keys/es256-a.pub.pem");
+/// Another P-256 key: what it signs does not verify with `es256-a`.
+const OTHER_PRIVATE: &[u8] = include_bytes!("../../tests/data/keys/es256-b.pem");
+
+/// `nbf` and `iat` of every token: 2023-11-14.
+const NOT_BEFORE: u64 = 1_700_000_000;
+/// `exp` of the accepted and bad-signature tokens: 2096.
+const FAR_FUTURE: u64 = 4_000_000_000;
+/// `exp` of the expired token: an hour after `NOT_BEFORE`.
+const PAST: u64 = NOT_BEFORE + 3600;
+
+/// Chooses jsonwebtoken 11's crypto backend for the process, explicitly:
+/// auth-error and tower-oauth2-resource-server share that jsonwebtoken, and
+/// when cargo unifies both of its backend features into it (feature
+/// `aws-lc` here, or an auth-error whose default is aws-lc-rs beside
+/// tower-oauth2-resource-server's `jwt-rust-crypto`), jsonwebtoken picks
+/// none by itself and panics on first use. Idempotent; call it before
+/// anything signs or verifies (the other functions here do).
+pub fn init() {
+    #[cfg(feature = "aws-lc")]
+    let provider = &jsonwebtoken::crypto::aws_lc::DEFAULT_PROVIDER;
+    #[cfg(not(feature = "aws-lc"))]
+    let provider = &jsonwebtoken::crypto::rust_crypto::DEFAULT_PROVIDER;
+    // Err when already installed: by an earlier call, which chose the same.
+    let _ = provider.install_default();
+}
+
+/// The backend jsonwebtoken 11 uses here (auth-error and
+/// tower-oauth2-resource-server), for labelling results.
+pub const JSONWEBTOKEN_11_BACKEND: &str = if cfg!(feature = "aws-lc") {
+    "aws-lc-rs"
+} else {
+    "RustCrypto"
+};
+
+/// What a request carries.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Case {
+    /// A valid token.
+    Accepted,
+    /// A token whose `exp` has passed (signature valid).
+    Expired,
+    /// A token signed by another key.
+    BadSignature,
+    /// No `Authorization` header.
+    NoToken,
+}
+
+impl Case {
+    /// Every case, in table order.
+    pub const ALL: [Case; 4] = [
+        Case::Accepted,
+        Case::Expired,
+        Case::BadSignature,
+        Case::NoToken,
+    ];
+
+    /// The case's name on command lines and in tables.
+    pub fn name(self) -> &'static str {
+        match self {
+            Case::Accepted => "accepted",
+            Case::Expired => "expired",
+            Case::BadSignature => "bad_signature",
+            Case::NoToken => "no_token",
+        }
+    }
+
+    /// The case named `name`.
+    pub fn from_name(name: &str) -> Option<Case> {
+        Case::ALL.into_iter().find(|c| c.name() == name)
+    }
+}
+
+/// Who guards the route.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Peer {
+    /// auth-error.
+    Ours,
+    /// jwt-authorizer 0.15.
+    JwtAuthorizer,
+    /// tower-oauth2-resource-server 0.12.
+    TowerOauth2,
+    /// axum-jwt-auth 0.7.
+    AxumJwtAuth,
+    /// Nobody: the route alone.
+    Bare,
+}
+
+impl Peer {
+    /// Every router, in table order.
+    pub const ALL: [Peer; 5] = [
+        Peer::Ours,
+        Peer::JwtAuthorizer,
+        Peer::TowerOauth2,
+        Peer::AxumJwtAuth,
+        Peer::Bare,
+    ];
+
+    /// The peer's name on command lines and in benchmark ids.
+    pub fn name(self) -> &'static str {
+        match self {
+            Peer::Ours => "ours",
+            Peer::JwtAuthorizer => "jwt_authorizer",
+            Peer::TowerOauth2 => "tower_oauth2",
+            Peer::AxumJwtAuth => "axum_jwt_auth",
+            Peer::Bare => "bare",
+        }
+    }
+
+    /// The peer named `name`.
+    pub fn from_name(name: &str) -> Option<Peer> {
+        Peer::ALL.into_iter().find(|p| p.name() == name)
+    }
+
+    /// The status every peer must answer in `case` (all refuse with 401).
+    pub fn expected(self, case: Case) -> StatusCode {
+        match (self, case) {
+            (Peer::Bare, _) | (_, Case::Accepted) => StatusCode::OK,
+            _ => StatusCode::UNAUTHORIZED,
+        }
+    }
+}
+
+/// The router guarded by `peer`.
+pub async fn router(peer: Peer) -> Router {
+    match peer {
+        Peer::Ours => ours(),
+        Peer::JwtAuthorizer => jwt_authorizer().await,
+        Peer::TowerOauth2 => tower_oauth2().await,
+        Peer::AxumJwtAuth => axum_jwt_auth(),
+        Peer::Bare => bare(),
+    }
+}
+
+async fn ok() -> &'static str {
+    "ok"
+}
+
+/// The route alone.
+pub fn bare() -> Router {
+    Router::new().route(PATH, get(ok))
+}
+
+/// auth-error: `BearerAuthLayer` + `JwtVerifier`, the key under `kid` "a".
+pub fn ours() -> Router {
+    use auth_error::jwt::JwtVerifier;
+    use auth_error::server::BearerAuthLayer;
+    use jsonwebtoken::{Algorithm, DecodingKey, Validation};
+    init();
+    let mut validation = Validation::new(Algorithm::ES256);
+    validation.set_audience(&[AUDIENCE]);
+    validation.set_issuer(&[ISSUER]);
+    validation.validate_nbf = true;
+    let key = || DecodingKey::from_ec_pem(PUBLIC.as_bytes()).expect("the test key");
+    // As examples/verify_cost.rs: the key for kid-less tokens and under "a".
+    let verifier = JwtVerifier::new(key(), validation).with_key(KID, key());
+    let layer = BearerAuthLayer::builder(verifier)
+        .build()
+        .expect("a valid layer");
+    Router::new().route(PATH, get(ok)).layer(layer)
+}
+
+/// The route's axum 0.8 response as an axum 0.7 one (same `http` types, the
+/// body boxed into axum 0.7's `Body`), for jwt-authorizer's layer.
+fn to_axum07(response: axum::response::Response) -> axum07::response::Response {
+    response.map(axum07::body::Body::new)
+}
+
+/// jwt-authorizer 0.15: `from_ec_pem_text`, `iss`, `aud`, `nbf` checked.
+pub async fn jwt_authorizer() -> Router {
+    use jwt_authorizer::{IntoLayer, JwtAuthorizer, RegisteredClaims, Validation};
+    let validation = Validation::new()
+        .iss(&[ISSUER])
+        .aud(&[AUDIENCE])
+        .nbf(true);
+    let authorizer = JwtAuthorizer::<RegisteredClaims>::from_ec_pem_text(PUBLIC)
+        .validation(validation)
+        .build()
+        .await
+        .expect("a valid authorizer");
+    // One layer (the router boxes each `.layer` back into an axum 0.8
+    // route): the authorizer, around the route answering axum 0.7 responses.
+    let layer = tower::ServiceBuilder::new()
+        .layer(authorizer.into_layer())
+        .map_response(to_axum07);
+    Router::new().route(PATH, get(ok)).layer(layer)
+}
+
+/// The key as a JWKS document (RFC 7517), `kid` "a", `alg` ES256: `x` and
+/// `y` read from the public key's SubjectPublicKeyInfo.
+pub fn jwks_json() -> String {
+    let b64: String = PUBLIC
+        .lines()
+        .filter(|line| !line.starts_with("-----"))
+        .collect();
+    let der = base64::engine::general_purpose::STANDARD
+        .decode(b64)
+        .expect("PEM base64");
+    // P-256 SPKI: 26 bytes of algorithm identifiers and BIT STRING header,
+    // then the uncompressed point 04 || x || y.
+    assert!(der.len() == 91 && der[26] == 4, "a P-256 public key");
+    let b64url = |bytes: &[u8]| base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(bytes);
+    serde_json::json!({
+        "keys": [{
+            "kty": "EC",
+            "crv": "P-256",
+            "x": b64url(&der[27..59]),
+            "y": b64url(&der[59..91]),
+            "kid": KID,
+            "alg": "ES256",
+            "use": "sig",
+        }]
+    })
+    .to_string()
+}
+
+/// tower-oauth2-resource-server 0.12: a static tenant with the JWKS above,
+/// exp, nbf, iss and aud checked, ES256 allowed.
+pub async fn tower_oauth2() -> Router {
+    use tower_oauth2_resource_server::claims::DefaultClaims;
+    use tower_oauth2_resource_server::server::OAuth2ResourceServer;
+    use tower_oauth2_resource_server::tenant::TenantConfiguration;
+    use tower_oauth2_resource_server::validation::ClaimsValidationSpec;
+    init();
+    let tenant = TenantConfiguration::static_builder(jwks_json())
+        .audiences(&[AUDIENCE])
+        .claims_validation(ClaimsValidationSpec::recommended(
+            ISSUER,
+            &vec![AUDIENCE.to_owned()],
+        ))
+        .allowed_algorithms(&[jsonwebtoken::Algorithm::ES256])
+        .build()
+        .expect("a valid tenant");
+    let server = OAuth2ResourceServer::<DefaultClaims>::builder()
+        .add_tenant(tenant)
+        .build()
+        .await
+        .expect("a valid resource server");
+    Router::new()
+        .route(PATH, get(ok))
+        .layer(server.into_layer::<Body>())
+}
+
+/// The claims axum-jwt-auth decodes (it has no default claims type).
+#[derive(Clone, Debug, Deserialize)]
+pub struct BenchClaims {
+    /// `sub`.
+    pub sub: String,
+    /// `iss`.
+    pub iss: String,
+    /// `aud` (a string in these tokens).
+    pub aud: String,
+    /// `exp`.
+    pub exp: u64,
+    /// `nbf`.
+    pub nbf: u64,
+}
+
+async fn ok_with_claims(_claims: axum_jwt_auth::Claims<BenchClaims>) -> &'static str {
+    "ok"
+}
+
+/// axum-jwt-auth 0.7: the `Claims` extractor over a `LocalDecoder`.
+pub fn axum_jwt_auth() -> Router {
+    use jsonwebtoken10::{Algorithm, DecodingKey, Validation};
+    let mut validation = Validation::new(Algorithm::ES256);
+    validation.set_audience(&[AUDIENCE]);
+    validation.set_issuer(&[ISSUER]);
+    validation.validate_nbf = true;
+    let decoder = axum_jwt_auth::LocalDecoder::builder()
+        .keys(vec![
+            DecodingKey::from_ec_pem(PUBLIC.as_bytes()).expect("the test key"),
+        ])
+        .validation(validation)
+        .build()
+        .expect("a valid decoder");
+    let decoder: axum_jwt_auth::Decoder<BenchClaims> = Arc::new(decoder);
+    Router::new()
+        .route(PATH, get(ok_with_claims))
+        .with_state(decoder)
+}
+
+/// The requests of the cases, their tokens signed once.
+#[derive(Clone, Debug)]
+pub struct Requests {
+    accepted: HeaderValue,
+    expired: HeaderValue,
+    bad_signature: HeaderValue,
+}
+
+fn bearer(key: &[u8], exp: u64) -> HeaderValue {
+    use jsonwebtoken::{Algorithm, EncodingKey, Header};
+    let claims = serde_json::json!({
+        "sub": "alice",
+        "aud": AUDIENCE,
+        "iss": ISSUER,
+        "iat": NOT_BEFORE,
+        "nbf": NOT_BEFORE,
+        "exp": exp,
+        "scope": "orders.read",
+    });
+    let mut header = Header::new(Algorithm::ES256);
+    header.kid = Some(KID.into());
+    let key = EncodingKey::from_ec_pem(key).expect("the test key");
+    let token = jsonwebtoken::encode(&header, &claims, &key).expect("signed");
+    HeaderValue::try_from(format!("Bearer {token}")).expect("a header value")
+}
+
+impl Requests {
+    /// Signs the tokens.
+    pub fn new() -> Self {
+        init();
+        Requests {
+            accepted: bearer(PRIVATE, FAR_FUTURE),
+            expired: bearer(PRIVATE, PAST),
+            bad_signature: bearer(OTHER_PRIVATE, FAR_FUTURE),
+        }
+    }
+
+    /// `GET /orders` for `case`.
+    pub fn request(&self, case: Case) -> Request<Body> {
+        let authorization = match case {
+            Case::Accepted => Some(&self.accepted),
+            Case::Expired => Some(&self.expired),
+            Case::BadSignature => Some(&self.bad_signature),
+            Case::NoToken => None,
+        };
+        let mut request = Request::get(PATH);
+        if let Some(value) = authorization {
+            request = request.header(AUTHORIZATION, value.clone());
+        }
+        request.body(Body::empty()).expect("a request")
+    }
+
+    /// With a valid token.
+    pub fn accepted(&self) -> Request<Body> {
+        self.request(Case::Accepted)
+    }
+
+    /// With an expired token.
+    pub fn expired(&self) -> Request<Body> {
+        self.request(Case::Expired)
+    }
+
+    /// With a token signed by another key.
+    pub fn bad_signature(&self) -> Request<Body> {
+        self.request(Case::BadSignature)
+    }
+
+    /// Without a token.
+    pub fn no_token(&self) -> Request<Body> {
+        self.request(Case::NoToken)
+    }
+}
+
+impl Default for Requests {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+/// Sends `request` through `app` with `oneshot`, reads the whole response
+/// body, and returns the status.
+pub async fn call(app: &Router, request: Request<Body>) -> StatusCode {
+    let response = match app.clone().oneshot(request).await {
+        Ok(response) => response,
+        Err(never) => match never {},
+    };
+    let status = response.status();
+    let body = response.into_body().collect().await.expect("a body");
+    std::hint::black_box(body);
+    status
+}
+
+/// Every router, built once, after checking that each answers every case
+/// as expected.
+pub async fn all_routers(requests: &Requests) -> Vec<(Peer, Router)> {
+    let mut routers = Vec::new();
+    for peer in Peer::ALL {
+        let app = router(peer).await;
+        for case in Case::ALL {
+            let status = call(&app, requests.request(case)).await;
+            assert_eq!(
+                status,
+                peer.expected(case),
+                "{} answers {} with {status}",
+                peer.name(),
+                case.name()
+            );
+        }
+        routers.push((peer, app));
+    }
+    routers
+}
