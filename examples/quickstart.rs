@@ -142,7 +142,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     validation.leeway = 5;
     let verifier = JwtVerifier::new(DecodingKey::from_secret(&secret), validation)
         // Where revocation lists, session stores and account checks plug in.
-        .with_check(|claims: &Value| {
+        .add_check(|claims: &Value| {
             let revoked = claims["jti"] == "jti-revoked";
             async move {
                 match revoked {
@@ -153,8 +153,8 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
             }
         });
     let layer = BearerAuthLayer::builder(verifier)
-        .with_required_scopes(CHECK, ["health.read"])
-        .with_public_route("/grpc.health.v1.Health/Watch")
+        .add_required_scopes(CHECK, ["health.read"])
+        .add_public_route("/grpc.health.v1.Health/Watch")
         .build()?;
 
     let listener = TcpListener::bind("127.0.0.1:0").await?;

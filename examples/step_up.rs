@@ -40,8 +40,8 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     validation.set_audience(&["payments"]);
     let layer =
         BearerAuthLayer::builder(JwtVerifier::new(DecodingKey::from_secret(KEY), validation))
-            .with_required_acr(TRANSFER, ["urn:example:mfa"])
-            .with_max_auth_age(TRANSFER, Duration::from_secs(300))
+            .add_required_acr(TRANSFER, ["urn:example:mfa"])
+            .add_max_auth_age(TRANSFER, Duration::from_secs(300))
             .with_resource_metadata(
                 "https://payments.example.com/.well-known/oauth-protected-resource",
             )

@@ -73,7 +73,7 @@ fn main() {
                 JwtVerifier::from_jwks_url(&url, validation).unwrap()
             }
             _ => JwtVerifier::new(DecodingKey::from_ec_pem(PUB).unwrap(), validation)
-                .with_key("a", DecodingKey::from_ec_pem(PUB).unwrap()),
+                .add_key("a", DecodingKey::from_ec_pem(PUB).unwrap()),
         };
         // Warm-up: the remote verifier fetches its keys here.
         verifier.verify(&token).await.expect("verified");

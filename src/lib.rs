@@ -115,14 +115,14 @@ pub mod server {
     //!
     //! | request | answer |
     //! |---|---|
-    //! | path allowed with `with_public_route` | served, no token needed |
+    //! | path allowed with `add_public_route` | served, no token needed |
     //! | no `authorization` | `BEARER_TOKEN_MISSING` |
     //! | not `Bearer <b64token>` (RFC 6750; scheme in any case), or two headers | `AUTH_FAILED_INVALID_BEARER_TOKEN` |
     //! | the verifier's [`Rejection::Auth`] | that error |
     //! | the verifier's [`Rejection::Fault`] | `INTERNAL` / 500, no auth reason; a `tracing` error event and the `with_fault_hook` hook |
-    //! | a scope required by a matching `with_required_scopes` rule is not granted | `INVALID_SCOPE` with `requiredScopes` and `providedScopes` |
-    //! | the token's `acr` is none of a matching `with_required_acr` rule's (RFC 9470 step-up) | `MULTI_FACTOR_REQUIRED` with `acrValues` (and `maxAge` when the login is also too old); HTTP 401 `error="insufficient_user_authentication"` |
-    //! | the token's `auth_time` is older than a matching `with_max_auth_age` rule allows, or missing | `SESSION_EXPIRED` with `maxAge`; HTTP 401 `error="insufficient_user_authentication"` |
+    //! | a scope required by a matching `add_required_scopes` rule is not granted | `INVALID_SCOPE` with `requiredScopes` and `providedScopes` |
+    //! | the token's `acr` is none of a matching `add_required_acr` rule's (RFC 9470 step-up) | `MULTI_FACTOR_REQUIRED` with `acrValues` (and `maxAge` when the login is also too old); HTTP 401 `error="insufficient_user_authentication"` |
+    //! | the token's `auth_time` is older than a matching `add_max_auth_age` rule allows, or missing | `SESSION_EXPIRED` with `maxAge`; HTTP 401 `error="insufficient_user_authentication"` |
     //! | otherwise | served; [`Verified`] claims in the request's extensions |
     //!
     //! gRPC requests (`content-type: application/grpc…`) are refused with a

@@ -120,7 +120,7 @@ fn a_read_error_is_one_allocation_whatever_it_carries() {
         .with_metadata("tokenId", "jti-0001")
         .with_metadata("customKey", "custom value")
         .with_retry_after(std::time::Duration::from_secs(3))
-        .with_help_link("docs", "https://docs.example.com")
+        .add_help_link("docs", "https://docs.example.com")
         .into();
     // One shared copy of the details (up to 512 bytes of details, assembled
     // on the stack first; more costs one allocation more); message, metadata

@@ -138,8 +138,8 @@ fn lenient_conversion_drops_companions_then_metadata_then_shortens() {
     let err = base()
         .with_metadata("a", "1".repeat(1000))
         .with_metadata("b", "2".repeat(1000))
-        .with_detail(big.clone())
-        .with_detail(big);
+        .add_detail(big.clone())
+        .add_detail(big);
     let status: Status = err.into();
     assert!(status.details().len() <= MAX_DETAILS_LEN);
     let back = status.check_auth_error().unwrap().unwrap();
@@ -265,4 +265,27 @@ fn list_items_with_whitespace_are_refused() {
     );
     let status: Status = err.into();
     assert!(status.auth_error().unwrap().required_scopes().is_empty());
+}
+
+/// `with_*` sets or replaces, `add_*` appends (tonic-types' voice): a
+/// second retry delay replaces the first; a second help link is a second
+/// companion.
+#[test]
+fn with_replaces_and_add_appends() {
+    use auth_error::AuthStatusExt;
+    let status: tonic::Status = AuthError::new(AuthErrorCode::AccountLocked)
+        .with_retry_after(std::time::Duration::from_secs(10))
+        .add_help_link("unlock", "https://id.example.com/unlock")
+        .with_retry_after(std::time::Duration::from_secs(20))
+        .add_help_link("contact", "mailto:it@example.com")
+        .into();
+    let err = status.auth_error().unwrap();
+    assert_eq!(err.retry_after(), Some(std::time::Duration::from_secs(20)));
+    let retry_infos = err
+        .details()
+        .iter()
+        .filter(|d| d.type_url() == tonic_types::RetryInfo::TYPE_URL)
+        .count();
+    assert_eq!(retry_infos, 1);
+    assert_eq!(err.help_links().len(), 2);
 }

@@ -30,7 +30,7 @@ fn hs_layer() -> BearerAuthLayer<JwtVerifier> {
         v.sub = Some("alice".into());
         v
     })
-    .with_check(|claims: &Value| {
+    .add_check(|claims: &Value| {
         let revoked = claims["jti"] == "jti-revoked";
         async move {
             match revoked {
@@ -40,8 +40,8 @@ fn hs_layer() -> BearerAuthLayer<JwtVerifier> {
         }
     });
     BearerAuthLayer::builder(verifier)
-        .with_required_scopes(CHECK, ["orders.read"])
-        .with_public_route("/grpc.health.v1.Health/Watch")
+        .add_required_scopes(CHECK, ["orders.read"])
+        .add_public_route("/grpc.health.v1.Health/Watch")
         .build()
         .unwrap()
 }
@@ -174,7 +174,7 @@ async fn every_row_of_the_mapping_table_over_grpc() {
     assert_eq!(err.code(), AuthErrorCode::InvalidClaims);
     assert_eq!(err.invalid_claims(), ["nbf"]);
 
-    // Revoked, through `with_check`.
+    // Revoked, through `add_check`.
     let revoked = with(good.clone(), |c| {
         c.insert("jti".into(), json!("jti-revoked"));
     });
@@ -358,8 +358,8 @@ async fn the_same_layer_in_front_of_an_axum_router() {
                 DecodingKey::from_secret(SECRET),
                 validation(Algorithm::HS256),
             ))
-            .with_required_scopes("/orders", ["orders.write"])
-            .with_public_route("/health")
+            .add_required_scopes("/orders", ["orders.write"])
+            .add_public_route("/health")
             .with_realm("orders")
             .build()
             .unwrap(),
@@ -491,7 +491,7 @@ async fn the_verified_token_cache_rechecks_time_and_always_runs_checks() {
         validation(Algorithm::HS256),
     )
     .with_cache(16)
-    .with_check(move |_claims: &Value| {
+    .add_check(move |_claims: &Value| {
         counted.fetch_add(1, Ordering::SeqCst);
         async { Ok(()) }
     });

@@ -31,13 +31,13 @@ fn layer() -> BearerAuthLayer<JwtVerifier> {
         DecodingKey::from_secret(SECRET),
         validation(Algorithm::HS256),
     ))
-    .with_public_route(Route::exact("/healthz"))
-    .with_public_route("grpc.reflection.v1.ServerReflection")
-    .with_required_scopes(
+    .add_public_route(Route::exact("/healthz"))
+    .add_public_route("grpc.reflection.v1.ServerReflection")
+    .add_required_scopes(
         Route::from("/api/orders").with_method(Method::GET),
         ["orders.read"],
     )
-    .with_required_scopes("grpc.health.v1.Health", ["health.read"])
+    .add_required_scopes("grpc.health.v1.Health", ["health.read"])
     .build()
     .unwrap()
 }

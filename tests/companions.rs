@@ -119,7 +119,7 @@ fn rust_error(code: AuthErrorCode) -> AuthError {
         .with_metadata("number", i32::from(code).to_string())
         .with_tenant_id("acme")
         .with_retry_after(Duration::from_millis(2500))
-        .with_help_link("docs", HELP_URL)
+        .add_help_link("docs", HELP_URL)
 }
 
 /// The status for a case: a code name, `unknown-reason` (a newer server's
@@ -406,7 +406,7 @@ async fn check_server(lang: &str, peer: &Peer) {
             .with_metadata("number", i32::from(code).to_string())
             .with_metadata("lang", lang)
             .with_retry_after(Duration::from_millis(2500))
-            .with_help_link("docs", HELP_URL);
+            .add_help_link("docs", HELP_URL);
         assert_eq!(
             status.details(),
             ours.encode_details().unwrap().as_slice(),

@@ -94,9 +94,9 @@ fn lists_split_the_same_in_every_language() {
 fn companions_read_back_from_a_decoded_error() {
     let status: Status = AuthError::new(AuthErrorCode::AccountLocked)
         .with_retry_after(Duration::from_secs(900))
-        .with_help_link("unlock", "https://id.example.com/unlock")
-        .with_help_link("contact", "mailto:it@example.com")
-        .with_localized_message("fr", "Compte verrouillé")
+        .add_help_link("unlock", "https://id.example.com/unlock")
+        .add_help_link("contact", "mailto:it@example.com")
+        .add_localized_message("fr", "Compte verrouillé")
         .into();
     let err = status.auth_error().unwrap();
     assert_eq!(err.retry_after(), Some(Duration::from_secs(900)));

@@ -30,7 +30,7 @@ fn valid_details() -> impl Strategy<Value = Vec<u8>> {
                 err = err.with_retry_after(Duration::from_millis(1500));
             }
             if other_domain {
-                err = err.with_detail(prost_types::Any {
+                err = err.add_detail(prost_types::Any {
                     type_url: "type.googleapis.com/google.rpc.ErrorInfo".into(),
                     value: vec![0x0a, 0x01, b'X', 0x12, 0x01, b'y'],
                 });

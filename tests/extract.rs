@@ -300,9 +300,9 @@ fn unknown_companion_types_come_back_unchanged() {
     let details =
         tonic_types::ErrorDetails::with_retry_info(Some(std::time::Duration::from_millis(1500)));
     let status: Status = AuthError::new(AuthErrorCode::TokenNotActive)
-        .with_detail(unknown.clone())
-        .with_error_details(details)
-        .with_localized_message("de", "Noch nicht gültig")
+        .add_detail(unknown.clone())
+        .add_error_details(details)
+        .add_localized_message("de", "Noch nicht gültig")
         .into();
     let err = status.check_auth_error().unwrap().unwrap();
     assert_eq!(err.details().to_vec()[0], unknown);

@@ -29,7 +29,7 @@ fn auth() -> BearerAuthLayer<JwtVerifier> {
     validation.set_audience(&["api"]);
     validation.set_issuer(&["https://id.example.com"]);
     BearerAuthLayer::builder(JwtVerifier::new(DecodingKey::from_secret(b"s"), validation))
-        .with_required_scopes("grpc.health.v1.Health", ["health.read"])
+        .add_required_scopes("grpc.health.v1.Health", ["health.read"])
         .build()
         .unwrap()
 }
@@ -211,7 +211,7 @@ async fn a_public_route_passes_without_a_token_and_a_preflight_does_not() {
         DecodingKey::from_secret(b"s"),
         Validation::new(Algorithm::HS256),
     ))
-    .with_public_route(Route::exact("/token").with_method(Method::POST))
+    .add_public_route(Route::exact("/token").with_method(Method::POST))
     .build()
     .unwrap();
     let app = Router::new()

@@ -144,9 +144,9 @@ mod json {
                 .with_message("m — ü")
                 .with_metadata("tenantId", "acme")
                 .with_retry_after(Duration::from_millis(1500))
-                .with_help_link("docs", "https://example.com")
-                .with_localized_message("de", "Fehler")
-                .with_detail(prost_types::Any {
+                .add_help_link("docs", "https://example.com")
+                .add_localized_message("de", "Fehler")
+                .add_detail(prost_types::Any {
                     type_url: "type.example.com/x.Y".into(),
                     value: vec![1, 2, 3],
                 });
@@ -181,15 +181,15 @@ mod json {
                 .with_metadata("Alpha", "a")
                 .with_required_scopes(["a.b", "c"])
                 .with_retry_after(Duration::from_millis(1500))
-                .with_help_link("How", "https://e.com")
-                .with_localized_message("de-CH", "Bitte")
-                .with_detail(any("type.example.com/x.Y", &[8, 1, 0xff]))
-                .with_detail(any(
+                .add_help_link("How", "https://e.com")
+                .add_localized_message("de-CH", "Bitte")
+                .add_detail(any("type.example.com/x.Y", &[8, 1, 0xff]))
+                .add_detail(any(
                     "type.googleapis.com/google.rpc.RetryInfo",
                     &[0x0a, 0x05, 0xff],
                 ))
-                .with_detail(any("type.googleapis.com/google.rpc.RetryInfo", &[]))
-                .with_detail(any("type.googleapis.com/google.rpc.Help", &[]))
+                .add_detail(any("type.googleapis.com/google.rpc.RetryInfo", &[]))
+                .add_detail(any("type.googleapis.com/google.rpc.Help", &[]))
                 .with_domain("custom.example.com");
             for err in [rich, AuthError::new(code)] {
                 let typed = serde_json::to_string(&err.to_http_body()).unwrap();
@@ -441,13 +441,13 @@ mod json_properties {
                     err = err.with_retry_after(Duration::from_millis(ms));
                 }
                 if let Some((d, u)) = help {
-                    err = err.with_help_link(d, u);
+                    err = err.add_help_link(d, u);
                 }
                 if let Some((l, m)) = localized {
-                    err = err.with_localized_message(l, m);
+                    err = err.add_localized_message(l, m);
                 }
                 if let Some((type_url, value)) = other {
-                    err = err.with_detail(prost_types::Any { type_url, value });
+                    err = err.add_detail(prost_types::Any { type_url, value });
                 }
                 err
             })

@@ -243,7 +243,7 @@ async fn python_client_against_the_bearer_auth_layer() {
         DecodingKey::from_secret(SECRET),
         validation(Algorithm::HS256),
     ))
-    .with_required_scopes(CHECK, ["orders.read"])
+    .add_required_scopes(CHECK, ["orders.read"])
     .build()
     .unwrap();
     let server = start(Some(layer)).await;

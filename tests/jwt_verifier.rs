@@ -102,7 +102,7 @@ async fn an_alg_its_key_cannot_verify_is_the_tokens_fault() {
         DecodingKey::from_ec_pem(ES_A_PUB).unwrap(),
         validation.clone(),
     )
-    .with_key("a", DecodingKey::from_ec_pem(ES_A_PUB).unwrap());
+    .add_key("a", DecodingKey::from_ec_pem(ES_A_PUB).unwrap());
     assert!(verifier.check().is_ok());
     for header in [
         json!({"alg": "ES384", "kid": "a"}),
@@ -148,13 +148,13 @@ async fn a_key_no_allowed_algorithm_can_use_is_refused_at_build_and_a_fault() {
     let err = BearerAuthLayer::builder(verifier).build().unwrap_err();
     assert!(matches!(err, ConfigError::Verifier(_)), "{err:?}");
 
-    // The same for `with_key`, for an EC key and an HS256 validation, and for
+    // The same for `add_key`, for an EC key and an HS256 validation, and for
     // a validation mixing families.
     let verifier = JwtVerifier::new(
         DecodingKey::from_secret(SECRET),
         validation(Algorithm::HS256),
     )
-    .with_key("ec", DecodingKey::from_ec_pem(ES_A_PUB).unwrap());
+    .add_key("ec", DecodingKey::from_ec_pem(ES_A_PUB).unwrap());
     let refused = BearerAuthLayer::builder(verifier).build();
     assert!(
         matches!(&refused, Err(ConfigError::Verifier(why)) if why.to_string().contains("`ec`")),
@@ -182,7 +182,7 @@ async fn checks_added_before_with_claims_still_run() {
         DecodingKey::from_secret(SECRET),
         validation(Algorithm::HS256),
     )
-    .with_check(|claims: &Value| {
+    .add_check(|claims: &Value| {
         let revoked = claims["jti"] == "jti-revoked";
         async move {
             match revoked {
@@ -192,7 +192,7 @@ async fn checks_added_before_with_claims_still_run() {
         }
     })
     .with_claims::<Claims>()
-    .with_check(|claims: &Claims| {
+    .add_check(|claims: &Claims| {
         let locked = claims.sub == "mallory";
         async move {
             match locked {
@@ -272,7 +272,7 @@ async fn checks_survive_any_number_of_with_claims() {
         DecodingKey::from_secret(SECRET),
         validation(Algorithm::HS256),
     )
-    .with_check(|claims: &Value| {
+    .add_check(|claims: &Value| {
         let revoked = claims["jti"] == "jti-revoked";
         async move {
             match revoked {
@@ -283,7 +283,7 @@ async fn checks_survive_any_number_of_with_claims() {
     })
     .with_claims::<Value>()
     .with_claims::<A>()
-    .with_check(|claims: &A| {
+    .add_check(|claims: &A| {
         let locked = claims.sub == "mallory";
         async move {
             match locked {

@@ -158,12 +158,12 @@ fn companion_texts_go_through_the_rules() {
     for (text, secret) in leaky_texts() {
         let cases = [
             (
-                AuthError::new(AuthErrorCode::TokenExpired).with_localized_message("en-US", &text),
+                AuthError::new(AuthErrorCode::TokenExpired).add_localized_message("en-US", &text),
                 TextField::LocalizedMessage,
             ),
             (
                 AuthError::new(AuthErrorCode::TokenExpired)
-                    .with_help_link(&text, "https://docs.example.com"),
+                    .add_help_link(&text, "https://docs.example.com"),
                 TextField::HelpLink,
             ),
         ];
@@ -186,7 +186,7 @@ fn companion_texts_go_through_the_rules() {
     // A URL that carries a token.
     for token in [JWT, UNSECURED_JWT] {
         let refused = AuthError::new(AuthErrorCode::TokenExpired)
-            .with_help_link(
+            .add_help_link(
                 "docs",
                 format!("https://docs.example.com/?access_token={token}"),
             )

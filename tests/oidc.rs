@@ -430,8 +430,8 @@ async fn step_up_against_a_real_provider() {
                 .unwrap()
                 .with_access_token_profile(),
         )
-        .with_required_acr(jwt_server::CHECK, ["urn:example:mfa"])
-        .with_max_auth_age(jwt_server::CHECK, Duration::from_secs(600))
+        .add_required_acr(jwt_server::CHECK, ["urn:example:mfa"])
+        .add_max_auth_age(jwt_server::CHECK, Duration::from_secs(600))
         .with_resource_metadata("https://api.example.test/.well-known/oauth-protected-resource")
         .build()
         .unwrap()

@@ -286,9 +286,9 @@ fn good_bodies() -> Vec<(String, Value)> {
             .with_metadata("customKey", "custom value")
             .with_required_scopes(["orders.read", "orders.write"])
             .with_retry_after(Duration::from_millis(1500))
-            .with_help_link("How to sign in", "https://example.com/help")
-            .with_localized_message("de-CH", "Bitte erneut anmelden")
-            .with_detail(prost_types::Any {
+            .add_help_link("How to sign in", "https://example.com/help")
+            .add_localized_message("de-CH", "Bitte erneut anmelden")
+            .add_detail(prost_types::Any {
                 type_url: "type.example.com/acme.Audit".into(),
                 value: vec![8, 1, 0xff],
             });
@@ -306,13 +306,13 @@ fn good_bodies() -> Vec<(String, Value)> {
     bodies.push((
         "foreign ErrorInfo companion".into(),
         AuthError::new(AuthErrorCode::AccountLocked)
-            .with_detail(foreign)
+            .add_detail(foreign)
             .http_json_value(),
     ));
     bodies.push((
         "undecodable RetryInfo kept as bytes".into(),
         AuthError::new(AuthErrorCode::TokenNotActive)
-            .with_detail(prost_types::Any {
+            .add_detail(prost_types::Any {
                 type_url: tonic_types::RetryInfo::TYPE_URL.into(),
                 value: vec![0x0a, 0x05, 0xff],
             })

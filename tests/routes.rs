@@ -56,18 +56,18 @@ fn a_service_name_covers_its_methods_however_it_is_written() {
 #[test]
 fn mistakes_are_refused_when_the_layer_is_built() {
     let err = BearerAuthLayer::builder(verifier())
-        .with_public_route("/")
+        .add_public_route("/")
         .build()
         .unwrap_err();
     assert!(matches!(err, ConfigError::EverythingPublic), "{err:?}");
     let err = BearerAuthLayer::builder(verifier())
-        .with_public_route("")
+        .add_public_route("")
         .build()
         .unwrap_err();
     assert!(matches!(err, ConfigError::EverythingPublic), "{err:?}");
     for bad in ["/orders/*", "/orders?x=1", "/a//b", "/a b"] {
         let err = BearerAuthLayer::builder(verifier())
-            .with_required_scopes(bad, ["x"])
+            .add_required_scopes(bad, ["x"])
             .build()
             .unwrap_err();
         assert!(
@@ -78,8 +78,8 @@ fn mistakes_are_refused_when_the_layer_is_built() {
     }
     // Scopes on a path that is public anyway would never be checked.
     let err = BearerAuthLayer::builder(verifier())
-        .with_public_route("/api")
-        .with_required_scopes("/api/admin", ["admin"])
+        .add_public_route("/api")
+        .add_required_scopes("/api/admin", ["admin"])
         .build()
         .unwrap_err();
     assert!(
@@ -89,12 +89,12 @@ fn mistakes_are_refused_when_the_layer_is_built() {
     // ... but a public GET beside a scoped DELETE is a real configuration.
     assert!(
         BearerAuthLayer::builder(verifier())
-            .with_public_route(Route::from("/files").with_method(Method::GET))
-            .with_required_scopes(
+            .add_public_route(Route::from("/files").with_method(Method::GET))
+            .add_required_scopes(
                 Route::from("/files").with_method(Method::DELETE),
                 ["files.admin"]
             )
-            .with_public_route(Route::exact("/"))
+            .add_public_route(Route::exact("/"))
             .build()
             .is_ok()
     );
@@ -105,7 +105,7 @@ async fn a_service_rule_without_trailing_slash_guards_the_service_over_grpc() {
     // Before, "/grpc.health.v1.Health" was an exact path no method equals,
     // so the scope was never enforced.
     let layer = BearerAuthLayer::builder(verifier())
-        .with_required_scopes("/grpc.health.v1.Health", ["health.admin"])
+        .add_required_scopes("/grpc.health.v1.Health", ["health.admin"])
         .build()
         .unwrap();
     let server = start(Some(layer)).await;
@@ -137,8 +137,8 @@ mod axum_nest {
 
     fn layer() -> BearerAuthLayer<JwtVerifier> {
         BearerAuthLayer::builder(verifier())
-            .with_public_route(Route::from("/files").with_method(Method::GET))
-            .with_required_scopes(
+            .add_public_route(Route::from("/files").with_method(Method::GET))
+            .add_required_scopes(
                 Route::from("/files").with_method(Method::DELETE),
                 ["files.admin"],
             )
@@ -149,8 +149,8 @@ mod axum_nest {
     fn outer_layer() -> BearerAuthLayer<JwtVerifier> {
         // On the outer router, rules name full paths.
         BearerAuthLayer::builder(verifier())
-            .with_public_route(Route::from("/api/files").with_method(Method::GET))
-            .with_required_scopes(
+            .add_public_route(Route::from("/api/files").with_method(Method::GET))
+            .add_required_scopes(
                 Route::from("/api/files").with_method(Method::DELETE),
                 ["files.admin"],
             )

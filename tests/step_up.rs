@@ -33,10 +33,10 @@ fn verifier() -> JwtVerifier {
 
 fn layer() -> BearerAuthLayer<JwtVerifier> {
     BearerAuthLayer::builder(verifier())
-        .with_required_acr(TRANSFER, [MFA, HWK])
-        .with_max_auth_age(TRANSFER, Duration::from_secs(300))
+        .add_required_acr(TRANSFER, [MFA, HWK])
+        .add_max_auth_age(TRANSFER, Duration::from_secs(300))
         .with_resource_metadata(METADATA_URL)
-        .with_public_route(Route::exact("/healthz"))
+        .add_public_route(Route::exact("/healthz"))
         .build()
         .unwrap()
 }
@@ -214,27 +214,27 @@ fn build_refuses_step_up_rules_that_can_only_be_mistakes() {
         |builder: auth_error::server::BearerAuthBuilder<JwtVerifier>| builder.build().unwrap_err();
     assert!(matches!(
         refused(
-            BearerAuthLayer::builder(verifier()).with_required_acr(TRANSFER, Vec::<String>::new())
+            BearerAuthLayer::builder(verifier()).add_required_acr(TRANSFER, Vec::<String>::new())
         ),
         ConfigError::InvalidAcrValues { .. }
     ));
     assert!(matches!(
-        refused(BearerAuthLayer::builder(verifier()).with_required_acr(TRANSFER, ["two words"])),
+        refused(BearerAuthLayer::builder(verifier()).add_required_acr(TRANSFER, ["two words"])),
         ConfigError::InvalidAcrValues { .. }
     ));
     assert!(matches!(
         refused(
             BearerAuthLayer::builder(verifier())
-                .with_public_route("payments.v1.Payments")
-                .with_required_acr(TRANSFER, [MFA])
+                .add_public_route("payments.v1.Payments")
+                .add_required_acr(TRANSFER, [MFA])
         ),
         ConfigError::StepUpNeverChecked { .. }
     ));
     assert!(matches!(
         refused(
             BearerAuthLayer::builder(verifier())
-                .with_public_route(Route::from("/files").with_method(Method::GET))
-                .with_max_auth_age(
+                .add_public_route(Route::from("/files").with_method(Method::GET))
+                .add_max_auth_age(
                     Route::from("/files").with_method(Method::HEAD),
                     Duration::from_secs(60)
                 )
@@ -262,8 +262,8 @@ fn build_refuses_step_up_rules_that_can_only_be_mistakes() {
 #[test]
 fn the_resource_metadata_document_lists_the_layers_scopes() {
     let layer = BearerAuthLayer::builder(verifier())
-        .with_required_scopes("orders.v1.Orders", ["orders.read"])
-        .with_required_scopes(
+        .add_required_scopes("orders.v1.Orders", ["orders.read"])
+        .add_required_scopes(
             Route::from("/orders").with_method(Method::DELETE),
             ["orders.write", "orders.read"],
         )
@@ -367,8 +367,8 @@ fn the_step_up_metadata_has_typed_getters_that_refuse_garbage() {
 #[tokio::test]
 async fn the_shortest_age_of_the_covering_rules_applies() {
     let layer = BearerAuthLayer::builder(verifier())
-        .with_max_auth_age("payments.v1.Payments", Duration::from_secs(3600))
-        .with_max_auth_age(TRANSFER, Duration::from_secs(300))
+        .add_max_auth_age("payments.v1.Payments", Duration::from_secs(3600))
+        .add_max_auth_age(TRANSFER, Duration::from_secs(300))
         .build()
         .unwrap();
     let ok = tower::service_fn(|_req: http::Request<tonic::body::Body>| async {

@@ -59,7 +59,7 @@ fn bytes_equal_prost_for_every_code_with_metadata_and_companions() {
         for message in ["", "token expired", "Jeton expiré — 東京"] {
             let mut err = AuthError::new(code)
                 .with_message(message)
-                .with_detail(companion.clone());
+                .add_detail(companion.clone());
             for (k, v) in &md {
                 err = err.with_metadata(k, v);
             }
@@ -118,7 +118,7 @@ fn embedded_status_carries_same_code_and_message_and_one_error_info() {
     for code in AuthErrorCode::ALL.into_iter().filter(|c| c.is_error()) {
         let status: Status = AuthError::new(code)
             .with_message("m")
-            .with_help_link("d", "https://x")
+            .add_help_link("d", "https://x")
             .into();
         let rpc = tonic_types::pb::Status::decode(status.details()).unwrap();
         assert_eq!(rpc.code, status.code() as i32);

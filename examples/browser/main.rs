@@ -113,12 +113,12 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     validation.leeway = 0;
     let verifier = JwtVerifier::new(DecodingKey::from_secret(&secret), validation);
     let auth = BearerAuthLayer::builder(verifier)
-        .with_required_scopes("grpc.health.v1.Health", ["health.read"])
-        .with_required_scopes(
+        .add_required_scopes("grpc.health.v1.Health", ["health.read"])
+        .add_required_scopes(
             Route::from("/api/orders").with_method(http::Method::GET),
             ["orders.read"],
         )
-        .with_public_route(Route::exact("/token").with_method(http::Method::POST))
+        .add_public_route(Route::exact("/token").with_method(http::Method::POST))
         .with_realm("browser-demo")
         .build()?;
     // A list: an origin not in it gets no Access-Control-Allow-Origin at all.

@@ -210,7 +210,7 @@ pub fn ours() -> Router {
     validation.validate_nbf = true;
     let key = || DecodingKey::from_ec_pem(PUBLIC.as_bytes()).expect("the test key");
     // As examples/verify_cost.rs: the key for kid-less tokens and under "a".
-    let verifier = JwtVerifier::new(key(), validation).with_key(KID, key());
+    let verifier = JwtVerifier::new(key(), validation).add_key(KID, key());
     let layer = BearerAuthLayer::builder(verifier)
         .build()
         .expect("a valid layer");

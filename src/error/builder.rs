@@ -46,12 +46,12 @@ impl AuthError {
     /// use auth_error::{AuthError, AuthErrorCode, AuthStatusExt};
     /// let any = prost_types::Any { type_url: "type.example.com/my.Detail".into(), value: vec![8, 1] };
     /// let status: tonic::Status = AuthError::new(AuthErrorCode::Unauthenticated)
-    ///     .with_detail(any.clone())
+    ///     .add_detail(any.clone())
     ///     .into();
     /// assert_eq!(status.auth_error().unwrap().details().to_vec(), [any]);
     /// ```
     #[must_use]
-    pub fn with_detail(mut self, detail: Any) -> Self {
+    pub fn add_detail(mut self, detail: Any) -> Self {
         self.details_mut().push(detail);
         self
     }
@@ -63,7 +63,7 @@ impl AuthError {
     /// use auth_error::{AuthError, AuthErrorCode, AuthStatusExt};
     /// use tonic_types::ErrorDetails;
     /// let status: tonic::Status = AuthError::new(AuthErrorCode::InvalidScope)
-    ///     .with_error_details(ErrorDetails::with_help_link("scopes", "https://example.com/scopes"))
+    ///     .add_error_details(ErrorDetails::with_help_link("scopes", "https://example.com/scopes"))
     ///     .into();
     /// let details = status.auth_error().unwrap().error_details();
     /// assert_eq!(details.help().unwrap().links[0].url, "https://example.com/scopes");
@@ -71,7 +71,7 @@ impl AuthError {
     ///
     /// [`ErrorDetails`]: tonic_types::ErrorDetails
     #[must_use]
-    pub fn with_error_details(mut self, details: tonic_types::ErrorDetails) -> Self {
+    pub fn add_error_details(mut self, details: tonic_types::ErrorDetails) -> Self {
         use tonic_types::StatusExt;
         // tonic-types keeps its Any conversions private; its own encoding is
         // the one source of truth, so decode what it writes.
@@ -82,9 +82,10 @@ impl AuthError {
         self
     }
 
-    /// Attaches a `google.rpc.RetryInfo` companion: how long the client should
+    /// Sets the `google.rpc.RetryInfo` companion: how long the client should
     /// wait before retrying (a lockout's end, a token's not-before time).
-    /// A delay beyond `google.protobuf.Duration`'s range is clamped to it.
+    /// Replaces a delay set before (an error carries one retry delay); a
+    /// delay beyond `google.protobuf.Duration`'s range is clamped to it.
     ///
     /// ```
     /// use std::time::Duration;
@@ -97,45 +98,47 @@ impl AuthError {
     /// assert_eq!(err.client_action(), ClientAction::RetryLater);
     /// ```
     #[must_use]
-    pub fn with_retry_after(self, delay: Duration) -> Self {
-        self.with_detail(Companion::retry_after(delay).to_any())
+    pub fn with_retry_after(mut self, delay: Duration) -> Self {
+        self.details_mut()
+            .retain(|d| d.type_url != tonic_types::RetryInfo::TYPE_URL);
+        self.add_detail(Companion::retry_after(delay).to_any())
     }
 
-    /// Attaches a `google.rpc.Help` companion with one link (call again to add
+    /// Adds a `google.rpc.Help` companion with one link (call again to add
     /// more links, each as its own detail).
     ///
     /// ```
     /// use auth_error::{AuthError, AuthErrorCode, AuthStatusExt};
     /// let status: tonic::Status = AuthError::new(AuthErrorCode::PasswordExpired)
-    ///     .with_help_link("change your password", "https://id.example.com/password")
+    ///     .add_help_link("change your password", "https://id.example.com/password")
     ///     .into();
     /// let links = status.auth_error().unwrap().help_links();
     /// assert_eq!(links[0].url, "https://id.example.com/password");
     /// ```
     #[must_use]
-    pub fn with_help_link(self, description: impl Into<String>, url: impl Into<String>) -> Self {
+    pub fn add_help_link(self, description: impl Into<String>, url: impl Into<String>) -> Self {
         let link = tonic_types::HelpLink::new(description, url);
-        self.with_detail(Companion::Help(vec![link]).to_any())
+        self.add_detail(Companion::Help(vec![link]).to_any())
     }
 
-    /// Attaches a `google.rpc.LocalizedMessage` companion: a message for the
-    /// end user in `locale` (BCP 47, e.g. `"fr-CH"`).
+    /// Adds a `google.rpc.LocalizedMessage` companion: a message for the
+    /// end user in `locale` (BCP 47, e.g. `"fr-CH"`; one per locale).
     ///
     /// ```
     /// use auth_error::{AuthError, AuthErrorCode, AuthStatusExt};
     /// let status: tonic::Status = AuthError::new(AuthErrorCode::SessionExpired)
-    ///     .with_localized_message("fr-CH", "Votre session a expiré.")
+    ///     .add_localized_message("fr-CH", "Votre session a expiré.")
     ///     .into();
     /// let msg = status.auth_error().unwrap().localized_message().unwrap();
     /// assert_eq!((msg.locale.as_str(), msg.message.as_str()), ("fr-CH", "Votre session a expiré."));
     /// ```
     #[must_use]
-    pub fn with_localized_message(
+    pub fn add_localized_message(
         self,
         locale: impl Into<String>,
         message: impl Into<String>,
     ) -> Self {
         let msg = tonic_types::LocalizedMessage::new(locale, message);
-        self.with_detail(Companion::LocalizedMessage(msg).to_any())
+        self.add_detail(Companion::LocalizedMessage(msg).to_any())
     }
 }

@@ -378,7 +378,7 @@ enum DInner<'a> {
 /// use auth_error::{AuthError, AuthErrorCode, AuthStatusExt};
 /// let any = prost_types::Any { type_url: "type.example.com/my.Detail".into(), value: vec![8, 1] };
 /// let status: tonic::Status = AuthError::new(AuthErrorCode::Unauthenticated)
-///     .with_detail(any.clone())
+///     .add_detail(any.clone())
 ///     .into();
 /// let err = status.auth_error().unwrap();
 /// let detail = err.details().iter().next().unwrap();

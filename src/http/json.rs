@@ -227,7 +227,7 @@ impl AuthError {
             .filter(|(i, _)| *i != index)
             .filter_map(|(_, d)| d.to_any())
         {
-            err = err.with_detail(detail);
+            err = err.add_detail(detail);
         }
         Ok(err)
     }

@@ -151,8 +151,8 @@ type Check<C> =
 /// validation.set_issuer(&["https://id.example.com"]);
 /// let verifier = JwtVerifier::new(DecodingKey::from_secret(b"secret"), validation);
 /// let layer = BearerAuthLayer::builder(verifier)
-///     .with_required_scopes("orders.v1.Orders", ["orders.read"])
-///     .with_public_route("grpc.health.v1.Health")
+///     .add_required_scopes("orders.v1.Orders", ["orders.read"])
+///     .add_public_route("grpc.health.v1.Health")
 ///     .build()?;
 /// # drop(layer);
 /// # Ok::<(), auth_error::server::ConfigError>(())
@@ -189,7 +189,7 @@ const MAX_CACHED_TOKEN_LEN: usize = 4096;
 /// Verified tokens: the signature and the time-independent validation
 /// (audience, issuer, subject, required claims) of a token never change, so
 /// they are checked once; `exp` and `nbf` are checked again on every hit,
-/// and the `with_check` checks always run.
+/// and the `add_check` checks always run.
 struct Cache<C> {
     capacity: usize,
     entries: Mutex<HashMap<String, Cached<C>>>,
@@ -596,7 +596,7 @@ impl<C> JwtVerifier<C> {
     /// Adds a key for tokens whose header says `kid`. A token with a `kid`
     /// this verifier does not know is an invalid token.
     #[must_use]
-    pub fn with_key(mut self, kid: impl Into<String>, key: DecodingKey) -> Self {
+    pub fn add_key(mut self, kid: impl Into<String>, key: DecodingKey) -> Self {
         let kid = kid.into();
         if let Some(key) = self.usable(Some(&kid), key, None) {
             self.keys.insert(kid, Arc::new(key));
@@ -633,7 +633,7 @@ impl<C> JwtVerifier<C> {
     /// signature and the JSON once. What depends on time is checked again on
     /// every call (`exp`, `nbf`, with the validation's leeway; fractional
     /// NumericDates included; a token whose `exp` or `nbf` is not a number
-    /// is never cached), and every [`with_check`](Self::with_check) runs
+    /// is never cached), and every [`add_check`](Self::add_check) runs
     /// every time, so a revoked token is refused at once. Off by default;
     /// `capacity` 0 turns it off. When full, an arbitrary entry makes room
     /// (bounded memory, no bookkeeping).
@@ -655,7 +655,7 @@ impl<C> JwtVerifier<C> {
     /// use auth_error::jwt::JwtVerifier;
     /// use auth_error::{AuthError, AuthErrorCode};
     /// # let verifier = JwtVerifier::new(jsonwebtoken::DecodingKey::from_secret(b"s"), jsonwebtoken::Validation::default());
-    /// let verifier = verifier.with_check(|claims: &serde_json::Value| {
+    /// let verifier = verifier.add_check(|claims: &serde_json::Value| {
     ///     let revoked = claims["jti"] == "revoked-1";
     ///     async move {
     ///         match revoked {
@@ -667,7 +667,7 @@ impl<C> JwtVerifier<C> {
     /// # drop(verifier);
     /// ```
     #[must_use]
-    pub fn with_check<F, Fut>(mut self, check: F) -> Self
+    pub fn add_check<F, Fut>(mut self, check: F) -> Self
     where
         F: Fn(&C) -> Fut + Send + Sync + 'static,
         Fut: Future<Output = Result<(), AuthError>> + Send + 'static,

@@ -45,7 +45,7 @@ impl<C> Verified<C> {
 
     /// With the authentication context class the user authenticated with
     /// (the token's `acr` claim), checked by
-    /// [`BearerAuthBuilder::with_required_acr`].
+    /// [`BearerAuthBuilder::add_required_acr`].
     #[must_use]
     pub fn with_acr(mut self, acr: impl Into<String>) -> Self {
         self.acr = Some(acr.into());
@@ -53,7 +53,7 @@ impl<C> Verified<C> {
     }
 
     /// With when the user authenticated (the token's `auth_time` claim),
-    /// checked by [`BearerAuthBuilder::with_max_auth_age`].
+    /// checked by [`BearerAuthBuilder::add_max_auth_age`].
     #[must_use]
     pub fn with_auth_time(mut self, auth_time: SystemTime) -> Self {
         self.auth_time = Some(auth_time);
@@ -388,10 +388,10 @@ pub enum ConfigError {
         /// Why it never matches.
         why: &'static str,
     },
-    /// `with_public_route` on every path (`/` as a prefix): the layer
+    /// `add_public_route` on every path (`/` as a prefix): the layer
     /// would check nothing.
     EverythingPublic,
-    /// Scopes required on a route that an `with_public_route` route
+    /// Scopes required on a route that an `add_public_route` route
     /// covers entirely: they would never be checked.
     #[non_exhaustive]
     ScopesNeverChecked {
@@ -400,8 +400,8 @@ pub enum ConfigError {
         /// The public route that covers it.
         public: Route,
     },
-    /// A step-up rule ([`BearerAuthBuilder::with_required_acr`],
-    /// [`BearerAuthBuilder::with_max_auth_age`]) on a route that a public
+    /// A step-up rule ([`BearerAuthBuilder::add_required_acr`],
+    /// [`BearerAuthBuilder::add_max_auth_age`]) on a route that a public
     /// route covers entirely: it would never be checked.
     #[non_exhaustive]
     StepUpNeverChecked {
@@ -410,7 +410,7 @@ pub enum ConfigError {
         /// The public route that covers it.
         public: Route,
     },
-    /// [`BearerAuthBuilder::with_required_acr`] with no value, or a value
+    /// [`BearerAuthBuilder::add_required_acr`] with no value, or a value
     /// that cannot travel in a challenge (empty, whitespace, `"` or `\`).
     #[non_exhaustive]
     InvalidAcrValues {
@@ -431,7 +431,7 @@ impl fmt::Display for ConfigError {
                 write!(f, "route {route} can never match: {why}")
             }
             ConfigError::EverythingPublic => f.write_str(
-                "with_public_route(\"/\") makes every path public; name the public paths instead",
+                "add_public_route(\"/\") makes every path public; name the public paths instead",
             ),
             ConfigError::ScopesNeverChecked { scoped, public } => write!(
                 f,
@@ -625,7 +625,7 @@ impl<V: TokenVerifier> BearerAuthBuilder<V> {
     /// up). A missing scope is `INVALID_SCOPE` with the required and the
     /// provided scopes.
     #[must_use]
-    pub fn with_required_scopes<I, S>(mut self, route: impl Into<Route>, scopes: I) -> Self
+    pub fn add_required_scopes<I, S>(mut self, route: impl Into<Route>, scopes: I) -> Self
     where
         I: IntoIterator<Item = S>,
         S: Into<String>,
@@ -639,7 +639,7 @@ impl<V: TokenVerifier> BearerAuthBuilder<V> {
     /// reflection (see [`Route`]; `/` as a prefix is refused by
     /// [`build`](Self::build)).
     #[must_use]
-    pub fn with_public_route(mut self, route: impl Into<Route>) -> Self {
+    pub fn add_public_route(mut self, route: impl Into<Route>) -> Self {
         self.config.public.push(route.into());
         self
     }
@@ -658,14 +658,14 @@ impl<V: TokenVerifier> BearerAuthBuilder<V> {
     /// # use std::time::Duration;
     /// # let verifier = auth_error::jwt::JwtVerifier::new(jsonwebtoken::DecodingKey::from_secret(b"s"), jsonwebtoken::Validation::default());
     /// let layer = BearerAuthLayer::builder(verifier)
-    ///     .with_required_acr("payments.v1.Payments/Transfer", ["urn:example:mfa"])
-    ///     .with_max_auth_age("payments.v1.Payments/Transfer", Duration::from_secs(300))
+    ///     .add_required_acr("payments.v1.Payments/Transfer", ["urn:example:mfa"])
+    ///     .add_max_auth_age("payments.v1.Payments/Transfer", Duration::from_secs(300))
     ///     .build()?;
     /// # drop(layer);
     /// # Ok::<(), auth_error::server::ConfigError>(())
     /// ```
     #[must_use]
-    pub fn with_required_acr<I, S>(mut self, route: impl Into<Route>, values: I) -> Self
+    pub fn add_required_acr<I, S>(mut self, route: impl Into<Route>, values: I) -> Self
     where
         I: IntoIterator<Item = S>,
         S: Into<String>,
@@ -683,7 +683,7 @@ impl<V: TokenVerifier> BearerAuthBuilder<V> {
     /// [`keys::MAX_AGE`](crate::keys::MAX_AGE) on every exit). The shortest
     /// age of the rules covering a request applies.
     #[must_use]
-    pub fn with_max_auth_age(mut self, route: impl Into<Route>, max_age: Duration) -> Self {
+    pub fn add_max_auth_age(mut self, route: impl Into<Route>, max_age: Duration) -> Self {
         self.config.max_auth_age.push((route.into(), max_age));
         self
     }

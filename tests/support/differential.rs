@@ -35,7 +35,7 @@ pub(crate) fn prost_reference(status: &Status, domain: &str) -> Option<AuthError
     }
     for (i, any) in decoded.details.into_iter().enumerate() {
         if i != index {
-            err = err.with_detail(any);
+            err = err.add_detail(any);
         }
     }
     Some(err)
