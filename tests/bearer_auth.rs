@@ -499,7 +499,7 @@ async fn the_verified_token_cache_rechecks_time_and_always_runs_checks() {
     let ch = server.channel().await;
     // Long enough that three calls on a loaded machine still come before it.
     let short = with(good_claims(), |c| {
-        c.insert("exp".into(), json!(now() + 4));
+        c.insert("exp".into(), json!(now() + 10));
         c.insert("jti".into(), json!("jti-short"));
     });
     let authorization = format!("Bearer {}", hs256(&short));

@@ -2,7 +2,9 @@
 //! googleapis-common-protos), in both directions.
 //!
 //! Needs the `.venv` that `bash scripts/test.sh` creates (or a Python with
-//! those packages in `AUTH_ERROR_PYTHON`); fails, never skips, without it.
+//! those packages in `AUTH_ERROR_PYTHON`). Under the test command
+//! (`AUTH_ERROR_REQUIRE_INTEROP=1`) it fails without it; under a plain
+//! `cargo test` each test prints `skipped: …` with what to run, and passes.
 
 mod common;
 #[cfg(any(feature = "jwt-aws-lc", feature = "jwt-rust-crypto"))]

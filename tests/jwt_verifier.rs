@@ -48,8 +48,9 @@ async fn a_cached_token_with_a_fractional_exp_still_expires() {
         validation(Algorithm::HS256),
     )
     .with_cache(16);
-    // What `time.time() + 1.5` in Python or `Date.now() / 1000` gives.
-    let exp = (now_f64() + 1.5).floor() + 0.5;
+    // What `time.time() + 4.5` in Python or `Date.now() / 1000` gives: a
+    // fraction, and seconds enough for two calls on a loaded machine.
+    let exp = (now_f64() + 4.5).floor() + 0.5;
     let claims = {
         let mut c = good_claims();
         c["exp"] = json!(exp);
