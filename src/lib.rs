@@ -61,20 +61,31 @@ pub struct ReadmeDoctests;
 //   status/  the gRPC exit and entry (attach, extract)
 //   http/    the same failure over HTTP (challenge, JSON, axum, serde)
 //   wire/    protobuf bytes only
-//   layers/  the tower layers, published as `server`, `client` and `guard`
+//   server/  the server's tower layers: bearer (verifier contract, routes,
+//            answers), drain, CORS, resource metadata
+//   client/  the client's tower layer: credentials
+//   guard.rs the client's header guard
+//   rest.rs  the REST contract's public types (over http/)
 //   jwt/     JwtVerifier, and the provider's key set cache (feature oidc)
 //   oidc/    HTTP to an identity provider (feature oidc); oauth.rs the grant
+#[macro_use]
+mod macros;
+
+pub mod client;
 mod code;
 mod error;
+pub mod guard;
 mod http;
 #[cfg(feature = "jwt")]
 pub mod jwt;
-mod layers;
 #[cfg(feature = "oidc")]
 pub mod oauth;
 #[cfg(feature = "oidc")]
 mod oidc;
+#[cfg(feature = "json")]
+pub mod rest;
 mod rules;
+pub mod server;
 mod status;
 mod wire;
 
@@ -102,210 +113,6 @@ pub use status::{AuthStatusExt, ExtractError};
 /// The default `google.rpc.ErrorInfo` domain of this vocabulary (the proto
 /// package).
 pub const DOMAIN: &str = "auth.error.v1";
-
-pub mod server {
-    //! Server side: [`BearerAuthLayer`], which verifies the bearer token of
-    //! every request in one async layer and rejects with the right reason
-    //! (with a [`TokenVerifier`] such as
-    //! `auth_error::jwt::JwtVerifier` under feature `jwt`), and
-    //! [`DrainRejectedLayer`], which keeps rejections from tearing down HTTP/2
-    //! connections (built into `BearerAuthLayer`).
-    //!
-    //! # `BearerAuthLayer`
-    //!
-    //! | request | answer |
-    //! |---|---|
-    //! | path allowed with `add_public_route` | served, no token needed |
-    //! | no `authorization` | `BEARER_TOKEN_MISSING` |
-    //! | not `Bearer <b64token>` (RFC 6750; scheme in any case), or two headers | `AUTH_FAILED_INVALID_BEARER_TOKEN` |
-    //! | the verifier's [`Rejection::Auth`] | that error |
-    //! | the verifier's [`Rejection::Fault`] | `INTERNAL` / 500, no auth reason; a `tracing` error event and the `with_fault_hook` hook |
-    //! | a scope required by a matching `add_required_scopes` rule is not granted | `INVALID_SCOPE` with `requiredScopes` and `providedScopes` |
-    //! | the token's `acr` is none of a matching `add_required_acr` rule's (RFC 9470 step-up) | `MULTI_FACTOR_REQUIRED` with `acrValues` (and `maxAge` when the login is also too old); HTTP 401 `error="insufficient_user_authentication"` |
-    //! | the token's `auth_time` is older than a matching `add_max_auth_age` rule allows, or missing | `SESSION_EXPIRED` with `maxAge`; HTTP 401 `error="insufficient_user_authentication"` |
-    //! | otherwise | served; [`Verified`] claims in the request's extensions |
-    //!
-    //! gRPC requests (`content-type: application/grpc…`) are refused with a
-    //! trailers-only response carrying exactly what
-    //! [`try_into_status`](crate::AuthError::try_into_status) produces (the
-    //! lenient conversion if the verifier's error breaks a rule); other HTTP
-    //! requests with the status code, `WWW-Authenticate`, `Retry-After` and,
-    //! with feature `json`, the AIP-193 body.
-    //!
-    //! # `DrainRejectedLayer`: why
-    //!
-    //! When a tonic interceptor rejects a call, tonic drops the request body
-    //! unread; h2 then resets the stream (RST_STREAM NO_ERROR), and request DATA
-    //! that the client had already sent arrives after the reset. h2 (0.4) charges
-    //! each such small DATA frame to a per-connection budget and never refunds it,
-    //! so after a few thousand early rejections on one connection the server
-    //! sends GOAWAY(ENHANCE_YOUR_CALM, "too_many_data_frames") and every call in
-    //! flight on it fails, accepted ones included (the figures, and how to
-    //! reproduce them: `docs/reliability.md` in the repository).
-    //!
-    //! The layer keeps a request body that the service drops before its end and
-    //! reads the rest — at once if the client has already sent it (the usual case
-    //! for a small unary request), otherwise in a spawned task — so the stream
-    //! ends normally and no DATA frame arrives on a reset stream. Draining is bounded in bytes, time and
-    //! concurrency; past a bound the body is dropped as before. The response is
-    //! never delayed: draining starts when the body is dropped and runs beside it.
-    //!
-    //! ```no_run
-    //! use auth_error::server::DrainRejectedLayer;
-    //! # async fn run(svc: tonic_health::pb::health_server::HealthServer<impl tonic_health::pb::health_server::Health>) -> Result<(), Box<dyn std::error::Error>> {
-    //! tonic::transport::Server::builder()
-    //!     .layer(DrainRejectedLayer::default())
-    //!     .add_service(svc)
-    //!     .serve("127.0.0.1:50051".parse()?)
-    //!     .await?;
-    //! # Ok(()) }
-    //! ```
-
-    pub use crate::layers::bearer::{
-        BearerAuth, BearerAuthBody, BearerAuthBuilder, BearerAuthFuture, BearerAuthLayer,
-        ConfigError, Rejection, Route, TokenVerifier, Verified,
-    };
-    #[cfg(feature = "grpc-web")]
-    pub use crate::layers::cors::{GRPC_WEB_CORS_MAX_AGE, grpc_web_cors};
-    pub use crate::layers::drain::{DrainRejected, DrainRejectedLayer};
-    #[cfg(feature = "json")]
-    pub use crate::layers::resource_metadata::ProtectedResourceMetadata;
-}
-
-pub mod client {
-    //! Client side: [`CredentialsLayer`], a tower layer around a tonic
-    //! `Channel` that attaches the bearer token to every call, fetches a new
-    //! one ahead of expiry, and — when a call is refused with a rich
-    //! `TOKEN_EXPIRED` (client action `refresh_credentials`), and only then —
-    //! fetches a new token once and sends the same request once more.
-    //!
-    //! No gRPC stack does this for its users: tonic interceptors are
-    //! synchronous and `tower::retry` cannot replay tonic requests (their
-    //! bodies are not `Clone`). This layer keeps a request body that was
-    //! complete when the call was made and within a bound (64 KiB: every
-    //! unary call), so it can send it twice; streaming and larger bodies pass
-    //! through and are never replayed.
-    //!
-    //! - **Single flight**: any number of calls refused for the same stale
-    //!   token cause exactly one fetch; the others reuse its result.
-    //! - **One retry**: a second refusal is returned as is.
-    //! - **Nothing else is retried** (an opt-in treats a bare
-    //!   `UNAUTHENTICATED` without details the same way, for peers that do not
-    //!   send the reason).
-    //! - **A failed fetch** ends the call with the server's refusal (or, when
-    //!   no token could ever be had, `UNAUTHENTICATED` saying so), the fetch
-    //!   error as its `source`; the next call tries again, after a backoff
-    //!   (1 s doubling to 60 s) so a down token endpoint is not hammered.
-    //! - The token is sent as a sensitive header (never indexed by HPACK),
-    //!   cached and shared by every clone; `Debug` never shows it.
-    //!
-    //! Put [`StatusDetailsGuardLayer`](crate::guard::StatusDetailsGuardLayer)
-    //! outside it (`ServiceBuilder::new().layer(guard).layer(credentials)`):
-    //! the guard then sees the final response; the credentials layer repairs
-    //! the refusals it reads itself, so the order is safe either way.
-    //!
-    //! ```no_run
-    //! use auth_error::client::{AccessToken, BoxError, CredentialsLayer, TokenSource};
-    //! use auth_error::guard::StatusDetailsGuardLayer;
-    //! use std::time::Duration;
-    //! use tower::ServiceBuilder;
-    //!
-    //! struct Idp;
-    //! impl TokenSource for Idp {
-    //!     async fn fetch(&self) -> Result<AccessToken, BoxError> {
-    //!         // An OAuth client-credentials exchange, a metadata server, …
-    //!         Ok(AccessToken::new("eyJ…").with_expires_in(Duration::from_secs(3600)))
-    //!     }
-    //! }
-    //! # async fn run() -> Result<(), Box<dyn std::error::Error>> {
-    //! let endpoint = tonic::transport::Endpoint::from_static("https://orders.example.com");
-    //! let channel = endpoint.connect().await?;
-    //! let channel = ServiceBuilder::new()
-    //!     .layer(StatusDetailsGuardLayer::default())
-    //!     .layer(CredentialsLayer::new(Idp).with_endpoint(endpoint.uri().clone()))
-    //!     .service(channel);
-    //! let mut client = tonic_health::pb::health_client::HealthClient::new(channel);
-    //! # let _ = &mut client; Ok(()) }
-    //! ```
-
-    pub use crate::layers::credentials::{
-        AccessToken, BoxError, Credentials, CredentialsLayer, FetchError, InsecureTransport,
-        TokenSource,
-    };
-}
-
-pub mod guard {
-    //! Client side: [`StatusDetailsGuardLayer`], which keeps a peer's malformed
-    //! `grpc-status-details-bin` from panicking the calling task.
-    //!
-    //! tonic 0.14's `Status::from_header_map` calls `.expect(..)` on the base64 of
-    //! `grpc-status-details-bin`, so a server or proxy that sends an invalid value
-    //! panics the client task. This layer sits between tonic and the `Channel`,
-    //! inspects response headers (trailers-only responses) and trailers before
-    //! tonic parses them, and repairs or drops a malformed value, so the call ends
-    //! with the plain code and message instead of a panic.
-    //!
-    //! | value | what the guard does |
-    //! |---|---|
-    //! | valid base64 (padded or not) within the bound | left as is |
-    //! | several values, or comma-joined values (gRPC HTTP/2 spec), all decoding to the same bytes (empty elements ignored) | keeps one |
-    //! | several values that differ (ambiguous: which status is real?) | dropped |
-    //! | invalid base64, not ASCII | dropped |
-    //! | longer than the bound (default 8 KiB, the usual header limit of gRPC peers; this crate sends at most 5.5 KiB) | dropped |
-    //!
-    //! ```no_run
-    //! use auth_error::guard::StatusDetailsGuardLayer;
-    //! use tonic_health::pb::health_client::HealthClient;
-    //! use tower::ServiceBuilder;
-    //! # async fn run() -> Result<(), Box<dyn std::error::Error>> {
-    //! let channel = tonic::transport::Channel::from_static("http://127.0.0.1:50051").connect().await?;
-    //! let guarded = ServiceBuilder::new()
-    //!     .layer(StatusDetailsGuardLayer::default())
-    //!     .service(channel);
-    //! let mut client = HealthClient::new(guarded);
-    //! # let _ = &mut client; Ok(()) }
-    //! ```
-
-    pub use crate::layers::details_guard::{
-        DEFAULT_MAX_DETAILS_HEADER_LEN, GuardFuture, GuardedBody, StatusDetailsGuard,
-        StatusDetailsGuardLayer, sanitize_details_header,
-    };
-}
-
-#[cfg(feature = "json")]
-pub mod rest {
-    //! The REST contract (feature `json`): the AIP-193 error body as types
-    //! ([`AuthErrorResponse`], produced by
-    //! [`AuthError::to_http_body`](crate::AuthError::to_http_body) and read by
-    //! [`AuthError::from_http_body`](crate::AuthError::from_http_body)), and,
-    //! with feature `utoipa`, their `utoipa::ToSchema` impls,
-    //! `utoipa::IntoResponses` for [`AuthError`](crate::AuthError) and
-    //! `openapi()`, the OpenAPI 3.1 document committed as
-    //! `openapi/auth-error.yaml`.
-    //!
-    //! Deserialization is as tolerant as proto3 JSON: absent fields take
-    //! their defaults, unknown fields are ignored, and a detail that does not
-    //! fit its `@type` stays [`Detail::Other`], unchanged.
-    //!
-    //! ```
-    //! use auth_error::rest::{AuthErrorResponse, Detail};
-    //! use auth_error::{AuthError, AuthErrorCode};
-    //!
-    //! let bytes = AuthError::new(AuthErrorCode::AccountLocked)
-    //!     .with_retry_after(std::time::Duration::from_secs(900))
-    //!     .to_http_json();
-    //! let body: AuthErrorResponse = serde_json::from_slice(&bytes).unwrap();
-    //! assert!(matches!(&body.error.details[1], Detail::RetryInfo(r) if r.retry_delay.unwrap().seconds == 900));
-    //! ```
-
-    pub use crate::http::JsonError;
-    pub use crate::http::body::{
-        AuthErrorInfo, AuthErrorResponse, Detail, ErrorBody, ErrorInfo, Help, HelpLink,
-        LocalizedMessage, RetryInfo,
-    };
-    #[cfg(feature = "utoipa")]
-    pub use crate::http::openapi::openapi;
-}
 
 mod sealed {
     pub trait Sealed {}

@@ -1,6 +1,5 @@
-//! The tower layers. Each file is one layer; `lib.rs` publishes them under
-//! the side they run on: [`crate::server`] (drain) and [`crate::guard`] (the
-//! client's header guard).
+//! The macros the layers share (declared first in `lib.rs`, so every module
+//! after it can use them).
 
 /// `get_ref`, `get_mut` and `into_inner` for a layer's service, whose
 /// wrapped service is its field `inner` (as tower-http's services give).
@@ -42,12 +41,3 @@ macro_rules! service_impls {
         }
     };
 }
-
-pub(crate) mod bearer;
-#[cfg(feature = "grpc-web")]
-pub(crate) mod cors;
-pub(crate) mod credentials;
-pub(crate) mod details_guard;
-pub(crate) mod drain;
-#[cfg(feature = "json")]
-pub(crate) mod resource_metadata;

@@ -1,5 +1,33 @@
-//! [`StatusDetailsGuardLayer`]: repairs or drops malformed
-//! `grpc-status-details-bin` values (published as [`crate::guard`]).
+//! Client side: [`StatusDetailsGuardLayer`], which keeps a peer's malformed
+//! `grpc-status-details-bin` from panicking the calling task.
+//!
+//! tonic 0.14's `Status::from_header_map` calls `.expect(..)` on the base64 of
+//! `grpc-status-details-bin`, so a server or proxy that sends an invalid value
+//! panics the client task. This layer sits between tonic and the `Channel`,
+//! inspects response headers (trailers-only responses) and trailers before
+//! tonic parses them, and repairs or drops a malformed value, so the call ends
+//! with the plain code and message instead of a panic.
+//!
+//! | value | what the guard does |
+//! |---|---|
+//! | valid base64 (padded or not) within the bound | left as is |
+//! | several values, or comma-joined values (gRPC HTTP/2 spec), all decoding to the same bytes (empty elements ignored) | keeps one |
+//! | several values that differ (ambiguous: which status is real?) | dropped |
+//! | invalid base64, not ASCII | dropped |
+//! | longer than the bound (default 8 KiB, the usual header limit of gRPC peers; this crate sends at most 5.5 KiB) | dropped |
+//!
+//! ```no_run
+//! use auth_error::guard::StatusDetailsGuardLayer;
+//! use tonic_health::pb::health_client::HealthClient;
+//! use tower::ServiceBuilder;
+//! # async fn run() -> Result<(), Box<dyn std::error::Error>> {
+//! let channel = tonic::transport::Channel::from_static("http://127.0.0.1:50051").connect().await?;
+//! let guarded = ServiceBuilder::new()
+//!     .layer(StatusDetailsGuardLayer::default())
+//!     .service(channel);
+//! let mut client = HealthClient::new(guarded);
+//! # let _ = &mut client; Ok(()) }
+//! ```
 
 use std::future::Future;
 use std::pin::Pin;

@@ -613,10 +613,7 @@ impl Body for Resumed {
 fn asks_for_refresh(headers: &mut HeaderMap, options: &Options) -> Option<tonic::Status> {
     headers.get("grpc-status")?;
     // The header guard's repair first: tonic panics on invalid base64.
-    super::details_guard::sanitize(
-        headers,
-        super::details_guard::DEFAULT_MAX_DETAILS_HEADER_LEN,
-    );
+    crate::guard::sanitize(headers, crate::guard::DEFAULT_MAX_DETAILS_HEADER_LEN);
     let status = tonic::Status::from_header_map(headers)?;
     let refresh = match status.auth_error() {
         Some(err) => err.client_action() == ClientAction::RefreshCredentials,

@@ -1,6 +1,5 @@
 //! [`BearerAuthLayer`]: verifies the bearer token of every request in one
-//! async tower layer and rejects with the right reason (published as
-//! [`crate::server`]).
+//! async tower layer and rejects with the right reason.
 
 use std::fmt;
 use std::future::Future;
