@@ -54,13 +54,15 @@
 #[cfg(doctest)]
 pub struct ReadmeDoctests;
 
-// The layout, one concept per module (lower layers never import upper ones):
-//   code/    the code table (one row per code) and its property types
-//   error/   the AuthError value, builder, context keys, companion details
+// The layout, one concept per module; lower layers never import upper ones
+// (tests/layout.rs ranks them and checks every `crate::` path):
+//   wire/, secrets.rs, code/   leaves: protobuf bytes, the credential
+//            detector, the code table (one row per code) and its property types
+//   error/   the AuthError value, builder, context keys, companion details,
+//            AttachError
 //   rules/   what may leave the process, applied by every exit
 //   status/  the gRPC exit and entry (attach, extract)
 //   http/    the same failure over HTTP (challenge, JSON, axum, serde)
-//   wire/    protobuf bytes only
 //   server/  the server's tower layers: bearer (verifier contract, routes,
 //            answers), drain, CORS, resource metadata
 //   client/  the client's tower layer: credentials
@@ -85,6 +87,7 @@ mod oidc;
 #[cfg(feature = "json")]
 pub mod rest;
 mod rules;
+mod secrets;
 pub mod server;
 mod status;
 mod wire;
@@ -99,14 +102,15 @@ pub mod pb {
 
 pub use code::{BearerChallenge, ClientAction, ParseAuthErrorCodeError};
 pub use error::context::{keys, split_list};
+pub use error::{AttachError, TextField};
 pub use error::{AuthError, Detail, Details, Metadata, MetadataIter};
 #[cfg(feature = "json")]
 pub use http::JsonError;
 pub use http::grpc_status_name;
 pub use pb::AuthErrorCode;
-pub use rules::{
-    AttachError, MAX_DETAILS_LEN, MAX_DOMAIN_LEN, MAX_METADATA_KEY_LEN,
-    SECRET_METADATA_KEY_PREFIXES, SECRET_METADATA_KEY_SEPARATORS, SECRET_METADATA_KEYS, TextField,
+pub use rules::{MAX_DETAILS_LEN, MAX_DOMAIN_LEN, MAX_METADATA_KEY_LEN};
+pub use secrets::{
+    SECRET_METADATA_KEY_PREFIXES, SECRET_METADATA_KEY_SEPARATORS, SECRET_METADATA_KEYS,
 };
 pub use status::{AuthStatusExt, ExtractError};
 

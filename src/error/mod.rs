@@ -2,6 +2,7 @@
 //! The builder is in `builder.rs`, the typed context in `context.rs`, the
 //! standard companion details in `companion.rs`.
 
+mod attach_error;
 mod builder;
 mod companion;
 pub(crate) mod context;
@@ -13,12 +14,13 @@ use std::time::Duration;
 
 use prost_types::Any;
 
+pub use attach_error::{AttachError, TextField};
 pub(crate) use companion::Companion;
 pub use views::{Detail, Details, Metadata, MetadataIter};
 use views::{EntryMap, Wire};
 
 use crate::wire::encode::Parts;
-use crate::{AttachError, AuthErrorCode, ClientAction, DOMAIN};
+use crate::{AuthErrorCode, ClientAction, DOMAIN};
 
 /// An authentication or authorization failure: an [`AuthErrorCode`], a
 /// message, a domain, metadata, and companion details.
@@ -364,9 +366,9 @@ impl AuthError {
     /// The message `Display` and `Debug` show: the code's description in
     /// place of a message the rules refuse.
     fn shown_message(&self) -> &str {
-        match crate::rules::check_text(crate::TextField::Message, self.message()) {
-            Ok(()) => self.message(),
-            Err(_) => self.code.description(),
+        match crate::secrets::looks_like_credential(self.message()) {
+            false => self.message(),
+            true => self.code.description(),
         }
     }
 
@@ -407,14 +409,14 @@ impl fmt::Debug for AuthError {
         impl fmt::Debug for Shown<'_> {
             fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
                 f.debug_map()
-                    .entries(self.0.iter().filter(|(k, v)| !crate::rules::leaks(k, v)))
+                    .entries(self.0.iter().filter(|(k, v)| !crate::secrets::leaks(k, v)))
                     .finish()
             }
         }
         let redacted = self
             .metadata()
             .iter()
-            .filter(|(k, v)| crate::rules::leaks(k, v))
+            .filter(|(k, v)| crate::secrets::leaks(k, v))
             .count();
         let mut s = f.debug_struct("AuthError");
         s.field("code", &self.code)

@@ -74,7 +74,7 @@ impl AuthError {
             // A message that looks like a credential never goes into a header.
             let description = if !self.message().is_empty()
                 && self.message().chars().all(is_attr_char)
-                && !crate::rules::credentials::looks_like_credential(self.message())
+                && crate::rules::check_text(crate::TextField::Message, self.message()).is_ok()
             {
                 self.message()
             } else {

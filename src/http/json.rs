@@ -209,7 +209,7 @@ impl AuthError {
         let code = AuthErrorCode::from_peer_reason(reason).map_err(|e| match e {
             ReasonError::NotAnError => JsonError::NoAuthError,
             ReasonError::Unknown => JsonError::UnknownReason {
-                reason: crate::rules::peer_text(reason),
+                reason: crate::secrets::peer_text(reason),
             },
         })?;
         let mut err = AuthError::new(code).with_message(body.error.message.clone());

@@ -18,13 +18,8 @@
 //! Strict and lenient are two ways of applying the same list: the first rule
 //! broken, or drop what breaks one. A new rule is one function here.
 
-mod attach_error;
-pub(crate) mod credentials;
-
-pub use attach_error::{AttachError, TextField};
-pub use credentials::{
-    SECRET_METADATA_KEY_PREFIXES, SECRET_METADATA_KEY_SEPARATORS, SECRET_METADATA_KEYS,
-};
+use crate::error::{AttachError, TextField};
+use crate::secrets as credentials;
 
 use std::borrow::Cow;
 
@@ -103,27 +98,6 @@ fn check_value(key: &str, value: &str) -> Result<(), AttachError> {
         });
     }
     Ok(())
-}
-
-/// Whether an entry would leak a secret if printed (a secret key or a
-/// credential-looking value): what `Debug` hides.
-pub(crate) fn leaks(key: &str, value: &str) -> bool {
-    credentials::is_secret_key(key) || credentials::looks_like_credential(value)
-}
-
-/// A peer's text as an error may hold it (an unknown reason, a mismatched
-/// message): through the text rule — a refused text is withheld, never
-/// stored, so no `Display` or `Debug` can print it — and cut at 256
-/// characters, so a hostile peer cannot make an error message unbounded.
-pub(crate) fn peer_text(text: &str) -> String {
-    const MAX_CHARS: usize = 256;
-    if credentials::looks_like_credential(text) {
-        return "[withheld: looks like a credential]".to_owned();
-    }
-    match text.char_indices().nth(MAX_CHARS) {
-        Some((cut, _)) => format!("{}…", &text[..cut]),
-        None => text.to_owned(),
-    }
 }
 
 /// The text rule: a text the error carries (its message, a companion's
@@ -277,5 +251,18 @@ pub(crate) fn sanitize(err: &mut AuthError) -> Lens {
             end -= 1;
         }
         message.truncate(end);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    /// The rules skip the key checks for documented keys: they must pass.
+    #[test]
+    fn documented_keys_pass_the_key_rules() {
+        for key in crate::keys::ALL {
+            assert!(super::check_entry(key, "v").is_ok(), "{key}");
+            assert_eq!(crate::keys::interned(key), Some(key));
+        }
+        assert_eq!(crate::keys::interned("tenantid"), None);
     }
 }

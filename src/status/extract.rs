@@ -9,7 +9,6 @@ use std::borrow::Cow;
 
 use crate::code::ReasonError;
 use crate::error::views::Wire;
-use crate::rules;
 use crate::wire::decode::{self, ErrorInfoView, Scan};
 use crate::{AuthError, AuthErrorCode, DOMAIN};
 
@@ -158,8 +157,8 @@ impl AuthStatusExt for Status {
         // Equal bytes also prove the embedded message is valid UTF-8.
         if scan.message != self.message().as_bytes() {
             return Err(ExtractError::MessageMismatch {
-                status: rules::peer_text(self.message()),
-                details: rules::peer_text(&String::from_utf8_lossy(scan.message)),
+                status: crate::secrets::peer_text(self.message()),
+                details: crate::secrets::peer_text(&String::from_utf8_lossy(scan.message)),
             });
         }
         if let Some(index) = scan.garbled_error_info
@@ -177,7 +176,7 @@ impl AuthStatusExt for Status {
         let code = AuthErrorCode::from_peer_reason(reason).map_err(|e| match e {
             ReasonError::NotAnError => ExtractError::NoAuthError,
             ReasonError::Unknown => ExtractError::UnknownReason {
-                reason: rules::peer_text(reason),
+                reason: crate::secrets::peer_text(reason),
             },
         })?;
         Ok(Some(build(

@@ -1,6 +1,7 @@
-//! The credential detector: which metadata must never leave the process.
-//! Documented in the README's "What never leaves" table; every exit applies
-//! it through the rules.
+//! The credential detector: which metadata and texts must never leave the
+//! process. A leaf: it knows no error type, so the error value (its
+//! `Display` and `Debug`) and the rules (every exit) can both use it.
+//! Documented in the README's "What never leaves" table.
 //!
 //! Both checks are linear in the input and allocate nothing.
 
@@ -336,6 +337,27 @@ fn decodes_to_json_object(segment: &[u8]) -> bool {
         }
     }
     false
+}
+
+/// Whether an entry would leak a secret if printed (a secret key or a
+/// credential-looking value): what `Debug` hides.
+pub(crate) fn leaks(key: &str, value: &str) -> bool {
+    is_secret_key(key) || looks_like_credential(value)
+}
+
+/// A peer's text as an error may hold it (an unknown reason, a mismatched
+/// message): through the text rule — a refused text is withheld, never
+/// stored, so no `Display` or `Debug` can print it — and cut at 256
+/// characters, so a hostile peer cannot make an error message unbounded.
+pub(crate) fn peer_text(text: &str) -> String {
+    const MAX_CHARS: usize = 256;
+    if looks_like_credential(text) {
+        return "[withheld: looks like a credential]".to_owned();
+    }
+    match text.char_indices().nth(MAX_CHARS) {
+        Some((cut, _)) => format!("{}…", &text[..cut]),
+        None => text.to_owned(),
+    }
 }
 
 #[cfg(test)]
