@@ -104,8 +104,6 @@ pub use code::{BearerChallenge, ClientAction, ParseAuthErrorCodeError};
 pub use error::context::{keys, split_list};
 pub use error::{AttachError, TextField};
 pub use error::{AuthError, Detail, Details, Metadata, MetadataIter};
-#[cfg(feature = "json")]
-pub use http::JsonError;
 pub use http::grpc_status_name;
 pub use pb::AuthErrorCode;
 pub use rules::{MAX_DETAILS_LEN, MAX_DOMAIN_LEN, MAX_METADATA_KEY_LEN};

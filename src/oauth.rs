@@ -13,7 +13,7 @@ use crate::client::{AccessToken, BoxError, TokenSource};
 use crate::oidc::discovery::Metadata;
 use crate::oidc::http;
 
-pub use crate::oidc::ProviderError;
+use crate::oidc::ProviderError;
 
 /// Where the token endpoint is.
 #[derive(Debug)]

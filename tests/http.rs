@@ -134,7 +134,8 @@ mod json {
 
     use super::http_json::HttpJsonValue;
 
-    use auth_error::{AuthError, AuthErrorCode, JsonError};
+    use auth_error::rest::JsonError;
+    use auth_error::{AuthError, AuthErrorCode};
     use serde_json::json;
 
     #[test]

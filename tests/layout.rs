@@ -58,7 +58,6 @@ const ROOT_NAMES: &[(&str, &str)] = &[
     ("SECRET_METADATA_KEYS", "secrets"),
     ("SECRET_METADATA_KEY_PREFIXES", "secrets"),
     ("SECRET_METADATA_KEY_SEPARATORS", "secrets"),
-    ("JsonError", "http"),
     ("grpc_status_name", "http"),
     // Constants of the crate root itself: below everything.
     ("DOMAIN", "wire"),
