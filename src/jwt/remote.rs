@@ -485,6 +485,43 @@ mod tests {
     }
 
     #[test]
+    fn the_retry_delay_is_the_wait_rounded_up_to_whole_seconds_and_at_least_one() {
+        assert_eq!(retry_delay(None), Duration::from_secs(1));
+        assert_eq!(retry_delay(Some(Duration::ZERO)), Duration::from_secs(1));
+        assert_eq!(
+            retry_delay(Some(Duration::from_secs(2))),
+            Duration::from_secs(2)
+        );
+        assert_eq!(
+            retry_delay(Some(Duration::from_millis(1500))),
+            Duration::from_secs(2)
+        );
+        assert_eq!(
+            retry_delay(Some(Duration::MAX)),
+            Duration::from_secs(u64::MAX)
+        );
+    }
+
+    /// What a failed fetch reports keeps the transport error as its source
+    /// (a connection refused on a port nothing listens on).
+    #[tokio::test]
+    async fn a_shared_provider_error_keeps_its_source() {
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let url =
+            reqwest::Url::parse(&format!("http://{}/", listener.local_addr().unwrap())).unwrap();
+        drop(listener);
+        let err = http::Client::new()
+            .unwrap()
+            .get_json::<Value>(&url)
+            .await
+            .err()
+            .expect("nothing listens");
+        assert!(matches!(err, ProviderError::Request(_)), "{err:?}");
+        let shared = Shared(Arc::new(err));
+        assert!(std::error::Error::source(&shared).is_some());
+    }
+
+    #[test]
     fn a_document_without_keys_is_an_error() {
         let validation = Validation::new(Algorithm::ES256);
         for document in [json!({}), json!({"keys": {}}), json!([1, 2])] {
