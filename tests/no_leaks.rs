@@ -417,3 +417,31 @@ fn a_peers_texts_in_extraction_errors_are_withheld_and_bounded() {
         }
     }
 }
+
+/// `NO_AUTH_ERROR` is not an error: every HTTP exit fails closed (500,
+/// `UNKNOWN`), and its message goes through the text rule like any other.
+#[cfg(feature = "json")]
+#[test]
+fn the_fail_closed_http_answer_withholds_a_credential_shaped_message() {
+    let token = "eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiIxIn0.c2lnbmF0dXJlLWxlYWs";
+    let err = auth_error::AuthError::new(auth_error::AuthErrorCode::NoAuthError)
+        .with_message(format!("token {token}"));
+    let body = err.to_http_json();
+    let text = String::from_utf8_lossy(&body);
+    assert!(!text.contains("c2lnbmF0dXJl"), "{text}");
+    assert!(text.contains("UNKNOWN"), "{text}");
+    #[cfg(feature = "axum")]
+    {
+        use axum::response::IntoResponse;
+        let response = err.into_response();
+        assert_eq!(response.status(), 500);
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .build()
+            .unwrap();
+        let bytes = runtime
+            .block_on(http_body_util::BodyExt::collect(response.into_body()))
+            .unwrap()
+            .to_bytes();
+        assert!(!String::from_utf8_lossy(&bytes).contains("c2lnbmF0dXJl"));
+    }
+}

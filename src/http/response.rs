@@ -18,7 +18,11 @@ pub(crate) fn rejection(
     resource_metadata: Option<&str>,
 ) -> http::Response<Bytes> {
     if !err.code().is_error() {
-        return fault(StatusCode::INTERNAL_SERVER_ERROR, "UNKNOWN", err.message());
+        return fault(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            "UNKNOWN",
+            crate::http::json::shown_message(err),
+        );
     }
     let mut response = http::Response::new(body(err));
     *response.status_mut() = err.http_status();
