@@ -452,3 +452,36 @@ fn real_validators_accept_every_body_and_refuse_corrupted_ones() {
     assert_eq!(report["metadata_fields"], keys::ALL.len());
     assert_eq!(report["service_refs"], 2, "the README's service document");
 }
+
+/// Each fact once: the table decides the HTTP statuses; the document must
+/// have a reusable response for every status an error code uses (a new code
+/// with a new status fails here until the document covers it), and no
+/// response for a status no code uses.
+#[test]
+fn every_http_status_of_the_table_has_a_response() {
+    use auth_error::AuthErrorCode;
+    let doc = serde_json::to_value(auth_error::rest::openapi()).unwrap();
+    let mut documented: Vec<u16> = doc["components"]["responses"]
+        .as_object()
+        .unwrap()
+        .values()
+        .flat_map(|response| {
+            response["content"]["application/json"]["examples"]
+                .as_object()
+                .into_iter()
+                .flat_map(|examples| examples.values())
+                .filter_map(|example| example["value"]["error"]["code"].as_u64())
+        })
+        .map(|code| code as u16)
+        .collect();
+    documented.sort_unstable();
+    documented.dedup();
+    let mut used: Vec<u16> = AuthErrorCode::ALL
+        .into_iter()
+        .filter(|c| c.is_error())
+        .map(|c| c.http_status().as_u16())
+        .collect();
+    used.sort_unstable();
+    used.dedup();
+    assert_eq!(documented, used);
+}
