@@ -22,6 +22,7 @@ run() {
   local tests=()
   for t in "$@"; do tests+=(--cargo-test-arg=--test --cargo-test-arg="$t"); done
   echo "==> $area: $file (tests: $*)"
+  mkdir -p "mutants.out/$area"
   cargo mutants -j 1 --no-shuffle --file "$file" --output "mutants.out/$area" \
     --cargo-test-arg=--lib "${tests[@]}" || true
 }
@@ -39,6 +40,7 @@ for area in ${areas[@]}; do
 done
 echo
 for area in mutants.out/*/; do
+  [ -d "$area/mutants.out" ] || continue
   echo "$(basename "$area"): caught $(wc -l < "$area/mutants.out/caught.txt" 2>/dev/null || echo 0)," \
     "missed $(wc -l < "$area/mutants.out/missed.txt" 2>/dev/null || echo 0)," \
     "timeout $(wc -l < "$area/mutants.out/timeout.txt" 2>/dev/null || echo 0)," \
