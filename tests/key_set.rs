@@ -345,3 +345,29 @@ async fn a_multi_issuer_refusal_names_no_configured_issuer() {
         Some("https://id.tenant-a.example")
     );
 }
+
+#[tokio::test]
+async fn a_cached_token_of_a_held_key_is_not_verified_again() {
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    static DESERIALIZED: AtomicUsize = AtomicUsize::new(0);
+    #[derive(Clone, Debug)]
+    struct Counted;
+    impl<'de> serde::Deserialize<'de> for Counted {
+        fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+            DESERIALIZED.fetch_add(1, Ordering::SeqCst);
+            serde::de::IgnoredAny::deserialize(d)?;
+            Ok(Counted)
+        }
+    }
+    let server = KeyServer::start(vec![public_jwk(KEY_A, "a")]).await;
+    let verifier = verifier(&server).with_cache(16).with_claims::<Counted>();
+    let token = es256(&claims(&server.issuer), KEY_A, "a");
+    for _ in 0..3 {
+        assert!(verifier.verify(&token).await.is_ok());
+    }
+    assert_eq!(
+        DESERIALIZED.load(Ordering::SeqCst),
+        1,
+        "verified once, then served from the cache while its key is held"
+    );
+}
