@@ -217,21 +217,19 @@ impl RemoteKeys {
     /// after failures) has passed: an unknown `kid` inside it is
     /// [`Lookup::CoolingDown`], since the provider may have rotated since.
     pub(crate) async fn key(self: &Arc<Self>, kid: &str, validation: &Validation) -> Lookup {
+        // `held` answered for a key already in the set (and started a due
+        // refresh); here the key was not held a moment ago.
         let now = Instant::now();
-        let (found, fetched_at, stale, wait, recent_error) = {
+        let (found, fetched_at, wait, recent_error) = {
             let state = self.read();
             (
                 state.keys.get(kid).cloned(),
                 state.fetched_at,
-                state.fresh_until.is_some_and(|t| now >= t),
                 state.wait(now),
                 state.last_error.clone(),
             )
         };
         if let Some(key) = found {
-            if stale && wait.is_none() {
-                self.refresh_in_background(validation.clone());
-            }
             return Lookup::Found(key);
         }
         if wait.is_some() {
