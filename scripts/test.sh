@@ -69,11 +69,14 @@ node_modules/.bin/buf breaking --against proto-baseline
 # same way, must pass (positive control).
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
+# The copy is a workspace like the repository's: its buf.yaml (the same lint
+# and breaking rules) and the proto under proto/.
 for edit in 's/TOKEN_EXPIRED = 1006;/TOKEN_EXPIRED = 1066;/' 's/TOKEN_EXPIRED = 1006;/TOKEN_HAS_EXPIRED = 1006;/' ''; do
-  rm -rf "$tmp/auth" && mkdir -p "$tmp/auth/error/v1"
-  sed "$edit" proto/auth/error/v1/auth_error.proto > "$tmp/auth/error/v1/auth_error.proto"
+  rm -rf "$tmp/ws" && mkdir -p "$tmp/ws/proto/auth/error/v1"
+  cp buf.yaml "$tmp/ws/buf.yaml"
+  sed "$edit" proto/auth/error/v1/auth_error.proto > "$tmp/ws/proto/auth/error/v1/auth_error.proto"
   rc=0
-  node_modules/.bin/buf breaking "$tmp" --against proto-baseline >"$tmp/out" 2>&1 || rc=$?
+  (cd "$tmp/ws" && "$ROOT/node_modules/.bin/buf" breaking --against "$ROOT/proto-baseline") >"$tmp/out" 2>&1 || rc=$?
   want=100
   [ -z "$edit" ] && want=0
   if [ "$rc" -ne "$want" ]; then

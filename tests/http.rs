@@ -419,11 +419,34 @@ mod json_properties {
         (1..AuthErrorCode::ALL.len()).prop_map(|i| AuthErrorCode::ALL[i])
     }
 
+    /// Metadata entries the rules must all be asked about: valid AIP-193
+    /// keys with arbitrary values (most are kept), secret key names (refused
+    /// whatever the value), credential-shaped values under valid keys
+    /// (refused), and arbitrary keys (mostly not AIP-193: refused).
+    fn metadata_entry() -> impl Strategy<Value = (String, String)> {
+        prop_oneof![
+            4 => ("[a-z][a-zA-Z0-9_-]{0,15}", any::<String>()),
+            1 => (
+                prop::sample::select(auth_error::SECRET_METADATA_KEYS.to_vec()).prop_map(str::to_owned),
+                any::<String>(),
+            ),
+            1 => (
+                "[a-z][a-zA-Z]{0,10}",
+                prop::sample::select(vec![
+                    "Bearer s3cr3t-token-1".to_owned(),
+                    "token=eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiIxIn0.c2ln".to_owned(),
+                    "Basic dXNlcjpwYXNzd29yZA==".to_owned(),
+                ]),
+            ),
+            1 => (any::<String>(), any::<String>()),
+        ]
+    }
+
     fn error() -> impl Strategy<Value = AuthError> {
         (
             error_code(),
             ".{0,40}",
-            prop::collection::vec((any::<String>(), any::<String>()), 0..5),
+            prop::collection::vec(metadata_entry(), 0..5),
             prop::option::of(0u64..10_000_000),
             prop::option::of((".{0,10}", ".{0,20}")),
             prop::option::of(("[a-z]{2}", ".{0,20}")),

@@ -46,6 +46,13 @@ fn leaky() -> Vec<(String, String, String)> {
             "dXNlcjpwYXNzd29yZA==".into(),
         ),
         ("note".into(), "Bearer\ts3cr3t".into(), "s3cr3t".into()),
+        // A credential of symbols and digits only (no letters to look like
+        // base64 of text): still the scheme and a credential-shaped word.
+        (
+            "note".into(),
+            "token=Bearer +/=_-.~12345678".into(),
+            "+/=_-.~12345678".into(),
+        ),
     ];
     cases.push(("tokenId".into(), format!("Bearer {JWT}"), JWT.into()));
     cases
@@ -57,13 +64,27 @@ fn strict_grpc_refuses_and_names_only_the_key() {
         let err = AuthError::new(AuthErrorCode::TokenExpired).with_metadata(&key, &value);
         assert!(!format!("{err:?}").contains(&secret), "Debug of {key}");
         let refused = err.try_into_status().unwrap_err();
-        assert!(
-            matches!(
-                refused,
-                AttachError::SecretMetadataKey { .. } | AttachError::CredentialInMetadata { .. }
-            ),
-            "{key}: {refused:?}"
+        // The exact refusal, naming this entry's key: a secret key name is
+        // refused as such, any other key for its credential-shaped value.
+        let secret_key = auth_error::SECRET_METADATA_KEYS.contains(
+            &key.to_ascii_lowercase()
+                .replace(['-', '_', '.'], "")
+                .as_str(),
         );
+        match &refused {
+            AttachError::SecretMetadataKey { key: named, .. } => {
+                assert!(secret_key, "{key}: refused as a secret key name");
+                assert_eq!(named, &key);
+            }
+            AttachError::CredentialInMetadata { key: named, .. } => {
+                assert!(
+                    !secret_key,
+                    "{key}: a secret key name refused for its value"
+                );
+                assert_eq!(named, &key);
+            }
+            other => panic!("{key}: {other:?}"),
+        }
         for shown in [refused.to_string(), format!("{refused:?}")] {
             assert!(!shown.contains(&secret), "{key}: {shown}");
         }
