@@ -363,9 +363,9 @@ impl AuthError {
         (!self.message_read).then_some(&self.message)
     }
 
-    /// The message `Display` and `Debug` show: the code's description in
-    /// place of a message the rules refuse.
-    fn shown_message(&self) -> &str {
+    /// The message `Display`, `Debug` and the fail-closed answers show: the
+    /// code's description in place of a message the text rule refuses.
+    pub(crate) fn shown_message(&self) -> &str {
         match crate::secrets::looks_like_credential(self.message()) {
             false => self.message(),
             true => self.code.description(),

@@ -108,7 +108,7 @@ impl AuthError {
     /// ```
     pub fn to_http_body(&self) -> AuthErrorResponse {
         if !self.code().is_error() {
-            return AuthErrorResponse::fault(500, "UNKNOWN", shown_message(self));
+            return AuthErrorResponse::fault(500, "UNKNOWN", self.shown_message());
         }
         let mut err = self.clone();
         rules::sanitize(&mut err);
@@ -246,15 +246,5 @@ impl TryFrom<&AuthErrorResponse> for AuthError {
     /// Same as [`AuthError::from_http_body`] (domain [`DOMAIN`]).
     fn try_from(body: &AuthErrorResponse) -> Result<Self, JsonError> {
         AuthError::from_http_body(body)
-    }
-}
-
-/// The message an error's fail-closed answer (`NO_AUTH_ERROR` is not an
-/// error) may carry: through the text rule like every other exit, the
-/// code's description in place of a credential-shaped message.
-pub(crate) fn shown_message(err: &AuthError) -> &str {
-    match crate::secrets::looks_like_credential(err.message()) {
-        false => err.message(),
-        true => err.code().description(),
     }
 }

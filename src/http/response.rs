@@ -21,7 +21,7 @@ pub(crate) fn rejection(
         return fault(
             StatusCode::INTERNAL_SERVER_ERROR,
             "UNKNOWN",
-            crate::http::json::shown_message(err),
+            err.shown_message(),
         );
     }
     let mut response = http::Response::new(body(err));
