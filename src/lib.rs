@@ -63,7 +63,7 @@ pub struct ReadmeDoctests;
 //   rules/   what may leave the process, applied by every exit
 //   status/  the gRPC exit and entry (attach, extract)
 //   http/    the same failure over HTTP (challenge, JSON, axum, serde)
-//   server/  the server's tower layers: bearer (verifier contract, routes,
+//   server/  the server's tower layers: bearer/ (verifier contract, routes,
 //            answers), drain, CORS, resource metadata
 //   client/  the client's tower layer: credentials
 //   guard.rs the client's header guard

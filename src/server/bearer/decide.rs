@@ -1,0 +1,198 @@
+//! The decision about one request: the bearer token, the verifier, the
+//! scopes and the step-up rules.
+
+use super::*;
+use std::time::SystemTime;
+
+use http::{HeaderMap, header};
+
+use crate::{AuthError, AuthErrorCode};
+
+/// RFC 6750 §2.1 b64token characters (`=` padding is allowed at the end
+/// only, handled apart): one table lookup per byte.
+pub(super) const B64TOKEN: [bool; 256] = {
+    let mut table = [false; 256];
+    let mut b = 0;
+    while b < 256 {
+        let c = b as u8;
+        table[b] =
+            c.is_ascii_alphanumeric() || matches!(c, b'-' | b'.' | b'_' | b'~' | b'+' | b'/');
+        b += 1;
+    }
+    table
+};
+
+/// The token of an `authorization: Bearer <token>` header (RFC 6750 §2.1:
+/// scheme case-insensitive, then spaces, then a b64token). The caller has
+/// answered a request without the header already (canned).
+pub(super) fn bearer_token(headers: &HeaderMap) -> Result<&str, AuthError> {
+    let mut values = headers.get_all(header::AUTHORIZATION).iter();
+    let Some(value) = values.next() else {
+        return Err(AuthError::new(AuthErrorCode::BearerTokenMissing));
+    };
+    let invalid = |why: &str| {
+        AuthError::new(AuthErrorCode::AuthFailedInvalidBearerToken).with_message(format!(
+            "the authorization header is not a bearer token: {why}"
+        ))
+    };
+    if values.next().is_some() {
+        return Err(invalid("more than one authorization header"));
+    }
+    let bytes = value.as_bytes();
+    let Some(space) = bytes.iter().position(|b| *b == b' ') else {
+        return Err(invalid("no credentials"));
+    };
+    if !bytes[..space].eq_ignore_ascii_case(b"bearer") {
+        return Err(invalid("the scheme is not Bearer"));
+    }
+    let rest = &bytes[space..];
+    let token = &rest[rest.iter().take_while(|b| **b == b' ').count()..];
+    let padding = token.iter().rev().take_while(|b| **b == b'=').count();
+    let b64token = &token[..token.len() - padding];
+    if b64token.is_empty() || !b64token.iter().all(|b| B64TOKEN[usize::from(*b)]) {
+        return Err(invalid("the token is empty or not a b64token"));
+    }
+    // Every byte is ASCII (checked above), so this never fails.
+    std::str::from_utf8(token).map_err(|_| invalid("the token is empty or not a b64token"))
+}
+
+impl<V: TokenVerifier> Config<V> {
+    pub(super) fn is_public(&self, method: &http::Method, path: &str) -> bool {
+        self.public.iter().any(|p| p.covers(method, path))
+    }
+
+    /// The scopes the request requires that `verified` lacks, as a rejection.
+    pub(super) fn check_scopes(
+        &self,
+        method: &http::Method,
+        path: &str,
+        verified: &Verified<V::Claims>,
+    ) -> Option<AuthError> {
+        let required: Vec<&str> = self
+            .scopes
+            .iter()
+            .filter(|(rule, _)| rule.covers(method, path))
+            .flat_map(|(_, scopes)| scopes.iter().map(String::as_str))
+            .collect();
+        if required.iter().all(|s| verified.has_scope(s)) {
+            return None;
+        }
+        Some(
+            AuthError::new(AuthErrorCode::InvalidScope)
+                .with_required_scopes(required)
+                .with_provided_scopes(verified.scopes().iter().map(String::as_str)),
+        )
+    }
+
+    /// The step-up rules the request's token does not meet, as a rejection:
+    /// an unmet `acr` is `MULTI_FACTOR_REQUIRED` (with `maxAge` too when the
+    /// login is also too old), a login too old (or of unknown age)
+    /// `SESSION_EXPIRED`.
+    pub(super) fn check_step_up(
+        &self,
+        method: &http::Method,
+        path: &str,
+        verified: &Verified<V::Claims>,
+    ) -> Option<AuthError> {
+        let unmet_acr = self
+            .acr
+            .iter()
+            .filter(|(rule, _)| rule.covers(method, path))
+            .map(|(_, values)| values)
+            .find(|values| {
+                !verified
+                    .acr()
+                    .is_some_and(|acr| values.iter().any(|v| v == acr))
+            });
+        let max_age = self
+            .max_auth_age
+            .iter()
+            .filter(|(rule, _)| rule.covers(method, path))
+            .map(|(_, age)| *age)
+            .min();
+        let too_old = max_age.filter(|max| match verified.auth_time() {
+            None => true,
+            // A time in the future (clock skew) is a fresh login.
+            Some(at) => SystemTime::now()
+                .duration_since(at)
+                .is_ok_and(|age| age > *max),
+        });
+        match (unmet_acr, too_old) {
+            (None, None) => None,
+            (Some(values), too_old) => {
+                let err = AuthError::new(AuthErrorCode::MultiFactorRequired)
+                    .with_acr_values(values.iter().map(String::as_str));
+                Some(match too_old {
+                    Some(max) => err.with_max_age(max),
+                    None => err,
+                })
+            }
+            (None, Some(max)) => {
+                Some(AuthError::new(AuthErrorCode::SessionExpired).with_max_age(max))
+            }
+        }
+    }
+
+    pub(super) async fn decide(
+        &self,
+        headers: &HeaderMap,
+        method: &http::Method,
+        path: &str,
+    ) -> Result<Verified<V::Claims>, Decision> {
+        let token = bearer_token(headers).map_err(|err| {
+            refused(err.code(), method, path, || None);
+            Decision::Reject(err)
+        })?;
+        let issuer = || self.verifier.token_issuer(token);
+        let verified = match self.verifier.verify(token).await {
+            Ok(verified) => verified,
+            Err(Rejection::Auth(err)) => {
+                refused(err.code(), method, path, issuer);
+                return Err(Decision::Reject(err));
+            }
+            Err(Rejection::Fault(fault)) => return Err(Decision::Fault(fault)),
+            Err(Rejection::Unavailable(err)) => return Err(Decision::Unavailable(err)),
+        };
+        match self
+            .check_scopes(method, path, &verified)
+            .or_else(|| self.check_step_up(method, path, &verified))
+        {
+            Some(err) => {
+                refused(err.code(), method, path, issuer);
+                Err(Decision::Reject(err))
+            }
+            None => Ok(verified),
+        }
+    }
+}
+
+/// The `tracing` event of every rejection: the reason, where, and the issuer
+/// the token claims (escaped, at most 256 bytes; never the token), so
+/// operators can count refusals by reason.
+/// The issuer is read (a decode of the token's payload) only when the event
+/// is enabled.
+pub(super) fn refused(
+    code: AuthErrorCode,
+    method: &http::Method,
+    path: &str,
+    issuer: impl FnOnce() -> Option<String>,
+) {
+    if !tracing::enabled!(tracing::Level::INFO) {
+        return;
+    }
+    let issuer = issuer();
+    let issuer = issuer.as_deref().map(|iss| {
+        let mut end = iss.len().min(256);
+        while !iss.is_char_boundary(end) {
+            end -= 1;
+        }
+        &iss[..end]
+    });
+    tracing::info!(
+        reason = code.as_str_name(),
+        method = %method,
+        path = ?path,
+        issuer = ?issuer,
+        "auth-error: request refused"
+    );
+}

@@ -1,0 +1,168 @@
+//! [`BearerAuth`], the service, and its future.
+
+use std::fmt;
+use std::future::Future;
+use std::pin::Pin;
+use std::sync::Arc;
+
+use super::*;
+use std::task::{Context, Poll};
+
+use bytes::Bytes;
+use http::header;
+use http_body::Body;
+use tower_service::Service;
+
+use crate::AuthErrorCode;
+
+/// The service of [`BearerAuthLayer`] (inside the built-in drain).
+pub struct BearerAuth<S, V> {
+    pub(super) inner: S,
+    pub(super) config: Arc<Config<V>>,
+}
+
+service_impls! { BearerAuth<S, V> { config } }
+
+impl<S: fmt::Debug, V> fmt::Debug for BearerAuth<S, V> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("BearerAuth")
+            .field("inner", &self.inner)
+            .finish_non_exhaustive()
+    }
+}
+
+/// Generic over the request body: the body is passed through untouched (a
+/// rejected request's body is dropped, which the drain in front of this
+/// service reads to the end), so tonic's, axum's or any other body works.
+impl<S, V, ReqBody, ResBody> Service<http::Request<ReqBody>> for BearerAuth<S, V>
+where
+    S: Service<http::Request<ReqBody>, Response = http::Response<ResBody>> + Clone + Send + 'static,
+    S::Future: Send + 'static,
+    V: TokenVerifier,
+    ReqBody: Send + 'static,
+    ResBody: Body<Data = Bytes> + Send + 'static,
+    ResBody::Error: Into<BoxError>,
+{
+    type Response = http::Response<BearerAuthBody<ResBody>>;
+    type Error = S::Error;
+    type Future = BearerAuthFuture<S::Future, Self::Response, S::Error>;
+
+    fn poll_ready(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), Self::Error>> {
+        self.inner.poll_ready(cx)
+    }
+
+    fn call(&mut self, mut req: http::Request<ReqBody>) -> Self::Future {
+        // Whatever the method or headers (a CORS preflight included: a CORS
+        // layer outside this one answers it first), only a public route or a
+        // valid token reaches the wrapped service.
+        let config = &self.config;
+        if config.is_public(req.method(), req.uri().path()) {
+            return BearerAuthFuture::inner(self.inner.call(req));
+        }
+        // No credentials at all: the canned answer, with no allocation for a
+        // future (dropping `req` hands its body to the drain).
+        if !req.headers().contains_key(header::AUTHORIZATION) {
+            refused(
+                AuthErrorCode::BearerTokenMissing,
+                req.method(),
+                req.uri().path(),
+                || None,
+            );
+            let response = config.missing.for_protocol(Protocol::of(&req)).response();
+            return BearerAuthFuture::ready(response.map(BearerAuthBody::refused));
+        }
+        // The clone that was driven to readiness serves this request.
+        let clone = self.inner.clone();
+        let mut inner = std::mem::replace(&mut self.inner, clone);
+        let config = config.clone();
+        BearerAuthFuture::verifying(Box::pin(async move {
+            let protocol = Protocol::of(&req);
+            match config
+                .decide(req.headers(), req.method(), req.uri().path())
+                .await
+            {
+                Ok(verified) => {
+                    req.extensions_mut().insert(verified);
+                }
+                // Dropping `req` hands its body to the drain.
+                Err(decision) => {
+                    let response = config.respond(decision, protocol);
+                    return Ok(response.map(BearerAuthBody::refused));
+                }
+            }
+            let response = inner.call(req).await?;
+            Ok(response.map(BearerAuthBody::inner))
+        }))
+    }
+}
+
+pin_project_lite::pin_project! {
+    /// The response future of [`BearerAuth`]: the wrapped service's own
+    /// future on a public route, a ready answer to a request without
+    /// credentials, or the verification (boxed: it awaits the verifier).
+    pub struct BearerAuthFuture<F, R, E> {
+        #[pin]
+        state: FutureState<F, R, E>,
+    }
+}
+
+pub(super) type Verifying<R, E> = Pin<Box<dyn Future<Output = Result<R, E>> + Send>>;
+
+pin_project_lite::pin_project! {
+    #[project = FutureStateProj]
+    enum FutureState<F, R, E> {
+        Inner { #[pin] future: F },
+        Ready { response: Option<R> },
+        Verifying { future: Verifying<R, E> },
+    }
+}
+
+impl<F, R, E> BearerAuthFuture<F, R, E> {
+    pub(super) fn inner(future: F) -> Self {
+        BearerAuthFuture {
+            state: FutureState::Inner { future },
+        }
+    }
+
+    pub(super) fn ready(response: R) -> Self {
+        BearerAuthFuture {
+            state: FutureState::Ready {
+                response: Some(response),
+            },
+        }
+    }
+
+    pub(super) fn verifying(future: Verifying<R, E>) -> Self {
+        BearerAuthFuture {
+            state: FutureState::Verifying { future },
+        }
+    }
+}
+
+impl<F, R, E> fmt::Debug for BearerAuthFuture<F, R, E> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("BearerAuthFuture").finish_non_exhaustive()
+    }
+}
+
+impl<F, B, E> Future for BearerAuthFuture<F, http::Response<BearerAuthBody<B>>, E>
+where
+    F: Future<Output = Result<http::Response<B>, E>>,
+{
+    type Output = Result<http::Response<BearerAuthBody<B>>, E>;
+
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+        match self.project().state.project() {
+            FutureStateProj::Inner { future } => future
+                .poll(cx)
+                .map(|result| result.map(|response| response.map(BearerAuthBody::inner))),
+            // Polled again after it answered: a contract violation of the
+            // caller's; answer pending rather than panic.
+            FutureStateProj::Ready { response } => match response.take() {
+                Some(response) => Poll::Ready(Ok(response)),
+                None => Poll::Pending,
+            },
+            FutureStateProj::Verifying { future } => future.as_mut().poll(cx),
+        }
+    }
+}
