@@ -90,6 +90,7 @@ mod rules;
 mod secrets;
 pub mod server;
 mod status;
+mod time;
 mod wire;
 
 /// Generated from `proto/auth/error/v1/auth_error.proto` (package

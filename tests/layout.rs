@@ -13,6 +13,7 @@ const RANKS: &[(&str, u8)] = &[
     // Leaves: bytes, the credential detector, the code table.
     ("wire", 0),
     ("secrets", 0),
+    ("time", 0),
     ("code", 0),
     // The error value.
     ("error", 1),

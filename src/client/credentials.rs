@@ -18,6 +18,7 @@ use http_body::{Body, Frame};
 use tower_layer::Layer;
 use tower_service::Service;
 
+use crate::time::saturating_add;
 use crate::{AuthStatusExt, ClientAction};
 
 /// The error type of [`TokenSource::fetch`] and of the service.
@@ -82,29 +83,6 @@ pub trait TokenSource: Send + Sync + 'static {
     /// A fresh token (called at first use, ahead of expiry, and after the
     /// server said the current one expired).
     fn fetch(&self) -> impl Future<Output = Result<AccessToken, BoxError>> + Send;
-}
-
-/// `at + delay`, or the latest instant representable on the way there:
-/// halves what is left to add until it fits (so `Duration::MAX` saturates
-/// instead of panicking, on every platform's clock).
-fn saturating_add<T: Copy>(at: T, delay: Duration, add: fn(&T, Duration) -> Option<T>) -> T {
-    let (mut at, mut left) = (at, delay);
-    while !left.is_zero() {
-        match add(&at, left) {
-            Some(later) => return later,
-            None => {
-                let half = left / 2;
-                if let Some(later) = add(&at, half) {
-                    at = later;
-                }
-                left -= half;
-                if half.is_zero() {
-                    break;
-                }
-            }
-        }
-    }
-    at
 }
 
 /// The token in use: its header value and its generation (which fetch).

@@ -16,6 +16,7 @@ use tokio::time::Instant;
 use super::{Key, Unusable, signature_algorithm, usable_algorithms};
 use crate::oidc::discovery::Metadata;
 use crate::oidc::{ProviderError, http};
+use crate::time::saturating_add;
 
 type BoxError = Box<dyn std::error::Error + Send + Sync>;
 
@@ -313,8 +314,8 @@ impl RemoteKeys {
                 let max_age = max_age.map_or(self.max_age, |m| m.min(self.max_age));
                 state.jwks_uri = Some(uri);
                 state.keys = Arc::new(keys);
-                state.fresh_until = Some(later(now, max_age));
-                state.next_fetch = Some(later(now, self.cooldown));
+                state.fresh_until = Some(saturating_add(now, max_age, Instant::checked_add));
+                state.next_fetch = Some(saturating_add(now, self.cooldown, Instant::checked_add));
                 state.last_error = None;
                 state.failures = 0;
                 Ok(state.keys.clone())
@@ -323,7 +324,11 @@ impl RemoteKeys {
                 tracing::warn!(error = %err, "auth-error: fetching the key set failed; the keys held are kept");
                 let err = Arc::new(err);
                 state.failures = state.failures.saturating_add(1);
-                state.next_fetch = Some(later(now, back_off(self.cooldown, state.failures)));
+                state.next_fetch = Some(saturating_add(
+                    now,
+                    back_off(self.cooldown, state.failures),
+                    Instant::checked_add,
+                ));
                 state.last_error = Some(err.clone());
                 Err(err)
             }
@@ -348,14 +353,6 @@ impl RemoteKeys {
             skipped,
         })
     }
-}
-
-/// `now + d`, saturating: a far future instead of a panic for huge `d`.
-pub(crate) fn later(now: Instant, d: Duration) -> Instant {
-    now.checked_add(d)
-        // About 30 years: later than any process lives.
-        .or_else(|| now.checked_add(Duration::from_secs(1 << 30)))
-        .unwrap_or(now)
 }
 
 /// The usable keys of a JWKS document, by `kid`, and the kids left out
