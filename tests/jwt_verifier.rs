@@ -173,6 +173,14 @@ async fn a_key_no_allowed_algorithm_can_use_is_refused_at_build_and_a_fault() {
     );
 }
 
+/// A check that refuses with `code` when `refuse` holds.
+async fn refuse_if(refuse: bool, code: AuthErrorCode) -> Result<(), AuthError> {
+    match refuse {
+        true => Err(AuthError::new(code)),
+        false => Ok(()),
+    }
+}
+
 #[tokio::test]
 async fn checks_added_before_with_claims_still_run() {
     #[derive(Clone, Debug, serde::Deserialize)]
@@ -184,24 +192,10 @@ async fn checks_added_before_with_claims_still_run() {
         validation(Algorithm::HS256),
     )
     .add_check(|claims: &Value| {
-        let revoked = claims["jti"] == "jti-revoked";
-        async move {
-            match revoked {
-                true => Err(AuthError::new(AuthErrorCode::TokenRevoked)),
-                false => Ok(()),
-            }
-        }
+        refuse_if(claims["jti"] == "jti-revoked", AuthErrorCode::TokenRevoked)
     })
     .with_claims::<Claims>()
-    .add_check(|claims: &Claims| {
-        let locked = claims.sub == "mallory";
-        async move {
-            match locked {
-                true => Err(AuthError::new(AuthErrorCode::AccountLocked)),
-                false => Ok(()),
-            }
-        }
-    })
+    .add_check(|claims: &Claims| refuse_if(claims.sub == "mallory", AuthErrorCode::AccountLocked))
     .with_cache(4);
     let revoked = {
         let mut c = good_claims();
@@ -274,25 +268,11 @@ async fn checks_survive_any_number_of_with_claims() {
         validation(Algorithm::HS256),
     )
     .add_check(|claims: &Value| {
-        let revoked = claims["jti"] == "jti-revoked";
-        async move {
-            match revoked {
-                true => Err(AuthError::new(AuthErrorCode::TokenRevoked)),
-                false => Ok(()),
-            }
-        }
+        refuse_if(claims["jti"] == "jti-revoked", AuthErrorCode::TokenRevoked)
     })
     .with_claims::<Value>()
     .with_claims::<A>()
-    .add_check(|claims: &A| {
-        let locked = claims.sub == "mallory";
-        async move {
-            match locked {
-                true => Err(AuthError::new(AuthErrorCode::AccountLocked)),
-                false => Ok(()),
-            }
-        }
-    })
+    .add_check(|claims: &A| refuse_if(claims.sub == "mallory", AuthErrorCode::AccountLocked))
     .with_claims::<B>();
     let with = |key: &str, value: &str| {
         let mut c = good_claims();

@@ -44,6 +44,12 @@ fn http_client() -> reqwest::Client {
     reqwest::Client::new()
 }
 
+/// Sends `request` and parses the answer as JSON.
+async fn json(request: reqwest::RequestBuilder) -> serde_json::Value {
+    let body = request.send().await.unwrap().bytes().await.unwrap();
+    serde_json::from_slice(&body).unwrap()
+}
+
 /// A running provider; stopped (SIGTERM, then waited for) when dropped.
 pub struct Provider {
     child: Child,
@@ -103,16 +109,7 @@ impl Provider {
 
     /// Requests seen by `/jwks` and `/token` since this provider started.
     pub async fn counts(&self) -> (u64, u64) {
-        let url = format!("{}/__counts", self.issuer);
-        let body = http_client()
-            .get(url)
-            .send()
-            .await
-            .unwrap()
-            .bytes()
-            .await
-            .unwrap();
-        let counts: serde_json::Value = serde_json::from_slice(&body).unwrap();
+        let counts = json(http_client().get(format!("{}/__counts", self.issuer))).await;
         (
             counts["jwks"].as_u64().unwrap(),
             counts["token"].as_u64().unwrap(),
@@ -122,21 +119,15 @@ impl Provider {
     /// A token for client `svc-a` with `scope`, straight from the token
     /// endpoint (no crate code involved).
     pub async fn token(&self, client: (&str, &str), scope: &str) -> String {
-        let body = http_client()
+        let request = http_client()
             .post(format!("{}/token", self.issuer))
             .basic_auth(client.0, Some(client.1))
             .form(&[
                 ("grant_type", "client_credentials"),
                 ("scope", scope),
                 ("resource", RESOURCE),
-            ])
-            .send()
-            .await
-            .unwrap()
-            .bytes()
-            .await
-            .unwrap();
-        let response: serde_json::Value = serde_json::from_slice(&body).unwrap();
+            ]);
+        let response = json(request).await;
         response["access_token"]
             .as_str()
             .unwrap_or_else(|| panic!("no token: {response}"))
