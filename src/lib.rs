@@ -110,6 +110,7 @@ pub use pb::AuthErrorCode;
 pub use rules::{MAX_DETAILS_LEN, MAX_DOMAIN_LEN, MAX_METADATA_KEY_LEN};
 pub use secrets::{
     SECRET_METADATA_KEY_PREFIXES, SECRET_METADATA_KEY_SEPARATORS, SECRET_METADATA_KEYS,
+    is_secret_metadata_key, looks_like_credential,
 };
 pub use status::{AuthStatusExt, ExtractError};
 

@@ -18,9 +18,10 @@
 /// ```
 pub const SECRET_METADATA_KEYS: &[&str] = SECRET_KEYS;
 
-/// The conventional header prefixes a secret key name may hide behind
-/// (`x-api-key`, `X-Auth-Token`), compared ignoring ASCII case.
-pub const SECRET_METADATA_KEY_PREFIXES: &[&str] = &["x-", "x_"];
+/// The conventional header prefixes a secret name may hide behind, as they
+/// read after normalization: `x-api-key`, `X-Auth-Token`, `xApiKey` and
+/// `X.Api.Key` all normalize to `x` followed by a secret name.
+pub const SECRET_METADATA_KEY_PREFIXES: &[&str] = &["x"];
 
 const SECRET_KEYS: &[&str] = &[
     // OAuth 2.0 / OIDC tokens and grants
@@ -73,25 +74,27 @@ fn is_separator(b: u8) -> bool {
     SECRET_METADATA_KEY_SEPARATORS.as_bytes().contains(&b)
 }
 
-/// Whether a metadata key names a secret: the whole key, ignoring ASCII case
-/// and `-`, `_`, `.` separators, of any length; also behind the conventional
-/// header prefix `x-` (`x-api-key`, `X-Auth-Token`, `x-access-token`).
-pub(crate) fn is_secret_key(key: &str) -> bool {
-    let unprefixed = key
-        .get(..2)
-        .filter(|p| {
-            SECRET_METADATA_KEY_PREFIXES
-                .iter()
-                .any(|prefix| p.eq_ignore_ascii_case(prefix))
-        })
-        .map(|_| &key[2..]);
-    is_secret_name(key) || unprefixed.is_some_and(is_secret_name)
-}
-
-fn is_secret_name(key: &str) -> bool {
+/// Whether a metadata key names a secret. The key is normalized first
+/// (ASCII lower case, the separators `-`, `_`, `.` removed), then matched
+/// whole against [`SECRET_METADATA_KEYS`], also after one of
+/// [`SECRET_METADATA_KEY_PREFIXES`] is stripped: `x-api-key`,
+/// `X-Auth-Token`, `xApiKey`, `X.Api.Key` and `client.secret` all name
+/// secrets; `tokenId`, `xTokenId` do not.
+///
+/// Every exit of this crate leaves such an entry out (or refuses it); use
+/// it to withhold the same values when you log or print headers yourself.
+///
+/// ```
+/// use auth_error::is_secret_metadata_key;
+///
+/// assert!(is_secret_metadata_key("X-Api-Key"));
+/// assert!(is_secret_metadata_key("xApiKey"));
+/// assert!(!is_secret_metadata_key("tokenId"));
+/// ```
+pub fn is_secret_metadata_key(key: &str) -> bool {
     // Normalized into a stack buffer; a key whose normalized form is longer
-    // than every secret name is not one (no cap on the key itself).
-    let mut buf = [0u8; LONGEST_SECRET_KEY];
+    // than every prefixed secret name is not one (no cap on the key itself).
+    let mut buf = [0u8; LONGEST_SECRET_KEY + LONGEST_PREFIX];
     let mut n = 0;
     for b in key.bytes().filter(|b| !is_separator(*b)) {
         let Some(slot) = buf.get_mut(n) else {
@@ -101,12 +104,28 @@ fn is_secret_name(key: &str) -> bool {
         n += 1;
     }
     let normalized = &buf[..n];
+    is_secret_name(normalized)
+        || SECRET_METADATA_KEY_PREFIXES.iter().any(|prefix| {
+            normalized
+                .strip_prefix(prefix.as_bytes())
+                .is_some_and(is_secret_name)
+        })
+}
+
+/// The longest of [`SECRET_METADATA_KEY_PREFIXES`].
+const LONGEST_PREFIX: usize = 1;
+
+/// Whether a normalized key is a secret name.
+fn is_secret_name(normalized: &[u8]) -> bool {
     // Cheap filter first: is there a secret name of this length starting
     // with this letter?
     let Some(first) = normalized.first().filter(|b| b.is_ascii_lowercase()) else {
         return false;
     };
-    if FIRST_LETTERS_BY_LEN[n] & (1 << (first - b'a')) == 0 {
+    let Some(letters) = FIRST_LETTERS_BY_LEN.get(normalized.len()) else {
+        return false;
+    };
+    if letters & (1 << (first - b'a')) == 0 {
         return false;
     }
     SECRET_KEYS.iter().any(|s| s.as_bytes() == normalized)
@@ -141,8 +160,24 @@ const LONGEST_SECRET_KEY: usize = 18;
 /// - anywhere in it, a compact JWS (three base64url segments, the last one
 ///   possibly empty: an unsecured `alg: none` token) or JWE (five), whose
 ///   header segment decodes to a JSON object (`{`, after any whitespace: a
-///   pretty-printed header starts `ewog`, not `eyJ`).
-pub(crate) fn looks_like_credential(value: &str) -> bool {
+///   pretty-printed header starts `ewog`, not `eyJ`): any such window of a
+///   longer run of dots and base64url (`{jwt}...`, `a.b.{jwt}`), the header
+///   starting the segment or glued to a word by `-` or `_` (`id_{jwt}`).
+///
+/// Every exit of this crate applies it to the texts and metadata values it
+/// sends; use it to withhold the same texts when you log a peer's.
+///
+/// ```
+/// use auth_error::looks_like_credential;
+///
+/// assert!(looks_like_credential("token=Bearer s3cr3t-1"));
+/// assert!(looks_like_credential(
+///     "bad token eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiIxIn0.c2ln..."
+/// ));
+/// assert!(!looks_like_credential("Basic authentication failed"));
+/// assert!(!looks_like_credential("https://id.example.com/a.b.c"));
+/// ```
+pub fn looks_like_credential(value: &str) -> bool {
     let bytes = value.as_bytes();
     // One cheap pass first: a scheme needs whitespace after it, a JWT two
     // dots; most values (ids, names, short words) have neither.
@@ -260,44 +295,55 @@ fn is_b64url(b: u8) -> bool {
     b.is_ascii_alphanumeric() || b == b'-' || b == b'_'
 }
 
+/// A compact JWS or JWE anywhere: in every run of token characters and dots
+/// (`.`, base64url), any window of 3 or 5 dot-separated segments whose first
+/// segment holds a JOSE header ([`is_compact_at`]). A token followed or
+/// preceded by more dots (`{jwt}...`, `a.b.{jwt}`) or glued to a word by
+/// `-` or `_` (`id_{jwt}`) is found; the work is linear in the run.
 fn has_compact_jwt(bytes: &[u8]) -> bool {
-    let mut i = 0;
-    while i < bytes.len() {
-        // A run of token characters, starting at `i`.
-        let run = bytes[i..]
-            .iter()
-            .take_while(|b| is_b64url(**b) || **b == b'.')
-            .count();
-        if run == 0 {
-            i += 1;
-            continue;
-        }
-        let token = &bytes[i..i + run];
-        if is_compact(token) || token.strip_suffix(b".").is_some_and(is_compact) {
-            return true;
-        }
-        i += run;
-    }
-    false
+    bytes
+        .split(|b| !is_b64url(*b) && *b != b'.')
+        .filter(|run| run.iter().filter(|b| **b == b'.').count() >= 2)
+        .any(|run| {
+            let mut segments = run.split(|b| *b == b'.');
+            while let Some(first) = segments.next() {
+                if is_compact_at(first, segments.clone()) {
+                    return true;
+                }
+            }
+            false
+        })
 }
 
-/// A compact JWS (`h.p.s`, `s` may be empty) or JWE (`h.k.iv.c.t`, `k` may
-/// be empty), the header segment at least 4 characters and a JSON object.
-fn is_compact(token: &[u8]) -> bool {
-    let segments = token.split(|b| *b == b'.').count();
-    let mut parts = token.split(|b| *b == b'.');
-    let header = parts.next().unwrap_or_default();
-    if header.len() < 4 || !decodes_to_json_object(header) {
+/// Whether `first` and the segments after it start a compact JWS (`h.p.s`,
+/// `s` may be empty: an unsecured `alg: none` token) or JWE (`h.k.iv.c.t`,
+/// `k` may be empty), with a header in `first` ([`holds_header`]).
+fn is_compact_at<'a>(first: &[u8], mut after: impl Iterator<Item = &'a [u8]>) -> bool {
+    let (Some(second), Some(third)) = (after.next(), after.next()) else {
         return false;
-    }
-    match segments {
-        3 => {
-            let payload = parts.next().unwrap_or_default();
-            !payload.is_empty()
-        }
-        5 => parts.skip(1).all(|p| !p.is_empty()),
-        _ => false,
-    }
+    };
+    let jws = !second.is_empty();
+    let jwe = || !third.is_empty() && after.take(2).filter(|s| !s.is_empty()).count() == 2;
+    (jws || jwe()) && holds_header(first)
+}
+
+/// Whether a segment is, or ends with, a JOSE header: base64url of at least
+/// 4 characters decoding to a JSON object, starting at the segment's start
+/// or right after a `-` or `_` (a token glued to a word: `id_eyJ…`). Each
+/// try stops at the first byte that is not JSON whitespace, `{` or `"`, and
+/// whitespace cannot decode across a `-` or `_`, so the work is linear.
+fn holds_header(segment: &[u8]) -> bool {
+    let starts = std::iter::once(0).chain(
+        segment
+            .iter()
+            .enumerate()
+            .filter(|(_, b)| matches!(b, b'-' | b'_'))
+            .map(|(i, _)| i + 1),
+    );
+    starts.into_iter().any(|start| {
+        let header = &segment[start..];
+        header.len() >= 4 && decodes_to_json_object(header)
+    })
 }
 
 /// Whether base64url `segment` decodes to the start of a JSON object with a
@@ -339,12 +385,6 @@ fn decodes_to_json_object(segment: &[u8]) -> bool {
     false
 }
 
-/// Whether an entry would leak a secret if printed (a secret key or a
-/// credential-looking value): what `Debug` hides.
-pub(crate) fn leaks(key: &str, value: &str) -> bool {
-    is_secret_key(key) || looks_like_credential(value)
-}
-
 /// A peer's text as an error may hold it (an unknown reason, a mismatched
 /// message): through the text rule — a refused text is withheld, never
 /// stored, so no `Display` or `Debug` can print it — and cut at 256
@@ -368,6 +408,8 @@ mod tests {
     fn longest_secret_key_is_right() {
         let longest = SECRET_KEYS.iter().map(|s| s.len()).max();
         assert_eq!(longest, Some(LONGEST_SECRET_KEY));
+        let longest = SECRET_METADATA_KEY_PREFIXES.iter().map(|s| s.len()).max();
+        assert_eq!(longest, Some(LONGEST_PREFIX));
     }
 
     #[test]
@@ -396,8 +438,14 @@ mod tests {
             "cookie",
             "set-cookie",
             "secret",
+            // The `x` prefix after normalization: AIP-193 spellings too.
+            "xApiKey",
+            "xAuthToken",
+            "xAccessToken",
+            "X.Api.Key",
+            "x.client_secret",
         ] {
-            assert!(is_secret_key(key), "{key}");
+            assert!(is_secret_metadata_key(key), "{key}");
         }
         for key in [
             "tokenId",
@@ -413,8 +461,12 @@ mod tests {
             "x-request-id",
             "x-token-id",
             "xtokenid",
+            "xTokenId",
+            "xRequestId",
+            "xsecretary",
+            "xx-api-key",
         ] {
-            assert!(!is_secret_key(key), "{key}");
+            assert!(!is_secret_metadata_key(key), "{key}");
         }
     }
 
@@ -452,6 +504,13 @@ mod tests {
             "ewogICJhbGciOiAiSFMyNTYiCn0.eyJzdWIiOiIxIn0.c2ln".to_owned(),
             "bad token ewkiYWxnIjoiSFMyNTYifQ.eyJzdWIiOiIxIn0.c2ln".to_owned(),
             "IHsiYWxnIjoibm9uZSJ9.eyJzdWIiOiIxIn0.".to_owned(),
+            // More dots or words around it: any 3- or 5-segment window.
+            format!("bad token {jwt}..."),
+            format!("bad token {jwt}.."),
+            format!("a.b.{jwt}"),
+            format!("id_{jwt}"),
+            format!("token-{jwt}."),
+            "x.eyJhbGciOiJSU0EtT0FFUCJ9..aXY.Y2lwaGVy.dGFn...".to_owned(),
         ] {
             assert!(looks_like_credential(&bad), "{bad}");
         }
@@ -473,6 +532,8 @@ mod tests {
             "Basic Authentication is disabled",
             "see https://docs.example.com/auth/errors.html#token.expired",
             "pkg.v1.Service.Method",
+            "honeyJars.config.path",
+            "my-eyJ.a.b",
             "",
         ] {
             assert!(!looks_like_credential(ok), "{ok}");

@@ -57,6 +57,8 @@ const ROOT_NAMES: &[(&str, &str)] = &[
     ("MAX_DOMAIN_LEN", "rules"),
     ("MAX_METADATA_KEY_LEN", "rules"),
     ("SECRET_METADATA_KEYS", "secrets"),
+    ("is_secret_metadata_key", "secrets"),
+    ("looks_like_credential", "secrets"),
     ("SECRET_METADATA_KEY_PREFIXES", "secrets"),
     ("SECRET_METADATA_KEY_SEPARATORS", "secrets"),
     ("grpc_status_name", "http"),

@@ -55,6 +55,19 @@ fn leaky() -> Vec<(String, String, String)> {
         ),
     ];
     cases.push(("tokenId".into(), format!("Bearer {JWT}"), JWT.into()));
+    // The `x` prefix in AIP-193 spellings, and a dotted one.
+    for key in ["xApiKey", "xAuthToken", "xAccessToken", "X.Api.Key"] {
+        cases.push((key.into(), "opaque-4242".into(), "opaque-4242".into()));
+    }
+    // A token inside a longer dotted run, or glued to a word.
+    for shape in [
+        format!("bad token {JWT}..."),
+        format!("bad token {JWT}.."),
+        format!("a.b.{JWT}"),
+        format!("id_{JWT}"),
+    ] {
+        cases.push(("note".into(), shape, JWT.into()));
+    }
     cases
 }
 
@@ -66,11 +79,12 @@ fn strict_grpc_refuses_and_names_only_the_key() {
         let refused = err.try_into_status().unwrap_err();
         // The exact refusal, naming this entry's key: a secret key name is
         // refused as such, any other key for its credential-shaped value.
-        let secret_key = auth_error::SECRET_METADATA_KEYS.contains(
-            &key.to_ascii_lowercase()
-                .replace(['-', '_', '.'], "")
-                .as_str(),
-        );
+        // The README's rule, restated: normalized, then whole or after `x`.
+        let normalized = key.to_ascii_lowercase().replace(['-', '_', '.'], "");
+        let secret_key = [Some(normalized.as_str()), normalized.strip_prefix('x')]
+            .into_iter()
+            .flatten()
+            .any(|name| auth_error::SECRET_METADATA_KEYS.contains(&name));
         match &refused {
             AttachError::SecretMetadataKey { key: named, .. } => {
                 assert!(secret_key, "{key}: refused as a secret key name");
@@ -111,6 +125,11 @@ fn leaky_texts() -> Vec<(String, &'static str)> {
     vec![
         (format!("bad token {JWT}"), JWT),
         (format!("token={UNSECURED_JWT}"), UNSECURED_JWT),
+        // More dots after it, a dotted run before it, glued by `_`.
+        (format!("bad token {JWT}..."), JWT),
+        (format!("bad token {JWT}.."), JWT),
+        (format!("ids a.b.{JWT}"), JWT),
+        (format!("id_{JWT}."), JWT),
         ("got Authorization: Bearer s3cr3t-1".into(), "s3cr3t-1"),
         ("token=Basic YWxhZGRpbjpvcGVu".into(), "YWxhZGRpbjpvcGVu"),
         // A JWS whose header JSON starts with whitespace (`{\n  "alg": ...`).
@@ -320,8 +339,11 @@ proptest! {
         scheme in prop::sample::select(vec!["Bearer", "bearer", "BASIC", "Digest", "Negotiate"]),
         ws in "[ \t]{1,3}",
         cred in "[A-Za-z0-9+/]{7,20}[0-9]{1,3}=?",
+        // Around the token: more dots, a dotted run, a word glued by `-`/`_`.
+        before in "([a-z]{1,6}[._-]|[.]{1,3}|[a-z]{1,4}\\.[a-z]{1,4}\\.)?",
+        after in "([.]{1,4}[a-z]{0,6}|[-_][a-z]{1,6}|[.][a-z]{1,4}[.][a-z]{1,4})?",
     ) {
-        let jwt = format!("{prefix}eyJ{header}.{payload}.{sig}");
+        let jwt = format!("{prefix}{before}eyJ{header}.{payload}.{sig}{after}");
         let err = AuthError::new(AuthErrorCode::TokenExpired).with_metadata("note", jwt.clone());
         prop_assert!(credential_in_note(&err.try_into_status().unwrap_err()), "{}", jwt);
         let auth = format!("{prefix}{scheme}{ws}{cred}");
@@ -371,13 +393,18 @@ proptest! {
             matches!(&refused, AttachError::SecretMetadataKey { key: k, .. } if *k == key),
             "{:?}", refused
         );
-        let prefixed = format!("x-{key}");
-        let err = AuthError::new(AuthErrorCode::TokenExpired).with_metadata(prefixed.clone(), "v");
-        let refused = err.try_into_status().unwrap_err();
-        prop_assert!(
-            matches!(&refused, AttachError::SecretMetadataKey { key: k, .. } if *k == prefixed),
-            "{:?}", refused
-        );
+        // Behind `x`: a header prefix, an AIP-193 camelCase one (`xApiKey`),
+        // a dotted one (`X.Api.Key`).
+        let mut camel = key.clone();
+        camel[..1].make_ascii_uppercase();
+        for prefixed in [format!("x-{key}"), format!("x{camel}"), format!("X.{camel}")] {
+            let err = AuthError::new(AuthErrorCode::TokenExpired).with_metadata(prefixed.clone(), "v");
+            let refused = err.try_into_status().unwrap_err();
+            prop_assert!(
+                matches!(&refused, AttachError::SecretMetadataKey { key: k, .. } if *k == prefixed),
+                "{:?}", refused
+            );
+        }
     }
 }
 
@@ -411,6 +438,19 @@ fn a_peers_texts_in_extraction_errors_are_withheld_and_bounded() {
         // A token in the embedded message, and in the status message.
         status(tonic::Code::Unauthenticated, "m", &bearer, "TOKEN_EXPIRED"),
         status(tonic::Code::Unauthenticated, &bearer, "m", "TOKEN_EXPIRED"),
+        // A token followed by more dots, in either message (a mismatch).
+        status(
+            tonic::Code::Unauthenticated,
+            &format!("bad token {JWT}..."),
+            "m",
+            "TOKEN_EXPIRED",
+        ),
+        status(
+            tonic::Code::Unauthenticated,
+            "m",
+            &format!("bad token {JWT}.."),
+            "TOKEN_EXPIRED",
+        ),
     ];
     for status in cases {
         let err = status.check_auth_error().unwrap_err();
@@ -464,5 +504,87 @@ fn the_fail_closed_http_answer_withholds_a_credential_shaped_message() {
             .unwrap()
             .to_bytes();
         assert!(!String::from_utf8_lossy(&bytes).contains("c2lnbmF0dXJl"));
+    }
+}
+
+/// `Debug` shows what the lenient exit sends, no more: an invalid key, an
+/// invalid domain, a secret key in an AIP-193 spelling and a credential are
+/// left out of it as they are left out of the status.
+#[test]
+fn debug_shows_what_the_lenient_exit_sends() {
+    let err = AuthError::new(AuthErrorCode::TokenExpired)
+        .with_domain("bad domain\u{7}")
+        .with_metadata("Bad Key", "visible-1")
+        .with_metadata("xApiKey", "visible-2")
+        .with_metadata("note", format!("see {JWT}..."))
+        .with_metadata("tenantId", "acme");
+    let debug = format!("{err:?}");
+    for hidden in [
+        "Bad Key",
+        "visible-1",
+        "xApiKey",
+        "visible-2",
+        JWT,
+        "bad domain",
+    ] {
+        assert!(!debug.contains(hidden), "{hidden}: {debug}");
+    }
+    assert!(debug.contains("\"tenantId\": \"acme\""), "{debug}");
+    assert!(debug.contains("redacted_metadata: 3"), "{debug}");
+    assert!(debug.contains(auth_error::DOMAIN), "{debug}");
+    let sent = Status::from(err).auth_error().unwrap();
+    assert_eq!(sent.metadata().keys().collect::<Vec<_>>(), ["tenantId"]);
+}
+
+/// Any key or value, ordinary or credential, valid or not.
+fn any_entry() -> impl Strategy<Value = (String, String)> {
+    let key = prop_oneof![
+        "[a-z][a-zA-Z0-9_-]{0,10}",
+        "[a-zA-Z .-]{1,10}",
+        prop::sample::select(vec![
+            "xApiKey",
+            "X.Api.Key",
+            "x-auth-token",
+            "tokenId",
+            "xTokenId",
+            "Bad Key",
+        ])
+        .prop_map(str::to_owned),
+    ];
+    let value = prop_oneof![
+        ordinary_value(),
+        Just(format!("bad token {JWT}..")),
+        Just("Bearer s3cr3t-1".to_owned()),
+    ];
+    (key, value)
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(256))]
+
+    /// For any entries and domain, the keys `Debug` prints are exactly the
+    /// keys the lenient exit sends.
+    #[test]
+    fn debug_prints_exactly_the_entries_the_lenient_exit_sends(
+        entries in prop::collection::vec(any_entry(), 0..6),
+        domain in prop::sample::select(vec!["auth.error.v1", "example.com", "bad domain", ""]),
+    ) {
+        let err = entries.iter().fold(
+            AuthError::new(AuthErrorCode::TokenExpired).with_domain(domain),
+            |e, (k, v)| e.with_metadata(k, v),
+        );
+        let debug = format!("{err:?}");
+        let status = Status::from(err.clone());
+        let sent_domain = status
+            .auth_error_in(domain)
+            .map(|_| domain)
+            .unwrap_or(auth_error::DOMAIN);
+        let sent = status.auth_error_in(sent_domain).unwrap();
+        for key in err.metadata().keys() {
+            let printed = debug.contains(&format!("{key:?}: "));
+            prop_assert_eq!(printed, sent.metadata().contains_key(key), "{}: {}", key, debug);
+        }
+        let domain_shown = format!("domain: {sent_domain:?}");
+        prop_assert!(debug.contains(&domain_shown), "{}", debug);
     }
 }

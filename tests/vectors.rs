@@ -137,6 +137,12 @@ const TEXT_CASES: &[&str] = &[
     "ewogICJhbGciOiAiSFMyNTYiCn0.eyJzdWIiOiIxIn0.c2ln",
     "bad token ewkiYWxnIjoiSFMyNTYifQ.eyJzdWIiOiIxIn0.c2ln",
     "IHsiYWxnIjoibm9uZSJ9.eyJzdWIiOiIxIn0.",
+    "bad token eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiIxIn0.c2lnbmF0dXJl...",
+    "bad token eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiIxIn0.c2lnbmF0dXJl..",
+    "a.b.eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiIxIn0.c2lnbmF0dXJl",
+    "id_eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiIxIn0.c2lnbmF0dXJl",
+    "token-eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiIxIn0.c2lnbmF0dXJl.",
+    "x.eyJhbGciOiJSU0EtT0FFUCJ9..aXY.Y2lwaGVy.dGFn...",
     "ünïcödé",
     "Beärer x",
     "api.example.com",
@@ -154,6 +160,8 @@ const TEXT_CASES: &[&str] = &[
     "Basic Authentication is disabled",
     "see https://docs.example.com/auth/errors.html#token.expired",
     "pkg.v1.Service.Method",
+    "honeyJars.config.path",
+    "my-eyJ.a.b",
     "",
 ];
 
@@ -195,6 +203,15 @@ const KEY_CASES: &[&str] = &[
     "x-request-id",
     "x-token-id",
     "xtokenid",
+    "xApiKey",
+    "xAuthToken",
+    "xAccessToken",
+    "X.Api.Key",
+    "x.client_secret",
+    "xTokenId",
+    "xRequestId",
+    "xsecretary",
+    "xx-api-key",
 ];
 
 fn rules() -> Value {

@@ -4,22 +4,82 @@
 //!
 //! Exit codes: 0 success, 1 bad input (unknown code, garbage details, details
 //! the strict reader finds a problem in, an error that cannot be encoded), 2
-//! usage error. Text a peer sent is printed with control characters escaped.
+//! usage error. Text a peer sent is printed with control characters escaped
+//! (text and JSON alike), and what the crate's exits would never send is
+//! withheld here too: the value under a secret metadata key (its name is
+//! shown) and any text that looks like a credential.
 
 use std::process::ExitCode;
 use std::time::Duration;
 
 use auth_error::rest::Detail;
-use auth_error::{AuthError, AuthErrorCode, AuthStatusExt, grpc_status_name};
+use auth_error::{
+    AuthError, AuthErrorCode, AuthStatusExt, grpc_status_name, is_secret_metadata_key,
+    looks_like_credential,
+};
 use base64::Engine as _;
 use base64::engine::{DecodePaddingMode, GeneralPurpose, GeneralPurposeConfig};
 use clap::{Parser, Subcommand};
 use prost::Message;
 use serde_json::{Value, json};
 
-/// One detail in its proto3 JSON form (the REST body's typed detail).
+/// One detail in its proto3 JSON form (the REST body's typed detail), with
+/// what the crate's exits would never send withheld ([`withhold`]).
 fn detail_json(any: &prost_types::Any) -> Value {
-    serde_json::to_value(Detail::from_any(any)).unwrap_or(Value::Null)
+    let mut value = serde_json::to_value(Detail::from_any(any)).unwrap_or(Value::Null);
+    withhold(&mut value, None);
+    value
+}
+
+/// Shown in place of a value under a secret key name.
+const WITHHELD_SECRET: &str = "[withheld: secret key]";
+/// Shown in place of a text that looks like a credential.
+const WITHHELD_CREDENTIAL: &str = "[withheld: looks like a credential]";
+
+/// A peer's text, withheld when it looks like a credential (the crate's
+/// text rule), so a header pasted from logs is not re-broadcast in clear.
+fn withheld_text(text: &str) -> &str {
+    match looks_like_credential(text) {
+        true => WITHHELD_CREDENTIAL,
+        false => text,
+    }
+}
+
+/// Withholds, in place, every string of a peer's detail that the crate's
+/// exits would not send: a value under a secret key name (any member of any
+/// object, ErrorInfo metadata included; the name stays) and any text that
+/// looks like a credential.
+fn withhold(value: &mut Value, key: Option<&str>) {
+    match value {
+        Value::String(text) => {
+            if key.is_some_and(is_secret_metadata_key) {
+                *text = WITHHELD_SECRET.to_owned();
+            } else if looks_like_credential(text) {
+                *text = WITHHELD_CREDENTIAL.to_owned();
+            }
+        }
+        Value::Array(items) => items.iter_mut().for_each(|item| withhold(item, key)),
+        Value::Object(members) => members
+            .iter_mut()
+            .for_each(|(name, member)| withhold(member, Some(name))),
+        Value::Null | Value::Bool(_) | Value::Number(_) => {}
+    }
+}
+
+/// JSON safe for a terminal: serde_json escapes C0 controls; DEL and the C1
+/// controls (U+0080 to U+009F, the 8-bit CSI among them) are escaped here
+/// too, as `\u00XX` (they only occur inside JSON strings).
+fn json_for_terminal(json: &str) -> String {
+    let mut out = String::with_capacity(json.len());
+    for c in json.chars() {
+        if matches!(c, '\u{7f}'..='\u{9f}') {
+            use std::fmt::Write as _;
+            let _ = write!(out, "\\u{:04x}", u32::from(c));
+        } else {
+            out.push(c);
+        }
+    }
+    out
 }
 
 /// Explain, decode and encode auth-error codes and gRPC error details.
@@ -243,19 +303,19 @@ fn decode(out: &mut String, value: &str, as_json: bool, domain: &str) -> Result<
         let report = json!({
             "code": status.code,
             "status": status_name,
-            "message": status.message,
+            "message": withheld_text(&status.message),
             "details": details,
             "auth_error": auth_json,
         });
         outln!(
             out,
             "{}",
-            serde_json::to_string_pretty(&report).map_err(|e| e.to_string())?
+            json_for_terminal(&serde_json::to_string_pretty(&report).map_err(|e| e.to_string())?)
         );
         return Ok(auth.is_ok());
     }
     outln!(out, "status   {} {}", status.code, status_name);
-    outln!(out, "message  {}", safe(&status.message));
+    outln!(out, "message  {}", safe(withheld_text(&status.message)));
     for (i, any) in status.details.iter().enumerate() {
         outln!(out, "detail {i}: {}", safe(&any.type_url));
         match detail_json(any) {

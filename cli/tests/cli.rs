@@ -159,12 +159,25 @@ fn garbage_gets_a_message_not_a_panic() {
 }
 
 fn details_value(code: i32, message: &str, reason: &str, type_url: &str) -> String {
+    details_with_metadata(code, message, reason, type_url, &[])
+}
+
+fn details_with_metadata(
+    code: i32,
+    message: &str,
+    reason: &str,
+    type_url: &str,
+    metadata: &[(&str, &str)],
+) -> String {
     use base64::Engine as _;
     use prost::Message;
     let info = tonic_types::pb::ErrorInfo {
         reason: reason.into(),
         domain: auth_error::DOMAIN.into(),
-        metadata: Default::default(),
+        metadata: metadata
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect(),
     };
     let status = tonic_types::pb::Status {
         code,
@@ -200,6 +213,65 @@ fn decode_escapes_control_characters_a_peer_sent() {
     assert!(text.contains("\\u{1b}[2J"), "{text}");
     // The strict reader finds nothing wrong here: exit 0.
     assert_eq!(out.status.code(), Some(0), "{text}");
+}
+
+#[test]
+fn decode_json_escapes_del_and_c1_controls_and_keeps_the_text() {
+    // DEL, the 8-bit CSI (U+009B) and another C1 control, in the message and
+    // in a detail's type URL.
+    let message = "a\u{7f}b\u{9b}31mc\u{85}d\u{1b}e";
+    let value = details_value(16, message, "TOKEN_EXPIRED", "x/\u{9b}y");
+    let out = run(&["decode", "--json", &value]);
+    let text = stdout(&out);
+    assert!(
+        !text.chars().any(|c| c.is_control() && c != '\n'),
+        "a raw control character: {text:?}"
+    );
+    assert!(
+        text.contains("\\u009b") && text.contains("\\u007f"),
+        "{text}"
+    );
+    // Escaped, not lost: the JSON still decodes to what the peer sent.
+    let json: serde_json::Value = serde_json::from_str(&text).unwrap();
+    assert_eq!(json["message"], message);
+    assert_eq!(json["details"][1]["@type"], "x/\u{9b}y");
+    assert_eq!(out.status.code(), Some(0), "{text}");
+}
+
+#[test]
+fn decode_withholds_what_the_exits_never_send() {
+    const JWT: &str = "eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiIxIn0.c2lnbmF0dXJl";
+    let value = details_with_metadata(
+        16,
+        &format!("bad token {JWT}..."),
+        "TOKEN_EXPIRED",
+        "x/y",
+        &[
+            ("password", "hunter2"),
+            ("xApiKey", "k-31337"),
+            ("X-Auth-Token", "opaque-0042"),
+            ("note", &format!("see {JWT}")),
+            ("tenantId", "acme"),
+        ],
+    );
+    for args in [vec!["decode", &value], vec!["decode", "--json", &value]] {
+        let out = run(&args);
+        let text = stdout(&out);
+        for secret in ["hunter2", "k-31337", "opaque-0042", JWT] {
+            assert!(!text.contains(secret), "{args:?} printed {secret}: {text}");
+        }
+        // The names are shown, the values withheld; the rest is kept.
+        for shown in [
+            "password",
+            "xApiKey",
+            "X-Auth-Token",
+            "[withheld: secret key]",
+            "[withheld: looks like a credential]",
+            "acme",
+        ] {
+            assert!(text.contains(shown), "{args:?} lacks {shown}: {text}");
+        }
+    }
 }
 
 #[test]

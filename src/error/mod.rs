@@ -391,46 +391,15 @@ pub(crate) struct PartsMut<'a> {
     pub(crate) details: &'a mut Vec<Any>,
 }
 
+// `Debug` is written beside the rules (`rules/shown.rs`): it shows what the
+// lenient exit sends, through the same code path.
+
 impl fmt::Display for AuthError {
     /// `REASON: message`; a message the rules refuse (it looks like a
     /// credential) is shown as the code's description, as the lenient exits
     /// send it.
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(f, "{}: {}", self.code.as_str_name(), self.shown_message())
-    }
-}
-
-impl fmt::Debug for AuthError {
-    /// Never shows more than the encoded form would: metadata entries that
-    /// the rules refuse (secret keys, credential-looking values) are counted,
-    /// not printed, and a refused builder input is named by its key only.
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        struct Shown<'a>(Metadata<'a>);
-        impl fmt::Debug for Shown<'_> {
-            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-                f.debug_map()
-                    .entries(self.0.iter().filter(|(k, v)| !crate::secrets::leaks(k, v)))
-                    .finish()
-            }
-        }
-        let redacted = self
-            .metadata()
-            .iter()
-            .filter(|(k, v)| crate::secrets::leaks(k, v))
-            .count();
-        let mut s = f.debug_struct("AuthError");
-        s.field("code", &self.code)
-            .field("message", &self.shown_message())
-            .field("domain", &self.domain())
-            .field("metadata", &Shown(self.metadata()));
-        if redacted > 0 {
-            s.field("redacted_metadata", &redacted);
-        }
-        s.field("details", &self.details().len());
-        if let Some(pending) = &self.pending {
-            s.field("pending", pending);
-        }
-        s.finish()
     }
 }
 

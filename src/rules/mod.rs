@@ -18,6 +18,8 @@
 //! Strict and lenient are two ways of applying the same list: the first rule
 //! broken, or drop what breaks one. A new rule is one function here.
 
+mod shown;
+
 use crate::error::{AttachError, TextField};
 use crate::secrets as credentials;
 
@@ -78,7 +80,7 @@ fn check_stored_entry(key: &Cow<'static, str>, value: &str) -> Result<(), Attach
 }
 
 fn check_key(key: &str) -> Result<(), AttachError> {
-    if credentials::is_secret_key(key) {
+    if credentials::is_secret_metadata_key(key) {
         return Err(AttachError::SecretMetadataKey {
             key: key.to_owned(),
         });

@@ -1,6 +1,8 @@
 /**
- * Whether a metadata key names a secret: the whole key, ignoring ASCII case
- * and the separators `-`, `_`, `.`; also behind the header prefix `x-` / `x_`.
+ * Whether a metadata key names a secret. The key is normalized first (ASCII
+ * lower case, the separators `-`, `_`, `.` removed), then matched whole, also
+ * after a prefix (`x`) is stripped: `x-api-key`, `X-Auth-Token`, `xApiKey`,
+ * `X.Api.Key` all name secrets; `tokenId`, `xTokenId` do not.
  */
 export declare function isSecretKey(key: string): boolean;
 /**

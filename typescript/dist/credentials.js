@@ -1,5 +1,5 @@
 // The credential detector: which metadata must never leave the process. A
-// port of the crate's src/rules/credentials.rs, byte for byte on the UTF-8
+// port of the crate's src/secrets.rs, byte for byte on the UTF-8
 // encoding: the secret key names come from the generated table (the list the
 // Rust side writes to tests/vectors/auth_error_rules.json), the text rule is
 // the same algorithm; test/rules.test.mjs holds both to that file's cases.
@@ -7,6 +7,7 @@ import { KEY_SEPARATORS, LONGEST_SECRET_KEY, SECRET_KEY_PREFIXES, SECRET_KEYS } 
 const utf8 = new TextEncoder();
 const SEPARATORS = new Set(Array.from(KEY_SEPARATORS, (c) => c.charCodeAt(0)));
 const PREFIXES = SECRET_KEY_PREFIXES.map((p) => p.toLowerCase());
+const LONGEST_PREFIX = Math.max(...PREFIXES.map((p) => p.length));
 const isUpper = (b) => b >= 0x41 && b <= 0x5a;
 const isLower = (b) => b >= 0x61 && b <= 0x7a;
 const isDigit = (b) => b >= 0x30 && b <= 0x39;
@@ -15,32 +16,29 @@ const isAlnum = (b) => isUpper(b) || isLower(b) || isDigit(b);
 const isSpace = (b) => b === 0x20 || b === 0x09 || b === 0x0a || b === 0x0c || b === 0x0d;
 const lower = (b) => (isUpper(b) ? b + 32 : b);
 /**
- * Whether a metadata key names a secret: the whole key, ignoring ASCII case
- * and the separators `-`, `_`, `.`; also behind the header prefix `x-` / `x_`.
+ * Whether a metadata key names a secret. The key is normalized first (ASCII
+ * lower case, the separators `-`, `_`, `.` removed), then matched whole, also
+ * after a prefix (`x`) is stripped: `x-api-key`, `X-Auth-Token`, `xApiKey`,
+ * `X.Api.Key` all name secrets; `tokenId`, `xTokenId` do not.
  */
 export function isSecretKey(key) {
-    if (isSecretName(key))
-        return true;
-    const head = key.slice(0, 2);
-    return head.length === 2 && PREFIXES.includes(asciiLower(head)) && isSecretName(key.slice(2));
-}
-function asciiLower(s) {
-    return s.replace(/[A-Z]/g, (c) => c.toLowerCase());
-}
-function isSecretName(key) {
     const normalized = [];
     for (const b of utf8.encode(key)) {
         if (SEPARATORS.has(b))
             continue;
-        if (normalized.length === LONGEST_SECRET_KEY)
+        if (normalized.length === LONGEST_SECRET_KEY + LONGEST_PREFIX)
             return false;
         normalized.push(lower(b));
     }
+    const name = String.fromCharCode(...normalized);
+    return isSecretName(normalized, name) || PREFIXES.some((p) => name.startsWith(p) && isSecretName(normalized.slice(p.length), name.slice(p.length)));
+}
+function isSecretName(normalized, name) {
     if (normalized.length === 0 || !isLower(normalized[0]))
         return false;
     if (normalized.some((b) => b >= 0x80))
         return false;
-    return SECRET_KEYS.has(String.fromCharCode(...normalized));
+    return SECRET_KEYS.has(name);
 }
 const SHAPED = new Set(Array.from("+/=_-.~", (c) => c.charCodeAt(0)));
 const TOKEN68 = new Set(Array.from("-._~+/=", (c) => c.charCodeAt(0)));
@@ -125,21 +123,25 @@ function credentialFollows(bytes, start, wordEnd) {
     return leading || isCredentialShaped(cred);
 }
 const isB64url = (b) => isAlnum(b) || b === 0x2d || b === 0x5f;
+/**
+ * A compact JWS or JWE anywhere: in every run of base64url characters and
+ * dots, any window of 3 or 5 dot-separated segments whose first segment holds
+ * a JOSE header.
+ */
 function hasCompactJwt(bytes) {
-    let i = 0;
-    while (i < bytes.length) {
-        let run = 0;
-        while (i + run < bytes.length && (isB64url(bytes[i + run]) || bytes[i + run] === 0x2e))
-            run++;
-        if (run === 0) {
-            i++;
+    let runStart = 0;
+    for (let end = 0; end <= bytes.length; end++) {
+        if (end < bytes.length && (isB64url(bytes[end]) || bytes[end] === 0x2e))
             continue;
+        const run = bytes.subarray(runStart, end);
+        runStart = end + 1;
+        if (run.filter((b) => b === 0x2e).length < 2)
+            continue;
+        const segments = split(run);
+        for (let i = 0; i < segments.length; i++) {
+            if (isCompactAt(segments[i], segments.slice(i + 1, i + 5)))
+                return true;
         }
-        const token = bytes.subarray(i, i + run);
-        if (isCompact(token) || (token[token.length - 1] === 0x2e && isCompact(token.subarray(0, token.length - 1)))) {
-            return true;
-        }
-        i += run;
     }
     return false;
 }
@@ -154,15 +156,22 @@ function split(token) {
     }
     return parts;
 }
-function isCompact(token) {
-    const parts = split(token);
-    const header = parts[0];
-    if (header.length < 4 || !decodesToJsonObject(header))
+/** A JWS (`h.p.s`, `s` may be empty) or JWE (`h.k.iv.c.t`, `k` may be empty) starting at `first`, whose header `first` holds. */
+function isCompactAt(first, after) {
+    if (after.length < 2)
         return false;
-    if (parts.length === 3)
-        return parts[1].length > 0;
-    if (parts.length === 5)
-        return parts.slice(2).every((p) => p.length > 0);
+    const jws = after[0].length > 0;
+    const jwe = after.length === 4 && after.slice(1).every((s) => s.length > 0);
+    return (jws || jwe) && holdsHeader(first);
+}
+/** Whether a segment is, or ends with, a JOSE header: base64url of at least 4 characters decoding to a JSON object, from the segment's start or right after a `-` or `_`. */
+function holdsHeader(segment) {
+    for (let s = 0; s <= segment.length; s++) {
+        if (s > 0 && segment[s - 1] !== 0x2d && segment[s - 1] !== 0x5f)
+            continue;
+        if (segment.length - s >= 4 && decodesToJsonObject(segment.subarray(s)))
+            return true;
+    }
     return false;
 }
 function sextet(b) {

@@ -134,6 +134,6 @@ export const SECRET_KEYS = new Set([
     "cookie",
     "setcookie",
 ]);
-export const SECRET_KEY_PREFIXES = ["x-", "x_"];
+export const SECRET_KEY_PREFIXES = ["x"];
 export const KEY_SEPARATORS = "-_.";
 export const LONGEST_SECRET_KEY = 18;

@@ -166,6 +166,6 @@ export const SECRET_KEYS: ReadonlySet<string> = new Set<string>([
   "setcookie",
 ]);
 
-export const SECRET_KEY_PREFIXES: readonly string[] = ["x-", "x_"];
+export const SECRET_KEY_PREFIXES: readonly string[] = ["x"];
 export const KEY_SEPARATORS = "-_.";
 export const LONGEST_SECRET_KEY = 18;

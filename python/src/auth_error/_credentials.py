@@ -1,6 +1,6 @@
 """The credential detector: which metadata must never leave the process.
 
-A port of the crate's ``src/rules/credentials.rs``, byte for byte on the
+A port of the crate's ``src/secrets.rs``, byte for byte on the
 UTF-8 encoding: the secret key names come from the generated table (the same
 list the Rust side writes to ``tests/vectors/auth_error_rules.json``), the text
 rule is the same algorithm, and ``tests/test_rules.py`` holds both to the cases
@@ -9,37 +9,38 @@ of that file.
 
 from __future__ import annotations
 
+from typing import List
+
 from ._generated import KEY_SEPARATORS, LONGEST_SECRET_KEY, SECRET_KEY_PREFIXES, SECRET_KEYS
 
 _SEPARATORS = frozenset(KEY_SEPARATORS.encode("ascii"))
-_PREFIXES = tuple(p.lower() for p in SECRET_KEY_PREFIXES)
+_PREFIXES = tuple(p.lower().encode("ascii") for p in SECRET_KEY_PREFIXES)
+_LONGEST_PREFIX = max(len(p) for p in _PREFIXES)
 
 
 def is_secret_key(key: str) -> bool:
-    """Whether a metadata key names a secret: the whole key, ignoring ASCII
-    case and the separators ``-``, ``_``, ``.``; also behind the header prefix
-    ``x-`` / ``x_`` (``x-api-key``, ``X-Auth-Token``)."""
-    if _is_secret_name(key):
-        return True
-    head = key[:2]
-    return len(head) == 2 and _ascii_lower(head) in _PREFIXES and _is_secret_name(key[2:])
-
-
-def _ascii_lower(s: str) -> str:
-    return "".join(chr(ord(c) + 32) if "A" <= c <= "Z" else c for c in s)
-
-
-def _is_secret_name(key: str) -> bool:
+    """Whether a metadata key names a secret. The key is normalized first
+    (ASCII lower case, the separators ``-``, ``_``, ``.`` removed), then
+    matched whole, also after a prefix (``x``) is stripped: ``x-api-key``,
+    ``X-Auth-Token``, ``xApiKey``, ``X.Api.Key`` all name secrets;
+    ``tokenId``, ``xTokenId`` do not."""
     normalized = bytearray()
-    for b in key.encode("utf-8"):
+    for b in key.encode("utf-8", "surrogatepass"):
         if b in _SEPARATORS:
             continue
-        if len(normalized) == LONGEST_SECRET_KEY:
+        if len(normalized) == LONGEST_SECRET_KEY + _LONGEST_PREFIX:
             return False
         normalized.append(b + 32 if 0x41 <= b <= 0x5A else b)
-    if not normalized or not (0x61 <= normalized[0] <= 0x7A):
+    name = bytes(normalized)
+    return _is_secret_name(name) or any(
+        name.startswith(p) and _is_secret_name(name[len(p) :]) for p in _PREFIXES
+    )
+
+
+def _is_secret_name(normalized: bytes) -> bool:
+    if not normalized or not (0x61 <= normalized[0] <= 0x7A) or not normalized.isascii():
         return False
-    return normalized.decode("ascii", "replace") in SECRET_KEYS and normalized.isascii()
+    return normalized.decode("ascii") in SECRET_KEYS
 
 
 # Byte classes, as in the Rust table: ASCII letters and digits, ASCII whitespace
@@ -131,32 +132,41 @@ def _credential_follows(data: bytes, start: int, word_end: int) -> bool:
 
 
 def _has_compact_jwt(data: bytes) -> bool:
-    i = 0
+    """A compact JWS or JWE anywhere: in every run of base64url characters and
+    dots, any window of 3 or 5 dot-separated segments whose first segment
+    holds a JOSE header."""
+    run_start = 0
     n = len(data)
-    while i < n:
-        run = 0
-        while i + run < n and (data[i + run] in _B64URL or data[i + run] == 0x2E):
-            run += 1
-        if run == 0:
-            i += 1
+    for end in range(n + 1):
+        if end < n and (data[end] in _B64URL or data[end] == 0x2E):
             continue
-        token = data[i : i + run]
-        if _is_compact(token) or (token.endswith(b".") and _is_compact(token[:-1])):
-            return True
-        i += run
+        run = data[run_start:end]
+        run_start = end + 1
+        if run.count(b".") < 2:
+            continue
+        segments = run.split(b".")
+        for i, first in enumerate(segments):
+            if _is_compact_at(first, segments[i + 1 : i + 5]):
+                return True
     return False
 
 
-def _is_compact(token: bytes) -> bool:
-    parts = token.split(b".")
-    header = parts[0]
-    if len(header) < 4 or not _decodes_to_json_object(header):
+def _is_compact_at(first: bytes, after: List[bytes]) -> bool:
+    """A JWS (``h.p.s``, ``s`` may be empty) or JWE (``h.k.iv.c.t``, ``k`` may
+    be empty) starting at ``first``, whose header ``first`` holds."""
+    if len(after) < 2:
         return False
-    if len(parts) == 3:
-        return len(parts[1]) > 0
-    if len(parts) == 5:
-        return all(len(p) > 0 for p in parts[2:])
-    return False
+    jws = len(after[0]) > 0
+    jwe = len(after) == 4 and all(len(s) > 0 for s in after[1:])
+    return (jws or jwe) and _holds_header(first)
+
+
+def _holds_header(segment: bytes) -> bool:
+    """Whether a segment is, or ends with, a JOSE header: base64url of at
+    least 4 characters decoding to a JSON object, from the segment's start or
+    right after a ``-`` or ``_``."""
+    starts = [0] + [i + 1 for i, b in enumerate(segment) if b in (0x2D, 0x5F)]
+    return any(len(segment) - s >= 4 and _decodes_to_json_object(segment[s:]) for s in starts)
 
 
 def _sextet(b: int) -> int:

@@ -165,6 +165,6 @@ SECRET_KEYS: FrozenSet[str] = frozenset(
 )
 """Metadata key names that carry secrets, normalized (ASCII lower case, separators removed)."""
 
-SECRET_KEY_PREFIXES: Tuple[str, ...] = ("x-", "x_",)
+SECRET_KEY_PREFIXES: Tuple[str, ...] = ("x",)
 KEY_SEPARATORS: str = "-_."
 LONGEST_SECRET_KEY: int = 18
