@@ -8,9 +8,9 @@
 //!
 //! The cases: an accepted token, an expired one, one signed by another key
 //! (`es256-b`: a well-formed signature that does not verify), and no token.
-//! The tokens have fixed timestamps, so a run signs the same tokens every
-//! time with RustCrypto (RFC 6979 signatures); aws-lc-rs signatures are
-//! randomized, so under feature `aws-lc` the signature bytes differ per run.
+//! The tokens have fixed timestamps and are signed with RFC 6979
+//! (deterministic) signatures, so every run and every peer verifies the
+//! same bytes.
 //!
 //! Each peer as configured, at its defaults otherwise (leeway 60 s for all):
 //! - auth-error: `JwtVerifier` (claims as `serde_json::Value`, its default)
@@ -345,8 +345,17 @@ pub struct Requests {
     bad_signature: HeaderValue,
 }
 
+/// `Bearer` and a token signed by `key` (PKCS#8 PEM) with ES256, by the
+/// RustCrypto `p256` crate directly: RFC 6979 signatures are deterministic,
+/// so every run, and every peer's process, verifies the very same bytes
+/// (the cost of an ECDSA verification varies a little with the signature;
+/// aws-lc-rs signs with a random nonce), and no signer's random generator
+/// is seeded in the counted process.
 fn bearer(key: &[u8], exp: u64) -> HeaderValue {
-    use jsonwebtoken::{Algorithm, EncodingKey, Header};
+    use p256::ecdsa::signature::Signer;
+    use p256::pkcs8::DecodePrivateKey;
+    let b64 = base64::engine::general_purpose::URL_SAFE_NO_PAD;
+    let header = serde_json::json!({ "typ": "JWT", "alg": "ES256", "kid": KID });
     let claims = serde_json::json!({
         "sub": "alice",
         "aud": AUDIENCE,
@@ -356,10 +365,15 @@ fn bearer(key: &[u8], exp: u64) -> HeaderValue {
         "exp": exp,
         "scope": "orders.read",
     });
-    let mut header = Header::new(Algorithm::ES256);
-    header.kid = Some(KID.into());
-    let key = EncodingKey::from_ec_pem(key).expect("the test key");
-    let token = jsonwebtoken::encode(&header, &claims, &key).expect("signed");
+    let signing_input = format!(
+        "{}.{}",
+        b64.encode(header.to_string()),
+        b64.encode(claims.to_string())
+    );
+    let pem = std::str::from_utf8(key).expect("a PEM key");
+    let key = p256::ecdsa::SigningKey::from_pkcs8_pem(pem).expect("the test key");
+    let signature: p256::ecdsa::Signature = key.sign(signing_input.as_bytes());
+    let token = format!("{signing_input}.{}", b64.encode(signature.to_bytes()));
     HeaderValue::try_from(format!("Bearer {token}")).expect("a header value")
 }
 

@@ -107,6 +107,20 @@ def test_lenient_leaves_out_what_the_rules_refuse() -> None:
         assert secret not in text and secret not in repr(err) and secret not in str(err)
 
 
+def test_repr_shows_what_the_lenient_exit_sends() -> None:
+    err = AuthError(
+        AuthErrorCode.TOKEN_EXPIRED,
+        "m",
+        domain="bad domain",
+        metadata={"Bad Key": "visible-1", "xApiKey": "visible-2", "tenantId": "acme"},
+    )
+    shown = repr(err)
+    for hidden in ("Bad Key", "visible-1", "xApiKey", "visible-2", "bad domain"):
+        assert hidden not in shown, shown
+    assert "'tenantId': 'acme'" in shown and "redacted_metadata=2" in shown
+    assert "auth.error.v1" in shown
+
+
 def test_lenient_size_bound_drops_companions_then_metadata_then_the_tail() -> None:
     err = AuthError(
         AuthErrorCode.ACCOUNT_LOCKED,

@@ -189,31 +189,53 @@ where
     B: Body<Data = Bytes> + Send + Unpin + 'static,
 {
     fn drop(&mut self) {
-        let Some(mut body) = self.inner.take() else {
+        let Some(body) = self.inner.take() else {
             return;
         };
-        if self.done || body.is_end_stream() {
-            return;
+        if !self.done {
+            drain_unread(body, &self.limits);
         }
-        // Usually the client has sent the whole (small) body by the time the
-        // service rejects it: read what is already buffered right here, and
-        // spawn a task only if the body has not ended yet.
-        let Some(read) = drain_buffered(&mut body, self.limits.max_bytes) else {
-            return;
-        };
-        // Outside a tokio runtime, or past the concurrency cap: drop as usual.
-        let Ok(runtime) = tokio::runtime::Handle::try_current() else {
-            return;
-        };
-        let Ok(permit) = self.limits.permits.clone().try_acquire_owned() else {
-            return;
-        };
-        let (left, max_duration) = (self.limits.max_bytes - read, self.limits.max_duration);
-        runtime.spawn(async move {
-            let _permit = permit;
-            let _ = tokio::time::timeout(max_duration, drain(body, left)).await;
-        });
     }
+}
+
+impl DrainRejectedLayer {
+    /// Drains `body`, a request body about to be dropped unread, within
+    /// these bounds (what [`DrainRejected`] does when the service drops it):
+    /// for a service that refuses a request itself, without wrapping every
+    /// request's body.
+    pub(crate) fn drain_unread<B>(&self, body: B)
+    where
+        B: Body<Data = Bytes> + Send + Unpin + 'static,
+    {
+        drain_unread(body, &self.limits);
+    }
+}
+
+fn drain_unread<B>(mut body: B, limits: &Arc<Limits>)
+where
+    B: Body<Data = Bytes> + Send + Unpin + 'static,
+{
+    if body.is_end_stream() {
+        return;
+    }
+    // Usually the client has sent the whole (small) body by the time the
+    // service rejects it: read what is already buffered right here, and
+    // spawn a task only if the body has not ended yet.
+    let Some(read) = drain_buffered(&mut body, limits.max_bytes) else {
+        return;
+    };
+    // Outside a tokio runtime, or past the concurrency cap: drop as usual.
+    let Ok(runtime) = tokio::runtime::Handle::try_current() else {
+        return;
+    };
+    let Ok(permit) = limits.permits.clone().try_acquire_owned() else {
+        return;
+    };
+    let (left, max_duration) = (limits.max_bytes - read, limits.max_duration);
+    runtime.spawn(async move {
+        let _permit = permit;
+        let _ = tokio::time::timeout(max_duration, drain(body, left)).await;
+    });
 }
 
 /// Reads the frames `body` has ready without waiting. Returns the bytes read

@@ -9,7 +9,7 @@ use std::time::Duration;
 
 use tower_layer::Layer;
 
-use crate::server::{DrainRejected, DrainRejectedLayer};
+use crate::server::DrainRejectedLayer;
 use crate::{AuthError, AuthErrorCode};
 
 pub(super) type FaultHook = Arc<dyn Fn(&(dyn std::error::Error + 'static)) + Send + Sync>;
@@ -114,6 +114,8 @@ pub(super) struct Config<V> {
     pub(super) on_fault: Option<FaultHook>,
     /// The answers to a request without credentials, built by `build`.
     pub(super) missing: Canned,
+    /// The bounds within which a refused request's body is drained.
+    pub(super) drain: DrainRejectedLayer,
 }
 
 impl<V> fmt::Debug for Config<V> {
@@ -136,14 +138,12 @@ impl<V> fmt::Debug for Config<V> {
 /// [module docs](crate::server).
 pub struct BearerAuthLayer<V> {
     pub(super) config: Arc<Config<V>>,
-    pub(super) drain: DrainRejectedLayer,
 }
 
 impl<V> Clone for BearerAuthLayer<V> {
     fn clone(&self) -> Self {
         BearerAuthLayer {
             config: self.config.clone(),
-            drain: self.drain.clone(),
         }
     }
 }
@@ -172,8 +172,8 @@ impl<V: TokenVerifier> BearerAuthLayer<V> {
                 resource_metadata: None,
                 on_fault: None,
                 missing: Canned::default(),
+                drain: DrainRejectedLayer::default(),
             },
-            drain: DrainRejectedLayer::default(),
         }
     }
 }
@@ -210,7 +210,6 @@ impl<V> BearerAuthLayer<V> {
 /// the layer on the outer router to write rules with full paths.
 pub struct BearerAuthBuilder<V> {
     pub(super) config: Config<V>,
-    pub(super) drain: DrainRejectedLayer,
 }
 
 impl<V> fmt::Debug for BearerAuthBuilder<V> {
@@ -325,7 +324,7 @@ impl<V: TokenVerifier> BearerAuthBuilder<V> {
     /// [`DrainRejectedLayer`]).
     #[must_use]
     pub fn with_drain(mut self, drain: DrainRejectedLayer) -> Self {
-        self.drain = drain;
+        self.config.drain = drain;
         self
     }
 
@@ -410,19 +409,18 @@ impl<V: TokenVerifier> BearerAuthBuilder<V> {
         };
         Ok(BearerAuthLayer {
             config: Arc::new(config),
-            drain: self.drain,
         })
     }
 }
 
 impl<S, V> Layer<S> for BearerAuthLayer<V> {
-    type Service = DrainRejected<BearerAuth<S, V>>;
+    type Service = BearerAuth<S, V>;
 
     fn layer(&self, inner: S) -> Self::Service {
-        self.drain.layer(BearerAuth {
+        BearerAuth {
             inner,
             config: self.config.clone(),
-        })
+        }
     }
 }
 

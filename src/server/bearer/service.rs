@@ -15,7 +15,9 @@ use tower_service::Service;
 
 use crate::AuthErrorCode;
 
-/// The service of [`BearerAuthLayer`] (inside the built-in drain).
+/// The service of [`BearerAuthLayer`]. The request body reaches the wrapped
+/// service untouched; a refused request's body is drained here, within the
+/// bounds of [`BearerAuthBuilder::with_drain`].
 pub struct BearerAuth<S, V> {
     pub(super) inner: S,
     pub(super) config: Arc<Config<V>>,
@@ -32,14 +34,14 @@ impl<S: fmt::Debug, V> fmt::Debug for BearerAuth<S, V> {
 }
 
 /// Generic over the request body: the body is passed through untouched (a
-/// rejected request's body is dropped, which the drain in front of this
-/// service reads to the end), so tonic's, axum's or any other body works.
+/// refused request's body is drained, bounded), so tonic's, axum's, hyper's
+/// or any other body works.
 impl<S, V, ReqBody, ResBody> Service<http::Request<ReqBody>> for BearerAuth<S, V>
 where
     S: Service<http::Request<ReqBody>, Response = http::Response<ResBody>> + Clone + Send + 'static,
     S::Future: Send + 'static,
     V: TokenVerifier,
-    ReqBody: Send + 'static,
+    ReqBody: Body<Data = Bytes> + Send + Unpin + 'static,
     ResBody: Body<Data = Bytes> + Send + 'static,
     ResBody::Error: Into<BoxError>,
 {
@@ -60,7 +62,7 @@ where
             return BearerAuthFuture::inner(self.inner.call(req));
         }
         // No credentials at all: the canned answer, with no allocation for a
-        // future (dropping `req` hands its body to the drain).
+        // future.
         if !req.headers().contains_key(header::AUTHORIZATION) {
             refused(
                 AuthErrorCode::BearerTokenMissing,
@@ -69,6 +71,7 @@ where
                 || None,
             );
             let response = config.missing.for_protocol(Protocol::of(&req)).response();
+            config.drain.drain_unread(req.into_body());
             return BearerAuthFuture::ready(response.map(BearerAuthBody::refused));
         }
         // The clone that was driven to readiness serves this request.
@@ -84,9 +87,9 @@ where
                 Ok(verified) => {
                     req.extensions_mut().insert(verified);
                 }
-                // Dropping `req` hands its body to the drain.
                 Err(decision) => {
                     let response = config.respond(decision, protocol);
+                    config.drain.drain_unread(req.into_body());
                     return Ok(response.map(BearerAuthBody::refused));
                 }
             }
