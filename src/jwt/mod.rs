@@ -42,6 +42,7 @@ use serde_json::Value;
 use crate::server::{Rejection, TokenVerifier, Verified};
 use crate::{AuthError, AuthErrorCode};
 
+mod decode;
 #[cfg(feature = "oidc")]
 mod issuers;
 #[cfg(feature = "oidc")]
@@ -678,40 +679,25 @@ impl<C> JwtVerifier<C> {
     }
 
     /// The rejection for `err`, with the context the table names.
-    fn reject(&self, token: &str, err: &Error) -> Rejection {
+    /// The refusal for `err`, with the context a client can act on; the
+    /// expiry and token id from `claims` (verified: the signature was
+    /// checked before the expiry) for an expired token.
+    fn reject(&self, err: &Error, claims: Option<&Value>) -> Rejection {
         let Rejection::Auth(mut auth) = classify(err) else {
             return classify(err);
         };
         match err.kind() {
             ErrorKind::ExpiredSignature => {
-                // The signature was verified before the expiry was checked,
-                // so these claims are the issuer's.
-                // Two fields, not a `Value` of the whole payload.
-                #[derive(serde::Deserialize)]
-                struct Expired<'a> {
-                    exp: Option<f64>,
-                    #[serde(borrow)]
-                    jti: Option<std::borrow::Cow<'a, str>>,
-                }
-                let payload = token
-                    .split('.')
-                    .nth(1)
-                    .and_then(|p| {
-                        base64::Engine::decode(&base64::engine::general_purpose::URL_SAFE_NO_PAD, p)
-                            .ok()
-                    })
-                    .unwrap_or_default();
-                let claims: Option<Expired<'_>> = serde_json::from_slice(&payload).ok();
                 if let Some(exp) = claims
-                    .as_ref()
-                    .and_then(|c| c.exp)
+                    .and_then(|c| c.get("exp"))
+                    .and_then(Value::as_f64)
                     .filter(|e| e.is_finite())
                 {
                     let exp = Duration::try_from_secs_f64(exp).unwrap_or_default();
                     auth =
                         auth.with_token_expiry(UNIX_EPOCH.checked_add(exp).unwrap_or(UNIX_EPOCH));
                 }
-                if let Some(jti) = claims.and_then(|c| c.jti) {
+                if let Some(jti) = claims.and_then(|c| c.get("jti")).and_then(Value::as_str) {
                     auth = auth.with_token_id(jti);
                 }
             }
@@ -747,8 +733,8 @@ impl<C> JwtVerifier<C> {
         };
         match unverified_issuer(token) {
             Some(iss) if accepted.contains(&iss) => Ok(()),
-            Some(_) => Err(self.reject(token, &ErrorKind::InvalidIssuer.into())),
-            None => Err(self.reject(token, &ErrorKind::MissingRequiredClaim("iss".into()).into())),
+            Some(_) => Err(self.reject(&ErrorKind::InvalidIssuer.into(), None)),
+            None => Err(self.reject(&ErrorKind::MissingRequiredClaim("iss".into()).into(), None)),
         }
     }
 }
@@ -771,53 +757,6 @@ fn scopes(claims: &Value) -> Vec<String> {
             .collect(),
         _ => Vec::new(),
     }
-}
-
-/// The header fields a verifier needs before it has a key.
-#[derive(serde::Deserialize)]
-struct Peeked<'a> {
-    alg: Algorithm,
-    #[serde(borrow, default)]
-    kid: Option<std::borrow::Cow<'a, str>>,
-    #[serde(borrow, default)]
-    typ: Option<std::borrow::Cow<'a, str>>,
-}
-
-/// Where [`peek_header`] decodes a header: on the stack up to 512 bytes.
-struct HeaderBuf {
-    stack: [u8; 512],
-    heap: Vec<u8>,
-}
-
-impl HeaderBuf {
-    fn new() -> Self {
-        HeaderBuf {
-            stack: [0; 512],
-            heap: Vec::new(),
-        }
-    }
-}
-
-/// Reads `alg`, `kid` and `typ` from a compact JWS header: base64url into
-/// `buf`, then a borrowing JSON read of three fields (unknown ones
-/// skipped). `None` for anything that is not a JWS in compact form with a
-/// JSON header.
-fn peek_header<'b>(token: &str, buf: &'b mut HeaderBuf) -> Option<Peeked<'b>> {
-    use base64::Engine as _;
-    let (encoded, rest) = token.split_once('.')?;
-    if !rest.contains('.') {
-        return None;
-    }
-    let engine = &base64::engine::general_purpose::URL_SAFE_NO_PAD;
-    let json: &[u8] = match engine.decode_slice(encoded, &mut buf.stack) {
-        Ok(n) => &buf.stack[..n],
-        Err(base64::DecodeSliceError::OutputSliceTooSmall) => {
-            buf.heap = engine.decode(encoded).ok()?;
-            &buf.heap
-        }
-        Err(_) => return None,
-    };
-    serde_json::from_slice(json).ok()
 }
 
 /// RFC 9068 §4: the header `typ` of an access token, compared ignoring
@@ -999,13 +938,14 @@ where
         &self,
         token: &str,
     ) -> Result<(Verified<C>, Option<Arc<Value>>), Rejection> {
-        // What choosing the key needs (`alg`, `kid`, `typ`), read without
-        // jsonwebtoken's full `Header`; `decode` below parses and checks the
-        // header again, so nothing is trusted from this read alone.
-        let mut buf = HeaderBuf::new();
-        let header = peek_header(token, &mut buf).ok_or_else(|| {
-            invalid("the token is not a compact JWS with a header this verifier reads")
-        })?;
+        // The header's three fields that choose the key (`alg`, `kid`,
+        // `typ`), then the signature, then the claims, each read once (see
+        // `decode`).
+        let malformed =
+            || invalid("the token is not a compact JWS with a header this verifier reads");
+        let parts = decode::Parts::of(token).ok_or_else(malformed)?;
+        let mut buf = decode::HeaderBuf::new();
+        let header = decode::peek_header(parts.header, &mut buf).ok_or_else(malformed)?;
         if !self.validation.algorithms.contains(&header.alg) {
             return Err(invalid("the token's algorithm is not accepted"));
         }
@@ -1023,8 +963,8 @@ where
         }
         // jsonwebtoken panics when no crypto backend is configured: that is
         // the server's fault, and must not take the server task down.
-        let decoded = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
-            jsonwebtoken::decode::<Value>(token, &key.key, &self.validation)
+        std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+            decode::verify_signature(&parts, header.alg, &key.key, &self.validation)
         }))
         .map_err(|_| {
             Rejection::Fault(
@@ -1032,27 +972,28 @@ where
                     .into(),
             )
         })?
-        .map_err(|e| self.reject(token, &e))?;
-        let scopes = scopes(&decoded.claims);
+        .map_err(|e| self.reject(&e, None))?;
+        let claims = decode::claims(&parts).map_err(|e| self.reject(&e, None))?;
+        decode::validate(&claims, &self.validation).map_err(|e| self.reject(&e, Some(&claims)))?;
+        let scopes = scopes(&claims);
         // Present but not a number: verified (jsonwebtoken's rules) but never
         // cached, since the cache could not check it again.
-        let read = |name: &str| match decoded.claims.get(name) {
+        let read = |name: &str| match claims.get(name) {
             None => Some(None),
             Some(value) => numeric_date(value).map(Some),
         };
-        let times = read("exp").zip(read("nbf"));
+        let times = self
+            .cache
+            .is_some()
+            .then(|| read("exp").zip(read("nbf")))
+            .flatten();
         if self.access_token_profile
-            && let Some(why) = missing_access_token_claim(&decoded.claims)
+            && let Some(why) = missing_access_token_claim(&claims)
         {
             return Err(invalid(why));
         }
-        let acr = decoded
-            .claims
-            .get("acr")
-            .and_then(Value::as_str)
-            .map(str::to_owned);
-        let auth_time = decoded
-            .claims
+        let acr = claims.get("acr").and_then(Value::as_str).map(str::to_owned);
+        let auth_time = claims
             .get("auth_time")
             .and_then(numeric_date)
             .and_then(|secs| Duration::try_from_secs_f64(secs).ok())
@@ -1060,12 +1001,12 @@ where
         let keep_json = !self.json_checks.is_empty() || self.cache.is_some();
         let (claims, json): (C, _) = match keep_json {
             true => {
-                let json = Arc::new(decoded.claims);
+                let json = Arc::new(claims);
                 let claims = C::deserialize(json.as_ref())
                     .map_err(|_| Rejection::Auth(claims_do_not_fit()))?;
                 (claims, Some(json))
             }
-            false => (claims_from(decoded.claims)?, None),
+            false => (claims_from(claims)?, None),
         };
         let mut verified = Verified::new(claims, scopes);
         if let Some(acr) = acr {

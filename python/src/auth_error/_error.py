@@ -455,3 +455,94 @@ class AuthError(Exception):
         if details is None:
             return None
         return cls.check_status_details(details, code=code, message=message, domain=domain)
+
+
+def _call_parts(error: object) -> Optional[Tuple[grpc.StatusCode, str, Optional[bytes]]]:
+    """(code, message, details bytes) of a failed grpcio call, sync or aio."""
+    try:
+        code = error.code()  # type: ignore[attr-defined]
+        message = error.details()  # type: ignore[attr-defined]
+        trailing = error.trailing_metadata()  # type: ignore[attr-defined]
+    except Exception:  # not a call error, or a call that has not finished
+        return None
+    if not isinstance(code, grpc.StatusCode):
+        return None
+    details: Optional[bytes] = None
+    for item in trailing or ():
+        key, value = item[0], item[1]
+        if key == GRPC_DETAILS_METADATA_KEY and isinstance(value, bytes):
+            details = value
+            break
+    return code, message if isinstance(message, str) else "", details
+
+
+def _scan_and_build(
+    cls: Type[AuthError],
+    data: bytes,
+    code: Union[grpc.StatusCode, int, None],
+    message: Optional[str],
+    domain: str,
+    strict: bool,
+) -> Optional[AuthError]:
+    try:
+        status = status_pb2.Status.FromString(data)
+    except Exception:  # DecodeError, and whatever else hostile bytes may provoke
+        raise ExtractError("malformed", "error details are not a google.rpc.Status") from None
+    number = code.value[0] if isinstance(code, grpc.StatusCode) else code
+    if strict and number is not None and status.code != number:
+        raise ExtractError(
+            "code_mismatch", f"code in error details ({status.code}) differs from the status code ({number})"
+        )
+    if strict and message is not None and status.message != message:
+        raise ExtractError(
+            "message_mismatch",
+            f"message in error details (`{_rules.peer_text(status.message)}`) differs from the status message "
+            f"(`{_rules.peer_text(message)}`)",
+        )
+    found: Optional[Tuple[int, error_details_pb2.ErrorInfo]] = None
+    second: Optional[int] = None
+    garbled: Optional[int] = None
+    for index, detail in enumerate(status.details):
+        if detail.type_url != _wire.ERROR_INFO_TYPE_URL or second is not None:
+            continue
+        try:
+            info = error_details_pb2.ErrorInfo.FromString(detail.value)
+        except Exception:
+            if garbled is None:
+                garbled = index
+            continue
+        if info.domain == domain:
+            if found is None:
+                found = (index, info)
+            else:
+                second = index
+    if strict and garbled is not None and (found is None or garbled < found[0]):
+        raise ExtractError(
+            "invalid_error_info",
+            f"detail {garbled} is typed google.rpc.ErrorInfo but does not decode as one",
+            index=garbled,
+        )
+    if found is None:
+        return None
+    if strict and second is not None:
+        raise ExtractError(
+            "extra_error_info",
+            f"detail {second} is a second ErrorInfo of the domain, but a status carries exactly one",
+            index=second,
+        )
+    index, info = found
+    reason = info.reason
+    known: Optional[AuthErrorCode] = AuthErrorCode.__members__.get(reason)
+    if known is not None and not known.is_error:
+        if strict:
+            raise ExtractError("no_auth_error", "error details carry NO_AUTH_ERROR, which is not an error")
+        return None
+    if known is None:
+        shown = _rules.peer_text(reason)
+        if strict:
+            raise ExtractError("unknown_reason", f"unknown auth error reason `{shown}`", reason=shown)
+        reason = shown
+    grpc_code = _GRPC_BY_NUMBER.get(number if number is not None else status.code, grpc.StatusCode.UNKNOWN)
+    companions = [(d.type_url, d.value) for i, d in enumerate(status.details) if i != index]
+    shown_message = status.message if message is None else message
+    return cls._read(known, reason, grpc_code, shown_message, domain, dict(info.metadata), companions)
