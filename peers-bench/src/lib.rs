@@ -178,15 +178,18 @@ impl Peer {
     }
 }
 
-/// The router guarded by `peer`.
+/// The router guarded by `peer`, as `axum::serve` runs it: with its
+/// state given (`with_state`), so that its handlers are turned into routes,
+/// and layers applied to them, once and not per request.
 pub async fn router(peer: Peer) -> Router {
-    match peer {
+    let router = match peer {
         Peer::Ours => ours(),
         Peer::JwtAuthorizer => jwt_authorizer().await,
         Peer::TowerOauth2 => tower_oauth2().await,
         Peer::AxumJwtAuth => axum_jwt_auth(),
         Peer::Bare => bare(),
-    }
+    };
+    router.with_state(())
 }
 
 async fn ok() -> &'static str {

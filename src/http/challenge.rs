@@ -64,23 +64,39 @@ impl AuthError {
             true => BearerChallenge::InsufficientUserAuthentication,
             false => BearerChallenge::for_code(self.code())?,
         };
-        let mut params: Vec<String> = Vec::new();
+        // One string, written in place: `Bearer` then `, `-separated
+        // parameters.
+        let mut value = String::with_capacity(128);
+        value.push_str("Bearer");
+        let mut param = |name: &str, quoted: bool, v: &dyn std::fmt::Display| {
+            use std::fmt::Write as _;
+            value.push_str(if value.len() == "Bearer".len() {
+                " "
+            } else {
+                ", "
+            });
+            let _ = match quoted {
+                true => write!(value, "{name}=\"{v}\""),
+                false => write!(value, "{name}={v}"),
+            };
+        };
         if let Some(realm) = realm {
             let realm: String = realm.chars().filter(|c| is_attr_char(*c)).collect();
-            params.push(format!("realm=\"{realm}\""));
+            param("realm", true, &realm);
         }
         if let Some(error) = challenge.error() {
-            params.push(format!("error=\"{error}\""));
-            // A message that looks like a credential never goes into a header.
+            param("error", true, &error);
+            // A message that looks like a credential never goes into a header
+            // (the message rule: a `&'static str` is scanned once per string).
             let description = if !self.message().is_empty()
                 && self.message().chars().all(is_attr_char)
-                && crate::rules::check_text(crate::TextField::Message, self.message()).is_ok()
+                && crate::rules::check_message_of(self).is_ok()
             {
                 self.message()
             } else {
                 self.code().description()
             };
-            params.push(format!("error_description=\"{description}\""));
+            param("error_description", true, &description);
         }
         if challenge == BearerChallenge::InsufficientScope {
             let scopes: Vec<&str> = self
@@ -89,24 +105,19 @@ impl AuthError {
                 .map(|v| v.split(' ').filter(|s| is_scope_token(s)).collect())
                 .unwrap_or_default();
             if !scopes.is_empty() {
-                params.push(format!("scope=\"{}\"", scopes.join(" ")));
+                param("scope", true, &scopes.join(" "));
             }
         }
         if !acr_values.is_empty() {
-            params.push(format!("acr_values=\"{}\"", acr_values.join(" ")));
+            param("acr_values", true, &acr_values.join(" "));
         }
         if let Some(max_age) = max_age {
-            params.push(format!("max_age={}", max_age.as_secs()));
+            param("max_age", false, &max_age.as_secs());
         }
         if let Some(url) = resource_metadata {
-            params.push(format!("resource_metadata=\"{url}\""));
+            param("resource_metadata", true, &url);
         }
-        let value = if params.is_empty() {
-            "Bearer".to_owned()
-        } else {
-            format!("Bearer {}", params.join(", "))
-        };
         // Every character above is visible ASCII or space.
-        HeaderValue::from_str(&value).ok()
+        HeaderValue::try_from(value).ok()
     }
 }

@@ -39,6 +39,7 @@ impl Canned {
 pub(super) struct CannedResponse<'a>(&'a (http::StatusCode, HeaderMap, Bytes));
 
 impl CannedResponse<'_> {
+    #[inline]
     pub(super) fn response(&self) -> http::Response<Bytes> {
         let (status, headers, body) = self.0;
         let mut response = http::Response::new(body.clone());

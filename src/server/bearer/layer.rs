@@ -403,7 +403,14 @@ impl<V: TokenVerifier> BearerAuthBuilder<V> {
             ]
             .map(|protocol| {
                 let missing = AuthError::new(AuthErrorCode::BearerTokenMissing);
-                let (parts, body) = config.rejection(missing, protocol).into_parts();
+                let (mut parts, body) = config.rejection(missing, protocol).into_parts();
+                // Its length, once: a server or router that would compute
+                // it per response (axum does) finds it set.
+                if !body.is_empty() {
+                    parts
+                        .headers
+                        .insert(http::header::CONTENT_LENGTH, body.len().into());
+                }
                 (parts.status, parts.headers, body)
             }),
         };
