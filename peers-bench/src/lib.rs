@@ -220,6 +220,25 @@ pub fn ours() -> Router {
     Router::new().route(PATH, get(ok)).layer(layer)
 }
 
+/// jsonwebtoken 11's own `decode` of `token` into a `serde_json::Value`
+/// with the same key and checks as [`ours`]: the backend's bare decode,
+/// what a layer built on jsonwebtoken cannot go below.
+pub fn bare_decode(token: &str) -> bool {
+    use jsonwebtoken::{Algorithm, DecodingKey, Validation};
+    use std::sync::OnceLock;
+    static KEY: OnceLock<(DecodingKey, Validation)> = OnceLock::new();
+    let (key, validation) = KEY.get_or_init(|| {
+        init();
+        let mut validation = Validation::new(Algorithm::ES256);
+        validation.set_audience(&[AUDIENCE]);
+        validation.set_issuer(&[ISSUER]);
+        validation.validate_nbf = true;
+        let key = DecodingKey::from_ec_pem(PUBLIC.as_bytes()).expect("the test key");
+        (key, validation)
+    });
+    jsonwebtoken::decode::<serde_json::Value>(token, key, validation).is_ok()
+}
+
 /// The route's axum 0.8 response as an axum 0.7 one (same `http` types, the
 /// body boxed into axum 0.7's `Body`), for jwt-authorizer's layer.
 fn to_axum07(response: axum::response::Response) -> axum07::response::Response {
@@ -404,6 +423,17 @@ impl Requests {
             request = request.header(AUTHORIZATION, value.clone());
         }
         request.body(Body::empty()).expect("a request")
+    }
+
+    /// The token of `case` (none without a token).
+    pub fn token(&self, case: Case) -> Option<&str> {
+        let value = match case {
+            Case::Accepted => &self.accepted,
+            Case::Expired => &self.expired,
+            Case::BadSignature => &self.bad_signature,
+            Case::NoToken => return None,
+        };
+        value.to_str().ok()?.strip_prefix("Bearer ")
     }
 
     /// With a valid token.

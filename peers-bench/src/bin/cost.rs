@@ -5,7 +5,8 @@
 //! no counted request. `run_callgrind.sh` does that for every pair.
 //!
 //! Usage: `cost ROUTER CASE N`, ROUTER one of `ours`, `jwt_authorizer`,
-//! `tower_oauth2`, `axum_jwt_auth`, `bare`; CASE one of `accepted`,
+//! `tower_oauth2`, `axum_jwt_auth`, `bare`, or `decode` (jsonwebtoken's
+//! own `decode` of the case's token, no router); CASE one of `accepted`,
 //! `expired`, `bad_signature`, `no_token`.
 
 use peers_bench::{Case, Peer, Requests, call, router};
@@ -14,6 +15,19 @@ fn main() {
     let mut args = std::env::args().skip(1);
     let usage = "usage: cost ROUTER CASE N";
     let peer = args.next().expect(usage);
+    if peer == "decode" {
+        let case = args.next().expect(usage);
+        let case = Case::from_name(&case).unwrap_or_else(|| panic!("unknown case {case}"));
+        let n: usize = args.next().and_then(|n| n.parse().ok()).expect(usage);
+        let requests = Requests::new();
+        let token = requests.token(case).expect("a case with a token");
+        let accepted = peers_bench::bare_decode(token);
+        assert_eq!(accepted, case == Case::Accepted, "decode of {}", case.name());
+        for _ in 0..n {
+            std::hint::black_box(peers_bench::bare_decode(std::hint::black_box(token)));
+        }
+        return;
+    }
     let peer = Peer::from_name(&peer).unwrap_or_else(|| panic!("unknown router {peer}"));
     let case = args.next().expect(usage);
     let case = Case::from_name(&case).unwrap_or_else(|| panic!("unknown case {case}"));
