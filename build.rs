@@ -12,13 +12,14 @@ const CODE_TABLE: &str = "src/code/table.rs";
 /// order, so row `i` is the proto's value `i`: no name is re-derived here.
 macro_rules! code_table {
     ($(
-        $variant:ident => $grpc:ident, $num:literal $http:ident, $action:ident,
-        [$($challenge:ident)?];
+        $variant:ident => $grpc:ident, $num:literal $http:ident, $action:ident
+        $(/ $delayed:ident)?, [$($challenge:ident)?];
     )*) => {
         [$(Row {
             grpc: stringify!($grpc),
             http: $num,
             action: stringify!($action),
+            delayed: [$(stringify!($delayed))?].first().copied(),
             challenge: [$(stringify!($challenge))?].first().copied(),
         }),*]
     };
@@ -28,6 +29,8 @@ struct Row {
     grpc: &'static str,
     http: u16,
     action: &'static str,
+    /// The client action when the error carries a retry delay, if other.
+    delayed: Option<&'static str>,
     challenge: Option<&'static str>,
 }
 
@@ -55,11 +58,19 @@ fn variant_doc(row: &Row) -> String {
         ),
         None => "none".to_owned(),
     };
+    let action = match row.delayed {
+        Some(delayed) => format!(
+            "`{}` (`{}` with a retry delay)",
+            screaming(row.action).to_ascii_lowercase(),
+            screaming(delayed).to_ascii_lowercase()
+        ),
+        None => format!("`{}`", screaming(row.action).to_ascii_lowercase()),
+    };
     format!(
-        "#[doc = \"\\n\\n**gRPC** `{}` · **HTTP** {} · **client action** `{}` · **challenge** {}\"]",
+        "#[doc = \"\\n\\n**gRPC** `{}` · **HTTP** {} · **client action** {} · **challenge** {}\"]",
         screaming(row.grpc),
         row.http,
-        screaming(row.action).to_ascii_lowercase(),
+        action,
         challenge
     )
 }

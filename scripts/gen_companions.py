@@ -65,6 +65,8 @@ class Code:
     grpc_status: str
     http_status: int
     client_action: str
+    # The client action when the error carries a retry delay.
+    client_action_with_retry_delay: str
     description: str
 
 
@@ -159,6 +161,7 @@ def load_table() -> Table:
                     grpc_status=str(row["grpc_status"]),
                     http_status=int(row["http_status"]),
                     client_action=str(row["client_action"]),
+                    client_action_with_retry_delay=str(row["client_action_with_retry_delay"]),
                     description=description,
                 )
             )
@@ -166,8 +169,9 @@ def load_table() -> Table:
             raise GenError(f"{VECTORS}: row {row.get('name')!r}: {e}") from e
     actions: List[str] = []
     for c in codes:
-        if c.client_action not in actions:
-            actions.append(c.client_action)
+        for a in (c.client_action, c.client_action_with_retry_delay):
+            if a not in actions:
+                actions.append(a)
     for key in ("secret_keys", "secret_key_prefixes", "key_separators"):
         if key not in rules:
             raise GenError(f"{RULES}: missing {key!r}")
@@ -255,6 +259,11 @@ def render_python(t: Table) -> str:
         "        return ClientAction(_ROWS[self.value][3])",
         "",
         "    @property",
+        "    def client_action_with_retry_delay(self) -> ClientAction:",
+        '        """What a client should do when the error also carries a retry delay (the table\'s refinement, or client_action)."""',
+        "        return ClientAction(_ROWS[self.value][5])",
+        "",
+        "    @property",
         "    def description(self) -> str:",
         '        """The one-line meaning (the default status message)."""',
         "        return _ROWS[self.value][4]",
@@ -265,13 +274,14 @@ def render_python(t: Table) -> str:
         "        return self.value != 0",
         "",
         "",
-        "# number -> (gRPC code, gRPC code name, HTTP status, client action, description)",
-        "_ROWS: Dict[int, Tuple[int, str, int, str, str]] = {",
+        "# number -> (gRPC code, gRPC code name, HTTP status, client action, description,",
+        "#            client action with a retry delay)",
+        "_ROWS: Dict[int, Tuple[int, str, int, str, str, str]] = {",
     ]
     for c in t.codes:
         lines.append(
             f"    {c.number}: ({c.grpc_code}, {q(c.grpc_status)}, {c.http_status}, "
-            f"{q(c.client_action)}, {q(c.description)}),"
+            f"{q(c.client_action)}, {q(c.description)}, {q(c.client_action_with_retry_delay)}),"
         )
     lines += [
         "}",
@@ -340,6 +350,8 @@ def render_typescript(t: Table) -> str:
         "  readonly grpcStatus: string;",
         "  readonly httpStatus: number;",
         "  readonly clientAction: ClientAction;",
+        "  /** What a client should do when the error also carries a retry delay. */",
+        "  readonly clientActionWithRetryDelay: ClientAction;",
         "  /** The one-line meaning (the default status message). */",
         "  readonly description: string;",
         "}",
@@ -351,7 +363,9 @@ def render_typescript(t: Table) -> str:
         lines.append(
             f"  [AuthErrorCode.{c.name}, {{ name: {q(c.name)}, grpcCode: {c.grpc_code}, "
             f"grpcStatus: {q(c.grpc_status)}, httpStatus: {c.http_status}, "
-            f"clientAction: {q(c.client_action)}, description: {q(c.description)} }}],"
+            f"clientAction: {q(c.client_action)}, "
+            f"clientActionWithRetryDelay: {q(c.client_action_with_retry_delay)}, "
+            f"description: {q(c.description)} }}],"
         )
     lines += [
         "]);",

@@ -26,7 +26,7 @@ use std::path::PathBuf;
 use std::process::{Command, Stdio};
 use std::time::Duration;
 
-use auth_error::{AuthError, AuthErrorCode, AuthStatusExt, ClientAction, DOMAIN};
+use auth_error::{AuthError, AuthErrorCode, AuthStatusExt, DOMAIN};
 use python::root;
 use serde_json::{Value, json};
 use tokio::net::TcpListener;
@@ -234,10 +234,8 @@ fn check_client_lines(lang: &str, lines: &[Value]) {
             json!([["docs", HELP_URL]]),
             "{lang}: {got}"
         );
-        let action = match code {
-            AuthErrorCode::AccountLocked => ClientAction::RetryLater,
-            other => other.client_action(),
-        };
+        // Every error here carries a RetryInfo: the table's action for that.
+        let action = code.client_action_with_retry_delay();
         assert_eq!(got["client_action"], action.as_str(), "{lang}: {got}");
         if lang == "python" {
             assert_eq!(got["strict"], "ok", "{got}");
@@ -395,10 +393,8 @@ async fn check_server(lang: &str, peer: &Peer) {
             ("docs", HELP_URL)
         );
         assert_eq!(err.details().len(), 2, "RetryInfo and Help: {lang} {name}");
-        let action = match code {
-            AuthErrorCode::AccountLocked => ClientAction::RetryLater,
-            other => other.client_action(),
-        };
+        // Every error here carries a RetryInfo: the table's action for that.
+        let action = code.client_action_with_retry_delay();
         assert_eq!(err.client_action(), action, "{lang} {name}");
         // The same error built here encodes to the same bytes.
         let ours = AuthError::new(code)

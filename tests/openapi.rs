@@ -362,7 +362,10 @@ fn bad_bodies() -> Vec<(String, Value, bool)> {
         ),
         (
             "reason as a number".into(),
-            with("/error/details/0/reason", json!(1006)),
+            with(
+                "/error/details/0/reason",
+                json!(i32::from(auth_error::AuthErrorCode::TokenExpired)),
+            ),
             false,
         ),
         (

@@ -1,5 +1,6 @@
 //! Shared test vectors: `tests/vectors/auth_error_vectors.json` holds, for
-//! every code, its number, gRPC code, HTTP status, client action and the
+//! every code, its number, gRPC code, HTTP status, client action (and the
+//! one when the error carries a retry delay) and the
 //! exact `grpc-status-details-bin` value of a fixed message and metadata.
 //!
 //! This test checks the file byte for byte against the crate, and decodes
@@ -62,6 +63,7 @@ fn expected() -> Value {
                 "grpc_status": grpc_name(code.grpc_code()),
                 "http_status": code.http_status().as_u16(),
                 "client_action": code.client_action().as_str(),
+                "client_action_with_retry_delay": code.client_action_with_retry_delay().as_str(),
                 "grpc_status_details_bin": details,
             })
         })

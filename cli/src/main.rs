@@ -100,7 +100,7 @@ enum Command {
     },
     /// Explain one code (name, case-insensitive, or number).
     Explain {
-        /// The code, e.g. TOKEN_EXPIRED or 1006.
+        /// The code: its name (e.g. TOKEN_EXPIRED, any case) or its number.
         code: String,
     },
     /// Decode a grpc-status-details-bin value (padded or unpadded base64).
@@ -117,7 +117,7 @@ enum Command {
     /// Print the grpc-status-details-bin value (unpadded base64) of an error,
     /// for mocks and grpcurl.
     Encode {
-        /// The code, e.g. TOKEN_EXPIRED or 1006.
+        /// The code: its name (e.g. TOKEN_EXPIRED, any case) or its number.
         code: String,
         /// The status message (default: the code's description).
         #[arg(long)]
@@ -218,10 +218,11 @@ fn explain(out: &mut String, code: AuthErrorCode) {
     );
     outln!(out, "  HTTP status    {}", code.http_status());
     outln!(out, "  client action  {}", code.client_action());
-    if code == AuthErrorCode::AccountLocked {
+    let delayed = code.client_action_with_retry_delay();
+    if delayed != code.client_action() {
         outln!(
             out,
-            "                 (retry_later when the error carries a RetryInfo delay)"
+            "                 ({delayed} when the error carries a RetryInfo delay)"
         );
     }
     match AuthError::new(code).www_authenticate(None) {

@@ -38,7 +38,8 @@ fn codes_lists_every_code() {
 
 #[test]
 fn explain_accepts_names_and_numbers_and_refuses_the_rest() {
-    for arg in ["TOKEN_EXPIRED", "token_expired", "1006"] {
+    let number = i32::from(auth_error::AuthErrorCode::TokenExpired).to_string();
+    for arg in ["TOKEN_EXPIRED", "token_expired", number.as_str()] {
         let out = run(&["explain", arg]);
         assert!(out.status.success(), "{arg}");
         assert!(stdout(&out).contains("refresh_credentials"));

@@ -7,7 +7,10 @@ use std::fmt;
 ///
 /// Obtained from [`AuthErrorCode::client_action`](crate::AuthErrorCode::client_action)
 /// or, refined by the error's companion details, from
-/// [`AuthError::client_action`](crate::AuthError::client_action).
+/// [`AuthError::client_action`](crate::AuthError::client_action). Which
+/// code calls for which action is the code table's column (the README's
+/// table, and each variant's documentation line); the variants below say
+/// what the action means.
 ///
 /// ```
 /// use auth_error::{AuthErrorCode, ClientAction};
@@ -30,7 +33,7 @@ pub enum ClientAction {
     /// retry once (`TOKEN_EXPIRED`).
     RefreshCredentials,
     /// Retry the same call later, after the attached retry delay if any
-    /// (`TOKEN_NOT_ACTIVE`, clock skew; `ACCOUNT_LOCKED` with a retry delay).
+    /// (a clock skew, a lock that lifts by itself).
     RetryLater,
     /// The credentials or session cannot be repaired: sign in again from
     /// scratch (invalid or revoked tokens and sessions, bad claims, wrong
@@ -56,8 +59,7 @@ pub enum ClientAction {
     /// Ask for the missing scope or permission; retrying as is will fail
     /// (`INVALID_SCOPE`, `INVALID_PERMISSIONS`).
     RequestAccess,
-    /// Only an administrator can help (`ACCOUNT_DISABLED`; `ACCOUNT_LOCKED`
-    /// without a retry delay).
+    /// Only an administrator can help.
     ContactAdministrator,
 }
 

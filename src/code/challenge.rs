@@ -4,15 +4,9 @@
 use crate::AuthErrorCode;
 
 /// The RFC 6750 (and RFC 9470) error code of the Bearer challenge for a
-/// code, if the code has a challenge (a column of the code table).
-///
-/// | codes | challenge |
-/// |---|---|
-/// | `BEARER_TOKEN_MISSING` | `Bearer` without an error attribute (RFC 6750 §3.1: the request lacked authentication) |
-/// | token, claim and session errors, `UNAUTHENTICATED`, `UNRECOGNIZED_DEVICE` (401) | `invalid_token` |
-/// | `MULTI_FACTOR_REQUIRED`, `MULTI_FACTOR_FAILED` (401) | `insufficient_user_authentication` (RFC 9470) |
-/// | `INVALID_SCOPE` (403) | `insufficient_scope`, with the required scopes |
-/// | `INVALID_PERMISSIONS`, `ACCOUNT_*`, `PASSWORD_*`, `NO_AUTH_ERROR` | no challenge: a new token would not help |
+/// code, if the code has a challenge. Which code has which is a column of
+/// the code table (each variant's documentation line states it); a code
+/// without one is a failure a new token would not help with.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 #[non_exhaustive]
 pub enum BearerChallenge {

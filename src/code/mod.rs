@@ -19,10 +19,17 @@ use crate::AuthErrorCode;
 /// Expands the rows of `table.rs` into `ALL` and one exhaustive `match` per
 /// property. `build.rs` defines its own `code_table!` over the same file to
 /// write each variant's rustdoc line.
+/// The first of the actions given: a row's refined action if it has one.
+macro_rules! first_action {
+    ($first:ident $($rest:ident)*) => {
+        ClientAction::$first
+    };
+}
+
 macro_rules! code_table {
     ($(
-        $variant:ident => $grpc:ident, $num:literal $http:ident, $action:ident,
-        [$($challenge:ident)?];
+        $variant:ident => $grpc:ident, $num:literal $http:ident, $action:ident
+        $(/ $delayed:ident)?, [$($challenge:ident)?];
     )*) => {
         /// Position of each row, for tables indexed like `ALL`.
         #[allow(dead_code, clippy::enum_variant_names)]
@@ -76,11 +83,10 @@ macro_rules! code_table {
             }
 
             /// What a client should do when it receives this code, knowing
-            /// nothing else. For `ACCOUNT_LOCKED` this is
-            /// [`ContactAdministrator`](ClientAction::ContactAdministrator); an
-            /// [`AuthError`](crate::AuthError) that carries a retry delay
-            /// refines it to [`RetryLater`](ClientAction::RetryLater) (see
-            /// [`AuthError::client_action`](crate::AuthError::client_action)).
+            /// nothing else (the code table's column); an error that carries
+            /// a retry delay may refine it
+            /// ([`client_action_with_retry_delay`](Self::client_action_with_retry_delay),
+            /// applied by [`AuthError::client_action`](crate::AuthError::client_action)).
             /// `NO_AUTH_ERROR` yields [`ClientAction::None`].
             ///
             /// ```
@@ -90,6 +96,25 @@ macro_rules! code_table {
             #[inline]
             pub const fn client_action(self) -> ClientAction {
                 match self { $(AuthErrorCode::$variant => ClientAction::$action,)* }
+            }
+
+            /// What a client should do when the error also carries a retry
+            /// delay (a `google.rpc.RetryInfo`): the code table's refinement
+            /// where it has one (a lock that lifts by itself is waited out,
+            /// not escalated), [`client_action`](Self::client_action)
+            /// otherwise.
+            ///
+            /// ```
+            /// use auth_error::{AuthErrorCode, ClientAction};
+            /// let locked = AuthErrorCode::AccountLocked;
+            /// assert_eq!(locked.client_action(), ClientAction::ContactAdministrator);
+            /// assert_eq!(locked.client_action_with_retry_delay(), ClientAction::RetryLater);
+            /// ```
+            #[inline]
+            pub const fn client_action_with_retry_delay(self) -> ClientAction {
+                match self {
+                    $(AuthErrorCode::$variant => first_action!($($delayed)? $action),)*
+                }
             }
 
             /// The RFC 6750 / RFC 9470 Bearer challenge of this code, if a new
@@ -136,7 +161,8 @@ impl AuthErrorCode {
     /// use auth_error::AuthErrorCode;
     /// assert_eq!(AuthErrorCode::TokenExpired.description(), "the bearer token has expired");
     /// assert_eq!(AuthErrorCode::TokenExpired.as_str_name(), "TOKEN_EXPIRED");
-    /// assert_eq!(i32::from(AuthErrorCode::TokenExpired), 1006);
+    /// let number = i32::from(AuthErrorCode::TokenExpired);
+    /// assert_eq!(AuthErrorCode::try_from(number), Ok(AuthErrorCode::TokenExpired));
     /// ```
     #[inline]
     pub const fn description(self) -> &'static str {

@@ -1,6 +1,7 @@
 // THE code table: one row per `AuthErrorCode` value, in proto order.
 //
-//   Variant => gRPC code, HTTP status, client action, [Bearer challenge];
+//   Variant => gRPC code, HTTP status, client action [/ client action when
+//              the error carries a retry delay], [Bearer challenge];
 //
 // Every property of a code, `AuthErrorCode::ALL`, and the rustdoc line of each
 // variant (through `build.rs`, which includes this file too) are generated
@@ -31,7 +32,7 @@ code_table! {
     Unauthenticated => Unauthenticated, 401 UNAUTHORIZED, Reauthenticate, [InvalidToken];
     MultiFactorRequired => Unauthenticated, 401 UNAUTHORIZED, CompleteMultiFactor, [InsufficientUserAuthentication];
     MultiFactorFailed => Unauthenticated, 401 UNAUTHORIZED, CompleteMultiFactor, [InsufficientUserAuthentication];
-    AccountLocked => PermissionDenied, 403 FORBIDDEN, ContactAdministrator, [];
+    AccountLocked => PermissionDenied, 403 FORBIDDEN, ContactAdministrator / RetryLater, [];
     AccountDisabled => PermissionDenied, 403 FORBIDDEN, ContactAdministrator, [];
     PasswordExpired => FailedPrecondition, 400 BAD_REQUEST, ChangePassword, [];
     PasswordResetRequired => FailedPrecondition, 400 BAD_REQUEST, ChangePassword, [];

@@ -290,21 +290,27 @@ impl AuthError {
     }
 
     /// What the client should do: the code's
-    /// [`client_action`](AuthErrorCode::client_action), except that
-    /// `ACCOUNT_LOCKED` with a retry delay becomes
-    /// [`RetryLater`](ClientAction::RetryLater).
+    /// [`client_action`](AuthErrorCode::client_action), or, when the error
+    /// carries a retry delay,
+    /// [`client_action_with_retry_delay`](AuthErrorCode::client_action_with_retry_delay)
+    /// (both columns of the code table).
     ///
     /// ```
+    /// use std::time::Duration;
     /// use auth_error::{AuthError, AuthErrorCode, ClientAction};
     /// let locked = AuthError::new(AuthErrorCode::AccountLocked);
     /// assert_eq!(locked.client_action(), ClientAction::ContactAdministrator);
+    /// let locked = locked.with_retry_after(Duration::from_secs(900));
+    /// assert_eq!(locked.client_action(), ClientAction::RetryLater);
     /// ```
     pub fn client_action(&self) -> ClientAction {
-        match self.code {
-            AuthErrorCode::AccountLocked if self.retry_after().is_some() => {
-                ClientAction::RetryLater
-            }
-            code => code.client_action(),
+        let (plain, delayed) = (
+            self.code.client_action(),
+            self.code.client_action_with_retry_delay(),
+        );
+        match plain != delayed && self.retry_after().is_some() {
+            true => delayed,
+            false => plain,
         }
     }
 

@@ -17,7 +17,7 @@ impl Serialize for AuthErrorCode {
 
 impl<'de> Deserialize<'de> for AuthErrorCode {
     /// Parses the exact value name; like proto3 JSON, also accepts the wire
-    /// number (`1006`).
+    /// number.
     ///
     /// ```
     /// # #[cfg(feature = "serde")] {

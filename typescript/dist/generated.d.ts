@@ -66,6 +66,8 @@ export interface CodeRow {
     readonly grpcStatus: string;
     readonly httpStatus: number;
     readonly clientAction: ClientAction;
+    /** What a client should do when the error also carries a retry delay. */
+    readonly clientActionWithRetryDelay: ClientAction;
     /** The one-line meaning (the default status message). */
     readonly description: string;
 }

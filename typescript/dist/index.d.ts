@@ -26,8 +26,9 @@ export interface AuthError {
     readonly retryAfterMs: number | undefined;
     /**
      * What the client should do ("refresh_credentials", ...): the code's action,
-     * except ACCOUNT_LOCKED with a retry delay is "retry_later". `undefined` for
-     * an unknown reason: act on the plain status code then.
+     * or, when the error carries a retry delay, the code table's refinement
+     * (`clientActionWithRetryDelayOf`). `undefined` for an unknown reason: act
+     * on the plain status code then.
      */
     readonly clientAction: ClientAction | undefined;
     /** The gRPC status code of the call (connect's `Code`). */
@@ -42,6 +43,8 @@ export interface AuthError {
 }
 /** What a client should do for a code, knowing nothing else. */
 export declare function clientActionOf(code: AuthErrorCode): ClientAction;
+/** What a client should do for a code when the error also carries a retry delay. */
+export declare function clientActionWithRetryDelayOf(code: AuthErrorCode): ClientAction;
 /** The gRPC status code a failure of this kind is reported with. */
 export declare function grpcCodeOf(code: AuthErrorCode): Code;
 /** The HTTP status of the same failure (401, 403, 400; 200 for NO_AUTH_ERROR). */

@@ -28,6 +28,10 @@ function row(code) {
 export function clientActionOf(code) {
     return row(code).clientAction;
 }
+/** What a client should do for a code when the error also carries a retry delay. */
+export function clientActionWithRetryDelayOf(code) {
+    return row(code).clientActionWithRetryDelay;
+}
 /** The gRPC status code a failure of this kind is reported with. */
 export function grpcCodeOf(code) {
     return row(code).grpcCode;
@@ -76,9 +80,11 @@ function delayMs(seconds, nanos) {
     return Number(s) * 1000 + n / 1e6;
 }
 function build(code, reason, domain, message, metadata, grpcCode, retryAfterMs, helpLinks, localizedMessage) {
-    let clientAction = code === undefined ? undefined : clientActionOf(code);
-    if (code === AuthErrorCode.ACCOUNT_LOCKED && retryAfterMs !== undefined)
-        clientAction = "retry_later";
+    const clientAction = code === undefined
+        ? undefined
+        : retryAfterMs === undefined
+            ? clientActionOf(code)
+            : clientActionWithRetryDelayOf(code);
     const sorted = {};
     for (const k of Object.keys(metadata).sort())
         sorted[k] = metadata[k];

@@ -94,36 +94,38 @@ export interface CodeRow {
   readonly grpcStatus: string;
   readonly httpStatus: number;
   readonly clientAction: ClientAction;
+  /** What a client should do when the error also carries a retry delay. */
+  readonly clientActionWithRetryDelay: ClientAction;
   /** The one-line meaning (the default status message). */
   readonly description: string;
 }
 
 /** The code table, by number. */
 export const CODE_TABLE: ReadonlyMap<AuthErrorCode, CodeRow> = new Map<AuthErrorCode, CodeRow>([
-  [AuthErrorCode.NO_AUTH_ERROR, { name: "NO_AUTH_ERROR", grpcCode: 0, grpcStatus: "OK", httpStatus: 200, clientAction: "none", description: "no authentication error" }],
-  [AuthErrorCode.AUTH_FAILED_INVALID_BEARER_TOKEN, { name: "AUTH_FAILED_INVALID_BEARER_TOKEN", grpcCode: 16, grpcStatus: "UNAUTHENTICATED", httpStatus: 401, clientAction: "reauthenticate", description: "the bearer token is invalid" }],
-  [AuthErrorCode.AUTH_FAILED_INVALID_SUBJECT, { name: "AUTH_FAILED_INVALID_SUBJECT", grpcCode: 16, grpcStatus: "UNAUTHENTICATED", httpStatus: 401, clientAction: "reauthenticate", description: "the token subject is not valid" }],
-  [AuthErrorCode.AUTH_FAILED_INVALID_AUDIENCE, { name: "AUTH_FAILED_INVALID_AUDIENCE", grpcCode: 16, grpcStatus: "UNAUTHENTICATED", httpStatus: 401, clientAction: "reauthenticate", description: "the token audience does not include this service" }],
-  [AuthErrorCode.AUTH_FAILED_INVALID_ISSUER, { name: "AUTH_FAILED_INVALID_ISSUER", grpcCode: 16, grpcStatus: "UNAUTHENTICATED", httpStatus: 401, clientAction: "reauthenticate", description: "the token issuer is not trusted" }],
-  [AuthErrorCode.BEARER_TOKEN_MISSING, { name: "BEARER_TOKEN_MISSING", grpcCode: 16, grpcStatus: "UNAUTHENTICATED", httpStatus: 401, clientAction: "provide_credentials", description: "the request carries no bearer token" }],
-  [AuthErrorCode.TOKEN_EXPIRED, { name: "TOKEN_EXPIRED", grpcCode: 16, grpcStatus: "UNAUTHENTICATED", httpStatus: 401, clientAction: "refresh_credentials", description: "the bearer token has expired" }],
-  [AuthErrorCode.TOKEN_NOT_ACTIVE, { name: "TOKEN_NOT_ACTIVE", grpcCode: 16, grpcStatus: "UNAUTHENTICATED", httpStatus: 401, clientAction: "retry_later", description: "the bearer token is not valid yet" }],
-  [AuthErrorCode.TOKEN_REVOKED, { name: "TOKEN_REVOKED", grpcCode: 16, grpcStatus: "UNAUTHENTICATED", httpStatus: 401, clientAction: "reauthenticate", description: "the bearer token has been revoked" }],
-  [AuthErrorCode.INVALID_CLAIMS, { name: "INVALID_CLAIMS", grpcCode: 16, grpcStatus: "UNAUTHENTICATED", httpStatus: 401, clientAction: "reauthenticate", description: "the token has invalid claims" }],
-  [AuthErrorCode.MISSING_REQUIRED_CLAIMS, { name: "MISSING_REQUIRED_CLAIMS", grpcCode: 16, grpcStatus: "UNAUTHENTICATED", httpStatus: 401, clientAction: "reauthenticate", description: "the token lacks required claims" }],
-  [AuthErrorCode.INVALID_SCOPE, { name: "INVALID_SCOPE", grpcCode: 7, grpcStatus: "PERMISSION_DENIED", httpStatus: 403, clientAction: "request_access", description: "the token lacks a required scope" }],
-  [AuthErrorCode.INVALID_PERMISSIONS, { name: "INVALID_PERMISSIONS", grpcCode: 7, grpcStatus: "PERMISSION_DENIED", httpStatus: 403, clientAction: "request_access", description: "the caller lacks a required permission" }],
-  [AuthErrorCode.SESSION_EXPIRED, { name: "SESSION_EXPIRED", grpcCode: 16, grpcStatus: "UNAUTHENTICATED", httpStatus: 401, clientAction: "reauthenticate", description: "the session has expired" }],
-  [AuthErrorCode.SESSION_INVALID, { name: "SESSION_INVALID", grpcCode: 16, grpcStatus: "UNAUTHENTICATED", httpStatus: 401, clientAction: "reauthenticate", description: "the session is invalid" }],
-  [AuthErrorCode.SESSION_REVOKED, { name: "SESSION_REVOKED", grpcCode: 16, grpcStatus: "UNAUTHENTICATED", httpStatus: 401, clientAction: "reauthenticate", description: "the session has been revoked" }],
-  [AuthErrorCode.UNAUTHENTICATED, { name: "UNAUTHENTICATED", grpcCode: 16, grpcStatus: "UNAUTHENTICATED", httpStatus: 401, clientAction: "reauthenticate", description: "authentication failed" }],
-  [AuthErrorCode.MULTI_FACTOR_REQUIRED, { name: "MULTI_FACTOR_REQUIRED", grpcCode: 16, grpcStatus: "UNAUTHENTICATED", httpStatus: 401, clientAction: "complete_multi_factor", description: "multi-factor authentication is required" }],
-  [AuthErrorCode.MULTI_FACTOR_FAILED, { name: "MULTI_FACTOR_FAILED", grpcCode: 16, grpcStatus: "UNAUTHENTICATED", httpStatus: 401, clientAction: "complete_multi_factor", description: "multi-factor authentication failed" }],
-  [AuthErrorCode.ACCOUNT_LOCKED, { name: "ACCOUNT_LOCKED", grpcCode: 7, grpcStatus: "PERMISSION_DENIED", httpStatus: 403, clientAction: "contact_administrator", description: "the account is locked after too many failed login attempts" }],
-  [AuthErrorCode.ACCOUNT_DISABLED, { name: "ACCOUNT_DISABLED", grpcCode: 7, grpcStatus: "PERMISSION_DENIED", httpStatus: 403, clientAction: "contact_administrator", description: "the account has been disabled by an administrator" }],
-  [AuthErrorCode.PASSWORD_EXPIRED, { name: "PASSWORD_EXPIRED", grpcCode: 9, grpcStatus: "FAILED_PRECONDITION", httpStatus: 400, clientAction: "change_password", description: "the password has expired and must be changed" }],
-  [AuthErrorCode.PASSWORD_RESET_REQUIRED, { name: "PASSWORD_RESET_REQUIRED", grpcCode: 9, grpcStatus: "FAILED_PRECONDITION", httpStatus: 400, clientAction: "change_password", description: "a password reset is required" }],
-  [AuthErrorCode.UNRECOGNIZED_DEVICE, { name: "UNRECOGNIZED_DEVICE", grpcCode: 16, grpcStatus: "UNAUTHENTICATED", httpStatus: 401, clientAction: "verify_device", description: "the login comes from an unrecognized device" }],
+  [AuthErrorCode.NO_AUTH_ERROR, { name: "NO_AUTH_ERROR", grpcCode: 0, grpcStatus: "OK", httpStatus: 200, clientAction: "none", clientActionWithRetryDelay: "none", description: "no authentication error" }],
+  [AuthErrorCode.AUTH_FAILED_INVALID_BEARER_TOKEN, { name: "AUTH_FAILED_INVALID_BEARER_TOKEN", grpcCode: 16, grpcStatus: "UNAUTHENTICATED", httpStatus: 401, clientAction: "reauthenticate", clientActionWithRetryDelay: "reauthenticate", description: "the bearer token is invalid" }],
+  [AuthErrorCode.AUTH_FAILED_INVALID_SUBJECT, { name: "AUTH_FAILED_INVALID_SUBJECT", grpcCode: 16, grpcStatus: "UNAUTHENTICATED", httpStatus: 401, clientAction: "reauthenticate", clientActionWithRetryDelay: "reauthenticate", description: "the token subject is not valid" }],
+  [AuthErrorCode.AUTH_FAILED_INVALID_AUDIENCE, { name: "AUTH_FAILED_INVALID_AUDIENCE", grpcCode: 16, grpcStatus: "UNAUTHENTICATED", httpStatus: 401, clientAction: "reauthenticate", clientActionWithRetryDelay: "reauthenticate", description: "the token audience does not include this service" }],
+  [AuthErrorCode.AUTH_FAILED_INVALID_ISSUER, { name: "AUTH_FAILED_INVALID_ISSUER", grpcCode: 16, grpcStatus: "UNAUTHENTICATED", httpStatus: 401, clientAction: "reauthenticate", clientActionWithRetryDelay: "reauthenticate", description: "the token issuer is not trusted" }],
+  [AuthErrorCode.BEARER_TOKEN_MISSING, { name: "BEARER_TOKEN_MISSING", grpcCode: 16, grpcStatus: "UNAUTHENTICATED", httpStatus: 401, clientAction: "provide_credentials", clientActionWithRetryDelay: "provide_credentials", description: "the request carries no bearer token" }],
+  [AuthErrorCode.TOKEN_EXPIRED, { name: "TOKEN_EXPIRED", grpcCode: 16, grpcStatus: "UNAUTHENTICATED", httpStatus: 401, clientAction: "refresh_credentials", clientActionWithRetryDelay: "refresh_credentials", description: "the bearer token has expired" }],
+  [AuthErrorCode.TOKEN_NOT_ACTIVE, { name: "TOKEN_NOT_ACTIVE", grpcCode: 16, grpcStatus: "UNAUTHENTICATED", httpStatus: 401, clientAction: "retry_later", clientActionWithRetryDelay: "retry_later", description: "the bearer token is not valid yet" }],
+  [AuthErrorCode.TOKEN_REVOKED, { name: "TOKEN_REVOKED", grpcCode: 16, grpcStatus: "UNAUTHENTICATED", httpStatus: 401, clientAction: "reauthenticate", clientActionWithRetryDelay: "reauthenticate", description: "the bearer token has been revoked" }],
+  [AuthErrorCode.INVALID_CLAIMS, { name: "INVALID_CLAIMS", grpcCode: 16, grpcStatus: "UNAUTHENTICATED", httpStatus: 401, clientAction: "reauthenticate", clientActionWithRetryDelay: "reauthenticate", description: "the token has invalid claims" }],
+  [AuthErrorCode.MISSING_REQUIRED_CLAIMS, { name: "MISSING_REQUIRED_CLAIMS", grpcCode: 16, grpcStatus: "UNAUTHENTICATED", httpStatus: 401, clientAction: "reauthenticate", clientActionWithRetryDelay: "reauthenticate", description: "the token lacks required claims" }],
+  [AuthErrorCode.INVALID_SCOPE, { name: "INVALID_SCOPE", grpcCode: 7, grpcStatus: "PERMISSION_DENIED", httpStatus: 403, clientAction: "request_access", clientActionWithRetryDelay: "request_access", description: "the token lacks a required scope" }],
+  [AuthErrorCode.INVALID_PERMISSIONS, { name: "INVALID_PERMISSIONS", grpcCode: 7, grpcStatus: "PERMISSION_DENIED", httpStatus: 403, clientAction: "request_access", clientActionWithRetryDelay: "request_access", description: "the caller lacks a required permission" }],
+  [AuthErrorCode.SESSION_EXPIRED, { name: "SESSION_EXPIRED", grpcCode: 16, grpcStatus: "UNAUTHENTICATED", httpStatus: 401, clientAction: "reauthenticate", clientActionWithRetryDelay: "reauthenticate", description: "the session has expired" }],
+  [AuthErrorCode.SESSION_INVALID, { name: "SESSION_INVALID", grpcCode: 16, grpcStatus: "UNAUTHENTICATED", httpStatus: 401, clientAction: "reauthenticate", clientActionWithRetryDelay: "reauthenticate", description: "the session is invalid" }],
+  [AuthErrorCode.SESSION_REVOKED, { name: "SESSION_REVOKED", grpcCode: 16, grpcStatus: "UNAUTHENTICATED", httpStatus: 401, clientAction: "reauthenticate", clientActionWithRetryDelay: "reauthenticate", description: "the session has been revoked" }],
+  [AuthErrorCode.UNAUTHENTICATED, { name: "UNAUTHENTICATED", grpcCode: 16, grpcStatus: "UNAUTHENTICATED", httpStatus: 401, clientAction: "reauthenticate", clientActionWithRetryDelay: "reauthenticate", description: "authentication failed" }],
+  [AuthErrorCode.MULTI_FACTOR_REQUIRED, { name: "MULTI_FACTOR_REQUIRED", grpcCode: 16, grpcStatus: "UNAUTHENTICATED", httpStatus: 401, clientAction: "complete_multi_factor", clientActionWithRetryDelay: "complete_multi_factor", description: "multi-factor authentication is required" }],
+  [AuthErrorCode.MULTI_FACTOR_FAILED, { name: "MULTI_FACTOR_FAILED", grpcCode: 16, grpcStatus: "UNAUTHENTICATED", httpStatus: 401, clientAction: "complete_multi_factor", clientActionWithRetryDelay: "complete_multi_factor", description: "multi-factor authentication failed" }],
+  [AuthErrorCode.ACCOUNT_LOCKED, { name: "ACCOUNT_LOCKED", grpcCode: 7, grpcStatus: "PERMISSION_DENIED", httpStatus: 403, clientAction: "contact_administrator", clientActionWithRetryDelay: "retry_later", description: "the account is locked after too many failed login attempts" }],
+  [AuthErrorCode.ACCOUNT_DISABLED, { name: "ACCOUNT_DISABLED", grpcCode: 7, grpcStatus: "PERMISSION_DENIED", httpStatus: 403, clientAction: "contact_administrator", clientActionWithRetryDelay: "contact_administrator", description: "the account has been disabled by an administrator" }],
+  [AuthErrorCode.PASSWORD_EXPIRED, { name: "PASSWORD_EXPIRED", grpcCode: 9, grpcStatus: "FAILED_PRECONDITION", httpStatus: 400, clientAction: "change_password", clientActionWithRetryDelay: "change_password", description: "the password has expired and must be changed" }],
+  [AuthErrorCode.PASSWORD_RESET_REQUIRED, { name: "PASSWORD_RESET_REQUIRED", grpcCode: 9, grpcStatus: "FAILED_PRECONDITION", httpStatus: 400, clientAction: "change_password", clientActionWithRetryDelay: "change_password", description: "a password reset is required" }],
+  [AuthErrorCode.UNRECOGNIZED_DEVICE, { name: "UNRECOGNIZED_DEVICE", grpcCode: 16, grpcStatus: "UNAUTHENTICATED", httpStatus: 401, clientAction: "verify_device", clientActionWithRetryDelay: "verify_device", description: "the login comes from an unrecognized device" }],
 ]);
 
 /** Metadata key names that carry secrets, normalized (ASCII lower case, separators removed). */

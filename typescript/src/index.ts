@@ -54,8 +54,9 @@ export interface AuthError {
   readonly retryAfterMs: number | undefined;
   /**
    * What the client should do ("refresh_credentials", ...): the code's action,
-   * except ACCOUNT_LOCKED with a retry delay is "retry_later". `undefined` for
-   * an unknown reason: act on the plain status code then.
+   * or, when the error carries a retry delay, the code table's refinement
+   * (`clientActionWithRetryDelayOf`). `undefined` for an unknown reason: act
+   * on the plain status code then.
    */
   readonly clientAction: ClientAction | undefined;
   /** The gRPC status code of the call (connect's `Code`). */
@@ -75,6 +76,11 @@ function row(code: AuthErrorCode) {
 /** What a client should do for a code, knowing nothing else. */
 export function clientActionOf(code: AuthErrorCode): ClientAction {
   return row(code).clientAction;
+}
+
+/** What a client should do for a code when the error also carries a retry delay. */
+export function clientActionWithRetryDelayOf(code: AuthErrorCode): ClientAction {
+  return row(code).clientActionWithRetryDelay;
 }
 
 /** The gRPC status code a failure of this kind is reported with. */
@@ -137,8 +143,12 @@ function build(
   helpLinks: HelpLink[],
   localizedMessage: { locale: string; message: string } | undefined,
 ): AuthError {
-  let clientAction: ClientAction | undefined = code === undefined ? undefined : clientActionOf(code);
-  if (code === AuthErrorCode.ACCOUNT_LOCKED && retryAfterMs !== undefined) clientAction = "retry_later";
+  const clientAction: ClientAction | undefined =
+    code === undefined
+      ? undefined
+      : retryAfterMs === undefined
+        ? clientActionOf(code)
+        : clientActionWithRetryDelayOf(code);
   const sorted: Record<string, string> = {};
   for (const k of Object.keys(metadata).sort()) sorted[k] = metadata[k]!;
   return {

@@ -261,13 +261,14 @@ class AuthError(Exception):
 
     @property
     def client_action(self) -> Optional[ClientAction]:
-        """What the client should do: the code's action, except that
-        ACCOUNT_LOCKED with a retry delay is RETRY_LATER. ``None`` for a reason
-        this version does not know: act on the plain gRPC code then."""
+        """What the client should do: the code's action, or, when the error
+        carries a retry delay, the code table's refinement
+        (``client_action_with_retry_delay``). ``None`` for a reason this version
+        does not know: act on the plain gRPC code then."""
         if self._code is None:
             return None
-        if self._code == AuthErrorCode.ACCOUNT_LOCKED and self.retry_after is not None:
-            return ClientAction.RETRY_LATER
+        if self.retry_after is not None:
+            return self._code.client_action_with_retry_delay
         return self._code.client_action
 
     def _shown_message(self) -> str:

@@ -83,6 +83,11 @@ class AuthErrorCode(enum.IntEnum):
         return ClientAction(_ROWS[self.value][3])
 
     @property
+    def client_action_with_retry_delay(self) -> ClientAction:
+        """What a client should do when the error also carries a retry delay (the table's refinement, or client_action)."""
+        return ClientAction(_ROWS[self.value][5])
+
+    @property
     def description(self) -> str:
         """The one-line meaning (the default status message)."""
         return _ROWS[self.value][4]
@@ -93,32 +98,33 @@ class AuthErrorCode(enum.IntEnum):
         return self.value != 0
 
 
-# number -> (gRPC code, gRPC code name, HTTP status, client action, description)
-_ROWS: Dict[int, Tuple[int, str, int, str, str]] = {
-    0: (0, "OK", 200, "none", "no authentication error"),
-    1001: (16, "UNAUTHENTICATED", 401, "reauthenticate", "the bearer token is invalid"),
-    1002: (16, "UNAUTHENTICATED", 401, "reauthenticate", "the token subject is not valid"),
-    1003: (16, "UNAUTHENTICATED", 401, "reauthenticate", "the token audience does not include this service"),
-    1004: (16, "UNAUTHENTICATED", 401, "reauthenticate", "the token issuer is not trusted"),
-    1005: (16, "UNAUTHENTICATED", 401, "provide_credentials", "the request carries no bearer token"),
-    1006: (16, "UNAUTHENTICATED", 401, "refresh_credentials", "the bearer token has expired"),
-    1007: (16, "UNAUTHENTICATED", 401, "retry_later", "the bearer token is not valid yet"),
-    1008: (16, "UNAUTHENTICATED", 401, "reauthenticate", "the bearer token has been revoked"),
-    1100: (16, "UNAUTHENTICATED", 401, "reauthenticate", "the token has invalid claims"),
-    1101: (16, "UNAUTHENTICATED", 401, "reauthenticate", "the token lacks required claims"),
-    1102: (7, "PERMISSION_DENIED", 403, "request_access", "the token lacks a required scope"),
-    1103: (7, "PERMISSION_DENIED", 403, "request_access", "the caller lacks a required permission"),
-    1200: (16, "UNAUTHENTICATED", 401, "reauthenticate", "the session has expired"),
-    1201: (16, "UNAUTHENTICATED", 401, "reauthenticate", "the session is invalid"),
-    1202: (16, "UNAUTHENTICATED", 401, "reauthenticate", "the session has been revoked"),
-    1500: (16, "UNAUTHENTICATED", 401, "reauthenticate", "authentication failed"),
-    1501: (16, "UNAUTHENTICATED", 401, "complete_multi_factor", "multi-factor authentication is required"),
-    1502: (16, "UNAUTHENTICATED", 401, "complete_multi_factor", "multi-factor authentication failed"),
-    1600: (7, "PERMISSION_DENIED", 403, "contact_administrator", "the account is locked after too many failed login attempts"),
-    1601: (7, "PERMISSION_DENIED", 403, "contact_administrator", "the account has been disabled by an administrator"),
-    1602: (9, "FAILED_PRECONDITION", 400, "change_password", "the password has expired and must be changed"),
-    1603: (9, "FAILED_PRECONDITION", 400, "change_password", "a password reset is required"),
-    1604: (16, "UNAUTHENTICATED", 401, "verify_device", "the login comes from an unrecognized device"),
+# number -> (gRPC code, gRPC code name, HTTP status, client action, description,
+#            client action with a retry delay)
+_ROWS: Dict[int, Tuple[int, str, int, str, str, str]] = {
+    0: (0, "OK", 200, "none", "no authentication error", "none"),
+    1001: (16, "UNAUTHENTICATED", 401, "reauthenticate", "the bearer token is invalid", "reauthenticate"),
+    1002: (16, "UNAUTHENTICATED", 401, "reauthenticate", "the token subject is not valid", "reauthenticate"),
+    1003: (16, "UNAUTHENTICATED", 401, "reauthenticate", "the token audience does not include this service", "reauthenticate"),
+    1004: (16, "UNAUTHENTICATED", 401, "reauthenticate", "the token issuer is not trusted", "reauthenticate"),
+    1005: (16, "UNAUTHENTICATED", 401, "provide_credentials", "the request carries no bearer token", "provide_credentials"),
+    1006: (16, "UNAUTHENTICATED", 401, "refresh_credentials", "the bearer token has expired", "refresh_credentials"),
+    1007: (16, "UNAUTHENTICATED", 401, "retry_later", "the bearer token is not valid yet", "retry_later"),
+    1008: (16, "UNAUTHENTICATED", 401, "reauthenticate", "the bearer token has been revoked", "reauthenticate"),
+    1100: (16, "UNAUTHENTICATED", 401, "reauthenticate", "the token has invalid claims", "reauthenticate"),
+    1101: (16, "UNAUTHENTICATED", 401, "reauthenticate", "the token lacks required claims", "reauthenticate"),
+    1102: (7, "PERMISSION_DENIED", 403, "request_access", "the token lacks a required scope", "request_access"),
+    1103: (7, "PERMISSION_DENIED", 403, "request_access", "the caller lacks a required permission", "request_access"),
+    1200: (16, "UNAUTHENTICATED", 401, "reauthenticate", "the session has expired", "reauthenticate"),
+    1201: (16, "UNAUTHENTICATED", 401, "reauthenticate", "the session is invalid", "reauthenticate"),
+    1202: (16, "UNAUTHENTICATED", 401, "reauthenticate", "the session has been revoked", "reauthenticate"),
+    1500: (16, "UNAUTHENTICATED", 401, "reauthenticate", "authentication failed", "reauthenticate"),
+    1501: (16, "UNAUTHENTICATED", 401, "complete_multi_factor", "multi-factor authentication is required", "complete_multi_factor"),
+    1502: (16, "UNAUTHENTICATED", 401, "complete_multi_factor", "multi-factor authentication failed", "complete_multi_factor"),
+    1600: (7, "PERMISSION_DENIED", 403, "contact_administrator", "the account is locked after too many failed login attempts", "retry_later"),
+    1601: (7, "PERMISSION_DENIED", 403, "contact_administrator", "the account has been disabled by an administrator", "contact_administrator"),
+    1602: (9, "FAILED_PRECONDITION", 400, "change_password", "the password has expired and must be changed", "change_password"),
+    1603: (9, "FAILED_PRECONDITION", 400, "change_password", "a password reset is required", "change_password"),
+    1604: (16, "UNAUTHENTICATED", 401, "verify_device", "the login comes from an unrecognized device", "verify_device"),
 }
 
 _GRPC_STATUS_CODES: Dict[int, grpc.StatusCode] = {s.value[0]: s for s in grpc.StatusCode}
