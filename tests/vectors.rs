@@ -38,16 +38,6 @@ fn error(code: AuthErrorCode) -> AuthError {
         })
 }
 
-fn grpc_name(code: tonic::Code) -> &'static str {
-    match code {
-        tonic::Code::Ok => "OK",
-        tonic::Code::Unauthenticated => "UNAUTHENTICATED",
-        tonic::Code::PermissionDenied => "PERMISSION_DENIED",
-        tonic::Code::FailedPrecondition => "FAILED_PRECONDITION",
-        other => panic!("unexpected gRPC code {other:?}"),
-    }
-}
-
 fn expected() -> Value {
     let vectors: Vec<Value> = AuthErrorCode::ALL
         .into_iter()
@@ -60,7 +50,7 @@ fn expected() -> Value {
                 "name": code.as_str_name(),
                 "number": i32::from(code),
                 "grpc_code": code.grpc_code() as i32,
-                "grpc_status": grpc_name(code.grpc_code()),
+                "grpc_status": auth_error::grpc_status_name(code.grpc_code()),
                 "http_status": code.http_status().as_u16(),
                 "client_action": code.client_action().as_str(),
                 "client_action_with_retry_delay": code.client_action_with_retry_delay().as_str(),

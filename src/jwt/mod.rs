@@ -30,7 +30,8 @@ use std::future::Future;
 use std::marker::PhantomData;
 use std::pin::Pin;
 use std::sync::{Arc, Mutex};
-use std::time::{Duration, SystemTime, UNIX_EPOCH};
+#[cfg(feature = "oidc")]
+use std::time::Duration;
 
 pub use jsonwebtoken;
 use jsonwebtoken::errors::{Error, ErrorKind};
@@ -39,14 +40,23 @@ use jsonwebtoken::{Algorithm, DecodingKey, Validation};
 use serde::de::DeserializeOwned;
 use serde_json::Value;
 
-use crate::server::{Rejection, TokenVerifier, Verified};
+use crate::server::{Rejection, Verified};
 use crate::{AuthError, AuthErrorCode};
 
+mod claims;
 mod decode;
 #[cfg(feature = "oidc")]
 mod issuers;
+mod keys;
 #[cfg(feature = "oidc")]
 mod remote;
+mod verify;
+
+use claims::claims_do_not_fit;
+#[cfg(feature = "oidc")]
+pub(crate) use claims::unverified_issuer;
+pub(crate) use keys::{Key, Unusable, signature_algorithm, usable_algorithms};
+use keys::{install_backend, tightened};
 
 #[cfg(feature = "oidc")]
 pub use crate::oidc::ProviderError;
@@ -178,12 +188,6 @@ pub struct JwtVerifier<C = Value> {
     claims: PhantomData<fn() -> C>,
 }
 
-/// A key and the algorithms of the validation it can verify.
-pub(crate) struct Key {
-    key: DecodingKey,
-    algorithms: Vec<Algorithm>,
-}
-
 /// Tokens longer than this are never cached.
 const MAX_CACHED_TOKEN_LEN: usize = 4096;
 
@@ -222,132 +226,6 @@ impl<C> fmt::Debug for JwtVerifier<C> {
             .field("cache", &self.cache.as_ref().map(|c| c.capacity))
             .field("config_error", &self.config_error)
             .finish()
-    }
-}
-
-/// What [`JwtVerifier`] adds to a validation (see its docs).
-fn tightened(mut validation: Validation) -> Validation {
-    validation.validate_nbf = true;
-    if validation.aud.is_some() {
-        validation.required_spec_claims.insert("aud".to_owned());
-    }
-    if validation.iss.is_some() {
-        validation.required_spec_claims.insert("iss".to_owned());
-    }
-    validation
-}
-
-/// Whether the crypto backend can make a verifier of `alg` from `key`
-/// (`None`: no backend installed, so nothing can be told yet).
-fn can_verify(alg: Algorithm, key: &DecodingKey) -> Option<bool> {
-    std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
-        // An empty signature never verifies; an error means the backend could
-        // not make a verifier of `alg` from `key` at all.
-        jsonwebtoken::crypto::verify("", b"", key, alg).is_ok()
-    }))
-    .ok()
-}
-
-/// The algorithms of `allowed` that `key` can verify (only `declared`, when
-/// its JWK names one).
-pub(crate) fn usable_algorithms(
-    key: &DecodingKey,
-    allowed: &[Algorithm],
-    declared: Option<Algorithm>,
-) -> Vec<Algorithm> {
-    allowed
-        .iter()
-        .copied()
-        .filter(|alg| alg.family() == key.family() && declared.is_none_or(|d| d == *alg))
-        // Without a backend nothing can be probed; verification then
-        // reports the missing backend as a fault.
-        .filter(|alg| can_verify(*alg, key) != Some(false))
-        .collect()
-}
-
-/// Why a JWK is not used to verify signatures.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub(crate) enum Unusable {
-    /// A key for encryption (`use: enc`, `key_ops` without `verify`): a key
-    /// set may well publish those; they are left out.
-    Encryption(&'static str),
-    /// Its declared `alg` is not a signature algorithm this crate verifies
-    /// (`RSA-OAEP`, `ECDH-ES`, `ES512`…): never used with another instead.
-    Algorithm,
-    /// Its declared `alg` contradicts its curve (`RS256` on a P-256 key).
-    Mismatch,
-}
-
-impl Unusable {
-    #[cfg(feature = "oidc")]
-    pub(crate) fn why(self) -> &'static str {
-        match self {
-            Unusable::Encryption(why) => why,
-            Unusable::Algorithm => {
-                "its declared `alg` is not a signature algorithm this crate verifies"
-            }
-            Unusable::Mismatch => "its declared `alg` does not fit its curve",
-        }
-    }
-}
-
-/// Whether a JWK is meant for verifying signatures, and with which
-/// algorithm (`Ok(None)`: it declares none, so every algorithm of the
-/// validation the key fits).
-pub(crate) fn signature_algorithm(
-    jwk: &jsonwebtoken::jwk::Jwk,
-) -> Result<Option<Algorithm>, Unusable> {
-    use jsonwebtoken::jwk::{KeyOperations, PublicKeyUse};
-    if matches!(jwk.common.public_key_use, Some(PublicKeyUse::Encryption)) {
-        return Err(Unusable::Encryption("its `use` is `enc`"));
-    }
-    if let Some(ops) = &jwk.common.key_operations
-        && !ops.iter().any(|op| matches!(op, KeyOperations::Verify))
-    {
-        return Err(Unusable::Encryption(
-            "its `key_ops` do not include `verify`",
-        ));
-    }
-    let declared = match jwk.common.key_algorithm {
-        None => None,
-        Some(declared) => Some(
-            declared
-                .to_string()
-                .parse::<Algorithm>()
-                .map_err(|_| Unusable::Algorithm)?,
-        ),
-    };
-    // An EC key's curve names its one algorithm (RFC 7518 §3.4): told by the
-    // key itself, not by probing a backend (aws-lc-rs accepts a P-256 key
-    // for ES384 until it verifies a signature).
-    let curve = match &jwk.algorithm {
-        jsonwebtoken::jwk::AlgorithmParameters::EllipticCurve(ec) => match ec.curve {
-            jsonwebtoken::jwk::EllipticCurve::P256 => Some(Algorithm::ES256),
-            jsonwebtoken::jwk::EllipticCurve::P384 => Some(Algorithm::ES384),
-            _ => None,
-        },
-        _ => None,
-    };
-    match (declared, curve) {
-        (Some(declared), Some(curve)) if declared != curve => Err(Unusable::Mismatch),
-        (declared, curve) => Ok(declared.or(curve)),
-    }
-}
-
-/// With feature `jwt-aws-lc`, makes aws-lc-rs jsonwebtoken's process-wide
-/// backend before anything asks for it: with both backend features on
-/// (`--all-features`), jsonwebtoken would otherwise refuse to choose and
-/// panic on every verification. If the application installed a provider
-/// first, that one stays.
-fn install_backend() {
-    #[cfg(feature = "jwt-aws-lc")]
-    {
-        static ONCE: std::sync::Once = std::sync::Once::new();
-        ONCE.call_once(|| {
-            let _ = jsonwebtoken::crypto::CryptoProvider::install_default(
-                &jsonwebtoken::crypto::aws_lc::DEFAULT_PROVIDER,
-            );
-        });
     }
 }
 
@@ -506,25 +384,6 @@ where
     }
 }
 
-/// The claims as `C`, from the owned JSON: moved when `C` is `Value` (the
-/// default), deserialized by value otherwise (strings moved, not copied).
-fn claims_from<C: DeserializeOwned + 'static>(json: Value) -> Result<C, Rejection> {
-    let any: Box<dyn std::any::Any> = Box::new(json);
-    match any.downcast::<C>() {
-        Ok(claims) => Ok(*claims),
-        Err(any) => match any.downcast::<Value>() {
-            Ok(json) => C::deserialize(*json).map_err(|_| Rejection::Auth(claims_do_not_fit())),
-            // `any` holds the `Value` boxed above.
-            Err(_) => Err(Rejection::Auth(claims_do_not_fit())),
-        },
-    }
-}
-
-fn claims_do_not_fit() -> AuthError {
-    AuthError::new(AuthErrorCode::InvalidClaims)
-        .with_message("the token's claims do not have the expected shape")
-}
-
 impl<C> JwtVerifier<C> {
     /// Records the first misconfiguration (and logs it once).
     fn misconfigured(&mut self, why: String) {
@@ -676,370 +535,5 @@ impl<C> JwtVerifier<C> {
         self.checks
             .push(Arc::new(move |claims| Box::pin(check(claims))));
         self
-    }
-
-    /// The rejection for `err`, with the context the table names.
-    /// The refusal for `err`, with the context a client can act on; the
-    /// expiry and token id from `claims` (verified: the signature was
-    /// checked before the expiry) for an expired token.
-    fn reject(&self, err: &Error, claims: Option<&Value>) -> Rejection {
-        let Rejection::Auth(mut auth) = classify(err) else {
-            return classify(err);
-        };
-        match err.kind() {
-            ErrorKind::ExpiredSignature => {
-                if let Some(exp) = claims
-                    .and_then(|c| c.get("exp"))
-                    .and_then(Value::as_f64)
-                    .filter(|e| e.is_finite())
-                {
-                    let exp = Duration::try_from_secs_f64(exp).unwrap_or_default();
-                    auth =
-                        auth.with_token_expiry(UNIX_EPOCH.checked_add(exp).unwrap_or(UNIX_EPOCH));
-                }
-                if let Some(jti) = claims.and_then(|c| c.get("jti")).and_then(Value::as_str) {
-                    auth = auth.with_token_id(jti);
-                }
-            }
-            ErrorKind::InvalidAudience => {
-                if let Some(aud) = &self.validation.aud {
-                    let mut accepted: Vec<&str> = aud.iter().map(String::as_str).collect();
-                    accepted.sort_unstable();
-                    auth = auth.with_audiences(accepted);
-                }
-            }
-            // One issuer may be named (it is what the client should have
-            // asked for); a list would tell anyone every tenant.
-            ErrorKind::InvalidIssuer => {
-                if let Some(iss) = &self.validation.iss
-                    && let [only] = iss.iter().collect::<Vec<_>>()[..]
-                {
-                    auth = auth.with_issuer(only.as_str());
-                }
-            }
-            _ => {}
-        }
-        Rejection::Auth(auth)
-    }
-}
-
-impl<C> JwtVerifier<C> {
-    /// `AUTH_FAILED_INVALID_ISSUER` for a token whose unverified `iss` is
-    /// not one this verifier accepts.
-    #[cfg(feature = "oidc")]
-    fn refuse_foreign_issuer(&self, token: &str) -> Result<(), Rejection> {
-        let Some(accepted) = &self.validation.iss else {
-            return Ok(());
-        };
-        match unverified_issuer(token) {
-            Some(iss) if accepted.contains(&iss) => Ok(()),
-            Some(_) => Err(self.reject(&ErrorKind::InvalidIssuer.into(), None)),
-            None => Err(self.reject(&ErrorKind::MissingRequiredClaim("iss".into()).into(), None)),
-        }
-    }
-}
-
-/// An RFC 7519 NumericDate: a JSON number, possibly with a fraction.
-fn numeric_date(value: &Value) -> Option<f64> {
-    value.as_f64().filter(|n| n.is_finite())
-}
-
-/// Scopes from `scope` (space-separated) or `scp` (string or array).
-fn scopes(claims: &Value) -> Vec<String> {
-    let split = |s: &str| -> Vec<String> { s.split_whitespace().map(str::to_owned).collect() };
-    match (claims.get("scope"), claims.get("scp")) {
-        (Some(Value::String(s)), _) => split(s),
-        (_, Some(Value::String(s))) => split(s),
-        (_, Some(Value::Array(items))) => items
-            .iter()
-            .filter_map(Value::as_str)
-            .flat_map(split)
-            .collect(),
-        _ => Vec::new(),
-    }
-}
-
-/// RFC 9068 §4: the header `typ` of an access token, compared ignoring
-/// ASCII case (RFC 7515 §4.1.9), with or without `application/`.
-fn is_access_token_type(typ: Option<&str>) -> bool {
-    typ.is_some_and(|t| {
-        t.eq_ignore_ascii_case("at+jwt") || t.eq_ignore_ascii_case("application/at+jwt")
-    })
-}
-
-/// RFC 9068 §2.2: the claims an access token must carry; the first missing.
-fn missing_access_token_claim(claims: &Value) -> Option<&'static str> {
-    const REQUIRED: [(&str, &str); 7] = [
-        (
-            "iss",
-            "not an RFC 9068 access token: the claim `iss` is missing",
-        ),
-        (
-            "aud",
-            "not an RFC 9068 access token: the claim `aud` is missing",
-        ),
-        (
-            "exp",
-            "not an RFC 9068 access token: the claim `exp` is missing",
-        ),
-        (
-            "sub",
-            "not an RFC 9068 access token: the claim `sub` is missing",
-        ),
-        (
-            "client_id",
-            "not an RFC 9068 access token: the claim `client_id` is missing",
-        ),
-        (
-            "iat",
-            "not an RFC 9068 access token: the claim `iat` is missing",
-        ),
-        (
-            "jti",
-            "not an RFC 9068 access token: the claim `jti` is missing",
-        ),
-    ];
-    REQUIRED
-        .iter()
-        .find(|(name, _)| claims.get(name).is_none_or(Value::is_null))
-        .map(|(_, why)| *why)
-}
-
-fn invalid(message: &'static str) -> Rejection {
-    AuthError::new(AuthErrorCode::AuthFailedInvalidBearerToken)
-        .with_message(message)
-        .into()
-}
-
-impl<C> TokenVerifier for JwtVerifier<C>
-where
-    C: DeserializeOwned + Clone + Send + Sync + 'static,
-{
-    type Claims = C;
-
-    async fn verify(&self, token: &str) -> Result<Verified<C>, Rejection> {
-        if let Some(why) = &self.config_error {
-            return Err(Rejection::Fault(why.to_string().into()));
-        }
-        let (verified, json) = match self.cached(token) {
-            Some((verified, json)) => (verified, Some(json)),
-            None => self.verify_uncached(token).await?,
-        };
-        // Kept whenever there are checks on it (see `verify_uncached`).
-        if let Some(json) = &json {
-            for check in &self.json_checks {
-                check(json).await?;
-            }
-        }
-        for check in &self.checks {
-            check(verified.claims()).await?;
-        }
-        Ok(verified)
-    }
-
-    fn check(&self) -> Result<(), BoxError> {
-        match &self.config_error {
-            Some(why) => Err(why.to_string().into()),
-            None => Ok(()),
-        }
-    }
-
-    fn token_issuer(&self, token: &str) -> Option<String> {
-        unverified_issuer(token)
-    }
-}
-
-/// The `iss` of a token's payload, unverified (to choose a verifier or to
-/// refuse a foreign token early, never to trust it).
-pub(crate) fn unverified_issuer(token: &str) -> Option<String> {
-    #[derive(serde::Deserialize)]
-    struct Iss {
-        iss: Option<String>,
-    }
-    jsonwebtoken::dangerous::insecure_decode_claims::<Iss>(token)
-        .ok()?
-        .iss
-}
-
-type BoxError = Box<dyn std::error::Error + Send + Sync>;
-
-/// Now, in seconds since the epoch, with the fraction.
-fn now() -> f64 {
-    SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map_or(0.0, |d| d.as_secs_f64())
-}
-
-impl<C> JwtVerifier<C>
-where
-    C: DeserializeOwned + Clone + Send + Sync + 'static,
-{
-    /// A cached verification still valid now, if any.
-    fn cached(&self, token: &str) -> Option<(Verified<C>, Arc<Value>)> {
-        let cache = self.cache.as_ref()?;
-        let entries = cache.entries.lock().ok()?;
-        let hit = entries.get(token)?;
-        let v = &self.validation;
-        let now = now();
-        let (leeway, early_reject) = (
-            v.leeway as f64,
-            v.reject_tokens_expiring_in_less_than as f64,
-        );
-        let expired =
-            v.validate_exp && hit.exp.is_some_and(|exp| exp - early_reject < now - leeway);
-        let early = v.validate_nbf && hit.nbf.is_some_and(|nbf| nbf > now + leeway);
-        #[cfg(feature = "oidc")]
-        let key_held = match (&hit.remote_key, &self.remote) {
-            (Some((kid, key)), Some(remote)) => remote.still_holds(kid, key),
-            _ => true,
-        };
-        #[cfg(not(feature = "oidc"))]
-        let key_held = true;
-        // A stale entry is verified again, which gives the right rejection.
-        (!expired && !early && key_held).then(|| (hit.verified.clone(), hit.json.clone()))
-    }
-
-    /// The key for a token with header `kid`, and whether it was fetched
-    /// (the cache must then check that it is still held).
-    async fn key(&self, token: &str, kid: Option<&str>) -> Result<(Arc<Key>, bool), Rejection> {
-        let unknown = || invalid("the token's key id is not known");
-        #[cfg(feature = "oidc")]
-        if let Some(remote) = &self.remote {
-            let kid = kid.ok_or_else(|| invalid("the token has no key id"))?;
-            if let Some(key) = remote.held(kid, &self.validation) {
-                return Ok((key, true));
-            }
-            // A key not held may cost a fetch: a foreign token must not.
-            self.refuse_foreign_issuer(token)?;
-            return match remote.key(kid, &self.validation).await {
-                remote::Lookup::Found(key) => Ok((key, true)),
-                remote::Lookup::Unknown => Err(unknown()),
-                remote::Lookup::CoolingDown(wait) => Err(Rejection::unavailable_for(
-                    "the token's key id is not in the keys held, and the key set was fetched too recently to fetch it again",
-                    wait,
-                )),
-                remote::Lookup::Unavailable(err, wait) => {
-                    Err(Rejection::unavailable_for(err, wait))
-                }
-                remote::Lookup::Fault(err) => Err(Rejection::Fault(err)),
-            };
-        }
-        let _ = token;
-        let key = match kid {
-            Some(kid) => self.keys.get(kid),
-            None => self.default_key.as_ref(),
-        };
-        key.cloned().map(|key| (key, false)).ok_or_else(unknown)
-    }
-
-    /// The verified token, and its JSON claims when a check or the cache
-    /// needs them (otherwise the claims are moved into `C`, not copied).
-    async fn verify_uncached(
-        &self,
-        token: &str,
-    ) -> Result<(Verified<C>, Option<Arc<Value>>), Rejection> {
-        // The header's three fields that choose the key (`alg`, `kid`,
-        // `typ`), then the signature, then the claims, each read once (see
-        // `decode`).
-        let malformed =
-            || invalid("the token is not a compact JWS with a header this verifier reads");
-        let parts = decode::Parts::of(token).ok_or_else(malformed)?;
-        let mut buf = decode::HeaderBuf::new();
-        let header = decode::peek_header(parts.header, &mut buf).ok_or_else(malformed)?;
-        if !self.validation.algorithms.contains(&header.alg) {
-            return Err(invalid("the token's algorithm is not accepted"));
-        }
-        if self.access_token_profile && !is_access_token_type(header.typ.as_deref()) {
-            return Err(invalid(
-                "not an RFC 9068 access token: the header `typ` is not `at+jwt`",
-            ));
-        }
-        #[cfg_attr(not(feature = "oidc"), allow(unused_variables))]
-        let (key, fetched) = self.key(token, header.kid.as_deref()).await?;
-        // An `alg` its key cannot verify (ES384 on a P-256 key) would make
-        // jsonwebtoken report a key error: the token's fault, not the server's.
-        if !key.algorithms.contains(&header.alg) {
-            return Err(invalid("the token's algorithm does not match its key"));
-        }
-        // jsonwebtoken panics when no crypto backend is configured: that is
-        // the server's fault, and must not take the server task down.
-        std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
-            decode::verify_signature(&parts, header.alg, &key.key, &self.validation)
-        }))
-        .map_err(|_| {
-            Rejection::Fault(
-                "jsonwebtoken has no crypto backend: enable `jwt-rust-crypto`, or a jsonwebtoken backend feature"
-                    .into(),
-            )
-        })?
-        .map_err(|e| self.reject(&e, None))?;
-        let claims = decode::claims(&parts).map_err(|e| self.reject(&e, None))?;
-        decode::validate(&claims, &self.validation).map_err(|e| self.reject(&e, Some(&claims)))?;
-        let scopes = scopes(&claims);
-        // Present but not a number: verified (jsonwebtoken's rules) but never
-        // cached, since the cache could not check it again.
-        let read = |name: &str| match claims.get(name) {
-            None => Some(None),
-            Some(value) => numeric_date(value).map(Some),
-        };
-        let times = self
-            .cache
-            .is_some()
-            .then(|| read("exp").zip(read("nbf")))
-            .flatten();
-        if self.access_token_profile
-            && let Some(why) = missing_access_token_claim(&claims)
-        {
-            return Err(invalid(why));
-        }
-        let acr = claims.get("acr").and_then(Value::as_str).map(str::to_owned);
-        let auth_time = claims
-            .get("auth_time")
-            .and_then(numeric_date)
-            .and_then(|secs| Duration::try_from_secs_f64(secs).ok())
-            .and_then(|since| UNIX_EPOCH.checked_add(since));
-        let keep_json = !self.json_checks.is_empty() || self.cache.is_some();
-        let (claims, json): (C, _) = match keep_json {
-            true => {
-                let json = Arc::new(claims);
-                let claims = C::deserialize(json.as_ref())
-                    .map_err(|_| Rejection::Auth(claims_do_not_fit()))?;
-                (claims, Some(json))
-            }
-            false => (claims_from(claims)?, None),
-        };
-        let mut verified = Verified::new(claims, scopes);
-        if let Some(acr) = acr {
-            verified = verified.with_acr(acr);
-        }
-        if let Some(at) = auth_time {
-            verified = verified.with_auth_time(at);
-        }
-        if let Some(cache) = &self.cache
-            && let Some(json) = &json
-            && let Some((exp, nbf)) = times
-            && token.len() <= MAX_CACHED_TOKEN_LEN
-            && let Ok(mut entries) = cache.entries.lock()
-        {
-            if entries.len() >= cache.capacity
-                && let Some(victim) = entries.keys().next().cloned()
-            {
-                entries.remove(&victim);
-            }
-            let cached = Cached {
-                verified: verified.clone(),
-                json: json.clone(),
-                #[cfg(feature = "oidc")]
-                remote_key: header
-                    .kid
-                    .as_deref()
-                    .filter(|_| fetched)
-                    .map(|kid| (kid.to_owned(), key.clone())),
-                exp,
-                nbf,
-            };
-            entries.insert(token.to_owned(), cached);
-        }
-        Ok((verified, json))
     }
 }

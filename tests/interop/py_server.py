@@ -15,6 +15,8 @@ Cases:
                    with TOKEN_EXPIRED (to test the client's refresh-and-retry)
 """
 
+import json
+import os
 import sys
 from concurrent import futures
 
@@ -27,14 +29,10 @@ from grpc_status import rpc_status
 
 from common import AuthErrorCode, DOMAIN
 
-GRPC_CODE = {
-    "INVALID_SCOPE": code_pb2.PERMISSION_DENIED,
-    "INVALID_PERMISSIONS": code_pb2.PERMISSION_DENIED,
-    "ACCOUNT_LOCKED": code_pb2.PERMISSION_DENIED,
-    "ACCOUNT_DISABLED": code_pb2.PERMISSION_DENIED,
-    "PASSWORD_EXPIRED": code_pb2.FAILED_PRECONDITION,
-    "PASSWORD_RESET_REQUIRED": code_pb2.FAILED_PRECONDITION,
-}
+# Each reason's gRPC code, from the shared vectors (the crate's code table),
+# not a hand copy.
+with open(os.path.join(common.HERE, "..", "vectors", "auth_error_vectors.json"), encoding="utf-8") as f:
+    GRPC_CODE = {v["name"]: v["grpc_code"] for v in json.load(f)["vectors"]}
 
 
 def packed(message):
@@ -51,7 +49,7 @@ def status_for(case):
     code = code_pb2.UNAUTHENTICATED
     if case in AuthErrorCode.keys():
         number = AuthErrorCode.Value(case)
-        code = GRPC_CODE.get(case, code_pb2.UNAUTHENTICATED)
+        code = GRPC_CODE[case]
         retry = error_details_pb2.RetryInfo(retry_delay=duration_pb2.Duration(seconds=2, nanos=500_000_000))
         unknown = any_pb2.Any(type_url="type.example.com/acme.v1.Unknown", value=b"\x08\x2a")
         details = [error_info(case, DOMAIN, number=str(number), lang="python"), packed(retry), unknown]

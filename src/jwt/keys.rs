@@ -1,0 +1,137 @@
+//! The verification keys: which algorithms a key can verify (from its type,
+//! its curve and its JWK `alg`, `use` and `key_ops`), and the crypto backend
+//! jsonwebtoken uses.
+
+use jsonwebtoken::{Algorithm, DecodingKey, Validation};
+
+/// A key and the algorithms of the validation it can verify.
+pub(crate) struct Key {
+    pub(super) key: DecodingKey,
+    pub(super) algorithms: Vec<Algorithm>,
+}
+
+/// What [`JwtVerifier`] adds to a validation (see its docs).
+pub(super) fn tightened(mut validation: Validation) -> Validation {
+    validation.validate_nbf = true;
+    if validation.aud.is_some() {
+        validation.required_spec_claims.insert("aud".to_owned());
+    }
+    if validation.iss.is_some() {
+        validation.required_spec_claims.insert("iss".to_owned());
+    }
+    validation
+}
+
+/// Whether the crypto backend can make a verifier of `alg` from `key`
+/// (`None`: no backend installed, so nothing can be told yet).
+pub(super) fn can_verify(alg: Algorithm, key: &DecodingKey) -> Option<bool> {
+    std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+        // An empty signature never verifies; an error means the backend could
+        // not make a verifier of `alg` from `key` at all.
+        jsonwebtoken::crypto::verify("", b"", key, alg).is_ok()
+    }))
+    .ok()
+}
+
+/// The algorithms of `allowed` that `key` can verify (only `declared`, when
+/// its JWK names one).
+pub(crate) fn usable_algorithms(
+    key: &DecodingKey,
+    allowed: &[Algorithm],
+    declared: Option<Algorithm>,
+) -> Vec<Algorithm> {
+    allowed
+        .iter()
+        .copied()
+        .filter(|alg| alg.family() == key.family() && declared.is_none_or(|d| d == *alg))
+        // Without a backend nothing can be probed; verification then
+        // reports the missing backend as a fault.
+        .filter(|alg| can_verify(*alg, key) != Some(false))
+        .collect()
+}
+
+/// Why a JWK is not used to verify signatures.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Unusable {
+    /// A key for encryption (`use: enc`, `key_ops` without `verify`): a key
+    /// set may well publish those; they are left out.
+    Encryption(&'static str),
+    /// Its declared `alg` is not a signature algorithm this crate verifies
+    /// (`RSA-OAEP`, `ECDH-ES`, `ES512`…): never used with another instead.
+    Algorithm,
+    /// Its declared `alg` contradicts its curve (`RS256` on a P-256 key).
+    Mismatch,
+}
+
+impl Unusable {
+    #[cfg(feature = "oidc")]
+    pub(crate) fn why(self) -> &'static str {
+        match self {
+            Unusable::Encryption(why) => why,
+            Unusable::Algorithm => {
+                "its declared `alg` is not a signature algorithm this crate verifies"
+            }
+            Unusable::Mismatch => "its declared `alg` does not fit its curve",
+        }
+    }
+}
+
+/// Whether a JWK is meant for verifying signatures, and with which
+/// algorithm (`Ok(None)`: it declares none, so every algorithm of the
+/// validation the key fits).
+pub(crate) fn signature_algorithm(
+    jwk: &jsonwebtoken::jwk::Jwk,
+) -> Result<Option<Algorithm>, Unusable> {
+    use jsonwebtoken::jwk::{KeyOperations, PublicKeyUse};
+    if matches!(jwk.common.public_key_use, Some(PublicKeyUse::Encryption)) {
+        return Err(Unusable::Encryption("its `use` is `enc`"));
+    }
+    if let Some(ops) = &jwk.common.key_operations
+        && !ops.iter().any(|op| matches!(op, KeyOperations::Verify))
+    {
+        return Err(Unusable::Encryption(
+            "its `key_ops` do not include `verify`",
+        ));
+    }
+    let declared = match jwk.common.key_algorithm {
+        None => None,
+        Some(declared) => Some(
+            declared
+                .to_string()
+                .parse::<Algorithm>()
+                .map_err(|_| Unusable::Algorithm)?,
+        ),
+    };
+    // An EC key's curve names its one algorithm (RFC 7518 §3.4): told by the
+    // key itself, not by probing a backend (aws-lc-rs accepts a P-256 key
+    // for ES384 until it verifies a signature).
+    let curve = match &jwk.algorithm {
+        jsonwebtoken::jwk::AlgorithmParameters::EllipticCurve(ec) => match ec.curve {
+            jsonwebtoken::jwk::EllipticCurve::P256 => Some(Algorithm::ES256),
+            jsonwebtoken::jwk::EllipticCurve::P384 => Some(Algorithm::ES384),
+            _ => None,
+        },
+        _ => None,
+    };
+    match (declared, curve) {
+        (Some(declared), Some(curve)) if declared != curve => Err(Unusable::Mismatch),
+        (declared, curve) => Ok(declared.or(curve)),
+    }
+}
+
+/// With feature `jwt-aws-lc`, makes aws-lc-rs jsonwebtoken's process-wide
+/// backend before anything asks for it: with both backend features on
+/// (`--all-features`), jsonwebtoken would otherwise refuse to choose and
+/// panic on every verification. If the application installed a provider
+/// first, that one stays.
+pub(super) fn install_backend() {
+    #[cfg(feature = "jwt-aws-lc")]
+    {
+        static ONCE: std::sync::Once = std::sync::Once::new();
+        ONCE.call_once(|| {
+            let _ = jsonwebtoken::crypto::CryptoProvider::install_default(
+                &jsonwebtoken::crypto::aws_lc::DEFAULT_PROVIDER,
+            );
+        });
+    }
+}
