@@ -117,7 +117,7 @@ pub fn classify(err: &Error) -> Rejection {
 type Check<C> =
     Arc<dyn Fn(&C) -> Pin<Box<dyn Future<Output = Result<(), AuthError>> + Send>> + Send + Sync>;
 
-/// A [`TokenVerifier`] for JWTs (JWS compact), on jsonwebtoken's `decode`
+/// A [`TokenVerifier`](crate::server::TokenVerifier) for JWTs (JWS compact), on jsonwebtoken's crypto and validation rules
 /// with a [`Validation`], one or more keys (by `kid`), and extra async checks.
 ///
 /// Scopes come from the `scope` claim (space-separated, RFC 9068) or `scp`
@@ -150,7 +150,7 @@ type Check<C> =
 /// families (which jsonwebtoken never accepts), is the server's: every
 /// verification is a [`Rejection::Fault`], and
 /// [`BearerAuthBuilder::build`](crate::server::BearerAuthBuilder::build)
-/// refuses it once, at start-up ([`TokenVerifier::check`]).
+/// refuses it once, at start-up ([`TokenVerifier::check`](crate::server::TokenVerifier::check)).
 ///
 /// ```
 /// use auth_error::jwt::JwtVerifier;
