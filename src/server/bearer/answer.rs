@@ -49,13 +49,6 @@ impl CannedResponse<'_> {
     }
 }
 
-/// What the layer decided about a request.
-pub(super) enum Decision {
-    Reject(AuthError),
-    Fault(BoxError),
-    Unavailable(BoxError),
-}
-
 /// `Retry-After` of a 503 while the identity provider cannot be reached.
 pub(super) const UNAVAILABLE_RETRY_AFTER_SECS: u32 = 5;
 
@@ -87,11 +80,13 @@ impl<V: TokenVerifier> Config<V> {
         )
     }
 
-    pub(super) fn respond(&self, decision: Decision, protocol: Protocol) -> http::Response<Bytes> {
+    /// The answer to a refused request: the verifier's (or the layer's own)
+    /// [`Rejection`], in the request's protocol.
+    pub(super) fn respond(&self, rejection: Rejection, protocol: Protocol) -> http::Response<Bytes> {
         let grpc = protocol != Protocol::Http;
-        match decision {
-            Decision::Reject(err) => self.rejection(err, protocol),
-            Decision::Unavailable(err) => {
+        match rejection {
+            Rejection::Auth(err) => self.rejection(err, protocol),
+            Rejection::Unavailable(err) => {
                 tracing::warn!(error = %err, "auth-error: credentials cannot be verified right now");
                 if let Some(hook) = &self.on_fault {
                     hook(err.as_ref());
@@ -114,7 +109,7 @@ impl<V: TokenVerifier> Config<V> {
                     response
                 }
             }
-            Decision::Fault(fault) => {
+            Rejection::Fault(fault) => {
                 tracing::error!(error = %fault, "auth-error: server fault while verifying a bearer token");
                 if let Some(hook) = &self.on_fault {
                     hook(fault.as_ref());

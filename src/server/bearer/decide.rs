@@ -148,20 +148,19 @@ impl<V: TokenVerifier> Config<V> {
         headers: &HeaderMap,
         method: &http::Method,
         path: &str,
-    ) -> Result<Verified<V::Claims>, Decision> {
+    ) -> Result<Verified<V::Claims>, Rejection> {
         let token = bearer_token(headers).map_err(|err| {
             refused(err.code(), method, path, || None);
-            Decision::Reject(err)
+            Rejection::Auth(err)
         })?;
         let issuer = || self.verifier.token_issuer(token);
         let verified = match self.verifier.verify(token).await {
             Ok(verified) => verified,
             Err(Rejection::Auth(err)) => {
                 refused(err.code(), method, path, issuer);
-                return Err(Decision::Reject(err));
+                return Err(Rejection::Auth(err));
             }
-            Err(Rejection::Fault(fault)) => return Err(Decision::Fault(fault)),
-            Err(Rejection::Unavailable(err)) => return Err(Decision::Unavailable(err)),
+            Err(other) => return Err(other),
         };
         match self
             .check_scopes(method, path, &verified)
@@ -169,7 +168,7 @@ impl<V: TokenVerifier> Config<V> {
         {
             Some(err) => {
                 refused(err.code(), method, path, issuer);
-                Err(Decision::Reject(err))
+                Err(Rejection::Auth(err))
             }
             None => Ok(verified),
         }
