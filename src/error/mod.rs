@@ -76,14 +76,45 @@ pub struct AuthError {
     /// The details of the status this error was read from (one shared copy:
     /// metadata and companions are borrowed from it until changed).
     wire: Option<Wire>,
-    /// Whether the message, the metadata, and the details are those of
-    /// `wire` (read, not changed since) rather than the owned ones.
-    message_read: bool,
-    metadata_read: bool,
-    details_read: bool,
+    /// Which copy of the message, the metadata and the details is current:
+    /// the one read from `wire` (not changed since) or the owned one.
+    current: Current,
     /// First invalid input given to a typed builder; reported by
     /// `try_into_status` (the entry itself was not stored).
     pending: Option<Box<AttachError>>,
+}
+
+/// Which copy of a part of an error is current.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Held {
+    /// The error's own (built here, or changed since it was read).
+    Owned,
+    /// The one in the status the error was read from.
+    Read,
+}
+
+/// Which copy is current, for each part an error can read from a status.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct Current {
+    pub(crate) message: Held,
+    pub(crate) metadata: Held,
+    pub(crate) details: Held,
+}
+
+impl Current {
+    /// Every part owned: an error built here.
+    pub(crate) const BUILT: Current = Current {
+        message: Held::Owned,
+        metadata: Held::Owned,
+        details: Held::Owned,
+    };
+}
+
+/// A part as the error holds it: its own copy (`None`: empty, never set),
+/// or the one read from a status (then reach it through the public views).
+pub(crate) enum Stored<'a, T> {
+    Owned(Option<&'a T>),
+    Read,
 }
 
 impl AuthError {
@@ -106,26 +137,26 @@ impl AuthError {
             metadata: None,
             details: Vec::new(),
             wire: None,
-            message_read: false,
-            metadata_read: false,
-            details_read: false,
+            current: Current::BUILT,
             pending: None,
         }
     }
 
-    /// An error read from a status: `metadata` and `details` borrowed from
-    /// its (checked) encoding.
+    /// An error read from a status: the parts `current` names as read are
+    /// borrowed from `wire`, its (checked) encoding; without `wire`, every
+    /// part is the owned one.
     #[allow(clippy::box_collection)]
     pub(crate) fn read(
         code: AuthErrorCode,
         message: Cow<'static, str>,
         domain: Option<Box<String>>,
         wire: Option<Wire>,
-        message_read: bool,
-        metadata_read: bool,
-        details_read: bool,
+        current: Current,
     ) -> Self {
-        let read = wire.is_some();
+        let current = match wire {
+            Some(_) => current,
+            None => Current::BUILT,
+        };
         AuthError {
             code,
             message,
@@ -133,9 +164,7 @@ impl AuthError {
             metadata: None,
             details: Vec::new(),
             wire,
-            message_read: message_read && read,
-            metadata_read: metadata_read && read,
-            details_read: details_read && read,
+            current,
             pending: None,
         }
     }
@@ -149,8 +178,8 @@ impl AuthError {
     /// The message.
     #[inline]
     pub fn message(&self) -> &str {
-        match (&self.wire, self.message_read) {
-            (Some(wire), true) => wire.message(),
+        match (&self.wire, self.current.message) {
+            (Some(wire), Held::Read) => wire.message(),
             _ => &self.message,
         }
     }
@@ -159,15 +188,15 @@ impl AuthError {
     #[inline]
     pub(crate) fn set_message(&mut self, message: Cow<'static, str>) {
         self.message = message;
-        self.message_read = false;
+        self.current.message = Held::Owned;
     }
 
     /// Makes the message owned (a read error's message copied, once).
     #[inline]
     fn own_message(&mut self) {
-        if let (Some(wire), true) = (&self.wire, self.message_read) {
+        if let (Some(wire), Held::Read) = (&self.wire, self.current.message) {
             self.message = Cow::Owned(wire.message().to_owned());
-            self.message_read = false;
+            self.current.message = Held::Owned;
         }
     }
 
@@ -182,8 +211,8 @@ impl AuthError {
     /// gives an owned copy.
     #[inline]
     pub fn metadata(&self) -> Metadata<'_> {
-        match (&self.wire, self.metadata_read) {
-            (Some(wire), true) => wire.metadata(),
+        match (&self.wire, self.current.metadata) {
+            (Some(wire), Held::Read) => wire.metadata(),
             _ => views::owned_metadata(self.metadata.as_ref()),
         }
     }
@@ -191,28 +220,32 @@ impl AuthError {
     /// Whether the error has no metadata (cheaper than the view's check).
     #[inline]
     pub(crate) fn has_no_metadata(&self) -> bool {
-        !self.metadata_read && self.metadata.as_ref().is_none_or(EntryMap::is_empty)
+        self.current.metadata == Held::Owned
+            && self.metadata.as_ref().is_none_or(EntryMap::is_empty)
     }
 
-    /// The metadata as stored, when it is not the read one (its documented
-    /// keys borrowed).
-    pub(crate) fn stored_metadata(&self) -> Option<Option<&EntryMap>> {
-        (!self.metadata_read).then_some(self.metadata.as_ref())
+    /// The metadata as this error holds it: the owned entries (documented
+    /// keys borrowed, see `rules`), or the copy read from a status.
+    pub(crate) fn stored_metadata(&self) -> Stored<'_, EntryMap> {
+        match self.current.metadata {
+            Held::Owned => Stored::Owned(self.metadata.as_ref()),
+            Held::Read => Stored::Read,
+        }
     }
 
     /// Makes the metadata owned (a read error's entries copied, once).
     fn own_metadata(&mut self) {
-        if let (Some(wire), true) = (&self.wire, self.metadata_read) {
+        if let (Some(wire), Held::Read) = (&self.wire, self.current.metadata) {
             self.metadata = Some(views::to_owned_map(wire.metadata()));
-            self.metadata_read = false;
+            self.current.metadata = Held::Owned;
         }
     }
 
     /// Makes the details owned (a read error's details copied, once).
     fn own_details(&mut self) {
-        if let (Some(wire), true) = (&self.wire, self.details_read) {
+        if let (Some(wire), Held::Read) = (&self.wire, self.current.details) {
             self.details = wire.companions().to_vec();
-            self.details_read = false;
+            self.current.details = Held::Owned;
         }
     }
 
@@ -233,8 +266,8 @@ impl AuthError {
     /// status); see [`Details`]. [`to_vec`](Details::to_vec) gives owned
     /// `Any`s.
     pub fn details(&self) -> Details<'_> {
-        match (&self.wire, self.details_read) {
-            (Some(wire), true) => wire.companions(),
+        match (&self.wire, self.current.details) {
+            (Some(wire), Held::Read) => wire.companions(),
             _ => views::owned_details(&self.details),
         }
     }
@@ -362,11 +395,15 @@ impl AuthError {
         }
     }
 
-    /// The message as stored, when it is not the read one: a `&'static
-    /// str` (checked once per string, see `rules`) or owned.
+    /// The message as this error holds it: owned (a `&'static str`, checked
+    /// once per string, see `rules`, or a `String`), or the copy read from a
+    /// status.
     #[inline]
-    pub(crate) fn stored_message(&self) -> Option<&Cow<'static, str>> {
-        (!self.message_read).then_some(&self.message)
+    pub(crate) fn stored_message(&self) -> Stored<'_, Cow<'static, str>> {
+        match self.current.message {
+            Held::Owned => Stored::Owned(Some(&self.message)),
+            Held::Read => Stored::Read,
+        }
     }
 
     /// The message `Display`, `Debug` and the fail-closed answers show: the

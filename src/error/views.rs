@@ -96,7 +96,20 @@ pub(crate) fn key(key: &str) -> Key {
 #[derive(Clone)]
 pub(crate) struct Wire(Arc<[u8]>);
 
-const HEADER: usize = 20;
+/// The fields of a [`Wire`]'s header, each a little-endian `u32`, in this
+/// order: where the error's ErrorInfo is in the details, its index among
+/// them, and where the message is inside it.
+#[derive(Clone, Copy)]
+enum Field {
+    InfoStart,
+    InfoEnd,
+    Skip,
+    MessageStart,
+    MessageEnd,
+}
+
+const FIELDS: usize = 5;
+const HEADER: usize = 4 * FIELDS;
 
 /// Details up to this size are assembled on the stack: one allocation.
 const STACK: usize = 512;
@@ -111,11 +124,15 @@ impl Wire {
         message: Range<usize>,
     ) -> Option<Wire> {
         let mut header = [0u8; HEADER];
-        for (i, n) in [info.start, info.end, skip, message.start, message.end]
-            .into_iter()
-            .enumerate()
-        {
-            header[4 * i..4 * i + 4].copy_from_slice(&u32::try_from(n).ok()?.to_le_bytes());
+        for (field, n) in [
+            (Field::InfoStart, info.start),
+            (Field::InfoEnd, info.end),
+            (Field::Skip, skip),
+            (Field::MessageStart, message.start),
+            (Field::MessageEnd, message.end),
+        ] {
+            let at = 4 * field as usize;
+            header[at..at + 4].copy_from_slice(&u32::try_from(n).ok()?.to_le_bytes());
         }
         let len = HEADER + details.len();
         if len <= STACK {
@@ -130,9 +147,10 @@ impl Wire {
         Some(Wire(Arc::from(buf)))
     }
 
-    fn field(&self, n: usize) -> usize {
+    fn field(&self, field: Field) -> usize {
+        let at = 4 * field as usize;
         let mut word = [0u8; 4];
-        word.copy_from_slice(self.0.get(4 * n..4 * n + 4).unwrap_or(&[0; 4]));
+        word.copy_from_slice(self.0.get(at..at + 4).unwrap_or(&[0; 4]));
         u32::from_le_bytes(word) as usize
     }
 
@@ -141,7 +159,7 @@ impl Wire {
     pub(crate) fn message(&self) -> &str {
         let bytes = self
             .details()
-            .get(self.field(3)..self.field(4))
+            .get(self.field(Field::MessageStart)..self.field(Field::MessageEnd))
             .unwrap_or_default();
         std::str::from_utf8(bytes).unwrap_or_default()
     }
@@ -154,13 +172,13 @@ impl Wire {
     /// The encoded ErrorInfo of the error.
     fn info(&self) -> &[u8] {
         self.details()
-            .get(self.field(0)..self.field(1))
+            .get(self.field(Field::InfoStart)..self.field(Field::InfoEnd))
             .unwrap_or_default()
     }
 
     /// The index of the error's own ErrorInfo among the details.
     fn skip(&self) -> usize {
-        self.field(2)
+        self.field(Field::Skip)
     }
 
     /// The metadata view.

@@ -25,7 +25,7 @@ use crate::secrets as credentials;
 
 use std::borrow::Cow;
 
-use crate::error::Companion;
+use crate::error::{Companion, Stored};
 
 use crate::wire::ERROR_INFO_TYPE_URL;
 use crate::wire::encode::Lens;
@@ -127,8 +127,8 @@ pub(crate) fn check_message(message: &Cow<'static, str>) -> Result<(), AttachErr
 /// The message rule for `err`'s message, wherever it is stored.
 pub(crate) fn check_message_of(err: &AuthError) -> Result<(), AttachError> {
     match err.stored_message() {
-        Some(message) => check_message(message),
-        None => check_text(TextField::Message, err.message()),
+        Stored::Owned(Some(message)) => check_message(message),
+        Stored::Owned(None) | Stored::Read => check_text(TextField::Message, err.message()),
     }
 }
 
@@ -193,12 +193,12 @@ pub(crate) fn check(err: &AuthError) -> Result<Lens, AttachError> {
     }
     check_message_of(err)?;
     match err.stored_metadata() {
-        Some(map) => {
+        Stored::Owned(map) => {
             for (key, value) in map.into_iter().flat_map(|m| m.iter()) {
                 check_stored_entry(key, value)?;
             }
         }
-        None => {
+        Stored::Read => {
             for (key, value) in err.metadata() {
                 check_entry(key, value)?;
             }

@@ -9,6 +9,7 @@ use std::borrow::Cow;
 
 use crate::code::ReasonError;
 use crate::error::views::Wire;
+use crate::error::{Current, Held};
 use crate::wire::decode::{self, ErrorInfoView, Scan};
 use crate::{AuthError, AuthErrorCode, DOMAIN};
 
@@ -105,14 +106,20 @@ fn build(
         true => Cow::Borrowed(""),
         false => Cow::Owned(status.message().to_owned()),
     };
+    let held = |read: bool| match read {
+        true => Held::Read,
+        false => Held::Owned,
+    };
     AuthError::read(
         code,
         message,
         domain,
         wire,
-        message_in_details,
-        has_metadata,
-        has_details,
+        Current {
+            message: held(message_in_details),
+            metadata: held(has_metadata),
+            details: held(has_details),
+        },
     )
 }
 

@@ -82,7 +82,11 @@ impl<V: TokenVerifier> Config<V> {
 
     /// The answer to a refused request: the verifier's (or the layer's own)
     /// [`Rejection`], in the request's protocol.
-    pub(super) fn respond(&self, rejection: Rejection, protocol: Protocol) -> http::Response<Bytes> {
+    pub(super) fn respond(
+        &self,
+        rejection: Rejection,
+        protocol: Protocol,
+    ) -> http::Response<Bytes> {
         let grpc = protocol != Protocol::Http;
         match rejection {
             Rejection::Auth(err) => self.rejection(err, protocol),
