@@ -95,7 +95,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
 
     // The client: tokens from the provider's token endpoint.
     let mut source =
-        ClientCredentials::discover(issuer, &args["client-id"], &args["client-secret"])?;
+        ClientCredentials::from_issuer(issuer, &args["client-id"], &args["client-secret"])?;
     if let Some(scope) = args.get("scope") {
         source = source.with_scopes(scope.split_whitespace().map(str::to_owned));
     }

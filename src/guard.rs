@@ -48,10 +48,6 @@ const TONIC_BASE64: GeneralPurpose = GeneralPurpose::new(
     GeneralPurposeConfig::new().with_decode_padding_mode(DecodePaddingMode::Indifferent),
 );
 
-/// The default bound on a `grpc-status-details-bin` value, in bytes of base64
-/// (this crate's own values are at most 5,462 bytes: 4 KiB of protobuf).
-pub const DEFAULT_MAX_DETAILS_HEADER_LEN: usize = 8 * 1024;
-
 /// A tower layer for a tonic client `Channel` that repairs or drops malformed
 /// `grpc-status-details-bin` values (see the [module docs](crate::guard)).
 #[derive(Clone, Copy, Debug)]
@@ -62,22 +58,32 @@ pub struct StatusDetailsGuardLayer {
 impl Default for StatusDetailsGuardLayer {
     fn default() -> Self {
         StatusDetailsGuardLayer {
-            max_len: DEFAULT_MAX_DETAILS_HEADER_LEN,
+            max_len: Self::DEFAULT_MAX_BYTES,
         }
     }
 }
 
 impl StatusDetailsGuardLayer {
-    /// Drops values longer than `max_len` bytes (default
-    /// [`DEFAULT_MAX_DETAILS_HEADER_LEN`]).
+    /// The default bound on a `grpc-status-details-bin` value, in bytes of
+    /// base64 (this crate's own values are at most 5,462 bytes: 4 KiB of
+    /// protobuf).
+    pub const DEFAULT_MAX_BYTES: usize = 8 * 1024;
+
+    /// A guard with the default bound ([`DEFAULT_MAX_BYTES`](Self::DEFAULT_MAX_BYTES)).
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Drops values longer than `max_bytes` bytes (default
+    /// [`DEFAULT_MAX_BYTES`](Self::DEFAULT_MAX_BYTES)).
     ///
     /// ```
-    /// let guard = auth_error::guard::StatusDetailsGuardLayer::default().with_max_len(4096);
+    /// let guard = auth_error::guard::StatusDetailsGuardLayer::new().with_max_bytes(4096);
     /// # drop(guard);
     /// ```
     #[must_use]
-    pub fn with_max_len(mut self, max_len: usize) -> Self {
-        self.max_len = max_len;
+    pub fn with_max_bytes(mut self, max_bytes: usize) -> Self {
+        self.max_len = max_bytes;
         self
     }
 }
@@ -101,6 +107,22 @@ pub struct StatusDetailsGuard<S> {
 }
 
 service_impls!(StatusDetailsGuard<S>);
+
+impl<S> StatusDetailsGuard<S> {
+    /// `inner` guarded with the default bound
+    /// ([`StatusDetailsGuardLayer::DEFAULT_MAX_BYTES`]).
+    pub fn new(inner: S) -> Self {
+        StatusDetailsGuardLayer::new().layer(inner)
+    }
+}
+
+// On `()` so that `StatusDetailsGuard::layer()` needs no type annotation.
+impl StatusDetailsGuard<()> {
+    /// The layer of this service (tower-http's `X::layer()`).
+    pub fn layer() -> StatusDetailsGuardLayer {
+        StatusDetailsGuardLayer::new()
+    }
+}
 
 impl<S, ReqBody, ResBody> Service<http::Request<ReqBody>> for StatusDetailsGuard<S>
 where

@@ -43,7 +43,7 @@ enum Endpoint {
 /// use auth_error::oauth::ClientCredentials;
 ///
 /// # async fn run() -> Result<(), Box<dyn std::error::Error>> {
-/// let source = ClientCredentials::discover("https://id.example.com", "orders-client", "s3cr3t")?
+/// let source = ClientCredentials::from_issuer("https://id.example.com", "orders-client", "s3cr3t")?
 ///     .with_scopes(["orders.read"])
 ///     .with_resource("https://orders.example.com");
 /// let endpoint = tonic::transport::Endpoint::from_static("https://orders.example.com");
@@ -89,8 +89,10 @@ impl ClientCredentials {
 
     /// Tokens from the `token_endpoint` of `issuer`'s discovery document,
     /// fetched at the first token fetch (so a provider down at start-up
-    /// stops nothing). Touches no network.
-    pub fn discover(
+    /// stops nothing). Touches no network. The same verb as
+    /// [`JwtVerifier::from_issuer`](crate::jwt::JwtVerifier::from_issuer):
+    /// both read the issuer's discovery document.
+    pub fn from_issuer(
         issuer: &str,
         client_id: impl Into<String>,
         client_secret: impl Into<String>,

@@ -223,6 +223,13 @@ fn layer_services_give_back_their_inner_service() {
     let drain = DrainRejectedLayer::default().layer("inner");
     assert_eq!(*drain.get_ref(), "inner");
     assert_eq!(drain.into_inner(), "inner");
+    // tower-http's shapes: `X::new(inner)` and `X::layer()` on the service.
+    use auth_error::guard::StatusDetailsGuard;
+    use auth_error::server::DrainRejected;
+    assert_eq!(StatusDetailsGuard::new(3u8).into_inner(), 3);
+    assert_eq!(StatusDetailsGuard::layer().layer(4u8).into_inner(), 4);
+    assert_eq!(DrainRejected::new(5u8).into_inner(), 5);
+    assert_eq!(DrainRejected::layer().layer(6u8).into_inner(), 6);
     #[cfg(any(feature = "jwt-aws-lc", feature = "jwt-rust-crypto"))]
     {
         use auth_error::jwt::JwtVerifier;

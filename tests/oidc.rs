@@ -56,7 +56,7 @@ async fn a_token_from_client_credentials_is_accepted_by_from_issuer() {
     }
     let provider = Provider::start("k1", 300, 0);
     let server = serve(JwtVerifier::from_issuer(&provider.issuer, validation()).unwrap()).await;
-    let source = ClientCredentials::discover(&provider.issuer, "svc-a", "secret-a")
+    let source = ClientCredentials::from_issuer(&provider.issuer, "svc-a", "secret-a")
         .unwrap()
         .with_scopes(["orders.read"])
         .with_resource(RESOURCE);
@@ -288,7 +288,7 @@ async fn a_wrong_client_secret_names_invalid_client_and_is_not_asked_again() {
     }
     let provider = Provider::start("k1", 300, 0);
     let server = serve(JwtVerifier::from_issuer(&provider.issuer, validation()).unwrap()).await;
-    let source = ClientCredentials::discover(&provider.issuer, "svc-a", "wrong-secret").unwrap();
+    let source = ClientCredentials::from_issuer(&provider.issuer, "svc-a", "wrong-secret").unwrap();
     let mut client = tonic_health::pb::health_client::HealthClient::new(
         tower::ServiceBuilder::new()
             .layer(

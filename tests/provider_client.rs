@@ -162,7 +162,7 @@ async fn plaintext_requests_never_go_through_a_proxy() {
         "a",
     );
     assert!(verifier.verify(&token).await.is_ok());
-    let source = ClientCredentials::discover(&keys.issuer, "svc", "s3cret-value").unwrap();
+    let source = ClientCredentials::from_issuer(&keys.issuer, "svc", "s3cret-value").unwrap();
     assert_eq!(source.fetch().await.unwrap().secret(), "t-1");
     assert_eq!(
         proxied.load(Ordering::SeqCst),
@@ -180,7 +180,7 @@ async fn a_token_response_that_does_not_fit_quotes_nothing_from_it() {
         "token_type": "Bearer",
         "expires_in": "SECRET-not-a-number",
     }));
-    let source = ClientCredentials::discover(&keys.issuer, "svc", "s3cret-value").unwrap();
+    let source = ClientCredentials::from_issuer(&keys.issuer, "svc", "s3cret-value").unwrap();
     let err = source.fetch().await.unwrap_err();
     let shown = format!("{err} {err:?}");
     assert!(!shown.contains("SECRET"), "{shown}");
@@ -190,7 +190,7 @@ async fn a_token_response_that_does_not_fit_quotes_nothing_from_it() {
 #[tokio::test]
 async fn client_credentials_send_scope_and_resource() {
     let keys = KeyServer::start(vec![]).await;
-    let source = ClientCredentials::discover(&keys.issuer, "svc", "s3cret-value")
+    let source = ClientCredentials::from_issuer(&keys.issuer, "svc", "s3cret-value")
         .unwrap()
         .with_scopes(["orders.read", "orders.write"])
         .with_resource("https://api.example.test");

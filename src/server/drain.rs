@@ -35,11 +35,27 @@ pub struct DrainRejectedLayer {
 
 impl Default for DrainRejectedLayer {
     fn default() -> Self {
-        Self::with_limits(64 * 1024, Duration::from_millis(250), 1024)
+        Self::with_limits(
+            Self::DEFAULT_MAX_BYTES,
+            Self::DEFAULT_MAX_DURATION,
+            Self::DEFAULT_MAX_CONCURRENT,
+        )
     }
 }
 
 impl DrainRejectedLayer {
+    /// The default bound on the bytes drained per body.
+    pub const DEFAULT_MAX_BYTES: usize = 64 * 1024;
+    /// The default bound on the time spent draining one body.
+    pub const DEFAULT_MAX_DURATION: Duration = Duration::from_millis(250);
+    /// The default bound on the bodies drained at once.
+    pub const DEFAULT_MAX_CONCURRENT: usize = 1024;
+
+    /// A layer with the default bounds.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
     fn with_limits(max_bytes: usize, max_duration: Duration, max_concurrent: usize) -> Self {
         let max_concurrent = max_concurrent.min(Semaphore::MAX_PERMITS);
         DrainRejectedLayer {
@@ -117,6 +133,21 @@ pub struct DrainRejected<S> {
 }
 
 service_impls!(DrainRejected<S>);
+
+impl<S> DrainRejected<S> {
+    /// `inner` with the default drain bounds of [`DrainRejectedLayer`].
+    pub fn new(inner: S) -> Self {
+        DrainRejectedLayer::new().layer(inner)
+    }
+}
+
+// On `()` so that `DrainRejected::layer()` needs no type annotation.
+impl DrainRejected<()> {
+    /// The layer of this service (tower-http's `X::layer()`).
+    pub fn layer() -> DrainRejectedLayer {
+        DrainRejectedLayer::new()
+    }
+}
 
 impl<S, B> Service<http::Request<B>> for DrainRejected<S>
 where

@@ -84,10 +84,16 @@ impl<T> fmt::Debug for CredentialsLayer<T> {
     }
 }
 
+impl<T> CredentialsLayer<T> {
+    /// The default bound on a request body kept to be replayed once.
+    pub const DEFAULT_MAX_BYTES: usize = 64 * 1024;
+}
+
 impl<T: TokenSource> CredentialsLayer<T> {
     /// A layer fetching tokens from `source`. Defaults: fetch 60 s ahead of
-    /// expiry, replay request bodies up to 64 KiB, back off 1 s doubling to
-    /// 60 s after failed fetches, retry only on a rich `TOKEN_EXPIRED`.
+    /// expiry, replay request bodies up to
+    /// [`DEFAULT_MAX_BYTES`](Self::DEFAULT_MAX_BYTES), back off 1 s doubling
+    /// to 60 s after failed fetches, retry only on a rich `TOKEN_EXPIRED`.
     pub fn new(source: T) -> Self {
         CredentialsLayer {
             shared: Arc::new(Shared {
@@ -99,7 +105,7 @@ impl<T: TokenSource> CredentialsLayer<T> {
                 endpoint: None,
                 allow_plaintext: false,
                 margin: Duration::from_secs(60),
-                max_replay: 64 * 1024,
+                max_replay: Self::DEFAULT_MAX_BYTES,
                 bare_unauthenticated: false,
                 backoff_min: Duration::from_secs(1),
                 backoff_max: Duration::from_secs(60),
@@ -141,11 +147,12 @@ impl<T: TokenSource> CredentialsLayer<T> {
         self
     }
 
-    /// Request bodies up to this many bytes, complete when the call is made
-    /// (every unary call), are kept to be replayed once; larger or still
-    /// streaming bodies pass through and are never replayed.
+    /// Request bodies up to `bytes`, complete when the call is made (every
+    /// unary call), are kept to be replayed once; larger or still streaming
+    /// bodies pass through and are never replayed. Default
+    /// [`DEFAULT_MAX_BYTES`](Self::DEFAULT_MAX_BYTES).
     #[must_use]
-    pub fn with_max_replay_body(mut self, bytes: usize) -> Self {
+    pub fn with_max_bytes(mut self, bytes: usize) -> Self {
         self.options_mut().max_replay = bytes;
         self
     }
@@ -191,6 +198,22 @@ pub struct Credentials<S, T> {
 
 service_impls!(Credentials<S, T> { shared, options });
 
+impl<S, T: TokenSource> Credentials<S, T> {
+    /// `inner` with tokens from `source`, at the defaults of
+    /// [`CredentialsLayer::new`].
+    pub fn new(inner: S, source: T) -> Self {
+        CredentialsLayer::new(source).layer(inner)
+    }
+}
+
+// On `()` so that `Credentials::layer(source)` needs no type annotation.
+impl<T: TokenSource> Credentials<(), T> {
+    /// The layer of this service (tower-http's `X::layer(..)`).
+    pub fn layer(source: T) -> CredentialsLayer<T> {
+        CredentialsLayer::new(source)
+    }
+}
+
 impl<S: fmt::Debug, T> fmt::Debug for Credentials<S, T> {
     /// Shows the inner service and the options, never the token.
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -206,7 +229,10 @@ impl<S: fmt::Debug, T> fmt::Debug for Credentials<S, T> {
 fn asks_for_refresh(headers: &mut HeaderMap, options: &Options) -> Option<tonic::Status> {
     headers.get("grpc-status")?;
     // The header guard's repair first: tonic panics on invalid base64.
-    crate::guard::sanitize(headers, crate::guard::DEFAULT_MAX_DETAILS_HEADER_LEN);
+    crate::guard::sanitize(
+        headers,
+        crate::guard::StatusDetailsGuardLayer::DEFAULT_MAX_BYTES,
+    );
     let status = tonic::Status::from_header_map(headers)?;
     let refresh = match status.auth_error() {
         Some(err) => err.client_action() == ClientAction::RefreshCredentials,
