@@ -210,7 +210,7 @@ async fn send(
     client: &http::Client,
     request: oauth2::HttpRequest,
 ) -> Result<oauth2::HttpResponse, ProviderError> {
-    let request = reqwest::Request::try_from(request).map_err(ProviderError::Request)?;
+    let request = reqwest::Request::try_from(request).map_err(ProviderError::from)?;
     let response = client.send(request).await?;
     // 5xx and 429 carry no OAuth error: transient, backed off by the layer.
     if response.status.is_server_error() || response.status.as_u16() == 429 {

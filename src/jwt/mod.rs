@@ -59,7 +59,7 @@ pub(crate) use keys::{Key, Unusable, signature_algorithm, usable_algorithms};
 use keys::{install_backend, tightened};
 
 #[cfg(feature = "oidc")]
-pub use crate::oidc::ProviderError;
+pub use crate::oidc::{ProviderError, RequestError};
 #[cfg(feature = "oidc")]
 pub use issuers::Issuers;
 

@@ -26,7 +26,7 @@ pub enum ProviderError {
     },
     /// The request failed: connection, TLS, timeout, or a redirect (never
     /// followed).
-    Request(reqwest::Error),
+    Request(RequestError),
     /// The provider answered with an unexpected HTTP status.
     #[non_exhaustive]
     Status {
@@ -118,5 +118,53 @@ impl std::error::Error for ProviderError {
             ProviderError::Request(err) => Some(err),
             _ => None,
         }
+    }
+}
+
+/// Why a request to the identity provider did not get an answer (connection,
+/// TLS, timeout, redirect): the HTTP client's error, opaque so that the
+/// client can change without changing this crate's API. Its
+/// [`source`](std::error::Error::source) chain has the details.
+pub struct RequestError(reqwest::Error);
+
+impl RequestError {
+    /// Whether the request timed out.
+    pub fn is_timeout(&self) -> bool {
+        self.0.is_timeout()
+    }
+
+    /// Whether the connection could not be made.
+    pub fn is_connect(&self) -> bool {
+        self.0.is_connect()
+    }
+}
+
+impl From<reqwest::Error> for RequestError {
+    fn from(err: reqwest::Error) -> Self {
+        RequestError(err)
+    }
+}
+
+impl From<reqwest::Error> for ProviderError {
+    fn from(err: reqwest::Error) -> Self {
+        ProviderError::Request(RequestError(err))
+    }
+}
+
+impl fmt::Debug for RequestError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        fmt::Debug::fmt(&self.0, f)
+    }
+}
+
+impl fmt::Display for RequestError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        fmt::Display::fmt(&self.0, f)
+    }
+}
+
+impl std::error::Error for RequestError {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        self.0.source()
     }
 }

@@ -35,11 +35,11 @@ impl Client {
                 .timeout(REQUEST_TIMEOUT)
         };
         Ok(Client {
-            tls: builder().build().map_err(ProviderError::Request)?,
+            tls: builder().build().map_err(ProviderError::from)?,
             plaintext: builder()
                 .no_proxy()
                 .build()
-                .map_err(ProviderError::Request)?,
+                .map_err(ProviderError::from)?,
         })
     }
 
@@ -66,7 +66,7 @@ impl Client {
             .get(url.clone())
             .header(reqwest::header::ACCEPT, "application/json")
             .build()
-            .map_err(ProviderError::Request)?;
+            .map_err(ProviderError::from)?;
         let response = self.send(request).await?;
         if !response.status.is_success() {
             return Err(ProviderError::Status {
@@ -167,7 +167,7 @@ async fn send(
     let mut response = client
         .execute(request)
         .await
-        .map_err(ProviderError::Request)?;
+        .map_err(ProviderError::from)?;
     if response
         .content_length()
         .is_some_and(|len| len > MAX_BODY as u64)
@@ -175,7 +175,7 @@ async fn send(
         return Err(ProviderError::TooLarge { max: MAX_BODY });
     }
     let mut body = Vec::new();
-    while let Some(chunk) = response.chunk().await.map_err(ProviderError::Request)? {
+    while let Some(chunk) = response.chunk().await.map_err(ProviderError::from)? {
         if body.len() + chunk.len() > MAX_BODY {
             return Err(ProviderError::TooLarge { max: MAX_BODY });
         }

@@ -8,4 +8,4 @@ pub(crate) mod discovery;
 mod error;
 pub(crate) mod http;
 
-pub use error::ProviderError;
+pub use error::{ProviderError, RequestError};
