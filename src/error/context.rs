@@ -59,8 +59,9 @@ context_keys! {
     TOKEN_TYPE = "tokenType";
     /// When the token expired or expires (RFC 3339).
     TOKEN_EXPIRY = "tokenExpiry";
-    /// The issuer concerned: the token's, or, when a single `JwtVerifier`
-    /// refuses an issuer (`AUTH_FAILED_INVALID_ISSUER`), the one it accepts.
+    /// The issuer concerned, one and never a list: the token's, or, when a
+    /// single `JwtVerifier` refuses an issuer (`AUTH_FAILED_INVALID_ISSUER`),
+    /// the one it accepts.
     ISSUER = "issuer";
     /// The audiences concerned (list): the token's, or, when `JwtVerifier`
     /// refuses an audience (`AUTH_FAILED_INVALID_AUDIENCE`), the audiences
@@ -254,7 +255,8 @@ impl AuthError {
         with_token_id, token_id, keys::TOKEN_ID;
         /// Sets the token kind ([`keys::TOKEN_TYPE`]).
         with_token_type, token_type, keys::TOKEN_TYPE;
-        /// Sets the issuer concerned ([`keys::ISSUER`]: the token's, or those accepted).
+        /// Sets the issuer concerned ([`keys::ISSUER`]: one issuer, never a
+        /// list: naming every accepted issuer would tell anyone every tenant).
         with_issuer, issuer, keys::ISSUER;
         /// Sets the session identifier ([`keys::SESSION_ID`]).
         with_session_id, session_id, keys::SESSION_ID;
