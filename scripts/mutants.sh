@@ -31,10 +31,10 @@ areas=("${@:-key-set bearer routes credentials rules}")
 for area in ${areas[@]}; do
   case $area in
     key-set) run key-set src/jwt/remote.rs key_set oidc provider_client ;;
-    bearer) run bearer src/layers/bearer.rs bearer_auth bypass layer_exits step_up grpc_web ;;
-    routes) run routes src/jwt/mod.rs jwt_verifier key_set step_up ;;
-    credentials) run credentials src/layers/credentials.rs credentials ;;
-    rules) run rules 'src/rules/*.rs' no_leaks attach extract http ;;
+    bearer) run bearer 'src/server/bearer/*.rs' bearer_auth bypass layer_exits step_up grpc_web ;;
+    routes) run routes 'src/jwt/{mod,verify,decode,claims,keys}.rs' jwt_verifier key_set step_up ;;
+    credentials) run credentials 'src/client/credentials/*.rs' credentials ;;
+    rules) run rules 'src/{rules/*.rs,secrets.rs}' no_leaks attach extract http ;;
     *) echo "error: unknown area $area" >&2; exit 1 ;;
   esac
 done

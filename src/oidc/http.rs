@@ -36,10 +36,7 @@ impl Client {
         };
         Ok(Client {
             tls: builder().build().map_err(ProviderError::from)?,
-            plaintext: builder()
-                .no_proxy()
-                .build()
-                .map_err(ProviderError::from)?,
+            plaintext: builder().no_proxy().build().map_err(ProviderError::from)?,
         })
     }
 
@@ -164,10 +161,7 @@ async fn send(
     client: &reqwest::Client,
     request: reqwest::Request,
 ) -> Result<Response, ProviderError> {
-    let mut response = client
-        .execute(request)
-        .await
-        .map_err(ProviderError::from)?;
+    let mut response = client.execute(request).await.map_err(ProviderError::from)?;
     if response
         .content_length()
         .is_some_and(|len| len > MAX_BODY as u64)
