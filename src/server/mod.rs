@@ -3,7 +3,8 @@
 //! (with a [`TokenVerifier`] such as
 //! `auth_error::jwt::JwtVerifier` under feature `jwt`), and
 //! [`DrainRejectedLayer`], which keeps rejections from tearing down HTTP/2
-//! connections (built into `BearerAuthLayer`).
+//! connections (`BearerAuthLayer` drains the requests it refuses by itself;
+//! this layer is for the refusals of the services behind it).
 //!
 //! # `BearerAuthLayer`
 //!
