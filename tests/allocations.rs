@@ -46,7 +46,7 @@ fn plain_status_new_is_two_allocations() {
 
 #[test]
 fn attach_is_one_allocation_more_than_status_new() {
-    // The first attach builds the crate's table of the 24 constant ErrorInfo
+    // The first attach builds the crate's table of the constant ErrorInfo
     // encodings, once per process; steady state is what is counted.
     drop(Status::from(AuthError::new(AuthErrorCode::TokenExpired)));
     for code in AuthErrorCode::ALL.into_iter().filter(|c| c.is_error()) {
