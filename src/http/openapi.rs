@@ -306,9 +306,14 @@ fn code_schema() -> ObjectBuilder {
         let (comment, group) = code.proto_comment();
         let grpc = crate::http::grpc_status_name(code.grpc_code());
         let http = code.http_status().as_u16();
-        let action = code.client_action();
+        let action = match code.client_action_with_retry_delay() {
+            delayed if delayed != code.client_action() => {
+                format!("`{}` (`{delayed}` with a retry delay)", code.client_action())
+            }
+            _ => format!("`{}`", code.client_action()),
+        };
         table.push_str(&format!(
-            "| `{code}` | {} | {comment} | `{grpc}` | {http} | `{action}` |\n",
+            "| `{code}` | {} | {comment} | `{grpc}` | {http} | {action} |\n",
             i32::from(code)
         ));
         let group = if group.is_empty() {
@@ -317,7 +322,7 @@ fn code_schema() -> ObjectBuilder {
             format!(" ({group})")
         };
         per_value.push(Value::String(format!(
-            "{comment}{group} gRPC `{grpc}`, HTTP {http}, client action `{action}`."
+            "{comment}{group} gRPC `{grpc}`, HTTP {http}, client action {action}."
         )));
     }
     let mut extensions = Extensions::default();
