@@ -308,7 +308,10 @@ fn code_schema() -> ObjectBuilder {
         let http = code.http_status().as_u16();
         let action = match code.client_action_with_retry_delay() {
             delayed if delayed != code.client_action() => {
-                format!("`{}` (`{delayed}` with a retry delay)", code.client_action())
+                format!(
+                    "`{}` (`{delayed}` with a retry delay)",
+                    code.client_action()
+                )
             }
             _ => format!("`{}`", code.client_action()),
         };
