@@ -102,7 +102,7 @@ pub mod pb {
 }
 
 pub use code::{BearerChallenge, ClientAction, ParseAuthErrorCodeError};
-pub use error::context::{keys, split_list};
+pub use error::keys::{keys, split_list};
 pub use error::{AttachError, TextField};
 pub use error::{AuthError, Detail, Details, Metadata, MetadataIter};
 pub use http::grpc_status_name;

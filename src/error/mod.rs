@@ -1,11 +1,13 @@
-//! The error value: [`AuthError`], its getters and its redacting `Debug`.
-//! The builder is in `builder.rs`, the typed context in `context.rs`, the
-//! standard companion details in `companion.rs`.
+//! The error value: [`AuthError`] and its getters. The builder is in
+//! `builder.rs`, the typed context and its keys (`auth_error::keys`) in
+//! `keys.rs`, the standard companion details in `companion.rs`; its
+//! `Debug`, which shows what the lenient exit sends, beside the rules
+//! (`rules/shown.rs`).
 
 mod attach_error;
 mod builder;
 mod companion;
-pub(crate) mod context;
+pub(crate) mod keys;
 pub(crate) mod views;
 
 use std::borrow::Cow;
