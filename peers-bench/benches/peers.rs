@@ -21,7 +21,9 @@ fn peers(c: &mut Criterion) {
     let requests = Requests::new();
     // Built once; every router checked against every case first.
     let routers = rt.block_on(all_routers(&requests));
-    eprintln!("jsonwebtoken 11 backend (auth-error, tower-oauth2-resource-server): {JSONWEBTOKEN_11_BACKEND}");
+    eprintln!(
+        "jsonwebtoken 11 backend (auth-error, tower-oauth2-resource-server): {JSONWEBTOKEN_11_BACKEND}"
+    );
     for case in Case::ALL {
         let mut g = c.benchmark_group(case.name());
         for (i, (peer, app)) in routers.iter().enumerate() {
@@ -36,9 +38,7 @@ fn peers(c: &mut Criterion) {
                             timed += start.elapsed();
                             for (j, (_, other)) in routers.iter().enumerate() {
                                 if j != i {
-                                    std::hint::black_box(
-                                        call(other, requests.request(case)).await,
-                                    );
+                                    std::hint::black_box(call(other, requests.request(case)).await);
                                 }
                             }
                         }

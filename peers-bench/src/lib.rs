@@ -201,19 +201,28 @@ pub fn bare() -> Router {
     Router::new().route(PATH, get(ok))
 }
 
+/// jsonwebtoken 11's checks as auth-error and the bare decode run them:
+/// ES256, audience, issuer, `exp` and `nbf`.
+fn validation() -> jsonwebtoken::Validation {
+    let mut validation = jsonwebtoken::Validation::new(jsonwebtoken::Algorithm::ES256);
+    validation.set_audience(&[AUDIENCE]);
+    validation.set_issuer(&[ISSUER]);
+    validation.validate_nbf = true;
+    validation
+}
+
+/// The test key `es256-a`, public half, for jsonwebtoken 11.
+fn public_key() -> jsonwebtoken::DecodingKey {
+    jsonwebtoken::DecodingKey::from_ec_pem(PUBLIC.as_bytes()).expect("the test key")
+}
+
 /// auth-error: `BearerAuthLayer` + `JwtVerifier`, the key under `kid` "a".
 pub fn ours() -> Router {
     use auth_error::jwt::JwtVerifier;
     use auth_error::server::BearerAuthLayer;
-    use jsonwebtoken::{Algorithm, DecodingKey, Validation};
     init();
-    let mut validation = Validation::new(Algorithm::ES256);
-    validation.set_audience(&[AUDIENCE]);
-    validation.set_issuer(&[ISSUER]);
-    validation.validate_nbf = true;
-    let key = || DecodingKey::from_ec_pem(PUBLIC.as_bytes()).expect("the test key");
     // As examples/verify_cost.rs: the key for kid-less tokens and under "a".
-    let verifier = JwtVerifier::new(key(), validation).add_key(KID, key());
+    let verifier = JwtVerifier::new(public_key(), validation()).add_key(KID, public_key());
     let layer = BearerAuthLayer::builder(verifier)
         .build()
         .expect("a valid layer");
@@ -224,17 +233,12 @@ pub fn ours() -> Router {
 /// with the same key and checks as [`ours`]: the backend's bare decode,
 /// what a layer built on jsonwebtoken cannot go below.
 pub fn bare_decode(token: &str) -> bool {
-    use jsonwebtoken::{Algorithm, DecodingKey, Validation};
+    use jsonwebtoken::{DecodingKey, Validation};
     use std::sync::OnceLock;
     static KEY: OnceLock<(DecodingKey, Validation)> = OnceLock::new();
     let (key, validation) = KEY.get_or_init(|| {
         init();
-        let mut validation = Validation::new(Algorithm::ES256);
-        validation.set_audience(&[AUDIENCE]);
-        validation.set_issuer(&[ISSUER]);
-        validation.validate_nbf = true;
-        let key = DecodingKey::from_ec_pem(PUBLIC.as_bytes()).expect("the test key");
-        (key, validation)
+        (public_key(), validation())
     });
     jsonwebtoken::decode::<serde_json::Value>(token, key, validation).is_ok()
 }
@@ -248,10 +252,7 @@ fn to_axum07(response: axum::response::Response) -> axum07::response::Response {
 /// jwt-authorizer 0.15: `from_ec_pem_text`, `iss`, `aud`, `nbf` checked.
 pub async fn jwt_authorizer() -> Router {
     use jwt_authorizer::{IntoLayer, JwtAuthorizer, RegisteredClaims, Validation};
-    let validation = Validation::new()
-        .iss(&[ISSUER])
-        .aud(&[AUDIENCE])
-        .nbf(true);
+    let validation = Validation::new().iss(&[ISSUER]).aud(&[AUDIENCE]).nbf(true);
     let authorizer = JwtAuthorizer::<RegisteredClaims>::from_ec_pem_text(PUBLIC)
         .validation(validation)
         .build()

@@ -112,10 +112,10 @@ impl Current {
     };
 }
 
-/// A part as the error holds it: its own copy (`None`: empty, never set),
-/// or the one read from a status (then reach it through the public views).
+/// A part as the error holds it: its own copy, or the one read from a
+/// status (then reach it through the public views).
 pub(crate) enum Stored<'a, T> {
-    Owned(Option<&'a T>),
+    Owned(&'a T),
     Read,
 }
 
@@ -228,9 +228,9 @@ impl AuthError {
 
     /// The metadata as this error holds it: the owned entries (documented
     /// keys borrowed, see `rules`), or the copy read from a status.
-    pub(crate) fn stored_metadata(&self) -> Stored<'_, EntryMap> {
+    pub(crate) fn stored_metadata(&self) -> Stored<'_, Option<EntryMap>> {
         match self.current.metadata {
-            Held::Owned => Stored::Owned(self.metadata.as_ref()),
+            Held::Owned => Stored::Owned(&self.metadata),
             Held::Read => Stored::Read,
         }
     }
@@ -403,7 +403,7 @@ impl AuthError {
     #[inline]
     pub(crate) fn stored_message(&self) -> Stored<'_, Cow<'static, str>> {
         match self.current.message {
-            Held::Owned => Stored::Owned(Some(&self.message)),
+            Held::Owned => Stored::Owned(&self.message),
             Held::Read => Stored::Read,
         }
     }

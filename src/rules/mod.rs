@@ -127,8 +127,8 @@ pub(crate) fn check_message(message: &Cow<'static, str>) -> Result<(), AttachErr
 /// The message rule for `err`'s message, wherever it is stored.
 pub(crate) fn check_message_of(err: &AuthError) -> Result<(), AttachError> {
     match err.stored_message() {
-        Stored::Owned(Some(message)) => check_message(message),
-        Stored::Owned(None) | Stored::Read => check_text(TextField::Message, err.message()),
+        Stored::Owned(message) => check_message(message),
+        Stored::Read => check_text(TextField::Message, err.message()),
     }
 }
 
@@ -194,7 +194,7 @@ pub(crate) fn check(err: &AuthError) -> Result<Lens, AttachError> {
     check_message_of(err)?;
     match err.stored_metadata() {
         Stored::Owned(map) => {
-            for (key, value) in map.into_iter().flat_map(|m| m.iter()) {
+            for (key, value) in map.iter().flat_map(|m| m.iter()) {
                 check_stored_entry(key, value)?;
             }
         }

@@ -22,7 +22,12 @@ fn main() {
         let requests = Requests::new();
         let token = requests.token(case).expect("a case with a token");
         let accepted = peers_bench::bare_decode(token);
-        assert_eq!(accepted, case == Case::Accepted, "decode of {}", case.name());
+        assert_eq!(
+            accepted,
+            case == Case::Accepted,
+            "decode of {}",
+            case.name()
+        );
         for _ in 0..n {
             std::hint::black_box(peers_bench::bare_decode(std::hint::black_box(token)));
         }
