@@ -95,6 +95,16 @@ fn benches(c: &mut Criterion) {
         ],
     );
     group(c, "attach_3_metadata", &attach3);
+    let mut literal_ops = inputs.ops();
+    let attach3_literal = pick(
+        &mut literal_ops,
+        &[
+            ("floor_status_new", "floor"),
+            ("auth_error", "attach3_literal"),
+            ("tonic_types", "tt_attach3_literal"),
+        ],
+    );
+    group(c, "attach_3_literal_keys", &attach3_literal);
     let code = pick(
         &mut ops,
         &[("auth_error", "code"), ("tonic_types", "tt_code")],

@@ -5,7 +5,8 @@
 //!
 //! Usage: `cost OPERATION`, an operation of `benches/support/workload.rs`
 //! (`floor`, `floor_fresh`, `attach0`, `tt_attach0`, `attach3`, `tt_attach3`,
-//! `code`, `tt_code`, `full`, `tt_full`) or `none`.
+//! `attach3_literal`, `tt_attach3_literal`, `code`, `tt_code`, `full`,
+//! `tt_full`) or `none`.
 
 #[path = "../benches/support/workload.rs"]
 #[allow(dead_code, unreachable_pub)]

@@ -5,6 +5,8 @@ use auth_error::{
     AttachError, AuthError, AuthErrorCode, AuthStatusExt, DOMAIN, MAX_DETAILS_LEN, MAX_DOMAIN_LEN,
     MAX_METADATA_KEY_LEN,
 };
+use std::borrow::Cow;
+
 use tonic::{Code, Status};
 
 fn base() -> AuthError {
@@ -49,7 +51,10 @@ fn no_auth_error_is_refused_strictly_and_fails_closed_leniently() {
 fn metadata_keys_follow_aip_193() {
     for ok in ["a", "tokenId", "x-y_z9", &"k".repeat(MAX_METADATA_KEY_LEN)] {
         assert!(
-            base().with_metadata(ok, "v").try_into_status().is_ok(),
+            base()
+                .with_metadata(ok.to_owned(), "v")
+                .try_into_status()
+                .is_ok(),
             "{ok}"
         );
     }
@@ -63,7 +68,7 @@ fn metadata_keys_follow_aip_193() {
         &"k".repeat(MAX_METADATA_KEY_LEN + 1),
     ] {
         let err = base()
-            .with_metadata(bad, "v")
+            .with_metadata(bad.to_owned(), "v")
             .try_into_status()
             .unwrap_err();
         assert!(
@@ -72,7 +77,7 @@ fn metadata_keys_follow_aip_193() {
         );
         // The lenient path leaves the entry out and keeps the rest.
         let status: Status = base()
-            .with_metadata(bad, "v")
+            .with_metadata(bad.to_owned(), "v")
             .with_metadata("ok", "1")
             .into();
         let back = status.auth_error().unwrap();
@@ -288,4 +293,72 @@ fn with_replaces_and_add_appends() {
         .count();
     assert_eq!(retry_infos, 1);
     assert_eq!(err.help_links().len(), 2);
+}
+
+// The rules remember a pass for a `&'static str` (see `rules::checked_once`).
+
+/// A pass is remembered for a static key or message, never a refusal.
+#[test]
+fn refused_static_texts_are_refused_every_time() {
+    for _ in 0..3 {
+        let err = AuthError::new(AuthErrorCode::TokenExpired).with_metadata("clientSecret", "v");
+        assert!(matches!(
+            err.try_into_status(),
+            Err(AttachError::SecretMetadataKey { .. })
+        ));
+        let err = AuthError::new(AuthErrorCode::TokenExpired).with_metadata("Bad Key", "v");
+        assert!(matches!(
+            err.try_into_status(),
+            Err(AttachError::InvalidMetadataKey { .. })
+        ));
+        let err = AuthError::new(AuthErrorCode::TokenExpired).with_message("Bearer abc.def-1");
+        assert!(matches!(
+            err.try_into_status(),
+            Err(AttachError::CredentialInText { .. })
+        ));
+        let status = tonic::Status::from(
+            AuthError::new(AuthErrorCode::TokenExpired)
+                .with_message("Bearer abc.def-1")
+                .with_metadata("clientSecret", "v")
+                .with_metadata("userId", "42"),
+        );
+        assert_eq!(status.message(), AuthErrorCode::TokenExpired.description());
+        let err = status.auth_error().unwrap();
+        assert_eq!(err.message(), AuthErrorCode::TokenExpired.description());
+        assert_eq!(err.metadata().keys().collect::<Vec<_>>(), ["userId"]);
+        // The plain fast path (no metadata), static and owned messages.
+        for message in [
+            Cow::Borrowed("Bearer abc.def-1"),
+            Cow::Owned(String::from("Bearer abc.def-1")),
+        ] {
+            let status =
+                Status::from(AuthError::new(AuthErrorCode::TokenExpired).with_message(message));
+            assert_eq!(status.message(), AuthErrorCode::TokenExpired.description());
+            let err = status.auth_error().unwrap();
+            assert_eq!(err.message(), AuthErrorCode::TokenExpired.description());
+        }
+    }
+}
+
+/// Two static strings in the same cache slot do not answer for each
+/// other: the slot holds the address and the length.
+#[test]
+fn a_remembered_pass_is_for_that_string_only() {
+    let texts: Vec<&'static str> = (0..64)
+        .map(|i| &*Box::leak(format!("userId{i}").into_boxed_str()))
+        .collect();
+    for key in &texts {
+        assert!(
+            AuthError::new(AuthErrorCode::TokenExpired)
+                .with_metadata(*key, "v")
+                .try_into_status()
+                .is_ok()
+        );
+    }
+    let secret: &'static str = Box::leak(String::from("apiKey").into_boxed_str());
+    let err = AuthError::new(AuthErrorCode::TokenExpired).with_metadata(secret, "v");
+    assert!(matches!(
+        err.try_into_status(),
+        Err(AttachError::SecretMetadataKey { .. })
+    ));
 }

@@ -74,7 +74,7 @@ fn leaky() -> Vec<(String, String, String)> {
 #[test]
 fn strict_grpc_refuses_and_names_only_the_key() {
     for (key, value, secret) in leaky() {
-        let err = AuthError::new(AuthErrorCode::TokenExpired).with_metadata(&key, &value);
+        let err = AuthError::new(AuthErrorCode::TokenExpired).with_metadata(key.clone(), &value);
         assert!(!format!("{err:?}").contains(&secret), "Debug of {key}");
         let refused = err.try_into_status().unwrap_err();
         // The exact refusal, naming this entry's key: a secret key name is
@@ -110,7 +110,7 @@ fn lenient_grpc_leaves_out() {
     for (key, value, secret) in leaky() {
         let status: Status = AuthError::new(AuthErrorCode::TokenExpired)
             .with_metadata("tenantId", "acme")
-            .with_metadata(&key, &value)
+            .with_metadata(key.clone(), &value)
             .into();
         let err = status.auth_error().unwrap();
         assert!(!err.metadata().contains_key(&key), "{key}");
@@ -269,7 +269,7 @@ fn an_invalid_domain_is_not_repeated() {
 fn json_applies_the_same_rules() {
     for (key, value, secret) in leaky() {
         let body = AuthError::new(AuthErrorCode::TokenExpired)
-            .with_metadata(&key, &value)
+            .with_metadata(key.clone(), &value)
             .http_json_value()
             .to_string();
         assert!(!body.contains(&secret), "{key}: {body}");
@@ -296,7 +296,7 @@ async fn axum_applies_the_same_rules() {
     use http_body_util::BodyExt;
     for (key, value, secret) in leaky() {
         let response = AuthError::new(AuthErrorCode::TokenExpired)
-            .with_metadata(&key, &value)
+            .with_metadata(key.clone(), &value)
             .into_response();
         let body = response.into_body().collect().await.unwrap().to_bytes();
         assert!(!String::from_utf8_lossy(&body).contains(&secret), "{key}");
@@ -571,7 +571,7 @@ proptest! {
     ) {
         let err = entries.iter().fold(
             AuthError::new(AuthErrorCode::TokenExpired).with_domain(domain),
-            |e, (k, v)| e.with_metadata(k, v),
+            |e, (k, v)| e.with_metadata(k.clone(), v),
         );
         let debug = format!("{err:?}");
         let status = Status::from(err.clone());

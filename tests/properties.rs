@@ -25,7 +25,7 @@ fn metadata() -> impl Strategy<Value = Vec<(String, String)>> {
 fn build(code: AuthErrorCode, message: &str, md: &[(String, String)]) -> AuthError {
     md.iter().fold(
         AuthError::new(code).with_message(message.to_owned()),
-        |e, (k, v)| e.with_metadata(k, v),
+        |e, (k, v)| e.with_metadata(k.clone(), v),
     )
 }
 
@@ -80,7 +80,7 @@ proptest! {
     ) {
         let err = md
             .iter()
-            .fold(AuthError::new(code).with_message(message).with_domain(domain.clone()), |e, (k, v)| e.with_metadata(k, v));
+            .fold(AuthError::new(code).with_message(message).with_domain(domain.clone()), |e, (k, v)| e.with_metadata(k.clone(), v));
         let status: Status = err.into();
         prop_assert!(status.details().len() <= MAX_DETAILS_LEN);
         // The domain is the given one when valid, DOMAIN otherwise.

@@ -61,7 +61,7 @@ fn bytes_equal_prost_for_every_code_with_metadata_and_companions() {
                 .with_message(message)
                 .add_detail(companion.clone());
             for (k, v) in &md {
-                err = err.with_metadata(k, v);
+                err = err.with_metadata(k.clone(), v);
             }
             let status = err.try_into_status().unwrap();
             assert_eq!(

@@ -17,13 +17,34 @@ pub const METADATA: [(&str, &str); 3] = [
     ("tokenType", "access"),
 ];
 
+/// Three entries with literal keys that are not documented context keys
+/// (`with_metadata("userId", "42")`).
+pub const LITERAL_METADATA: [(&str, &str); 3] =
+    [("orgId", "acme"), ("region", "eu-west-1"), ("userId", "42")];
+
 /// A named operation.
 pub type Op<'a> = (&'static str, Box<dyn Fn() + 'a>);
 
 fn with_metadata(err: AuthError) -> AuthError {
-    black_box(METADATA)
+    with_entries(err, METADATA)
+}
+
+fn with_entries(err: AuthError, entries: [(&'static str, &'static str); 3]) -> AuthError {
+    black_box(entries)
         .into_iter()
         .fold(err, |e, (k, v)| e.with_metadata(k, v))
+}
+
+fn tt_attach(entries: [(&'static str, &'static str); 3]) {
+    let metadata: HashMap<String, String> = black_box(entries)
+        .into_iter()
+        .map(|(k, v)| (k.to_owned(), v.to_owned()))
+        .collect();
+    drop(black_box(Status::with_error_details(
+        black_box(CODE).grpc_code(),
+        black_box(MESSAGE),
+        ErrorDetails::with_error_info(CODE.as_str_name(), DOMAIN, metadata),
+    )))
 }
 
 /// The inputs the operations read: a status with details and 3 metadata
@@ -96,19 +117,19 @@ impl Inputs {
                     ))))
                 }),
             ),
+            ("tt_attach3", Box::new(|| tt_attach(METADATA))),
             (
-                "tt_attach3",
+                "attach3_literal",
                 Box::new(|| {
-                    let metadata: HashMap<String, String> = black_box(METADATA)
-                        .into_iter()
-                        .map(|(k, v)| (k.to_owned(), v.to_owned()))
-                        .collect();
-                    drop(black_box(Status::with_error_details(
-                        black_box(CODE).grpc_code(),
-                        black_box(MESSAGE),
-                        ErrorDetails::with_error_info(CODE.as_str_name(), DOMAIN, metadata),
-                    )))
+                    drop(black_box(Status::from(with_entries(
+                        AuthError::new(black_box(CODE)).with_message(black_box(MESSAGE)),
+                        LITERAL_METADATA,
+                    ))))
                 }),
+            ),
+            (
+                "tt_attach3_literal",
+                Box::new(|| tt_attach(LITERAL_METADATA)),
             ),
             (
                 "code",

@@ -396,7 +396,7 @@ fn encode(
         let (k, v) = entry
             .split_once('=')
             .ok_or_else(|| format!("--meta takes KEY=VALUE, got `{}`", entry.escape_debug()))?;
-        err = err.with_metadata(k, v);
+        err = err.with_metadata(k.to_owned(), v);
     }
     if let Some(secs) = retry_after {
         err = err.with_retry_after(Duration::from_secs(secs));

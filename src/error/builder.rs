@@ -32,9 +32,29 @@ impl AuthError {
     /// Adds a metadata entry; a second value for the same key replaces the
     /// first. Keys follow AIP-193 (`[a-z][a-zA-Z0-9-_]*`, lowerCamelCase by
     /// convention); see [`keys`](crate::keys) for the documented context keys.
+    ///
+    /// The key is a `&'static str` (a literal, a [`keys`](crate::keys)
+    /// constant) or an owned `String`, as for
+    /// [`with_message`](Self::with_message): a static key is stored without
+    /// copying and its key rules run once per thread, not on every attach
+    /// (the same reason `http::HeaderMap::insert` takes static names). A key
+    /// built at run time is passed owned:
+    ///
+    /// ```
+    /// use auth_error::{AuthError, AuthErrorCode};
+    /// let field = String::from("orgId");
+    /// let err = AuthError::new(AuthErrorCode::InvalidPermissions)
+    ///     .with_metadata("userId", "42")
+    ///     .with_metadata(field.clone(), "acme");
+    /// assert_eq!(err.metadata().get("orgId"), Some("acme"));
+    /// ```
     #[must_use]
-    pub fn with_metadata(mut self, key: impl AsRef<str>, value: impl Into<String>) -> Self {
-        let key = super::views::key(key.as_ref());
+    pub fn with_metadata(
+        mut self,
+        key: impl Into<Cow<'static, str>>,
+        value: impl Into<String>,
+    ) -> Self {
+        let key = super::views::stored_key(key.into());
         self.metadata_entries().insert(key, value.into());
         self
     }

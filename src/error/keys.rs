@@ -151,7 +151,7 @@ macro_rules! time_context {
 }
 
 impl AuthError {
-    fn with_list<I, S>(mut self, key: &str, items: I) -> Self
+    fn with_list<I, S>(mut self, key: &'static str, items: I) -> Self
     where
         I: IntoIterator<Item = S>,
         S: Into<String>,
@@ -173,7 +173,7 @@ impl AuthError {
             joined.push_str(&item);
         }
         self.metadata_entries()
-            .insert(crate::error::views::key(key), joined);
+            .insert(std::borrow::Cow::Borrowed(key), joined);
         self
     }
 

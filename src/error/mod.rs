@@ -219,13 +219,6 @@ impl AuthError {
         }
     }
 
-    /// Whether the error has no metadata (cheaper than the view's check).
-    #[inline]
-    pub(crate) fn has_no_metadata(&self) -> bool {
-        self.current.metadata == Held::Owned
-            && self.metadata.as_ref().is_none_or(EntryMap::is_empty)
-    }
-
     /// The metadata as this error holds it: the owned entries (documented
     /// keys borrowed, see `rules`), or the copy read from a status.
     pub(crate) fn stored_metadata(&self) -> Stored<'_, Option<EntryMap>> {
@@ -364,12 +357,6 @@ impl AuthError {
         self.pending.as_deref()
     }
 
-    /// Whether the domain is [`DOMAIN`] (no string comparison: see `domain`).
-    #[inline]
-    pub(crate) fn has_default_domain(&self) -> bool {
-        self.domain.is_none()
-    }
-
     /// The parts the rules may change when they leave out what they refuse.
     pub(crate) fn parts_mut(&mut self) -> PartsMut<'_> {
         self.own_message();
@@ -397,6 +384,37 @@ impl AuthError {
         }
     }
 
+    /// Everything the wire encoder writes, from the owned parts (a read
+    /// error's parts are copied first, as for [`parts_mut`](Self::parts_mut)):
+    /// plain slice iterators, for the lenient exit, which owns every part
+    /// once `rules::sanitize` ran.
+    pub(crate) fn owned_wire_parts(
+        &mut self,
+    ) -> Parts<
+        '_,
+        impl Iterator<Item = (&str, &str)> + Clone + '_,
+        impl Iterator<Item = (&str, &[u8])> + Clone + '_,
+    > {
+        self.own_message();
+        self.own_metadata();
+        self.own_details();
+        Parts {
+            code: self.code.grpc_code() as i32,
+            message: &self.message,
+            reason: self.code.as_str_name(),
+            domain: self.domain.as_deref().map_or(DOMAIN, String::as_str),
+            metadata: self
+                .metadata
+                .iter()
+                .flat_map(EntryMap::iter)
+                .map(|(k, v)| (k.as_ref(), v.as_str())),
+            details: self
+                .details
+                .iter()
+                .map(|d| (d.type_url.as_str(), d.value.as_slice())),
+        }
+    }
+
     /// The message as this error holds it: owned (a `&'static str`, checked
     /// once per string, see `rules`, or a `String`), or the copy read from a
     /// status.
@@ -414,6 +432,22 @@ impl AuthError {
         match crate::secrets::looks_like_credential(self.message()) {
             false => self.message(),
             true => self.code.description(),
+        }
+    }
+
+    /// The message of a plain error, the common rejection: built here (not
+    /// read from a status), with the default domain, no metadata and no
+    /// companions, so its details are the code's constant ErrorInfo and the
+    /// message. Any other error is given back.
+    #[inline]
+    pub(crate) fn into_plain_message(self) -> Result<Cow<'static, str>, AuthError> {
+        let plain = self.wire.is_none()
+            && self.domain.is_none()
+            && self.metadata.as_ref().is_none_or(EntryMap::is_empty)
+            && self.details.is_empty();
+        match plain {
+            true => Ok(self.message),
+            false => Err(self),
         }
     }
 

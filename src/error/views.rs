@@ -24,7 +24,8 @@ use prost_types::Any;
 
 use crate::wire::decode::{self, AnyView};
 
-/// A metadata key: a documented key is borrowed, any other owned.
+/// A metadata key: a `&'static str` (a literal, a documented key) is
+/// borrowed, any other owned.
 pub(crate) type Key = Cow<'static, str>;
 
 /// Metadata built here: entries sorted by key, each key once. A sorted `Vec`
@@ -80,8 +81,20 @@ impl EntryMap {
     }
 }
 
-/// `key` as stored: a documented key ([`keys`](crate::keys)) without
-/// allocating.
+/// A key given to the builder: a static one as it is, an owned one that
+/// spells a documented key swapped for it (its checks then run once).
+pub(crate) fn stored_key(key: Key) -> Key {
+    match key {
+        Cow::Owned(owned) => match crate::keys::interned(&owned) {
+            Some(documented) => Cow::Borrowed(documented),
+            None => Cow::Owned(owned),
+        },
+        borrowed => borrowed,
+    }
+}
+
+/// `key` (read from a status) as stored: a documented key
+/// ([`keys`](crate::keys)) without allocating.
 pub(crate) fn key(key: &str) -> Key {
     match crate::keys::interned(key) {
         Some(documented) => Cow::Borrowed(documented),

@@ -217,7 +217,7 @@ impl AuthError {
             err = err.with_domain(domain);
         }
         for (k, v) in metadata {
-            err = err.with_metadata(k.as_str(), v.as_str());
+            err = err.with_metadata(k.clone(), v.as_str());
         }
         for detail in body
             .error

@@ -68,13 +68,15 @@ pub(crate) fn check_entry(key: &str, value: &str) -> Result<(), AttachError> {
     check_value(key, value)
 }
 
-/// An entry whose key may be a documented one (stored `&'static`): those
-/// are known to pass the key rules (checked by a test), so only the value
-/// is checked.
+/// An entry as an error stores it: a `&'static str` key (a literal, a
+/// documented key) cannot change, so its key rules run once per string and
+/// are remembered (see [`checked_once`]); an owned key is checked every
+/// time. The value is always checked.
 #[allow(clippy::ptr_arg)] // whether it is borrowed is the point
 fn check_stored_entry(key: &Cow<'static, str>, value: &str) -> Result<(), AttachError> {
-    if let Cow::Owned(key) = key {
-        check_key(key)?;
+    match key {
+        Cow::Borrowed(key) => checked_once(&CLEAN_KEYS, key, check_key)?,
+        Cow::Owned(key) => check_key(key)?,
     }
     check_value(key, value)
 }
@@ -124,6 +126,19 @@ pub(crate) fn check_message(message: &Cow<'static, str>) -> Result<(), AttachErr
     }
 }
 
+/// Whether a message passes the message rule ([`check_message`]), for the
+/// lenient fast path.
+#[inline]
+#[allow(clippy::ptr_arg)] // whether it is borrowed is the point
+pub(crate) fn message_passes(message: &Cow<'static, str>) -> bool {
+    match message {
+        Cow::Borrowed(text) => {
+            passed_before(&CLEAN_MESSAGES, text) || check_static_text(text).is_ok()
+        }
+        Cow::Owned(text) => !credentials::looks_like_credential(text),
+    }
+}
+
 /// The message rule for `err`'s message, wherever it is stored.
 pub(crate) fn check_message_of(err: &AuthError) -> Result<(), AttachError> {
     match err.stored_message() {
@@ -133,21 +148,56 @@ pub(crate) fn check_message_of(err: &AuthError) -> Result<(), AttachError> {
 }
 
 fn check_static_text(text: &'static str) -> Result<(), AttachError> {
-    use std::cell::Cell;
-    const SLOTS: usize = 16;
-    thread_local! {
-        static CLEAN: [Cell<(usize, usize)>; SLOTS] = const {
-            [const { Cell::new((0, 0)) }; SLOTS]
-        };
-    }
-    let key = (text.as_ptr() as usize, text.len());
-    let slot = (key.0 >> 3).wrapping_add(key.1) % SLOTS;
-    if CLEAN.with(|c| c[slot].get() == key) {
+    checked_once(&CLEAN_MESSAGES, text, |text| {
+        check_text(TextField::Message, text)
+    })
+}
+
+/// A per-thread memory of `&'static str`s that passed one rule, keyed by
+/// address and length (16 slots, a new string replaces the one in its slot).
+type Passed = std::thread::LocalKey<[std::cell::Cell<(usize, usize)>; 16]>;
+
+thread_local! {
+    /// Messages that passed the text rule.
+    static CLEAN_MESSAGES: [std::cell::Cell<(usize, usize)>; 16] =
+        const { [const { std::cell::Cell::new((0, 0)) }; 16] };
+    /// Keys that passed the key rules.
+    static CLEAN_KEYS: [std::cell::Cell<(usize, usize)>; 16] =
+        const { [const { std::cell::Cell::new((0, 0)) }; 16] };
+}
+
+/// Runs `rule` on a `&'static str` the first time this thread sees it (or
+/// after its slot was taken by another), and remembers a pass: a static
+/// string cannot change, so the answer cannot either. A failure is never
+/// remembered (it is reported every time).
+#[inline]
+fn checked_once(
+    passed: &'static Passed,
+    text: &'static str,
+    rule: impl FnOnce(&str) -> Result<(), AttachError>,
+) -> Result<(), AttachError> {
+    if passed_before(passed, text) {
         return Ok(());
     }
-    check_text(TextField::Message, text)?;
-    CLEAN.with(|c| c[slot].set(key));
+    rule(text)?;
+    passed.with(|p| p[slot_of(text)].set(key_of(text)));
     Ok(())
+}
+
+/// Whether `text` is remembered in `passed`.
+#[inline]
+fn passed_before(passed: &'static Passed, text: &'static str) -> bool {
+    passed.with(|p| p[slot_of(text)].get() == key_of(text))
+}
+
+#[inline]
+fn key_of(text: &'static str) -> (usize, usize) {
+    (text.as_ptr() as usize, text.len())
+}
+
+#[inline]
+fn slot_of(text: &'static str) -> usize {
+    ((text.as_ptr() as usize) >> 3).wrapping_add(text.len()) % 16
 }
 
 /// The companion rules: exactly one ErrorInfo, the one the exit writes; the
@@ -237,7 +287,7 @@ pub(crate) fn sanitize(err: &mut AuthError) -> Lens {
         parts.details.retain(ok);
     }
     loop {
-        let lens = err.wire_parts().lens();
+        let lens = err.owned_wire_parts().lens();
         let Err(AttachError::TooLarge { len, max }) = check_size(lens) else {
             return lens;
         };
@@ -258,7 +308,8 @@ pub(crate) fn sanitize(err: &mut AuthError) -> Lens {
 
 #[cfg(test)]
 mod tests {
-    /// The rules skip the key checks for documented keys: they must pass.
+    /// Documented keys pass the key rules, and an owned one is stored as
+    /// the documented constant.
     #[test]
     fn documented_keys_pass_the_key_rules() {
         for key in crate::keys::ALL {

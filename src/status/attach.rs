@@ -1,6 +1,7 @@
 //! Attach: [`AuthError::try_into_status`] (strict), `From<AuthError> for
 //! Status` (lenient), and the per-code ErrorInfo bytes of the fast path.
 
+use std::borrow::Cow;
 use std::sync::LazyLock;
 
 use tonic::Status;
@@ -67,7 +68,7 @@ const FAST_PATH_MAX_MESSAGE: usize = MAX_DETAILS_LEN - MAX_DOMAIN_LEN - 128;
 
 impl From<AuthError> for Status {
     /// The lenient conversion: never fails, never panics (see [`AuthError`]).
-    fn from(mut err: AuthError) -> Status {
+    fn from(err: AuthError) -> Status {
         let code = err.code();
         if !code.is_error() {
             let message = match rules::check_message_of(&err) {
@@ -76,25 +77,27 @@ impl From<AuthError> for Status {
             };
             return Status::new(tonic::Code::Unknown, message);
         }
-        // Fast path, the common rejection: default domain, no metadata, no
-        // companions, a message that fits and passes the text rule. Same
-        // bytes, precomputed ErrorInfo.
-        let fast = (err.has_no_metadata()
-            && err.details().is_empty()
-            && err.has_default_domain()
-            && err.message().len() < FAST_PATH_MAX_MESSAGE
-            // Last: the only check that reads the message (the slow path's
-            // rules read it anyway).
-            && rules::check_message_of(&err).is_ok())
-        .then(|| DEFAULT_ERROR_INFO.get(code.index()))
-        .flatten();
-        let details = match fast {
-            Some(field) => encode_with_field(code.grpc_code() as i32, err.message(), field),
-            None => {
-                let lens = rules::sanitize(&mut err);
-                err.wire_parts().encode_with(lens)
+        // Fast path, the common rejection: a plain error (default domain, no
+        // metadata, no companions) whose message fits. Same bytes as the
+        // rules and the encoder below give, with the ErrorInfo precomputed.
+        let mut err = match err.into_plain_message() {
+            Ok(message) if message.len() < FAST_PATH_MAX_MESSAGE => {
+                // A message the text rule refuses is replaced by the code's
+                // description, as `rules::sanitize` does.
+                let message = match rules::message_passes(&message) {
+                    true => message,
+                    false => Cow::Borrowed(code.description()),
+                };
+                let grpc = code.grpc_code();
+                let details =
+                    encode_with_field(grpc as i32, &message, &DEFAULT_ERROR_INFO[code.index()]);
+                return Status::with_details(grpc, message.into_owned(), details.into());
             }
+            Ok(message) => AuthError::new(code).with_message(message),
+            Err(err) => err,
         };
+        let lens = rules::sanitize(&mut err);
+        let details = err.owned_wire_parts().encode_with(lens);
         Status::with_details(
             code.grpc_code(),
             err.into_message().into_owned(),

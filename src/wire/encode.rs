@@ -171,6 +171,7 @@ where
 /// `field` is a complete, pre-encoded details field. The fields before the
 /// message are assembled on the stack and copied once, so the buffer is
 /// written in three copies.
+#[inline]
 pub(crate) fn encode_with_field(code: i32, message: &str, field: &[u8]) -> Vec<u8> {
     // The common case, a gRPC code and a message under 128 bytes: a fixed
     // four-byte head, stored at once.
