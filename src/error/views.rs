@@ -1,8 +1,8 @@
 //! How an [`AuthError`](crate::AuthError) holds its metadata and companion
 //! details, and the read-only views it hands out.
 //!
-//! An error *built* here holds them owned (documented keys as `&'static
-//! str`, one allocation per value). An error *read* from a `Status` holds
+//! An error *built* here holds them owned (`&'static str` keys borrowed, one
+//! allocation per value). An error *read* from a `Status` holds
 //! one reference-counted copy of the status' details and nothing else: keys,
 //! values, type URLs and detail bytes are borrowed from it when asked for,
 //! validated once by the reader (as prost does). The first change to a read
