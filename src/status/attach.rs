@@ -81,19 +81,20 @@ impl From<AuthError> for Status {
         // metadata, no companions) whose message fits. Same bytes as the
         // rules and the encoder below give, with the ErrorInfo precomputed.
         let mut err = match err.into_plain_message() {
-            Ok(message) if message.len() < FAST_PATH_MAX_MESSAGE => {
-                // A message the text rule refuses is replaced by the code's
-                // description, as `rules::sanitize` does.
-                let message = match rules::message_passes(&message) {
-                    true => message,
-                    false => Cow::Borrowed(code.description()),
-                };
-                let grpc = code.grpc_code();
-                let details =
-                    encode_with_field(grpc as i32, &message, &DEFAULT_ERROR_INFO[code.index()]);
-                return Status::with_details(grpc, message.into_owned(), details.into());
-            }
-            Ok(message) => AuthError::new(code).with_message(message),
+            Ok(message) => match DEFAULT_ERROR_INFO.get(code.index()) {
+                Some(field) if message.len() < FAST_PATH_MAX_MESSAGE => {
+                    // A message the text rule refuses is replaced by the
+                    // code's description, as `rules::sanitize` does.
+                    let message = match rules::message_passes(&message) {
+                        true => message,
+                        false => Cow::Borrowed(code.description()),
+                    };
+                    let grpc = code.grpc_code();
+                    let details = encode_with_field(grpc as i32, &message, field);
+                    return Status::with_details(grpc, message.into_owned(), details.into());
+                }
+                _ => AuthError::new(code).with_message(message),
+            },
             Err(err) => err,
         };
         let lens = rules::sanitize(&mut err);
