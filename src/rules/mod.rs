@@ -118,24 +118,12 @@ pub(crate) fn check_text(field: TextField, text: &str) -> Result<(), AttachError
 /// literal) cannot change, so it is scanned once per string and remembered
 /// (a small per-thread cache keyed by address and length); an owned message
 /// (`format!`: where a token could slip in) is scanned every time.
+#[inline]
 #[allow(clippy::ptr_arg)] // whether it is borrowed is the point
 pub(crate) fn check_message(message: &Cow<'static, str>) -> Result<(), AttachError> {
     match message {
         Cow::Borrowed(text) => check_static_text(text),
         Cow::Owned(text) => check_text(TextField::Message, text),
-    }
-}
-
-/// Whether a message passes the message rule ([`check_message`]), for the
-/// lenient fast path.
-#[inline]
-#[allow(clippy::ptr_arg)] // whether it is borrowed is the point
-pub(crate) fn message_passes(message: &Cow<'static, str>) -> bool {
-    match message {
-        Cow::Borrowed(text) => {
-            passed_before(&CLEAN_MESSAGES, text) || check_static_text(text).is_ok()
-        }
-        Cow::Owned(text) => !credentials::looks_like_credential(text),
     }
 }
 
@@ -147,6 +135,7 @@ pub(crate) fn check_message_of(err: &AuthError) -> Result<(), AttachError> {
     }
 }
 
+#[inline]
 fn check_static_text(text: &'static str) -> Result<(), AttachError> {
     checked_once(&CLEAN_MESSAGES, text, |text| {
         check_text(TextField::Message, text)

@@ -85,9 +85,9 @@ impl From<AuthError> for Status {
                 Some(field) if message.len() < FAST_PATH_MAX_MESSAGE => {
                     // A message the text rule refuses is replaced by the
                     // code's description, as `rules::sanitize` does.
-                    let message = match rules::message_passes(&message) {
-                        true => message,
-                        false => Cow::Borrowed(code.description()),
+                    let message = match rules::check_message(&message) {
+                        Ok(()) => message,
+                        Err(_) => Cow::Borrowed(code.description()),
                     };
                     let grpc = code.grpc_code();
                     let details = encode_with_field(grpc as i32, &message, field);
