@@ -185,7 +185,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     let forged = jsonwebtoken::encode(
         &Header::new(Algorithm::HS256),
         &claims("jti-forged", "health.read"),
-        &EncodingKey::from_secret(b"not the server's key"),
+        &EncodingKey::from_secret(b"not the server's key, though 32 bytes long"),
     )?;
     let cases = [
         ("no token", None, Some(AuthErrorCode::BearerTokenMissing)),

@@ -346,9 +346,15 @@ fn holds_header(segment: &[u8]) -> bool {
     })
 }
 
-/// Whether base64url `segment` decodes to the start of a JSON object with a
-/// member (`{`, then `"`, JSON whitespace allowed around `{`), as every JOSE
-/// header does. Decodes only as far as needed, without allocating.
+/// Whether base64url `segment` decodes to the start of a JOSE header.
+///
+/// Compact JSON (`{"`, what every JOSE library writes: `eyJ…`) counts at
+/// once. JSON with whitespace before the first member (a pretty-printed
+/// header) counts only with a whole first member name and its colon
+/// (`{\n  "alg":`): three bytes such as `{\n"` are what ordinary words
+/// decode to (`ewoi`, a host name in a URL), not evidence of a header.
+/// Decodes at most the first 64 characters (48 bytes), without allocating,
+/// so each try is bounded.
 fn decodes_to_json_object(segment: &[u8]) -> bool {
     fn sextet(b: u8) -> Option<u32> {
         Some(u32::from(match b {
@@ -360,29 +366,63 @@ fn decodes_to_json_object(segment: &[u8]) -> bool {
             _ => return None,
         }))
     }
-    let mut opened = false;
-    for quad in segment.chunks(4) {
+    let mut buf = [0u8; 48];
+    let mut len = 0;
+    'decode: for quad in segment.chunks(4).take(16) {
         if quad.len() < 2 {
-            return false;
+            break;
         }
         let mut acc = 0u32;
         for (k, b) in quad.iter().enumerate() {
             let Some(v) = sextet(*b) else {
-                return false;
+                break 'decode;
             };
             acc |= v << (18 - 6 * k);
         }
         let decoded = [(acc >> 16) as u8, (acc >> 8) as u8, acc as u8];
         for byte in &decoded[..quad.len() - 1] {
-            match (opened, byte) {
-                (_, b' ' | b'\t' | b'\n' | b'\r') => {}
-                (false, b'{') => opened = true,
-                (true, b'"') => return true,
-                _ => return false,
-            }
+            buf[len] = *byte;
+            len += 1;
         }
     }
-    false
+    let json = &buf[..len];
+    let is_space = |b: u8| matches!(b, b' ' | b'\t' | b'\n' | b'\r');
+    let mut at = 0;
+    let mut spaced = false;
+    let mut skip_space = |at: &mut usize| {
+        while json.get(*at).copied().is_some_and(is_space) {
+            *at += 1;
+            spaced = true;
+        }
+    };
+    skip_space(&mut at);
+    if json.get(at) != Some(&b'{') {
+        return false;
+    }
+    at += 1;
+    skip_space(&mut at);
+    if json.get(at) != Some(&b'"') {
+        return false;
+    }
+    if !spaced {
+        return true;
+    }
+    at += 1;
+    let name = at;
+    while json
+        .get(at)
+        .is_some_and(|b| b.is_ascii_alphanumeric() || matches!(b, b'_' | b'-' | b'.' | b'#' | b'+'))
+    {
+        at += 1;
+    }
+    if at == name || json.get(at) != Some(&b'"') {
+        return false;
+    }
+    at += 1;
+    while json.get(at).copied().is_some_and(is_space) {
+        at += 1;
+    }
+    json.get(at) == Some(&b':')
 }
 
 /// A peer's text as an error may hold it (an unknown reason, a mismatched
@@ -403,6 +443,31 @@ pub(crate) fn peer_text(text: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// `ewoi` is base64url of `{\n"`: a host name is not a JOSE header
+    /// (saved as a proptest regression of `no_leaks::ordinary_values_pass`).
+    #[test]
+    fn a_host_that_decodes_to_an_opening_brace_is_not_a_header() {
+        for value in [
+            "https://ewoi.example.com",
+            "https://ewaa.example.com/a.b",
+            "ewoi.example.com",
+            "ICB7.example.com",
+        ] {
+            assert!(!looks_like_credential(value), "{value}");
+        }
+        use base64::Engine as _;
+        let b64 = base64::engine::general_purpose::URL_SAFE_NO_PAD;
+        for header in [
+            "{\"alg\":\"HS256\"}",
+            "{\n  \"alg\": \"ES256\"\n}",
+            " { \"typ\" : \"JWT\"}",
+        ] {
+            let jws = format!("{}.eyJzdWIiOiJ4In0.c2ln", b64.encode(header));
+            assert!(looks_like_credential(&jws), "{header:?}");
+        }
+        assert!(looks_like_credential("eyJA.b.c"));
+    }
 
     #[test]
     fn longest_secret_key_is_right() {

@@ -107,7 +107,7 @@ async fn every_row_of_the_mapping_table_over_grpc() {
     let forged = jsonwebtoken::encode(
         &jsonwebtoken::Header::new(Algorithm::HS256),
         &good,
-        &EncodingKey::from_secret(b"another secret"),
+        &EncodingKey::from_secret(b"another-hs256-secret-of-at-least-32-bytes"),
     )
     .unwrap();
     let (_, err) = refused(&ch, Some(&bearer(forged))).await;
@@ -529,7 +529,7 @@ async fn the_verified_token_cache_rechecks_time_and_always_runs_checks() {
     let forged = jsonwebtoken::encode(
         &jsonwebtoken::Header::new(Algorithm::HS256),
         &good_claims(),
-        &EncodingKey::from_secret(b"another secret"),
+        &EncodingKey::from_secret(b"another-hs256-secret-of-at-least-32-bytes"),
     )
     .unwrap();
     assert_eq!(

@@ -13,8 +13,10 @@
 //! creates: `.venv-companion` (the package installed from `python/`) and
 //! `.node-companion` (the packed `@auth-error/connect`, connect-node, and a
 //! copy of `typescript/interop/`); or `AUTH_ERROR_COMPANION_PYTHON` and
-//! `AUTH_ERROR_COMPANION_NODE_DIR`. Fails, never skips, under
-//! `AUTH_ERROR_REQUIRE_INTEROP=1`.
+//! `AUTH_ERROR_COMPANION_NODE_DIR`. So every test is `#[ignore]`d: a plain
+//! `cargo test` reports them as ignored, `bash scripts/test.sh` (which runs
+//! `scripts/test_companions.sh` first) runs them, and run without those
+//! environments they fail saying what to run.
 
 #[path = "support/python.rs"]
 mod python;
@@ -55,30 +57,22 @@ fn companion_node_dir() -> PathBuf {
         .unwrap_or_else(|| root().join(".node-companion"))
 }
 
-/// Whether both environments are there. When not: under
-/// `AUTH_ERROR_REQUIRE_INTEROP=1` the test fails saying what to run; under a
-/// plain `cargo test` it says it was skipped and why.
-fn ready() -> bool {
+/// Checks that both environments are there; panics saying what to run when
+/// they are not.
+fn require_environments() {
     let node_client = companion_node_dir().join("interop/client.mjs");
     let missing: Vec<String> = [companion_python(), node_client]
         .into_iter()
         .filter(|p| !p.exists())
         .map(|p| p.display().to_string())
         .collect();
-    if missing.is_empty() {
-        return true;
-    }
-    let what = format!(
+    assert!(
+        missing.is_empty(),
         "this test needs {}: run `bash scripts/test_companions.sh` (it builds and installs both \
          packages into .venv-companion and .node-companion), or set AUTH_ERROR_COMPANION_PYTHON \
          and AUTH_ERROR_COMPANION_NODE_DIR",
         missing.join(" and ")
     );
-    if std::env::var_os("AUTH_ERROR_REQUIRE_INTEROP").is_some() {
-        panic!("{what}");
-    }
-    eprintln!("skipped: {what}");
-    false
 }
 
 /// Runs a client (off the async runtime) and parses its JSON lines; fails
@@ -273,10 +267,9 @@ fn check_client_lines(lang: &str, lines: &[Value]) {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "needs .venv-companion and .node-companion (scripts/test_companions.sh); run bash scripts/test.sh"]
 async fn rust_server_to_the_python_package() {
-    if !ready() {
-        return;
-    }
+    require_environments();
     let server = RustServer::start().await;
     let mut command = Command::new(companion_python());
     command
@@ -289,10 +282,9 @@ async fn rust_server_to_the_python_package() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "needs .venv-companion and .node-companion (scripts/test_companions.sh); run bash scripts/test.sh"]
 async fn rust_server_to_the_typescript_package() {
-    if !ready() {
-        return;
-    }
+    require_environments();
     let server = RustServer::start().await;
     let dir = companion_node_dir();
     let mut command = Command::new(std::env::var_os("AUTH_ERROR_NODE").unwrap_or("node".into()));
@@ -426,26 +418,23 @@ fn python_server(aio: bool) -> Peer {
 }
 
 #[tokio::test]
+#[ignore = "needs .venv-companion and .node-companion (scripts/test_companions.sh); run bash scripts/test.sh"]
 async fn the_python_package_grpcio_server_to_rust() {
-    if !ready() {
-        return;
-    }
+    require_environments();
     check_server("python", &python_server(false)).await;
 }
 
 #[tokio::test]
+#[ignore = "needs .venv-companion and .node-companion (scripts/test_companions.sh); run bash scripts/test.sh"]
 async fn the_python_package_grpc_aio_server_to_rust() {
-    if !ready() {
-        return;
-    }
+    require_environments();
     check_server("python", &python_server(true)).await;
 }
 
 #[tokio::test]
+#[ignore = "needs .venv-companion and .node-companion (scripts/test_companions.sh); run bash scripts/test.sh"]
 async fn the_typescript_package_connect_node_server_to_rust() {
-    if !ready() {
-        return;
-    }
+    require_environments();
     let dir = companion_node_dir();
     let mut command = Command::new(std::env::var_os("AUTH_ERROR_NODE").unwrap_or("node".into()));
     command

@@ -28,10 +28,13 @@ fn auth() -> BearerAuthLayer<JwtVerifier> {
     let mut validation = Validation::new(Algorithm::HS256);
     validation.set_audience(&["api"]);
     validation.set_issuer(&["https://id.example.com"]);
-    BearerAuthLayer::builder(JwtVerifier::new(DecodingKey::from_secret(b"s"), validation))
-        .add_required_scopes("grpc.health.v1.Health", ["health.read"])
-        .build()
-        .unwrap()
+    BearerAuthLayer::builder(JwtVerifier::new(
+        DecodingKey::from_secret(b"an-hs256-secret-of-at-least-32-bytes"),
+        validation,
+    ))
+    .add_required_scopes("grpc.health.v1.Health", ["health.read"])
+    .build()
+    .unwrap()
 }
 
 /// The documented layout: CORS, then `BearerAuthLayer`, then the routes,
@@ -208,7 +211,7 @@ async fn inside_grpc_web_layer_works_too() {
 #[tokio::test]
 async fn a_public_route_passes_without_a_token_and_a_preflight_does_not() {
     let layer = BearerAuthLayer::builder(JwtVerifier::new(
-        DecodingKey::from_secret(b"s"),
+        DecodingKey::from_secret(b"an-hs256-secret-of-at-least-32-bytes"),
         Validation::new(Algorithm::HS256),
     ))
     .add_public_route(Route::exact("/token").with_method(Method::POST))

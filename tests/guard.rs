@@ -235,7 +235,7 @@ fn layer_services_give_back_their_inner_service() {
         use auth_error::jwt::JwtVerifier;
         use auth_error::server::BearerAuthLayer;
         let verifier = JwtVerifier::new(
-            jsonwebtoken::DecodingKey::from_secret(b"s"),
+            jsonwebtoken::DecodingKey::from_secret(b"an-hs256-secret-of-at-least-32-bytes"),
             jsonwebtoken::Validation::default(),
         );
         let bearer = BearerAuthLayer::builder(verifier)

@@ -1,10 +1,12 @@
 //! Interop with Google's own gRPC stack (Python grpcio, grpcio-status,
 //! googleapis-common-protos), in both directions.
 //!
-//! Needs the `.venv` that `bash scripts/test.sh` creates (or a Python with
-//! those packages in `AUTH_ERROR_PYTHON`). Under the test command
-//! (`AUTH_ERROR_REQUIRE_INTEROP=1`) it fails without it; under a plain
-//! `cargo test` each test prints `skipped: …` with what to run, and passes.
+//! Needs the `.venv` and the Python code generated from the proto that
+//! `bash scripts/test.sh` creates (or a Python with those packages in
+//! `AUTH_ERROR_PYTHON`), so every test is `#[ignore]`d: a plain `cargo test`
+//! reports them as ignored, the test command runs them
+//! (`--include-ignored`), and run without that environment they fail saying
+//! what to run.
 
 mod common;
 #[cfg(any(feature = "jwt-aws-lc", feature = "jwt-rust-crypto"))]
@@ -27,16 +29,13 @@ use tonic_health::pb::health_client::HealthClient;
 
 const NEEDS: &str = "grpcio, grpcio-status and googleapis-common-protos";
 
-/// Whether the interop environment is there (see `python::interop_ready`).
-fn ready() -> bool {
-    python::interop_ready(
-        NEEDS,
-        Some("tests/interop/gen/auth/error/v1/auth_error_pb2.py"),
-    )
-}
+/// The Python code `bash scripts/test.sh` generates from the proto.
+const GENERATED: &str = "tests/interop/gen/auth/error/v1/auth_error_pb2.py";
 
+/// The venv's Python; panics saying what to run when the interop environment
+/// is missing (see `python::venv_python`).
 fn python() -> PathBuf {
-    venv_python(NEEDS)
+    venv_python(NEEDS, &[GENERATED])
 }
 
 /// Runs a Python client script from `tests/interop/` with `args` (off the
@@ -65,10 +64,9 @@ async fn run_python_client(script: &'static str, args: Vec<String>) -> Vec<serde
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "needs .venv (grpcio, grpcio-status, googleapis-common-protos) and the generated Python code; run bash scripts/test.sh"]
 async fn rust_server_to_python_client_every_code() {
-    if !ready() {
-        return;
-    }
+    python(); // the environment is there, or the test fails saying what to run
     let server = common::start(true).await;
     let lines = run_python_client("py_client.py", vec![server.addr.to_string()]).await;
     server.shutdown().await;
@@ -153,10 +151,9 @@ async fn ask(channel: Channel, case: &str) -> tonic::Status {
 }
 
 #[tokio::test]
+#[ignore = "needs .venv (grpcio, grpcio-status, googleapis-common-protos) and the generated Python code; run bash scripts/test.sh"]
 async fn python_server_to_rust_client_case_by_case() {
-    if !ready() {
-        return;
-    }
+    python(); // the environment is there, or the test fails saying what to run
     let server = PyServer::start();
     let channel = server.channel().await;
 
@@ -231,10 +228,9 @@ async fn python_server_to_rust_client_case_by_case() {
 /// and `JwtVerifier`: reasons and metadata decoded by `rpc_status.from_call`.
 #[cfg(any(feature = "jwt-aws-lc", feature = "jwt-rust-crypto"))]
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "needs .venv (grpcio, grpcio-status, googleapis-common-protos) and the generated Python code; run bash scripts/test.sh"]
 async fn python_client_against_the_bearer_auth_layer() {
-    if !ready() {
-        return;
-    }
+    python(); // the environment is there, or the test fails saying what to run
     use auth_error::jwt::JwtVerifier;
     use auth_error::server::BearerAuthLayer;
     use jsonwebtoken::{Algorithm, DecodingKey};
@@ -294,10 +290,9 @@ async fn python_client_against_the_bearer_auth_layer() {
 /// `rpc_status.to_status`: `CredentialsLayer` refreshes once and the call
 /// succeeds.
 #[tokio::test]
+#[ignore = "needs .venv (grpcio, grpcio-status, googleapis-common-protos) and the generated Python code; run bash scripts/test.sh"]
 async fn credentials_layer_refreshes_against_a_python_server() {
-    if !ready() {
-        return;
-    }
+    python(); // the environment is there, or the test fails saying what to run
     use auth_error::client::{AccessToken, BoxError, CredentialsLayer, TokenSource};
     use std::sync::Arc;
     use std::sync::atomic::{AtomicUsize, Ordering};

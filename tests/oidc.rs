@@ -3,6 +3,12 @@
 //! Discovery, tokens fetched by `ClientCredentials` accepted by
 //! `from_issuer`, refresh of an expired token, key rotation, forged `kid`s,
 //! foreign issuers, the provider down, a wrong client secret, two issuers.
+//!
+//! The tests that need the provider (node and the npm package, installed by
+//! `npm ci`) are `#[ignore]`d, so a plain `cargo test` reports them as
+//! ignored; `bash scripts/test.sh` installs both and runs them (by hand:
+//! `cargo test --features oidc --test oidc -- --include-ignored`). Run
+//! without node or the package, they fail saying what to install.
 #![cfg(all(
     feature = "oidc",
     any(feature = "jwt-aws-lc", feature = "jwt-rust-crypto")
@@ -50,10 +56,9 @@ fn reason(status: &tonic::Status) -> Option<AuthErrorCode> {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "needs node and the npm package oidc-provider; run bash scripts/test.sh"]
 async fn a_token_from_client_credentials_is_accepted_by_from_issuer() {
-    if !oidc_provider::ready() {
-        return;
-    }
+    oidc_provider::require_installed();
     let provider = Provider::start("k1", 300, 0);
     let server = serve(JwtVerifier::from_issuer(&provider.issuer, validation()).unwrap()).await;
     let source = ClientCredentials::from_issuer(&provider.issuer, "svc-a", "secret-a")
@@ -94,10 +99,9 @@ impl TokenSource for StaleFirst {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "needs node and the npm package oidc-provider; run bash scripts/test.sh"]
 async fn an_expired_token_is_refused_then_refreshed_from_the_provider() {
-    if !oidc_provider::ready() {
-        return;
-    }
+    oidc_provider::require_installed();
     let provider = Provider::start("k1", 1, 0);
     let server = serve(JwtVerifier::from_issuer(&provider.issuer, validation()).unwrap()).await;
     let stale = provider.token(("svc-a", "secret-a"), "orders.read").await;
@@ -138,10 +142,9 @@ async fn an_expired_token_is_refused_then_refreshed_from_the_provider() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "needs node and the npm package oidc-provider; run bash scripts/test.sh"]
 async fn a_rotated_key_is_fetched_once_for_many_concurrent_calls() {
-    if !oidc_provider::ready() {
-        return;
-    }
+    oidc_provider::require_installed();
     let provider = Provider::start("k1", 300, 0);
     let verifier = JwtVerifier::from_issuer(&provider.issuer, validation())
         .unwrap()
@@ -171,10 +174,9 @@ async fn a_rotated_key_is_fetched_once_for_many_concurrent_calls() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "needs node and the npm package oidc-provider; run bash scripts/test.sh"]
 async fn forged_kids_and_foreign_issuers_cause_at_most_one_fetch() {
-    if !oidc_provider::ready() {
-        return;
-    }
+    oidc_provider::require_installed();
     let provider = Provider::start("k1", 300, 0);
     let server = serve(JwtVerifier::from_issuer(&provider.issuer, validation()).unwrap()).await;
     let good = provider.token(("svc-a", "secret-a"), "orders.read").await;
@@ -216,10 +218,9 @@ async fn forged_kids_and_foreign_issuers_cause_at_most_one_fetch() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "needs node and the npm package oidc-provider; run bash scripts/test.sh"]
 async fn with_the_provider_down_cached_keys_serve_and_no_keys_is_unavailable() {
-    if !oidc_provider::ready() {
-        return;
-    }
+    oidc_provider::require_installed();
     let provider = Provider::start("k1", 300, 0);
     let issuer = provider.issuer.clone();
     let warm = serve(JwtVerifier::from_issuer(&issuer, validation()).unwrap()).await;
@@ -282,10 +283,9 @@ async fn unavailable_over_http_is_503_with_retry_after() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "needs node and the npm package oidc-provider; run bash scripts/test.sh"]
 async fn a_wrong_client_secret_names_invalid_client_and_is_not_asked_again() {
-    if !oidc_provider::ready() {
-        return;
-    }
+    oidc_provider::require_installed();
     let provider = Provider::start("k1", 300, 0);
     let server = serve(JwtVerifier::from_issuer(&provider.issuer, validation()).unwrap()).await;
     let source = ClientCredentials::from_issuer(&provider.issuer, "svc-a", "wrong-secret").unwrap();
@@ -325,10 +325,9 @@ async fn a_wrong_client_secret_names_invalid_client_and_is_not_asked_again() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "needs node and the npm package oidc-provider; run bash scripts/test.sh"]
 async fn two_issuers_through_issuers() {
-    if !oidc_provider::ready() {
-        return;
-    }
+    oidc_provider::require_installed();
     let a = Provider::start("ka", 300, 0);
     let b = Provider::start("kb", 300, 0);
     let stranger = Provider::start("kc", 300, 0);
@@ -374,10 +373,9 @@ async fn two_issuers_through_issuers() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "needs node and the npm package oidc-provider; run bash scripts/test.sh"]
 async fn past_max_age_keys_refresh_in_the_background_and_survive_an_outage() {
-    if !oidc_provider::ready() {
-        return;
-    }
+    oidc_provider::require_installed();
     let provider = Provider::start("k1", 300, 0);
     let max_age = Duration::from_millis(500);
     let verifier = JwtVerifier::from_issuer(&provider.issuer, validation())
@@ -419,10 +417,9 @@ async fn past_max_age_keys_refresh_in_the_background_and_survive_an_outage() {
 /// metadata, the stronger and fresh one (svc-b: second factor, seconds ago)
 /// is served.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "needs node and the npm package oidc-provider; run bash scripts/test.sh"]
 async fn step_up_against_a_real_provider() {
-    if !oidc_provider::ready() {
-        return;
-    }
+    oidc_provider::require_installed();
     let provider = Provider::start("k1", 300, 0);
     let layer = || {
         BearerAuthLayer::builder(

@@ -400,3 +400,50 @@ async fn the_shortest_age_of_the_covering_rules_applies() {
         "served"
     );
 }
+
+/// A verifier of the user's own that hands the layer a login time from the
+/// future: fresh only within the clock allowance (60 s), never for years.
+#[tokio::test]
+async fn a_login_time_from_the_future_is_not_a_fresh_login() {
+    use std::time::SystemTime;
+    #[derive(Clone)]
+    struct FutureLogin(Duration);
+    impl TokenVerifier for FutureLogin {
+        type Claims = Value;
+        async fn verify(
+            &self,
+            _token: &str,
+        ) -> Result<auth_error::server::Verified<Value>, Rejection> {
+            Ok(auth_error::server::Verified::new(json!({}), Vec::new())
+                .with_auth_time(SystemTime::now() + self.0))
+        }
+    }
+    let ok = tower::service_fn(|_req: http::Request<tonic::body::Body>| async {
+        Ok::<_, std::convert::Infallible>(http::Response::new(tonic::body::Body::empty()))
+    });
+    for (ahead, served) in [
+        (Duration::from_secs(10 * 365 * 24 * 3600), false),
+        (Duration::from_secs(600), false),
+        (Duration::from_secs(10), true),
+    ] {
+        let layer = BearerAuthLayer::builder(FutureLogin(ahead))
+            .add_max_auth_age(TRANSFER, Duration::from_secs(300))
+            .build()
+            .unwrap();
+        let request = http::Request::post(TRANSFER)
+            .header(header::AUTHORIZATION, "Bearer abc")
+            .header(header::CONTENT_TYPE, "application/grpc")
+            .body(tonic::body::Body::empty())
+            .unwrap();
+        let response = layer.layer(ok).oneshot(request).await.unwrap();
+        let status = tonic::Status::from_header_map(response.headers());
+        match served {
+            true => assert!(status.is_none(), "{ahead:?} ahead: {status:?}"),
+            false => {
+                let err = status.and_then(|s| s.auth_error()).expect("refused");
+                assert_eq!(err.code(), AuthErrorCode::SessionExpired, "{ahead:?}");
+                assert_eq!(err.max_age(), Some(Duration::from_secs(300)));
+            }
+        }
+    }
+}

@@ -33,16 +33,26 @@ pub(super) fn numeric_date(value: &Value) -> Option<f64> {
     value.as_f64().filter(|n| n.is_finite())
 }
 
-/// Scopes from `scope` (space-separated) or `scp` (string or array).
+/// Scopes from `scope` or `scp`, as RFC 6749 §3.3 writes them: a string is
+/// split on the space character (U+0020) only, never on other whitespace
+/// (`"read\u{a0}admin"` is one scope, not `admin`); each item of an `scp`
+/// array is one scope, whole, and an item with a space in it (which no
+/// scope may contain) grants nothing.
 pub(super) fn scopes(claims: &Value) -> Vec<String> {
-    let split = |s: &str| -> Vec<String> { s.split_whitespace().map(str::to_owned).collect() };
+    let split = |s: &str| -> Vec<String> {
+        s.split(' ')
+            .filter(|scope| !scope.is_empty())
+            .map(str::to_owned)
+            .collect()
+    };
     match (claims.get("scope"), claims.get("scp")) {
         (Some(Value::String(s)), _) => split(s),
         (_, Some(Value::String(s))) => split(s),
         (_, Some(Value::Array(items))) => items
             .iter()
             .filter_map(Value::as_str)
-            .flat_map(split)
+            .filter(|scope| !scope.is_empty() && !scope.contains(' '))
+            .map(str::to_owned)
             .collect(),
         _ => Vec::new(),
     }
@@ -111,4 +121,32 @@ pub(super) fn now() -> f64 {
     SystemTime::now()
         .duration_since(UNIX_EPOCH)
         .map_or(0.0, |d| d.as_secs_f64())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn scopes_split_on_the_space_character_only() {
+        assert_eq!(scopes(&json!({ "scope": "a  b c" })), ["a", "b", "c"]);
+        for other in ["\u{a0}", "\u{3000}", "\u{2028}", "\t", "\n"] {
+            let scope = format!("orders.read{other}admin");
+            assert_eq!(
+                scopes(&json!({ "scope": scope.clone() })),
+                [scope.clone()],
+                "{other:?} is not a separator"
+            );
+            assert_eq!(scopes(&json!({ "scp": scope.clone() })), [scope]);
+        }
+    }
+
+    #[test]
+    fn each_scp_item_is_one_scope() {
+        assert_eq!(
+            scopes(&json!({ "scp": ["orders.read", "orders.read admin", "", "b"] })),
+            ["orders.read", "b"]
+        );
+    }
 }

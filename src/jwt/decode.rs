@@ -11,9 +11,13 @@
 //! 11's `validate`, clause for clause (its tests' cases are this module's),
 //! and errors are jsonwebtoken's own [`ErrorKind`]s, so a refusal is the one
 //! `decode` gave (a property test compares the two on generated claims and
-//! validations). Three deliberate differences, none accepting a token that
-//! fails a check the validation asks for: the header's other members
-//! (`jwk`, `x5c`, …) are not parsed (nothing reads them); a claim name given
+//! validations). Four deliberate differences, none accepting a token that
+//! jsonwebtoken refuses: the header's other members (`jwk`, `x5c`, …) are
+//! not parsed (nothing reads them) but a `crit` member refuses the token
+//! (RFC 7515 §4.1.11: this verifier understands no extension); `exp` and
+//! `nbf` are compared exactly, fraction included, as well as by
+//! jsonwebtoken's whole-second rule (a token is expired *at* `exp` plus the
+//! leeway, not 1.5 s later); a claim name given
 //! twice counts once, the last one (RFC 7519 §4 allows exactly that;
 //! jsonwebtoken refused the token); an array or object as `exp`, `nbf` or
 //! `sub` is a malformed claim like any other value of the wrong type, where
@@ -26,6 +30,7 @@ use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use jsonwebtoken::errors::{Error, ErrorKind};
 use jsonwebtoken::{Algorithm, DecodingKey, Validation};
+use serde::Deserialize as _;
 use serde_json::Value;
 
 /// The parts of a compact JWS, split as jsonwebtoken splits them (the
@@ -59,6 +64,16 @@ pub(super) struct Peeked<'a> {
     pub(super) kid: Option<Cow<'a, str>>,
     #[serde(borrow, default)]
     pub(super) typ: Option<Cow<'a, str>>,
+    /// Whether the header has a `crit` member, whatever its value: this
+    /// verifier understands no JWS extension, so RFC 7515 §4.1.11 makes it
+    /// refuse every token that lists one (`b64: false` included).
+    #[serde(default, deserialize_with = "present")]
+    pub(super) crit: bool,
+}
+
+/// `true` for a member that is present, whatever its value.
+fn present<'de, D: serde::Deserializer<'de>>(d: D) -> Result<bool, D::Error> {
+    serde::de::IgnoredAny::deserialize(d).map(|_| true)
 }
 
 /// Where [`peek_header`] decodes a header: on the stack up to 512 bytes.
@@ -139,16 +154,31 @@ enum Claim<T> {
     Absent,
 }
 
+/// A NumericDate as jsonwebtoken reads it (`rounded`, whole seconds) and
+/// as it is written (`exact`, with its fraction).
+#[derive(Clone, Copy)]
+struct Time {
+    rounded: u64,
+    exact: f64,
+}
+
 /// `exp` and `nbf`: a JSON number that is a `u64`, or a finite
-/// non-negative float below `u64::MAX` (rounded); `null`, a negative
-/// integer or any other type failed; absent.
-fn numeric(claims: &Value, name: &str) -> Claim<u64> {
+/// non-negative float below `u64::MAX` (rounded by jsonwebtoken, kept
+/// exact here too); `null`, a negative integer or any other type failed;
+/// absent.
+fn numeric(claims: &Value, name: &str) -> Claim<Time> {
     match claims.get(name) {
         None => Claim::Absent,
         Some(Value::Number(n)) => match (n.as_u64(), n.is_f64(), n.as_f64()) {
-            (Some(secs), _, _) => Claim::Parsed(secs),
+            (Some(secs), _, _) => Claim::Parsed(Time {
+                rounded: secs,
+                exact: secs as f64,
+            }),
             (None, true, Some(f)) if f.is_finite() && f >= 0.0 && f < u64::MAX as f64 => {
-                Claim::Parsed(f.round() as u64)
+                Claim::Parsed(Time {
+                    rounded: f.round() as u64,
+                    exact: f,
+                })
             }
             _ => Claim::Failed,
         },
@@ -195,7 +225,21 @@ fn intersects(accepted: &std::collections::HashSet<String>, given: &[Value]) -> 
 /// `exp` and `nbf` with the leeway (and the early rejection window), `sub`,
 /// `iss`, `aud`. Arithmetic saturates where jsonwebtoken's would overflow
 /// (a leeway past the current time).
+///
+/// Times are compared exactly, with their fractions, against the clock
+/// with its fraction (RFC 7519 §4.1.4: a token is refused *on or after*
+/// `exp` plus the leeway; §4.1.5: before `nbf` minus the leeway), and also
+/// by jsonwebtoken's whole-second rule, so that nothing jsonwebtoken
+/// refuses is accepted. jsonwebtoken alone rounds a fractional `exp` and
+/// compares it with the truncated clock, which accepted a token up to
+/// 1.5 s after its `exp` with no leeway.
 pub(super) fn validate(claims: &Value, options: &Validation) -> Result<(), Error> {
+    validate_at(claims, options, super::claims::now())
+}
+
+/// [`validate`] at the time `now` (seconds since the epoch, with the
+/// fraction).
+fn validate_at(claims: &Value, options: &Validation, now: f64) -> Result<(), Error> {
     let (exp, nbf) = (numeric(claims, "exp"), numeric(claims, "nbf"));
     let (sub, iss, aud) = (
         string(claims, "sub"),
@@ -216,7 +260,9 @@ pub(super) fn validate(claims: &Value, options: &Validation) -> Result<(), Error
         }
     }
     if options.validate_exp || options.validate_nbf {
-        let now = jsonwebtoken::get_current_timestamp();
+        // jsonwebtoken's clock: whole seconds, truncated.
+        let whole = now as u64;
+        let leeway = options.leeway as f64;
         if options.validate_exp && matches!(exp, Claim::Failed) {
             return Err(ErrorKind::InvalidClaimFormat("exp".to_owned()).into());
         }
@@ -225,16 +271,20 @@ pub(super) fn validate(claims: &Value, options: &Validation) -> Result<(), Error
         }
         let early = options.reject_tokens_expiring_in_less_than;
         if let Claim::Parsed(exp) = exp {
-            if exp < early {
+            if exp.rounded < early {
                 return Err(ErrorKind::InvalidToken.into());
             }
-            if options.validate_exp && exp - early < now.saturating_sub(options.leeway) {
+            // Exact: expired on or after `exp` (less the early window)
+            // plus the leeway. This also refuses all that jsonwebtoken's
+            // whole-second rule refuses (`rounded - early < whole -
+            // leeway` implies `exact - early < now - leeway`).
+            if options.validate_exp && exp.exact - early as f64 <= now - leeway {
                 return Err(ErrorKind::ExpiredSignature.into());
             }
         }
         if let Claim::Parsed(nbf) = nbf
             && options.validate_nbf
-            && nbf > now.saturating_add(options.leeway)
+            && (nbf.exact > now + leeway || nbf.rounded > whole.saturating_add(options.leeway))
         {
             return Err(ErrorKind::ImmatureSignature.into());
         }
@@ -347,6 +397,99 @@ mod tests {
         let mut lax = hs256();
         lax.leeway = u64::MAX;
         assert!(kind(json!({ "exp": 1 }), &lax).is_none());
+    }
+
+    fn kind_at(claims: Value, validation: &Validation, now: f64) -> Option<ErrorKind> {
+        validate_at(&claims, validation, now)
+            .err()
+            .map(|e| e.into_kind())
+    }
+
+    /// RFC 7519 §4.1.4: refused on or after `exp` (plus the leeway): the
+    /// boundary itself is expired, a moment before it is not.
+    #[test]
+    fn the_exp_boundary_is_pinned_on_both_sides() {
+        let now = 1_900_000_000.25;
+        for leeway in [0u64, 60] {
+            let mut v = hs256();
+            v.leeway = leeway;
+            let boundary = now - leeway as f64;
+            assert!(
+                matches!(
+                    kind_at(json!({ "exp": boundary }), &v, now),
+                    Some(ErrorKind::ExpiredSignature)
+                ),
+                "exp == now - leeway ({leeway}) is expired"
+            );
+            assert!(
+                kind_at(json!({ "exp": boundary + 0.125 }), &v, now).is_none(),
+                "exp just after now - leeway ({leeway}) is not expired"
+            );
+            assert!(matches!(
+                kind_at(json!({ "exp": boundary - 0.125 }), &v, now),
+                Some(ErrorKind::ExpiredSignature)
+            ));
+        }
+    }
+
+    /// A fractional `exp` is not rounded up into acceptance: jsonwebtoken
+    /// rounded `now - 0.4` to `now` and accepted it against its truncated
+    /// clock (up to 1.5 s late with leeway 0).
+    #[test]
+    fn fractional_times_are_compared_exactly() {
+        let mut v = hs256();
+        v.leeway = 0;
+        v.validate_nbf = true;
+        let now = 1_900_000_000.9;
+        for late in [0.1, 0.4, 0.6, 1.4] {
+            assert!(
+                matches!(
+                    kind_at(json!({ "exp": now - late }), &v, now),
+                    Some(ErrorKind::ExpiredSignature)
+                ),
+                "exp {late} s ago"
+            );
+        }
+        assert!(kind_at(json!({ "exp": now + 0.05 }), &v, now).is_none());
+        // `nbf`: refused before it, exactly; and by jsonwebtoken's rule.
+        let now = 1_900_000_000.2;
+        let exp = now + 1000.0;
+        assert!(matches!(
+            kind_at(json!({ "exp": exp, "nbf": now + 0.05 }), &v, now),
+            Some(ErrorKind::ImmatureSignature)
+        ));
+        assert!(kind_at(json!({ "exp": exp, "nbf": now }), &v, now).is_none());
+        assert!(kind_at(json!({ "exp": exp, "nbf": now - 0.5 }), &v, now).is_none());
+        // Whole-second rule: 1_900_000_001.5 rounds to ..002 > ..000.
+        assert!(matches!(
+            kind_at(
+                json!({ "exp": exp, "nbf": 1_900_000_001.5 }),
+                &v,
+                1_900_000_000.0
+            ),
+            Some(ErrorKind::ImmatureSignature)
+        ));
+    }
+
+    /// A pinned `sub` (through the verifier's tightening) makes `sub`
+    /// required: absent or `null` is a missing claim, not a pass.
+    #[test]
+    fn a_pinned_subject_is_required() {
+        let mut v = hs256();
+        v.sub = Some("alice".into());
+        let v = super::super::keys::tightened(v);
+        let exp = now() + 10000;
+        for claims in [json!({ "exp": exp }), json!({ "exp": exp, "sub": null })] {
+            assert!(
+                matches!(kind(claims.clone(), &v), Some(ErrorKind::MissingRequiredClaim(c)) if c == "sub"),
+                "{claims}"
+            );
+        }
+        assert!(kind(json!({ "exp": exp, "sub": "alice" }), &v).is_none());
+        assert!(matches!(
+            kind(json!({ "exp": exp, "sub": "bob" }), &v),
+            Some(ErrorKind::InvalidSubject)
+        ));
     }
 
     /// The one difference in what is refused: an array or object as `exp`,

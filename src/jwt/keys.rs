@@ -19,7 +19,42 @@ pub(super) fn tightened(mut validation: Validation) -> Validation {
     if validation.iss.is_some() {
         validation.required_spec_claims.insert("iss".to_owned());
     }
+    // A pinned subject is required too: jsonwebtoken checks `sub` only
+    // when the token carries one.
+    if validation.sub.is_some() {
+        validation.required_spec_claims.insert("sub".to_owned());
+    }
     validation
+}
+
+/// RFC 7518 §3.2: an HMAC key must be at least as long as the hash output.
+fn min_hmac_key_len(alg: Algorithm) -> Option<usize> {
+    match alg {
+        Algorithm::HS256 => Some(32),
+        Algorithm::HS384 => Some(48),
+        Algorithm::HS512 => Some(64),
+        _ => None,
+    }
+}
+
+/// Why `key` must not be used with `allowed`: an HMAC secret shorter than
+/// RFC 7518 §3.2 requires for one of the HMAC algorithms allowed (32 bytes
+/// for HS256, 48 for HS384, 64 for HS512). An empty or short secret (a
+/// missing variable that defaulted to `""`) would let anyone mint tokens.
+/// The reason names the rule and the key's length, never the key.
+pub(crate) fn short_hmac_key(key: &DecodingKey, allowed: &[Algorithm]) -> Option<String> {
+    if key.family() != jsonwebtoken::AlgorithmFamily::Hmac {
+        return None;
+    }
+    let len = key.try_get_as_bytes().map_or(0, <[u8]>::len);
+    let (alg, min) = allowed
+        .iter()
+        .filter_map(|alg| min_hmac_key_len(*alg).map(|min| (*alg, min)))
+        .filter(|(_, min)| len < *min)
+        .max_by_key(|(_, min)| *min)?;
+    Some(format!(
+        "an HMAC key of {len} bytes is too short for {alg:?}: RFC 7518 §3.2 requires at least {min} bytes (32 for HS256, 48 for HS384, 64 for HS512)"
+    ))
 }
 
 /// Whether the crypto backend can make a verifier of `alg` from `key`

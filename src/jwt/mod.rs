@@ -55,7 +55,7 @@ mod verify;
 use claims::claims_do_not_fit;
 #[cfg(feature = "oidc")]
 pub(crate) use claims::unverified_issuer;
-pub(crate) use keys::{Key, Unusable, signature_algorithm, usable_algorithms};
+pub(crate) use keys::{Key, Unusable, short_hmac_key, signature_algorithm, usable_algorithms};
 use keys::{install_backend, tightened};
 
 #[cfg(feature = "oidc")]
@@ -160,7 +160,7 @@ type Check<C> =
 /// let mut validation = Validation::new(Algorithm::HS256);
 /// validation.set_audience(&["orders-api"]);
 /// validation.set_issuer(&["https://id.example.com"]);
-/// let verifier = JwtVerifier::new(DecodingKey::from_secret(b"secret"), validation);
+/// let verifier = JwtVerifier::new(DecodingKey::from_secret(b"an-hs256-secret-of-at-least-32-bytes"), validation);
 /// let layer = BearerAuthLayer::builder(verifier)
 ///     .add_required_scopes("orders.v1.Orders", ["orders.read"])
 ///     .add_public_route("grpc.health.v1.Health")
@@ -402,12 +402,19 @@ impl<C> JwtVerifier<C> {
         key: DecodingKey,
         declared: Option<Algorithm>,
     ) -> Option<Key> {
-        let algorithms = usable_algorithms(&key, &self.validation.algorithms, declared);
-        if algorithms.is_empty() {
-            let name = kid.map_or_else(
+        let name = || {
+            kid.map_or_else(
                 || "the key".to_owned(),
                 |k| format!("the key `{}`", k.escape_debug()),
-            );
+            )
+        };
+        if let Some(why) = short_hmac_key(&key, &self.validation.algorithms) {
+            self.misconfigured(format!("{}: {why}", name()));
+            return None;
+        }
+        let algorithms = usable_algorithms(&key, &self.validation.algorithms, declared);
+        if algorithms.is_empty() {
+            let name = name();
             self.misconfigured(format!(
                 "{name} ({:?}) cannot verify any algorithm the validation allows ({:?})",
                 key.family(),
@@ -478,7 +485,7 @@ impl<C> JwtVerifier<C> {
     ///
     /// ```
     /// # use auth_error::jwt::JwtVerifier;
-    /// # let verifier = JwtVerifier::new(jsonwebtoken::DecodingKey::from_secret(b"s"), jsonwebtoken::Validation::default());
+    /// # let verifier = JwtVerifier::new(jsonwebtoken::DecodingKey::from_secret(b"an-hs256-secret-of-at-least-32-bytes"), jsonwebtoken::Validation::default());
     /// let verifier = verifier.with_access_token_profile();
     /// # drop(verifier);
     /// ```
@@ -514,7 +521,7 @@ impl<C> JwtVerifier<C> {
     /// ```
     /// use auth_error::jwt::JwtVerifier;
     /// use auth_error::{AuthError, AuthErrorCode};
-    /// # let verifier = JwtVerifier::new(jsonwebtoken::DecodingKey::from_secret(b"s"), jsonwebtoken::Validation::default());
+    /// # let verifier = JwtVerifier::new(jsonwebtoken::DecodingKey::from_secret(b"an-hs256-secret-of-at-least-32-bytes"), jsonwebtoken::Validation::default());
     /// let verifier = verifier.add_check(|claims: &serde_json::Value| {
     ///     let revoked = claims["jti"] == "revoked-1";
     ///     async move {

@@ -13,7 +13,7 @@ use jsonwebtoken::{DecodingKey, Validation};
 use serde_json::Value;
 use tokio::time::Instant;
 
-use super::{Key, Unusable, signature_algorithm, usable_algorithms};
+use super::{Key, Unusable, short_hmac_key, signature_algorithm, usable_algorithms};
 use crate::oidc::discovery::Metadata;
 use crate::oidc::{ProviderError, http};
 use crate::time::saturating_add;
@@ -399,6 +399,13 @@ pub(crate) fn parse_key_set(
         let Ok(key) = DecodingKey::from_jwk(&jwk) else {
             continue;
         };
+        if short_hmac_key(&key, &validation.algorithms).is_some() {
+            skipped.push((
+                kid.to_owned(),
+                "it is an HMAC key shorter than RFC 7518 §3.2 requires (32 bytes for HS256, 48 for HS384, 64 for HS512)",
+            ));
+            continue;
+        }
         let algorithms = usable_algorithms(&key, &validation.algorithms, declared);
         if !algorithms.is_empty() {
             keys.insert(kid.to_owned(), Arc::new(Key { key, algorithms }));
@@ -514,6 +521,49 @@ mod tests {
         assert!(matches!(err, ProviderError::Request(_)), "{err:?}");
         let shared = Shared(Arc::new(err));
         assert!(std::error::Error::source(&shared).is_some());
+    }
+
+    /// An HMAC key in a remote key set shorter than RFC 7518 §3.2 allows
+    /// is skipped with its reason (logged once), never used.
+    #[test]
+    fn a_short_hmac_key_in_a_key_set_is_skipped_with_its_reason() {
+        let validation = Validation::new(Algorithm::HS256);
+        let long = "QUJDREVGR0hJSktMTU5PUFFSU1RVVldYWVphYmNkZWY"; // 32 bytes
+        let document = json!({"keys": [
+            {"kty": "oct", "kid": "empty", "k": ""},
+            {"kty": "oct", "kid": "short", "k": "YWJj"},
+            {"kty": "oct", "kid": "long", "k": long},
+        ]});
+        let (keys, skipped) = parse_key_set(&document, &validation).unwrap();
+        assert_eq!(keys.keys().collect::<Vec<_>>(), ["long"]);
+        let skipped: Vec<&str> = skipped.iter().map(|(kid, _)| kid.as_str()).collect();
+        assert_eq!(skipped, ["empty", "short"]);
+    }
+
+    /// The back-off after failed fetches: the cooldown, then twice it, four
+    /// times, … up to 32 cooldowns; a success resets it. Read from the
+    /// state the fetches leave (a provider that refuses connections).
+    #[tokio::test]
+    async fn the_failure_back_off_doubles_up_to_32_cooldowns() {
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let url = reqwest::Url::parse(&format!("http://{}/jwks", listener.local_addr().unwrap()))
+            .unwrap();
+        drop(listener);
+        let mut remote = RemoteKeys::new(Source::Jwks(url)).unwrap();
+        remote.cooldown = Duration::from_secs(10);
+        let validation = Validation::new(Algorithm::ES256);
+        let mut waits = Vec::new();
+        for _ in 0..8 {
+            assert!(remote.fetch(&validation).await.is_err());
+            let state = remote.read();
+            let wait = state.next_fetch.unwrap() - state.fetched_at.unwrap();
+            waits.push(wait.as_secs());
+        }
+        assert_eq!(waits, [10, 20, 40, 80, 160, 320, 320, 320]);
+        assert_eq!(
+            back_off(Duration::from_secs(10), u32::MAX),
+            Duration::from_secs(320)
+        );
     }
 
     #[test]

@@ -140,8 +140,10 @@ where
             v.leeway as f64,
             v.reject_tokens_expiring_in_less_than as f64,
         );
-        let expired =
-            v.validate_exp && hit.exp.is_some_and(|exp| exp - early_reject < now - leeway);
+        let expired = v.validate_exp
+            && hit
+                .exp
+                .is_some_and(|exp| exp - early_reject <= now - leeway);
         let early = v.validate_nbf && hit.nbf.is_some_and(|nbf| nbf > now + leeway);
         #[cfg(feature = "oidc")]
         let key_held = match (&hit.remote_key, &self.remote) {
@@ -204,6 +206,11 @@ where
         if !self.validation.algorithms.contains(&header.alg) {
             return Err(invalid("the token's algorithm is not accepted"));
         }
+        if header.crit {
+            return Err(invalid(
+                "the token's header lists critical extensions (`crit`), which this verifier does not understand",
+            ));
+        }
         if self.access_token_profile && !is_access_token_type(header.typ.as_deref()) {
             return Err(invalid(
                 "not an RFC 9068 access token: the header `typ` is not `at+jwt`",
@@ -248,9 +255,17 @@ where
             return Err(invalid(why));
         }
         let acr = claims.get("acr").and_then(Value::as_str).map(str::to_owned);
-        let auth_time = claims
-            .get("auth_time")
-            .and_then(numeric_date)
+        let auth_time = claims.get("auth_time").and_then(numeric_date);
+        // A login cannot happen later than now, give or take the
+        // validation's leeway: a later `auth_time` would make every
+        // `add_max_auth_age` rule see a fresh login for years.
+        if auth_time.is_some_and(|at| at > now() + self.validation.leeway as f64) {
+            return Err(AuthError::new(AuthErrorCode::InvalidClaims)
+                .with_message("the token's `auth_time` is in the future")
+                .with_invalid_claims(["auth_time"])
+                .into());
+        }
+        let auth_time = auth_time
             .and_then(|secs| Duration::try_from_secs_f64(secs).ok())
             .and_then(|since| UNIX_EPOCH.checked_add(since));
         let keep_json = !self.json_checks.is_empty() || self.cache.is_some();

@@ -69,7 +69,7 @@ pub const GRPC_WEB_CORS_MAX_AGE: Duration = Duration::from_secs(24 * 60 * 60);
 /// # #[cfg(all(feature = "axum", feature = "jwt"))] {
 /// use auth_error::server::{BearerAuthLayer, grpc_web_cors};
 /// # use auth_error::jwt::JwtVerifier;
-/// # let verifier = JwtVerifier::new(jsonwebtoken::DecodingKey::from_secret(b"s"), jsonwebtoken::Validation::default());
+/// # let verifier = JwtVerifier::new(jsonwebtoken::DecodingKey::from_secret(b"an-hs256-secret-of-at-least-32-bytes"), jsonwebtoken::Validation::default());
 /// use tower_http::cors::AllowOrigin;
 /// let origins = [http::HeaderValue::from_static("https://app.example.com")];
 /// let cors = grpc_web_cors().allow_origin(AllowOrigin::list(origins));

@@ -14,7 +14,7 @@ use serde::{Deserialize, Serialize};
 ///
 /// ```
 /// use auth_error::server::{BearerAuthLayer, ProtectedResourceMetadata};
-/// # let verifier = auth_error::jwt::JwtVerifier::new(jsonwebtoken::DecodingKey::from_secret(b"s"), jsonwebtoken::Validation::default());
+/// # let verifier = auth_error::jwt::JwtVerifier::new(jsonwebtoken::DecodingKey::from_secret(b"an-hs256-secret-of-at-least-32-bytes"), jsonwebtoken::Validation::default());
 /// let layer = BearerAuthLayer::builder(verifier)
 ///     .add_required_scopes("/orders", ["orders.read"])
 ///     .with_resource_metadata("https://api.example.com/.well-known/oauth-protected-resource")

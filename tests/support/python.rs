@@ -16,35 +16,27 @@ fn python_path() -> PathBuf {
         .unwrap_or_else(|| root().join(".venv/bin/python"))
 }
 
-/// Whether the Python environment (and `also`, a file it generates) is
-/// there. When it is not: under `AUTH_ERROR_REQUIRE_INTEROP=1` (what the
-/// test command sets, so CI never skips) the test fails saying what to run;
-/// under a plain `cargo test` it prints that it was skipped and why, and the
-/// caller returns. `needs` names the packages the caller uses.
-pub fn interop_ready(needs: &str, also: Option<&str>) -> bool {
+/// The venv's Python (`.venv/bin/python`, or `AUTH_ERROR_PYTHON`), with
+/// `needs` (the packages the caller uses) installed and the files of `also`
+/// (paths from the repository root that the test command generates) there.
+/// When any is missing it panics saying what to run: the tests that call it
+/// are `#[ignore]`d under a plain `cargo test`, and `bash scripts/test.sh`
+/// (which builds all of it) runs them.
+pub fn venv_python(needs: &str, also: &[&str]) -> PathBuf {
     let path = python_path();
     let missing = if !path.exists() {
         Some(format!("{} with {needs}", path.display()))
     } else {
-        also.filter(|f| !root().join(f).exists()).map(str::to_owned)
+        also.iter()
+            .find(|f| !root().join(f).exists())
+            .map(|f| (*f).to_owned())
     };
-    let Some(missing) = missing else {
-        return true;
-    };
-    let what = format!(
-        "this test needs {missing}: run `bash scripts/test.sh` (it creates .venv from \
-         tests/interop/requirements.txt and generates the Python code), or set AUTH_ERROR_PYTHON"
-    );
-    if std::env::var_os("AUTH_ERROR_REQUIRE_INTEROP").is_some() {
-        panic!("{what}");
+    if let Some(missing) = missing {
+        panic!(
+            "this test needs {missing}: run `bash scripts/test.sh` (it creates .venv from \
+             tests/interop/requirements.txt and generates the Python code), or set \
+             AUTH_ERROR_PYTHON to a Python with {needs}"
+        );
     }
-    eprintln!("skipped: {what}");
-    false
-}
-
-/// The venv's Python; call [`interop_ready`] first.
-pub fn venv_python(needs: &str) -> PathBuf {
-    let path = python_path();
-    assert!(path.exists(), "{} with {needs} is missing", path.display());
     path
 }

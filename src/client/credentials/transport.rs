@@ -20,6 +20,11 @@ pub enum InsecureTransport {
         /// The endpoint's host.
         host: String,
     },
+    /// The request URI names an origin (scheme, host, port) other than the
+    /// endpoint declared with [`CredentialsLayer::with_endpoint`]: a token
+    /// for the endpoint is never sent elsewhere. The other origin is not
+    /// printed (it is the refused value).
+    OtherOrigin,
 }
 
 impl fmt::Display for InsecureTransport {
@@ -34,6 +39,10 @@ impl fmt::Display for InsecureTransport {
                 "bearer token not sent over plaintext {}:// to {}: use https, or opt in with CredentialsLayer::with_plaintext_allowed",
                 scheme.escape_debug(),
                 host.escape_debug()
+            ),
+            InsecureTransport::OtherOrigin => f.write_str(
+                "bearer token not sent: the request names an origin other than the endpoint \
+                 declared with CredentialsLayer::with_endpoint",
             ),
         }
     }
@@ -50,10 +59,28 @@ pub(super) fn is_loopback(host: &str) -> bool {
             .is_ok_and(|ip| ip.is_loopback())
 }
 
+/// The origin of `uri` (RFC 6454): scheme and host in lower case, and the
+/// port, explicit or the scheme's default.
+fn origin(uri: &http::Uri) -> (String, String, Option<u16>) {
+    let scheme = uri.scheme_str().unwrap_or_default().to_ascii_lowercase();
+    let port = uri.port_u16().or(match scheme.as_str() {
+        "https" => Some(443),
+        "http" => Some(80),
+        _ => None,
+    });
+    let host = uri.host().unwrap_or_default().to_ascii_lowercase();
+    (scheme, host, port)
+}
+
 /// Whether a token may go where `uri` (or, for a path-only URI, the declared
-/// endpoint) points.
+/// endpoint) points: with a declared endpoint, only to its origin; without
+/// one, to the origin an absolute request URI names. Either way over TLS, or
+/// plaintext to loopback (or anywhere with `with_plaintext_allowed`).
 pub(super) fn check_transport(uri: &http::Uri, options: &Options) -> Result<(), InsecureTransport> {
     let target = match (uri.scheme(), &options.endpoint) {
+        (Some(_), Some(endpoint)) if origin(uri) != origin(endpoint) => {
+            return Err(InsecureTransport::OtherOrigin);
+        }
         (Some(_), _) => uri,
         (None, Some(endpoint)) => endpoint,
         (None, None) if options.allow_plaintext => return Ok(()),
@@ -71,4 +98,50 @@ pub(super) fn check_transport(uri: &http::Uri, options: &Options) -> Result<(), 
         scheme: scheme.to_owned(),
         host: host.to_owned(),
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn options(endpoint: &str) -> Options {
+        Options {
+            endpoint: Some(endpoint.parse().unwrap()),
+            allow_plaintext: false,
+            margin: Duration::from_secs(60),
+            max_replay: 0,
+            bare_unauthenticated: false,
+            backoff_min: Duration::from_secs(1),
+            backoff_max: Duration::from_secs(60),
+        }
+    }
+
+    #[test]
+    fn a_token_goes_only_to_the_declared_endpoints_origin() {
+        let options = options("https://orders.example.com");
+        for same in [
+            "/pkg.Svc/M",
+            "https://orders.example.com/pkg.Svc/M",
+            "HTTPS://Orders.Example.com:443/pkg.Svc/M",
+        ] {
+            assert_eq!(
+                check_transport(&same.parse().unwrap(), &options),
+                Ok(()),
+                "{same}"
+            );
+        }
+        for other in [
+            "https://evil.example.net/pkg.Svc/M",
+            "https://orders.example.com:8443/pkg.Svc/M",
+            "https://orders.example.com.evil.net/pkg.Svc/M",
+            "http://orders.example.com/pkg.Svc/M",
+        ] {
+            assert_eq!(
+                check_transport(&other.parse().unwrap(), &options),
+                Err(InsecureTransport::OtherOrigin),
+                "{other}"
+            );
+        }
+        assert!(!InsecureTransport::OtherOrigin.to_string().contains("evil"));
+    }
 }

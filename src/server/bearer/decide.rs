@@ -8,6 +8,13 @@ use http::{HeaderMap, header};
 
 use crate::{AuthError, AuthErrorCode};
 
+/// How far in the future a verified `auth_time` may be and still count as
+/// a fresh login for `add_max_auth_age` (clock skew between the identity
+/// provider and this server): jsonwebtoken's default leeway. `JwtVerifier`
+/// already refuses an `auth_time` beyond its validation's leeway
+/// (`INVALID_CLAIMS`); this bounds what other verifiers hand over.
+const AUTH_TIME_CLOCK_ALLOWANCE: std::time::Duration = std::time::Duration::from_secs(60);
+
 /// RFC 6750 §2.1 b64token characters (`=` padding is allowed at the end
 /// only, handled apart): one table lookup per byte.
 /// Whether `b` may appear in a b64token before its padding (RFC 6750
@@ -122,10 +129,12 @@ impl<V: TokenVerifier> Config<V> {
             .min();
         let too_old = max_age.filter(|max| match verified.auth_time() {
             None => true,
-            // A time in the future (clock skew) is a fresh login.
-            Some(at) => SystemTime::now()
-                .duration_since(at)
-                .is_ok_and(|age| age > *max),
+            // A time in the future is a fresh login only within the clock
+            // allowance; beyond it, no login can vouch for the session.
+            Some(at) => match SystemTime::now().duration_since(at) {
+                Ok(age) => age > *max,
+                Err(ahead) => ahead.duration() > AUTH_TIME_CLOCK_ALLOWANCE,
+            },
         });
         match (unmet_acr, too_old) {
             (None, None) => None,

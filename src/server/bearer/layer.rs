@@ -258,7 +258,7 @@ impl<V: TokenVerifier> BearerAuthBuilder<V> {
     /// ```
     /// # use auth_error::server::{BearerAuthLayer, Route};
     /// # use std::time::Duration;
-    /// # let verifier = auth_error::jwt::JwtVerifier::new(jsonwebtoken::DecodingKey::from_secret(b"s"), jsonwebtoken::Validation::default());
+    /// # let verifier = auth_error::jwt::JwtVerifier::new(jsonwebtoken::DecodingKey::from_secret(b"an-hs256-secret-of-at-least-32-bytes"), jsonwebtoken::Validation::default());
     /// let layer = BearerAuthLayer::builder(verifier)
     ///     .add_required_acr("payments.v1.Payments/Transfer", ["urn:example:mfa"])
     ///     .add_max_auth_age("payments.v1.Payments/Transfer", Duration::from_secs(300))
