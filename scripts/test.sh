@@ -28,7 +28,7 @@ step() { printf '\n==> %s\n' "$*"; }
 # --- Python virtual environment (pinned, cached by requirements hash) ------
 step "python venv (.venv)"
 if ! command -v python3 >/dev/null; then
-  echo "error: python3 is required for the interop tests: install Python 3.9+ with venv" >&2
+  echo "error: python3 is required for the interop tests: install Python 3.10+ with venv" >&2
   exit 1
 fi
 REQ=tests/interop/requirements.txt
@@ -106,9 +106,34 @@ cargo test --no-default-features --features jwt-rust-crypto,oidc,axum,grpc-web -
 step "cargo test --no-default-features --lib --tests -- --include-ignored"
 cargo test --no-default-features --lib --tests -- --include-ignored
 
+step "every feature alone, defaults off, builds (cargo hack --each-feature; cargo-hack from crates.io)"
+if ! command -v cargo-hack >/dev/null; then
+  cargo install --quiet --locked cargo-hack@0.6.46 || {
+    echo "error: cargo-hack is needed: cargo install --locked cargo-hack" >&2
+    exit 1
+  }
+fi
+cargo hack check --quiet --each-feature --no-dev-deps --lib -p auth-error
+
 step "feature combinations built at least once: jwt without a crypto backend, the layers without json"
 cargo build -q --no-default-features --features jwt --lib --tests
 cargo build -q --no-default-features --features jwt,serde --lib
+
+step "a good citizen: an application's own jsonwebtoken (rust_crypto, aws_lc_rs, none) beside auth-error's defaults"
+# tests/good-citizen/: its own workspace and target directory; each run
+# exits non-zero if auth-error changed the application's jsonwebtoken
+# backend, installed a process-wide provider, or failed to verify.
+for backend in rust_crypto aws_lc_rs ""; do
+  for order in app-first auth-error-first; do
+    out=$(cd tests/good-citizen && RUST_BACKTRACE=0 CARGO_TARGET_DIR="$ROOT/target/good-citizen" \
+      cargo run -q --features "$backend" -- "$order" 2>&1) || {
+      echo "error: good-citizen app (jsonwebtoken backend '${backend:-none}', $order) failed:" >&2
+      echo "$out" >&2
+      exit 1
+    }
+    echo "good-citizen: jsonwebtoken backend '${backend:-none}', $order: ok"
+  done
+done
 
 step "fuzz targets compile (a separate workspace, so they cannot rot unseen)"
 cargo check -q --manifest-path fuzz/Cargo.toml --bins

@@ -102,6 +102,12 @@ pub mod pb {
 }
 
 pub use code::{BearerChallenge, ClientAction, ParseAuthErrorCodeError};
+
+/// The error type of the crate's extension points ([`client::TokenSource`],
+/// [`server::TokenVerifier::check`]) and of its layers' services: any error,
+/// boxed, as tower's and axum's `BoxError`. Defined once here;
+/// `auth_error::client::BoxError` names the same type.
+pub type BoxError = Box<dyn std::error::Error + Send + Sync>;
 pub use error::keys::{keys, split_list};
 pub use error::{AttachError, TextField};
 pub use error::{AuthError, Detail, Details, Metadata, MetadataIter};

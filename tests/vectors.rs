@@ -108,6 +108,16 @@ const RULES_PATH: &str = concat!(
 /// Inputs of the text rule (`looks_like_credential`); the expected answers
 /// are the crate's, through its public strict exit.
 const TEXT_CASES: &[&str] = &[
+    // Hosts whose first label decodes to `{` then `"` after whitespace: not
+    // JOSE headers (no member name and colon follow).
+    "https://ewoi.example.com",
+    "https://ewaa.example.com/a.b",
+    "ewoi.example.com",
+    "ICB7.example.com",
+    // Pretty-printed and spaced headers, and a compact `{"` prefix: headers.
+    "ewogICJhbGciOiAiRVMyNTYiCn0.eyJzdWIiOiJ4In0.c2ln",
+    "IHsgInR5cCIgOiAiSldUIn0.eyJzdWIiOiJ4In0.c2ln",
+    "eyJA.b.c",
     "Bearer abc",
     "bearer abc",
     "Bearer\tabc",

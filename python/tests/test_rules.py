@@ -3,6 +3,7 @@ tests/vectors/auth_error_rules.json, and applied by every exit."""
 
 from __future__ import annotations
 
+import base64
 import json
 from typing import Any, Dict
 
@@ -39,6 +40,23 @@ def test_text_cases(rules: Dict[str, Any]) -> None:
     assert rules["text_cases"], "no text cases"
     for case in rules["text_cases"]:
         assert looks_like_credential(case["text"]) is case["credential"], case
+
+
+def test_a_host_that_decodes_to_an_opening_brace_is_not_a_header() -> None:
+    # ``ewoi`` is base64url of ``{\n"``: a host name is not a JOSE header
+    # (the crate's secrets::tests of the same name).
+    for value in (
+        "https://ewoi.example.com",
+        "https://ewaa.example.com/a.b",
+        "ewoi.example.com",
+        "ICB7.example.com",
+    ):
+        assert not looks_like_credential(value), value
+    for header in ('{"alg":"HS256"}', '{\n  "alg": "ES256"\n}', ' { "typ" : "JWT"}'):
+        b64 = base64.urlsafe_b64encode(header.encode()).rstrip(b"=").decode()
+        jws = f"{b64}.eyJzdWIiOiJ4In0.c2ln"
+        assert looks_like_credential(jws), (header, jws)
+    assert looks_like_credential("eyJA.b.c")
 
 
 def test_every_secret_key_in_every_spelling(rules: Dict[str, Any]) -> None:

@@ -4,6 +4,7 @@ fields, and encoding the same error gives the same bytes."""
 from __future__ import annotations
 
 import base64
+import importlib.metadata
 from typing import Any, Dict
 
 import grpc
@@ -11,11 +12,20 @@ from google.rpc import code_pb2, status_pb2
 from grpc_status import rpc_status
 
 from conftest import details_of
-from auth_error import DOMAIN, AuthError, AuthErrorCode, ClientAction
+import auth_error
+from auth_error import DOMAIN, VERSION, AuthError, AuthErrorCode, ClientAction
 
 
 def unb64(text: str) -> bytes:
     return base64.b64decode(text + "=" * (-len(text) % 4), validate=True)
+
+
+def test_version_is_the_distribution_version() -> None:
+    # VERSION, as the TypeScript package names it; __version__ as Python's
+    # convention does. Both in the public API (__all__ lists VERSION, so
+    # `from auth_error import VERSION` passes mypy --strict).
+    assert VERSION == auth_error.__version__ == importlib.metadata.version("auth-error")
+    assert "VERSION" in auth_error.__all__
 
 
 def test_the_table_is_the_vectors(vectors: Dict[str, Any]) -> None:

@@ -1,5 +1,5 @@
 //! A compact JWS, read once: the header's three fields that choose the key,
-//! the signature checked by jsonwebtoken's crypto provider, the claims
+//! the signature checked by the crate's crypto backend (`backend`), the claims
 //! decoded once into JSON, and RFC 7519's checks applied to that JSON with
 //! jsonwebtoken's [`Validation`] and its exact rules.
 //!
@@ -109,8 +109,8 @@ pub(super) fn peek_header<'b>(encoded: &str, buf: &'b mut HeaderBuf) -> Option<P
 
 /// The signature of `parts` under `key` with `alg`, as `decode` checks it:
 /// every algorithm `validation` accepts must be of `alg`'s family (the
-/// guard against using a public key as an HMAC secret), then the crypto
-/// provider verifies.
+/// guard against using a public key as an HMAC secret), then the crate's
+/// crypto backend verifies.
 pub(super) fn verify_signature(
     parts: &Parts<'_>,
     alg: Algorithm,
@@ -130,7 +130,7 @@ pub(super) fn verify_signature(
     if !validation.algorithms.contains(&alg) {
         return Err(ErrorKind::InvalidAlgorithm.into());
     }
-    match jsonwebtoken::crypto::verify(parts.signature, parts.message.as_bytes(), key, alg)? {
+    match super::backend::verify(parts.signature, parts.message.as_bytes(), key, alg)? {
         true => Ok(()),
         false => Err(ErrorKind::InvalidSignature.into()),
     }

@@ -9,7 +9,7 @@ use super::{JwtVerifier, unverified_issuer};
 use crate::server::{Rejection, TokenVerifier, Verified};
 use crate::{AuthError, AuthErrorCode};
 
-type BoxError = Box<dyn std::error::Error + Send + Sync>;
+use crate::BoxError;
 
 /// One [`TokenVerifier`] for several issuers: each token goes to the
 /// verifier of its (unverified) `iss`, which then verifies it fully; an

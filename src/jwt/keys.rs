@@ -63,7 +63,7 @@ pub(super) fn can_verify(alg: Algorithm, key: &DecodingKey) -> Option<bool> {
     std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
         // An empty signature never verifies; an error means the backend could
         // not make a verifier of `alg` from `key` at all.
-        jsonwebtoken::crypto::verify("", b"", key, alg).is_ok()
+        super::backend::verify("", b"", key, alg).is_ok()
     }))
     .ok()
 }
@@ -151,22 +151,5 @@ pub(crate) fn signature_algorithm(
     match (declared, curve) {
         (Some(declared), Some(curve)) if declared != curve => Err(Unusable::Mismatch),
         (declared, curve) => Ok(declared.or(curve)),
-    }
-}
-
-/// With feature `jwt-aws-lc`, makes aws-lc-rs jsonwebtoken's process-wide
-/// backend before anything asks for it: with both backend features on
-/// (`--all-features`), jsonwebtoken would otherwise refuse to choose and
-/// panic on every verification. If the application installed a provider
-/// first, that one stays.
-pub(super) fn install_backend() {
-    #[cfg(feature = "jwt-aws-lc")]
-    {
-        static ONCE: std::sync::Once = std::sync::Once::new();
-        ONCE.call_once(|| {
-            let _ = jsonwebtoken::crypto::CryptoProvider::install_default(
-                &jsonwebtoken::crypto::aws_lc::DEFAULT_PROVIDER,
-            );
-        });
     }
 }

@@ -12,17 +12,17 @@
 //!
 //! # Crypto backend
 //!
-//! jsonwebtoken 11 verifies signatures through a backend chosen with its own
-//! features. Feature `jwt-aws-lc` of this crate (the default) turns on
-//! aws-lc-rs (`jsonwebtoken/aws_lc_rs`), about four times fewer
-//! instructions per ES256 verification than the pure-Rust one, which
-//! `jwt-rust-crypto` turns on (`jsonwebtoken/rust_crypto`). With both, the
-//! verifier installs aws-lc-rs as jsonwebtoken's default unless the
-//! application installed a provider first. With plain `jwt`, depend on
-//! `jsonwebtoken` yourself with a backend feature, or install a provider
-//! with `jsonwebtoken::crypto::CryptoProvider::install_default`. With none,
-//! jsonwebtoken panics when verifying; the verifier catches that and reports
-//! it as a server fault.
+//! Signatures are verified on the crypto library this crate's features
+//! choose, called directly: aws-lc-rs with `jwt-aws-lc` (the default; about
+//! four times fewer instructions per ES256 verification), the RustCrypto
+//! crates with `jwt-rust-crypto` (pure Rust), aws-lc-rs when both are on.
+//! jsonwebtoken's own backend features are never turned on and no
+//! process-wide `CryptoProvider` is installed, so an application that uses
+//! jsonwebtoken itself (with `rust_crypto`, `aws_lc_rs`, or neither) keeps
+//! exactly the backend it chose. With plain `jwt` and neither backend
+//! feature, the verifier uses jsonwebtoken's process default, which the
+//! application chooses; if it has none, jsonwebtoken panics, and the
+//! verifier catches that and reports it as a server fault.
 
 use std::collections::HashMap;
 use std::fmt;
@@ -43,6 +43,7 @@ use serde_json::Value;
 use crate::server::{Rejection, Verified};
 use crate::{AuthError, AuthErrorCode};
 
+mod backend;
 mod claims;
 mod decode;
 #[cfg(feature = "oidc")]
@@ -55,8 +56,8 @@ mod verify;
 use claims::claims_do_not_fit;
 #[cfg(feature = "oidc")]
 pub(crate) use claims::unverified_issuer;
+use keys::tightened;
 pub(crate) use keys::{Key, Unusable, short_hmac_key, signature_algorithm, usable_algorithms};
-use keys::{install_backend, tightened};
 
 #[cfg(feature = "oidc")]
 pub use crate::oidc::{ProviderError, RequestError};
@@ -231,7 +232,6 @@ impl<C> fmt::Debug for JwtVerifier<C> {
 
 impl JwtVerifier<Value> {
     fn empty(validation: Validation) -> Self {
-        install_backend();
         let mut verifier = JwtVerifier {
             default_key: None,
             keys: HashMap::new(),

@@ -18,7 +18,7 @@ use crate::oidc::discovery::Metadata;
 use crate::oidc::{ProviderError, http};
 use crate::time::saturating_add;
 
-type BoxError = Box<dyn std::error::Error + Send + Sync>;
+use crate::BoxError;
 
 /// Keys by `kid`.
 type Keys = HashMap<String, Arc<Key>>;
@@ -428,7 +428,6 @@ mod tests {
 
     /// The public JWK of a test key, as a provider would publish it.
     fn jwk(kid: Option<&str>) -> Value {
-        super::super::install_backend();
         let pem = include_bytes!("../../tests/data/keys/es256-a.pem");
         let key = EncodingKey::from_ec_pem(pem).unwrap();
         let mut jwk =

@@ -123,7 +123,7 @@ where
     }
 }
 
-type BoxError = Box<dyn std::error::Error + Send + Sync>;
+use crate::BoxError;
 
 impl<C> JwtVerifier<C>
 where

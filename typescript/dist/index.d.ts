@@ -100,5 +100,3 @@ export declare function encodeStatusDetails(init: AuthErrorInit): Uint8Array | u
  * details.
  */
 export declare function toConnectError(init: AuthErrorInit): ConnectError;
-/** The version of the crate this package was generated from (its own). */
-export declare const version: string;

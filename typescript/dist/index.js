@@ -5,7 +5,7 @@
 import { Code, ConnectError } from "@connectrpc/connect";
 import { fromBinary } from "@bufbuild/protobuf";
 import { ErrorInfoSchema, HelpSchema, LocalizedMessageSchema, RetryInfoSchema, } from "./gen/google/rpc/error_details_pb.js";
-import { AuthErrorCode, CODE_TABLE, DOMAIN, VERSION } from "./generated.js";
+import { AuthErrorCode, CODE_TABLE, DOMAIN } from "./generated.js";
 import { isSecretKey, looksLikeCredential } from "./credentials.js";
 export { AuthErrorCode, CLIENT_ACTIONS, CODE_TABLE, DOMAIN, VERSION } from "./generated.js";
 export { isSecretKey, looksLikeCredential } from "./credentials.js";
@@ -395,5 +395,3 @@ export function toConnectError(init) {
     error.details = details;
     return error;
 }
-/** The version of the crate this package was generated from (its own). */
-export const version = VERSION;

@@ -167,11 +167,25 @@ function isCompactAt(first: Uint8Array, after: Uint8Array[]): boolean {
   return (jws || jwe) && holdsHeader(first);
 }
 
-/** Whether a segment is, or ends with, a JOSE header: base64url of at least 4 characters decoding to a JSON object, from the segment's start or right after a `-` or `_`. */
+// What a header try decodes at most: 64 base64url characters, 48 bytes.
+const HEADER_PREFIX_CHARS = 64;
+// JSON whitespace (RFC 8259): space, \t, \n, \r.
+const isJsonSpace = (b: number): boolean => b === 0x20 || b === 0x09 || b === 0x0a || b === 0x0d;
+// The bytes of a first member name that counts (`alg`, `typ`, `x5t#S256`).
+const isNameByte = (b: number): boolean =>
+  isAlnum(b) || b === 0x5f || b === 0x2d || b === 0x2e || b === 0x23 || b === 0x2b;
+
+/**
+ * Whether a segment is, or ends with, a JOSE header: base64url of at least 4
+ * characters decoding to a JSON object, from the segment's start or right
+ * after a `-` or `_` (a token glued to a word: `id_eyJ…`). Each try reads at
+ * most the first 64 characters from its start (a view, not a copy), so the
+ * work is linear in the segment.
+ */
 function holdsHeader(segment: Uint8Array): boolean {
   for (let s = 0; s <= segment.length; s++) {
     if (s > 0 && segment[s - 1] !== 0x2d && segment[s - 1] !== 0x5f) continue;
-    if (segment.length - s >= 4 && decodesToJsonObject(segment.subarray(s))) return true;
+    if (segment.length - s >= 4 && decodesToJsonObject(segment.subarray(s, s + HEADER_PREFIX_CHARS))) return true;
   }
   return false;
 }
@@ -185,24 +199,45 @@ function sextet(b: number): number {
   return -1;
 }
 
+/**
+ * Whether base64url `segment` decodes to the start of a JOSE header.
+ *
+ * Compact JSON (`{"`, what every JOSE library writes: `eyJ…`) counts at once.
+ * JSON with whitespace before the first member (a pretty-printed header)
+ * counts only with a whole first member name and its colon (`{\n  "alg":`):
+ * three bytes such as `{\n"` are what ordinary words decode to (`ewoi`, a host
+ * name in a URL), not evidence of a header. Decodes at most the first 64
+ * characters (48 bytes), so each try is bounded.
+ */
 function decodesToJsonObject(segment: Uint8Array): boolean {
-  let opened = false;
-  for (let start = 0; start < segment.length; start += 4) {
+  const json = new Uint8Array((HEADER_PREFIX_CHARS / 4) * 3);
+  let len = 0;
+  const end = Math.min(segment.length, HEADER_PREFIX_CHARS);
+  decode: for (let start = 0; start < end; start += 4) {
     const quad = segment.subarray(start, start + 4);
-    if (quad.length < 2) return false;
+    if (quad.length < 2) break;
     let acc = 0;
     for (let k = 0; k < quad.length; k++) {
       const v = sextet(quad[k]!);
-      if (v < 0) return false;
+      if (v < 0) break decode;
       acc |= v << (18 - 6 * k);
     }
-    const decoded = [(acc >> 16) & 0xff, (acc >> 8) & 0xff, acc & 0xff].slice(0, quad.length - 1);
-    for (const byte of decoded) {
-      if (byte === 0x20 || byte === 0x09 || byte === 0x0a || byte === 0x0d) continue;
-      if (!opened && byte === 0x7b) opened = true;
-      else if (opened && byte === 0x22) return true;
-      else return false;
-    }
+    for (let k = 0; k < quad.length - 1; k++) json[len++] = (acc >> (16 - 8 * k)) & 0xff;
   }
-  return false;
+  const at = (i: number): number => (i < len ? json[i]! : -1);
+  let i = 0;
+  while (isJsonSpace(at(i))) i++;
+  if (at(i) !== 0x7b) return false;
+  i++;
+  while (isJsonSpace(at(i))) i++;
+  if (at(i) !== 0x22) return false;
+  // `{"` at the very start: no whitespace at all, compact JSON.
+  if (i === 1) return true;
+  i++;
+  const name = i;
+  while (isNameByte(at(i))) i++;
+  if (i === name || at(i) !== 0x22) return false;
+  i++;
+  while (isJsonSpace(at(i))) i++;
+  return at(i) === 0x3a;
 }

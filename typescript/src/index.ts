@@ -11,7 +11,7 @@ import {
   LocalizedMessageSchema,
   RetryInfoSchema,
 } from "./gen/google/rpc/error_details_pb.js";
-import { AuthErrorCode, CODE_TABLE, type ClientAction, DOMAIN, VERSION } from "./generated.js";
+import { AuthErrorCode, CODE_TABLE, type ClientAction, DOMAIN } from "./generated.js";
 import { isSecretKey, looksLikeCredential } from "./credentials.js";
 
 export { AuthErrorCode, CLIENT_ACTIONS, CODE_TABLE, DOMAIN, VERSION } from "./generated.js";
@@ -505,6 +505,3 @@ export function toConnectError(init: AuthErrorInit): ConnectError {
   error.details = details;
   return error;
 }
-
-/** The version of the crate this package was generated from (its own). */
-export const version: string = VERSION;

@@ -16,6 +16,19 @@ test("text cases", () => {
   for (const c of rules.text_cases) assert.equal(looksLikeCredential(c.text), c.credential, JSON.stringify(c));
 });
 
+test("a host that decodes to an opening brace is not a header", () => {
+  // `ewoi` is base64url of `{\n"`: a host name is not a JOSE header (the
+  // crate's secrets::tests of the same name).
+  for (const value of ["https://ewoi.example.com", "https://ewaa.example.com/a.b", "ewoi.example.com", "ICB7.example.com"]) {
+    assert.equal(looksLikeCredential(value), false, value);
+  }
+  for (const header of ['{"alg":"HS256"}', '{\n  "alg": "ES256"\n}', ' { "typ" : "JWT"}']) {
+    const jws = `${Buffer.from(header).toString("base64url")}.eyJzdWIiOiJ4In0.c2ln`;
+    assert.equal(looksLikeCredential(jws), true, JSON.stringify({ header, jws }));
+  }
+  assert.equal(looksLikeCredential("eyJA.b.c"), true);
+});
+
 test("every secret key in every spelling", () => {
   for (const key of rules.secret_keys) {
     for (const spelled of [key, key.toUpperCase(), "x-" + key, "X_" + key, key.split("").join("-"), key + "."]) {

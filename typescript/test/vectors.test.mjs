@@ -3,6 +3,8 @@
 // error gives the same bytes.
 import { test } from "node:test";
 import assert from "node:assert/strict";
+import { readFileSync } from "node:fs";
+import { join } from "node:path";
 import { Code, ConnectError } from "@connectrpc/connect";
 import { findTrailerError } from "@connectrpc/connect/protocol-grpc";
 import {
@@ -15,10 +17,18 @@ import {
   grpcCodeOf,
   httpStatusOf,
   toConnectError,
+  VERSION,
 } from "@auth-error/connect";
-import { load, unb64 } from "./repo.mjs";
+import * as pkg from "@auth-error/connect";
+import { ROOT, load, unb64 } from "./repo.mjs";
 
 const vectors = load("tests/vectors/auth_error_vectors.json");
+
+test("VERSION is the package's version, and the only version export (as in the Python package)", () => {
+  const manifest = JSON.parse(readFileSync(join(ROOT, "typescript/package.json"), "utf8"));
+  assert.equal(VERSION, manifest.version);
+  assert.deepEqual(Object.keys(pkg).filter((k) => /version/i.test(k)), ["VERSION"]);
+});
 
 test("the enum and the table are the vectors'", () => {
   assert.equal(vectors.domain, DOMAIN);

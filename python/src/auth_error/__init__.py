@@ -26,6 +26,7 @@ __all__ = [
     "MAX_DETAILS_LEN",
     "MAX_DOMAIN_LEN",
     "MAX_METADATA_KEY_LEN",
+    "VERSION",
     "AsyncAuthErrorInterceptor",
     "AttachError",
     "AuthError",

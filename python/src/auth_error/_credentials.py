@@ -161,12 +161,25 @@ def _is_compact_at(first: bytes, after: List[bytes]) -> bool:
     return (jws or jwe) and _holds_header(first)
 
 
+# What a header try decodes at most: 64 base64url characters, 48 bytes.
+_HEADER_PREFIX_CHARS = 64
+# JSON whitespace (RFC 8259): space, \t, \n, \r.
+_JSON_SPACE = frozenset(b" \t\n\r")
+# The bytes of a first member name that counts (``alg``, ``typ``, ``x5t#S256``).
+_NAME = _ALNUM | frozenset(b"_-.#+")
+
+
 def _holds_header(segment: bytes) -> bool:
     """Whether a segment is, or ends with, a JOSE header: base64url of at
     least 4 characters decoding to a JSON object, from the segment's start or
-    right after a ``-`` or ``_``."""
+    right after a ``-`` or ``_`` (a token glued to a word: ``id_eyJ...``).
+    Each try reads (and slices) at most the first 64 characters from its
+    start, so the work is linear in the segment."""
     starts = [0] + [i + 1 for i, b in enumerate(segment) if b in (0x2D, 0x5F)]
-    return any(len(segment) - s >= 4 and _decodes_to_json_object(segment[s:]) for s in starts)
+    return any(
+        len(segment) - s >= 4 and _decodes_to_json_object(segment[s : s + _HEADER_PREFIX_CHARS])
+        for s in starts
+    )
 
 
 def _sextet(b: int) -> int:
@@ -184,25 +197,46 @@ def _sextet(b: int) -> int:
 
 
 def _decodes_to_json_object(segment: bytes) -> bool:
-    opened = False
-    for start in range(0, len(segment), 4):
+    r"""Whether base64url ``segment`` decodes to the start of a JOSE header.
+
+    Compact JSON (``{"``, what every JOSE library writes: ``eyJ...``) counts
+    at once. JSON with whitespace before the first member (a pretty-printed
+    header) counts only with a whole first member name and its colon
+    (``{\n  "alg":``): three bytes such as ``{\n"`` are what ordinary words
+    decode to (``ewoi``, a host name in a URL), not evidence of a header.
+    Decodes at most the first 64 characters (48 bytes), so each try is
+    bounded."""
+    data = bytearray()
+    for start in range(0, min(len(segment), _HEADER_PREFIX_CHARS), 4):
         quad = segment[start : start + 4]
-        if len(quad) < 2:
-            return False
+        values = [_sextet(b) for b in quad]
+        if len(quad) < 2 or min(values) < 0:
+            break
         acc = 0
-        for k, b in enumerate(quad):
-            v = _sextet(b)
-            if v < 0:
-                return False
+        for k, v in enumerate(values):
             acc |= v << (18 - 6 * k)
-        decoded = ((acc >> 16) & 0xFF, (acc >> 8) & 0xFF, acc & 0xFF)
-        for byte in decoded[: len(quad) - 1]:
-            if byte in (0x20, 0x09, 0x0A, 0x0D):
-                continue
-            if not opened and byte == 0x7B:
-                opened = True
-            elif opened and byte == 0x22:
-                return True
-            else:
-                return False
-    return False
+        data.extend(((acc >> 16) & 0xFF, (acc >> 8) & 0xFF, acc & 0xFF)[: len(quad) - 1])
+    n = len(data)
+    at = 0
+    while at < n and data[at] in _JSON_SPACE:
+        at += 1
+    if at == n or data[at] != 0x7B:
+        return False
+    at += 1
+    while at < n and data[at] in _JSON_SPACE:
+        at += 1
+    if at == n or data[at] != 0x22:
+        return False
+    if at == 1:
+        # ``{"`` at the very start: no whitespace at all, compact JSON.
+        return True
+    at += 1
+    name = at
+    while at < n and data[at] in _NAME:
+        at += 1
+    if at == name or at == n or data[at] != 0x22:
+        return False
+    at += 1
+    while at < n and data[at] in _JSON_SPACE:
+        at += 1
+    return at < n and data[at] == 0x3A

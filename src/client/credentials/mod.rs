@@ -33,8 +33,7 @@ use token::{Backoff, Current, refresh_at};
 pub use transport::InsecureTransport;
 use transport::check_transport;
 
-/// The error type of [`TokenSource::fetch`] and of the service.
-pub type BoxError = Box<dyn std::error::Error + Send + Sync>;
+pub use crate::BoxError;
 
 /// Where tokens come from: an OAuth client-credentials or refresh-token
 /// exchange, a metadata server, a file a sidecar rotates.

@@ -30,4 +30,4 @@ use decide::*;
 use layer::*;
 use verifier::*;
 
-type BoxError = Box<dyn std::error::Error + Send + Sync>;
+use crate::BoxError;
