@@ -138,9 +138,10 @@ grep -q 'package/dist/index.d.ts' "$tmp/tarball.list" || { echo "error: the tarb
 
 step "typescript: publint on the tarball (any message fails, suggestions too)"
 rc=0
-"$BIN/publint" run --strict "$TARBALL" > "$tmp/publint.out" 2>&1 || rc=$?
+# Colours off (CI=true turns them on in publint), and any escape stripped.
+NO_COLOR=1 FORCE_COLOR=0 "$BIN/publint" run --strict "$TARBALL" > "$tmp/publint.out" 2>&1 || rc=$?
 cat "$tmp/publint.out"
-[ "$rc" -eq 0 ] && grep -qx 'All good!' "$tmp/publint.out" ||
+[ "$rc" -eq 0 ] && sed 's/\x1b\[[0-9;]*m//g' "$tmp/publint.out" | grep -qx 'All good!' ||
   die "publint reported problems in typescript/package.json (above)"
 
 step "typescript: attw on the tarball (--profile esm-only: the package is ESM only)"
