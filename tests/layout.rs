@@ -62,8 +62,9 @@ const ROOT_NAMES: &[(&str, &str)] = &[
     ("SECRET_METADATA_KEY_PREFIXES", "secrets"),
     ("SECRET_METADATA_KEY_SEPARATORS", "secrets"),
     ("grpc_status_name", "http"),
-    // Constants of the crate root itself: below everything.
+    // Constants and types of the crate root itself: below everything.
     ("DOMAIN", "wire"),
+    ("BoxError", "wire"),
 ];
 
 fn rank(module: &str) -> Option<u8> {
