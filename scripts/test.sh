@@ -119,7 +119,7 @@ step "feature combinations built at least once: jwt without a crypto backend, th
 cargo build -q --no-default-features --features jwt --lib --tests
 cargo build -q --no-default-features --features jwt,serde --lib
 
-step "a good citizen: an application's own jsonwebtoken (rust_crypto, aws_lc_rs, none) beside auth-error's defaults"
+step "a good citizen: an application's own jsonwebtoken (rust_crypto, aws_lc_rs, none) and reqwest (absent, no TLS, rustls) beside auth-error"
 # tests/good-citizen/: its own workspace and target directory; each run
 # exits non-zero if auth-error changed the application's jsonwebtoken
 # backend, installed a process-wide provider, or failed to verify.
@@ -133,6 +133,17 @@ for backend in rust_crypto aws_lc_rs ""; do
     }
     echo "good-citizen: jsonwebtoken backend '${backend:-none}', $order: ok"
   done
+done
+# Another crate's reqwest 0.12 beside auth-error's `oidc`: absent, without a
+# TLS feature (jwt-authorizer 0.15's way), with rustls.
+for http in oidc oidc,reqwest oidc,reqwest-rustls; do
+  out=$(cd tests/good-citizen && RUST_BACKTRACE=0 CARGO_TARGET_DIR="$ROOT/target/good-citizen" \
+    cargo run -q --features "$http" -- http-clients 2>&1) || {
+    echo "error: good-citizen app (features $http, http-clients) failed:" >&2
+    echo "$out" >&2
+    exit 1
+  }
+  echo "good-citizen: features $http, http-clients: ok"
 done
 
 step "fuzz targets compile (a separate workspace, so they cannot rot unseen)"

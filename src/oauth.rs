@@ -18,11 +18,11 @@ use crate::oidc::ProviderError;
 /// Where the token endpoint is.
 #[derive(Debug)]
 enum Endpoint {
-    Fixed(reqwest::Url),
+    Fixed(url::Url),
     /// From the issuer's discovery document, fetched at the first fetch.
     Discover {
         issuer: String,
-        found: tokio::sync::OnceCell<reqwest::Url>,
+        found: tokio::sync::OnceCell<url::Url>,
     },
 }
 
@@ -140,7 +140,7 @@ impl ClientCredentials {
         self
     }
 
-    async fn token_url(&self) -> Result<reqwest::Url, ProviderError> {
+    async fn token_url(&self) -> Result<url::Url, ProviderError> {
         match &self.endpoint {
             Endpoint::Fixed(url) => Ok(url.clone()),
             Endpoint::Discover { issuer, found } => found
@@ -210,7 +210,6 @@ async fn send(
     client: &http::Client,
     request: oauth2::HttpRequest,
 ) -> Result<oauth2::HttpResponse, ProviderError> {
-    let request = reqwest::Request::try_from(request).map_err(ProviderError::from)?;
     let response = client.send(request).await?;
     // 5xx and 429 carry no OAuth error: transient, backed off by the layer.
     if response.status.is_server_error() || response.status.as_u16() == 429 {

@@ -25,7 +25,7 @@ type Keys = HashMap<String, Arc<Key>>;
 
 /// What one fetch brought.
 struct Fetched {
-    uri: reqwest::Url,
+    uri: url::Url,
     keys: Keys,
     max_age: Option<Duration>,
     /// Kids left out, and why (reported once each).
@@ -41,7 +41,7 @@ pub(crate) enum Source {
     /// An issuer: its discovery document names the key set.
     Issuer(String),
     /// A key set URL.
-    Jwks(reqwest::Url),
+    Jwks(url::Url),
 }
 
 /// What a lookup found.
@@ -74,7 +74,7 @@ struct State {
     last_error: Option<Arc<ProviderError>>,
     /// Failed attempts in a row.
     failures: u32,
-    jwks_uri: Option<reqwest::Url>,
+    jwks_uri: Option<url::Url>,
     /// Duplicate kids and unusable keys already reported.
     reported: HashSet<String>,
 }
@@ -508,8 +508,7 @@ mod tests {
     #[tokio::test]
     async fn a_shared_provider_error_keeps_its_source() {
         let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
-        let url =
-            reqwest::Url::parse(&format!("http://{}/", listener.local_addr().unwrap())).unwrap();
+        let url = url::Url::parse(&format!("http://{}/", listener.local_addr().unwrap())).unwrap();
         drop(listener);
         let err = http::Client::new()
             .unwrap()
@@ -545,8 +544,8 @@ mod tests {
     #[tokio::test]
     async fn the_failure_back_off_doubles_up_to_32_cooldowns() {
         let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
-        let url = reqwest::Url::parse(&format!("http://{}/jwks", listener.local_addr().unwrap()))
-            .unwrap();
+        let url =
+            url::Url::parse(&format!("http://{}/jwks", listener.local_addr().unwrap())).unwrap();
         drop(listener);
         let mut remote = RemoteKeys::new(Source::Jwks(url)).unwrap();
         remote.cooldown = Duration::from_secs(10);

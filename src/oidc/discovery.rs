@@ -43,7 +43,7 @@ impl Metadata {
 
     /// `uri` checked like every provider URL, and `https` when the
     /// document was.
-    fn checked(&self, uri: &str) -> Result<reqwest::Url, ProviderError> {
+    fn checked(&self, uri: &str) -> Result<url::Url, ProviderError> {
         let url = http::checked_url(uri)?;
         if self.over_tls && url.scheme() != "https" {
             return Err(ProviderError::InsecureUrl { url: uri.into() });
@@ -52,7 +52,7 @@ impl Metadata {
     }
 
     /// `jwks_uri`, checked like every provider URL.
-    pub(crate) fn jwks_uri(&self) -> Result<reqwest::Url, ProviderError> {
+    pub(crate) fn jwks_uri(&self) -> Result<url::Url, ProviderError> {
         let uri = self
             .jwks_uri
             .as_deref()
@@ -61,7 +61,7 @@ impl Metadata {
     }
 
     /// `token_endpoint`, checked like every provider URL.
-    pub(crate) fn token_endpoint(&self) -> Result<reqwest::Url, ProviderError> {
+    pub(crate) fn token_endpoint(&self) -> Result<url::Url, ProviderError> {
         let uri = self
             .token_endpoint
             .as_deref()

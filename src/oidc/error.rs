@@ -122,49 +122,99 @@ impl std::error::Error for ProviderError {
 }
 
 /// Why a request to the identity provider did not get an answer (connection,
-/// TLS, timeout, redirect): the HTTP client's error, opaque so that the
-/// client can change without changing this crate's API. Its
+/// TLS, timeout, a broken HTTP exchange): opaque, so that the HTTP client can
+/// change without changing this crate's API. Its
 /// [`source`](std::error::Error::source) chain has the details.
-pub struct RequestError(reqwest::Error);
+pub struct RequestError {
+    kind: RequestErrorKind,
+    source: Option<Box<dyn std::error::Error + Send + Sync>>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum RequestErrorKind {
+    Timeout,
+    Connect,
+    Tls,
+    Protocol,
+    Body,
+}
 
 impl RequestError {
+    fn new(
+        kind: RequestErrorKind,
+        source: impl Into<Box<dyn std::error::Error + Send + Sync>>,
+    ) -> Self {
+        RequestError {
+            kind,
+            source: Some(source.into()),
+        }
+    }
+
+    pub(crate) fn timeout() -> Self {
+        RequestError {
+            kind: RequestErrorKind::Timeout,
+            source: None,
+        }
+    }
+
+    pub(crate) fn connect(err: impl Into<Box<dyn std::error::Error + Send + Sync>>) -> Self {
+        Self::new(RequestErrorKind::Connect, err)
+    }
+
+    pub(crate) fn tls(err: std::io::Error) -> Self {
+        Self::new(RequestErrorKind::Tls, err)
+    }
+
+    pub(crate) fn protocol(err: hyper::Error) -> Self {
+        Self::new(RequestErrorKind::Protocol, err)
+    }
+
+    pub(crate) fn body(err: impl Into<Box<dyn std::error::Error + Send + Sync>>) -> Self {
+        Self::new(RequestErrorKind::Body, err)
+    }
+
     /// Whether the request timed out.
     pub fn is_timeout(&self) -> bool {
-        self.0.is_timeout()
+        self.kind == RequestErrorKind::Timeout
     }
 
     /// Whether the connection could not be made.
     pub fn is_connect(&self) -> bool {
-        self.0.is_connect()
+        self.kind == RequestErrorKind::Connect
     }
 }
 
-impl From<reqwest::Error> for RequestError {
-    fn from(err: reqwest::Error) -> Self {
-        RequestError(err)
-    }
-}
-
-impl From<reqwest::Error> for ProviderError {
-    fn from(err: reqwest::Error) -> Self {
-        ProviderError::Request(RequestError(err))
+impl From<RequestError> for ProviderError {
+    fn from(err: RequestError) -> Self {
+        ProviderError::Request(err)
     }
 }
 
 impl fmt::Debug for RequestError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        fmt::Debug::fmt(&self.0, f)
+        f.debug_struct("RequestError")
+            .field("kind", &self.kind)
+            .field("source", &self.source)
+            .finish()
     }
 }
 
 impl fmt::Display for RequestError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        fmt::Display::fmt(&self.0, f)
+        f.write_str(match self.kind {
+            RequestErrorKind::Timeout => "the request to the identity provider timed out",
+            RequestErrorKind::Connect => "could not connect to the identity provider",
+            RequestErrorKind::Tls => "the TLS handshake with the identity provider failed",
+            RequestErrorKind::Protocol => "the HTTP exchange with the identity provider failed",
+            RequestErrorKind::Body => "reading the identity provider's answer failed",
+        })
     }
 }
 
 impl std::error::Error for RequestError {
     fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
-        self.0.source()
+        self.source
+            .as_deref()
+            .map(|e| e as &(dyn std::error::Error + 'static))
     }
 }

@@ -4,6 +4,11 @@
 //! `good-citizen-app auth-error-first`; exits non-zero (a failed assertion)
 //! when auth-error changed how the application's jsonwebtoken behaves, set
 //! a process-wide provider, or could not verify on its own backend.
+//!
+//! With feature `oidc` (auth-error's identity-provider client), run as
+//! `good-citizen-app http-clients`: another crate's `reqwest::Client::new()`
+//! (features `reqwest`, without TLS, or `reqwest-rustls`) builds as it
+//! would without auth-error, and auth-error's own client still builds.
 
 use std::panic::{AssertUnwindSafe, catch_unwind};
 
@@ -117,7 +122,38 @@ fn main() {
                 "auth-error installed a process-wide jsonwebtoken provider"
             );
         }
-        other => panic!("usage: good-citizen-app app-first|auth-error-first (got {other:?})"),
+        #[cfg(feature = "oidc")]
+        Some("http-clients") => {
+            // auth-error's provider client first, then another crate's.
+            let verifier = JwtVerifier::from_issuer(
+                "https://id.example.com",
+                Validation::new(Algorithm::RS256),
+            );
+            assert!(verifier.is_ok(), "auth-error's client builds: {verifier:?}");
+            #[cfg(feature = "reqwest")]
+            {
+                let built = catch_unwind(reqwest::Client::new);
+                assert!(
+                    built.is_ok(),
+                    "another crate's reqwest::Client::new() panicked beside auth-error"
+                );
+            }
+            // And auth-error set no process-wide rustls provider.
+            assert!(
+                auth_error_rustls_default_untouched(),
+                "auth-error installed a process-wide rustls provider"
+            );
+        }
+        other => panic!(
+            "usage: good-citizen-app app-first|auth-error-first|http-clients (got {other:?})"
+        ),
     }
     println!("ok");
+}
+
+/// Whether no process-wide rustls provider is installed (auth-error builds
+/// its TLS configuration with an explicit provider).
+#[cfg(feature = "oidc")]
+fn auth_error_rustls_default_untouched() -> bool {
+    rustls::crypto::CryptoProvider::get_default().is_none()
 }
