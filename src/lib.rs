@@ -40,8 +40,9 @@
 //! |---|---|
 //! | `jwt-aws-lc` (default) | `jwt` on aws-lc-rs: about 0.75M instructions per ES256 verification; builds with a C compiler (no cmake, no download) |
 //! | `jwt-rust-crypto` | `jwt` on RustCrypto, pure Rust: no C compiler, about 3.2M instructions per ES256 verification; with both backend features, aws-lc-rs is used |
-//! | `jwt` | `jwt::JwtVerifier` and `jwt::classify` on jsonwebtoken 11, no crypto backend chosen (pick jsonwebtoken's `rust_crypto` or `aws_lc_rs` yourself) |
+//! | `jwt` | `jwt::JwtVerifier` and `jwt::classify` on jsonwebtoken 11, verifying with jsonwebtoken's process default (your application's choice of its `rust_crypto` or `aws_lc_rs`) |
 //! | `oidc` | `JwtVerifier::from_issuer` / `from_jwks_url` (discovery, the key set cache), `jwt::Issuers`, `oauth::ClientCredentials`; HTTP/1.1 by hyper over rustls on aws-lc-rs with its own TLS configuration (no OpenSSL, no ring, nothing process-wide); implies `jwt` |
+//! | `testing` | `testing::TestIssuer`, a loopback identity provider for your tests (discovery, key set, client credentials, introspection, revocation, tokens and faults on demand); implies `oidc` and `jwt-aws-lc`; a dev-dependency |
 //! | `grpc-web` | `server::grpc_web_cors()`, a tower-http CORS preset for pages on other origins |
 //! | `serde` | `Serialize`/`Deserialize` for `AuthErrorCode` as its name (`"TOKEN_EXPIRED"`; the number is accepted too) and for `ClientAction` |
 //! | `json` | the AIP-193 HTTP error body, typed (`rest::AuthErrorResponse`), to produce (`AuthError::to_http_body()`, `to_http_json()`) and to parse (`from_http_body`, `from_http_json`); `server::ProtectedResourceMetadata`; implies `serde` |
@@ -90,6 +91,8 @@ mod rules;
 mod secrets;
 pub mod server;
 mod status;
+#[cfg(feature = "testing")]
+pub mod testing;
 mod time;
 mod wire;
 

@@ -30,6 +30,8 @@ const RANKS: &[(&str, u8)] = &[
     ("client", 5),
     ("jwt", 5),
     ("oauth", 6),
+    // The test identity provider: a user of everything, used by nothing.
+    ("testing", 7),
 ];
 
 /// The crate root's names, by the module that defines them.
