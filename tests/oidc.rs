@@ -476,3 +476,71 @@ async fn step_up_against_a_real_provider() {
     let served = tower::ServiceExt::oneshot(svc, req(&strong)).await.unwrap();
     assert_eq!(served.status(), 200);
 }
+
+/// Opaque access tokens from a real provider (oidc-provider with
+/// `accessTokenFormat: 'opaque'`), checked at its RFC 7662 endpoint: the
+/// Rust client gets one by client credentials and is served; a thousand
+/// calls ask the provider once; a revoked token is refused once its cache
+/// entry ends; the provider stopped is `UNAVAILABLE`.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "needs node and the npm package oidc-provider; run bash scripts/test.sh"]
+async fn opaque_tokens_are_introspected_at_a_real_provider() {
+    use auth_error::jwt::IntrospectionVerifier;
+    oidc_provider::require_installed();
+    let provider = Provider::start_opaque(300);
+    let verifier = |max_age: Duration| {
+        IntrospectionVerifier::from_issuer(&provider.issuer, "svc-b", "secret-b")
+            .unwrap()
+            .with_audience([RESOURCE])
+            .with_cache(100)
+            .with_cache_max_age(max_age)
+    };
+    let server = serve(verifier(Duration::from_secs(60))).await;
+    let source = ClientCredentials::from_issuer(&provider.issuer, "svc-a", "secret-a")
+        .unwrap()
+        .with_scopes(["orders.read"])
+        .with_resource(RESOURCE);
+    let token = source.fetch().await.unwrap();
+    let token = token.secret().to_owned();
+    assert_eq!(token.split('.').count(), 1, "an opaque token: {token}");
+    // Served (a client-credentials token has no `sub`: the handler sees
+    // the introspection response's claims, `client_id` among them).
+    for _ in 0..1000 {
+        call(&server, &token).await.expect("served");
+    }
+    assert_eq!(provider.introspections().await, 1, "one introspection");
+    server.shutdown().await;
+    // Revoked: served until the entry ends, then refused.
+    let max_age = Duration::from_millis(300);
+    let server = serve(verifier(max_age)).await;
+    call(&server, &token).await.expect("served");
+    provider.revoke(("svc-a", "secret-a"), &token).await;
+    call(&server, &token).await.expect("served from the cache");
+    tokio::time::sleep(max_age + Duration::from_millis(200)).await;
+    let refused = call(&server, &token).await.unwrap_err();
+    assert_eq!(
+        reason(&refused),
+        Some(AuthErrorCode::AuthFailedInvalidBearerToken)
+    );
+    // A garbage token: refused, one request.
+    let before = provider.introspections().await;
+    for _ in 0..20 {
+        let refused = call(&server, "not-a-token-of-this-provider")
+            .await
+            .unwrap_err();
+        assert_eq!(
+            reason(&refused),
+            Some(AuthErrorCode::AuthFailedInvalidBearerToken)
+        );
+    }
+    assert_eq!(provider.introspections().await, before + 1);
+    // The provider down: UNAVAILABLE, never the client's fault.
+    let fresh = source.fetch().await;
+    drop(provider);
+    if let Ok(fresh) = fresh {
+        let refused = call(&server, fresh.secret()).await.unwrap_err();
+        assert_eq!(refused.code(), Code::Unavailable, "{refused:?}");
+        assert_eq!(reason(&refused), None);
+    }
+    server.shutdown().await;
+}

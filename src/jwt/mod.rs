@@ -47,6 +47,8 @@ mod backend;
 mod claims;
 mod decode;
 #[cfg(feature = "oidc")]
+mod introspection;
+#[cfg(feature = "oidc")]
 mod issuers;
 mod keys;
 #[cfg(feature = "oidc")]
@@ -61,6 +63,8 @@ pub(crate) use keys::{Key, Unusable, short_hmac_key, signature_algorithm, usable
 
 #[cfg(feature = "oidc")]
 pub use crate::oidc::{ProviderError, RequestError};
+#[cfg(feature = "oidc")]
+pub use introspection::{IntrospectionVerifier, JwtOrIntrospection};
 #[cfg(feature = "oidc")]
 pub use issuers::Issuers;
 

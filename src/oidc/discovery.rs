@@ -11,6 +11,7 @@ pub(crate) struct Metadata {
     issuer: String,
     jwks_uri: Option<String>,
     token_endpoint: Option<String>,
+    introspection_endpoint: Option<String>,
     /// Whether the document came over `https`: then every endpoint it
     /// names must be `https` too (no downgrade to plaintext loopback).
     #[serde(skip)]
@@ -70,6 +71,18 @@ impl Metadata {
             })?;
         self.checked(uri)
     }
+
+    /// `introspection_endpoint` (RFC 8414 §2), checked like every provider
+    /// URL.
+    pub(crate) fn introspection_endpoint(&self) -> Result<url::Url, ProviderError> {
+        let uri = self
+            .introspection_endpoint
+            .as_deref()
+            .ok_or(ProviderError::MissingEndpoint {
+                field: "introspection_endpoint",
+            })?;
+        self.checked(uri)
+    }
 }
 
 #[cfg(test)]
@@ -81,6 +94,7 @@ mod tests {
             issuer: "https://id.example.com".into(),
             jwks_uri: Some(endpoint.into()),
             token_endpoint: Some(endpoint.into()),
+            introspection_endpoint: None,
             over_tls,
         }
     }

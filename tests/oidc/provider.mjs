@@ -23,13 +23,18 @@
 //   RESOURCE  resource indicator = `aud` of the access tokens
 //             (default `https://api.example.test`)
 //   TTL       access token lifetime in seconds (default 300)
+//   FORMAT    access token format: `jwt` (default) or `opaque` (checked at
+//             the introspection endpoint, RFC 7662)
 //
 // Endpoints:
 //   GET  /.well-known/openid-configuration   discovery (issuer, jwks_uri, token_endpoint, ...)
 //   GET  /jwks                                the public signing key (kid, alg ES256, use sig)
 //   POST /token                               client_credentials grant only
-//   GET  /__counts                            {"jwks": n, "token": m}: requests seen by
-//                                             /jwks and /token since start (any method,
+//   POST /token/introspection                 RFC 7662 (any registered client)
+//   POST /token/revocation                    RFC 7009
+//   GET  /__counts                            {"jwks": n, "token": m, "introspection": k}:
+//                                             requests seen by /jwks, /token and
+//                                             /token/introspection since start (any method,
 //                                             any outcome; /__counts itself is not counted)
 //
 // Clients (both accept client_secret_basic AND client_secret_post: oidc-provider
@@ -68,6 +73,10 @@ const KID = process.env.KID || 'k1';
 const RESOURCE = process.env.RESOURCE || 'https://api.example.test';
 const TTL = Number.parseInt(process.env.TTL ?? '300', 10);
 const SCOPES = 'orders.read orders.write';
+const FORMAT = process.env.FORMAT || 'jwt';
+if (FORMAT !== 'jwt' && FORMAT !== 'opaque') {
+  throw new Error(`invalid FORMAT ${process.env.FORMAT}`);
+}
 
 if (!Number.isInteger(PORT) || PORT < 0 || PORT > 65535) {
   throw new Error(`invalid PORT ${process.env.PORT}`);
@@ -84,7 +93,7 @@ const signingKey = {
   use: 'sig',
 };
 
-const counts = { jwks: 0, token: 0 };
+const counts = { jwks: 0, token: 0, introspection: 0 };
 
 // Step-up (RFC 9470): the login each client's tokens claim. Client
 // credentials have no user login, so the claims come from extraTokenClaims
@@ -112,6 +121,7 @@ const server = http.createServer((req, res) => {
   }
   if (pathname === '/jwks') counts.jwks += 1;
   if (pathname === '/token') counts.token += 1;
+  if (pathname === '/token/introspection') counts.introspection += 1;
   callback(req, res);
 });
 
@@ -162,8 +172,8 @@ server.listen(PORT, HOST, () => {
     features: {
       devInteractions: { enabled: false },
       clientCredentials: { enabled: true },
-      introspection: { enabled: false },
-      revocation: { enabled: false },
+      introspection: { enabled: true },
+      revocation: { enabled: true },
       resourceIndicators: {
         enabled: true,
         defaultResource: (ctx, client, oneOf) => (oneOf ? oneOf[0] : RESOURCE),
@@ -176,7 +186,7 @@ server.listen(PORT, HOST, () => {
             audience: RESOURCE,
             scope: SCOPES,
             accessTokenTTL: TTL,
-            accessTokenFormat: 'jwt',
+            accessTokenFormat: FORMAT,
             jwt: { sign: { alg: 'ES256' } },
           };
         },

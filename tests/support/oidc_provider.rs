@@ -56,12 +56,23 @@ impl Provider {
     /// Starts a provider signing with a fresh key named `kid`, tokens living
     /// `ttl` seconds, on `port` (0: any free port).
     pub fn start(kid: &str, ttl: u64, port: u16) -> Provider {
+        Provider::start_as(kid, ttl, port, "jwt")
+    }
+
+    /// Starts a provider issuing opaque access tokens (checked at its
+    /// introspection endpoint), tokens living `ttl` seconds.
+    pub fn start_opaque(ttl: u64) -> Provider {
+        Provider::start_as("k1", ttl, 0, "opaque")
+    }
+
+    fn start_as(kid: &str, ttl: u64, port: u16, format: &str) -> Provider {
         let mut child = Command::new("node")
             .arg(root().join("tests/oidc/provider.mjs"))
             .env("PORT", port.to_string())
             .env("KID", kid)
             .env("TTL", ttl.to_string())
             .env("RESOURCE", RESOURCE)
+            .env("FORMAT", format)
             .stdout(Stdio::piped())
             .stderr(Stdio::null())
             .spawn()
@@ -109,6 +120,28 @@ impl Provider {
             counts["jwks"].as_u64().unwrap(),
             counts["token"].as_u64().unwrap(),
         )
+    }
+
+    /// Requests seen by `/token/introspection` since this provider started.
+    pub async fn introspections(&self) -> u64 {
+        let counts = json(http_client().get(format!("{}/__counts", self.issuer))).await;
+        counts["introspection"].as_u64().unwrap()
+    }
+
+    /// Revokes `token` at the revocation endpoint (RFC 7009) as `client`.
+    pub async fn revoke(&self, client: (&str, &str), token: &str) {
+        let response = http_client()
+            .post(format!("{}/token/revocation", self.issuer))
+            .basic_auth(client.0, Some(client.1))
+            .form(&[("token", token), ("token_type_hint", "access_token")])
+            .send()
+            .await
+            .unwrap();
+        assert!(
+            response.status().is_success(),
+            "revocation: {}",
+            response.status()
+        );
     }
 
     /// A token for client `svc-a` with `scope`, straight from the token
