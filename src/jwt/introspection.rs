@@ -48,10 +48,20 @@ enum Endpoint {
 /// What the provider said of a token, as kept.
 #[derive(Clone)]
 enum Answer {
-    /// `active: true`, with its claims.
-    Active(Arc<Value>),
+    /// `active: true`, decided as far as time allows.
+    Active(Arc<Active>),
     /// `active: false`.
     Inactive,
+}
+
+/// An active answer: what does not depend on the time decided once (the
+/// issuer and the audience, the scopes and step-up claims), the times kept
+/// to check on every request.
+struct Active {
+    decided: Result<Verified<Value>, AuthError>,
+    exp: Option<f64>,
+    nbf: Option<f64>,
+    jti: Option<String>,
 }
 
 struct Entry {
@@ -371,7 +381,11 @@ impl IntrospectionVerifier {
         };
         let answer: Value = serde_json::from_slice(&response.body).map_err(|_| not_an_answer())?;
         match answer.get("active").and_then(Value::as_bool) {
-            Some(true) if answer.is_object() => Ok(Answer::Active(Arc::new(answer))),
+            Some(true) if answer.is_object() => Ok(Answer::Active(Arc::new(prepare(
+                answer,
+                self.issuer.as_deref(),
+                self.audiences.as_deref(),
+            )))),
             Some(false) => Ok(Answer::Inactive),
             _ => Err(not_an_answer()),
         }
@@ -420,14 +434,10 @@ impl IntrospectionVerifier {
         let now = Instant::now();
         let max_age = match &answer {
             Answer::Inactive => self.negative_max_age,
-            Answer::Active(claims) => {
-                let left = claims
-                    .get("exp")
-                    .and_then(Value::as_f64)
-                    .filter(|e| e.is_finite())
-                    .map(|exp| {
-                        Duration::try_from_secs_f64((exp - unix_now()).max(0.0)).unwrap_or_default()
-                    });
+            Answer::Active(active) => {
+                let left = active.exp.map(|exp| {
+                    Duration::try_from_secs_f64((exp - unix_now()).max(0.0)).unwrap_or_default()
+                });
                 left.map_or(self.cache_max_age, |left| left.min(self.cache_max_age))
             }
         };
@@ -460,14 +470,10 @@ fn unix_now() -> f64 {
         .map_or(0.0, |d| d.as_secs_f64())
 }
 
-/// The refusal or the verified token for an active answer, now: times,
-/// issuer, audience; scopes, `acr` and `auth_time` passed on.
-fn decide(
-    claims: &Arc<Value>,
-    issuer: Option<&str>,
-    audiences: Option<&[String]>,
-    now: f64,
-) -> Result<Verified<Value>, Rejection> {
+/// An active answer decided as far as time allows: the issuer and the
+/// audience (refused for good), the scopes (one string, split on U+0020,
+/// RFC 7662), `acr` and `auth_time` passed on; `exp` and `nbf` kept.
+fn prepare(claims: Value, issuer: Option<&str>, audiences: Option<&[String]>) -> Active {
     use AuthErrorCode as C;
     let number = |name: &str| {
         claims
@@ -475,28 +481,19 @@ fn decide(
             .and_then(Value::as_f64)
             .filter(|n| n.is_finite())
     };
-    if let Some(exp) = number("exp")
-        && exp <= now
-    {
-        let mut err = AuthError::new(C::TokenExpired);
-        if let Ok(at) = Duration::try_from_secs_f64(exp.max(0.0)) {
-            err = err.with_token_expiry(UNIX_EPOCH.checked_add(at).unwrap_or(UNIX_EPOCH));
-        }
-        if let Some(jti) = claims.get("jti").and_then(Value::as_str) {
-            err = err.with_token_id(jti);
-        }
-        return Err(err.into());
-    }
-    if number("nbf").is_some_and(|nbf| nbf > now) {
-        return Err(AuthError::new(C::TokenNotActive).into());
-    }
+    let (exp, nbf) = (number("exp"), number("nbf"));
+    let jti = claims.get("jti").and_then(Value::as_str).map(str::to_owned);
+    let refused = |err: AuthError| Active {
+        decided: Err(err),
+        exp,
+        nbf,
+        jti: jti.clone(),
+    };
     if let Some(expected) = issuer
         && let Some(iss) = claims.get("iss")
         && iss.as_str() != Some(expected)
     {
-        return Err(AuthError::new(C::AuthFailedInvalidIssuer)
-            .with_issuer(expected)
-            .into());
+        return refused(AuthError::new(C::AuthFailedInvalidIssuer).with_issuer(expected));
     }
     if let Some(accepted) = audiences {
         let fits = |aud: &Value| {
@@ -505,18 +502,16 @@ fn decide(
         };
         match claims.get("aud") {
             None | Some(Value::Null) => {
-                return Err(AuthError::new(C::MissingRequiredClaims)
-                    .with_missing_claims(["aud"])
-                    .into());
+                return refused(
+                    AuthError::new(C::MissingRequiredClaims).with_missing_claims(["aud"]),
+                );
             }
             Some(Value::Array(items)) if items.iter().any(fits) => {}
             Some(one) if fits(one) => {}
             Some(_) => {
                 let mut shown: Vec<&str> = accepted.iter().map(String::as_str).collect();
                 shown.sort_unstable();
-                return Err(AuthError::new(C::AuthFailedInvalidAudience)
-                    .with_audiences(shown)
-                    .into());
+                return refused(AuthError::new(C::AuthFailedInvalidAudience).with_audiences(shown));
             }
         }
     }
@@ -530,39 +525,62 @@ fn decide(
                 .collect()
         })
         .unwrap_or_default();
-    let mut verified = Verified::new(Value::clone(claims), scopes);
-    if let Some(acr) = claims.get("acr").and_then(Value::as_str) {
+    let acr = claims.get("acr").and_then(Value::as_str).map(str::to_owned);
+    let auth_time = number("auth_time")
+        .and_then(|secs| Duration::try_from_secs_f64(secs).ok())
+        .and_then(|since| UNIX_EPOCH.checked_add(since));
+    let mut verified = Verified::new(claims, scopes);
+    if let Some(acr) = acr {
         verified = verified.with_acr(acr);
     }
-    if let Some(at) = number("auth_time")
-        .and_then(|secs| Duration::try_from_secs_f64(secs).ok())
-        .and_then(|since| UNIX_EPOCH.checked_add(since))
-    {
+    if let Some(at) = auth_time {
         verified = verified.with_auth_time(at);
     }
-    Ok(verified)
+    Active {
+        decided: Ok(verified),
+        exp,
+        nbf,
+        jti,
+    }
+}
+
+/// The verified token of an active answer at `now`, or its refusal: the
+/// times first (`exp` now or past, `nbf` ahead), then what was decided.
+fn at(active: &Active, now: f64) -> Result<Verified<Value>, Rejection> {
+    use AuthErrorCode as C;
+    if let Some(exp) = active.exp
+        && exp <= now
+    {
+        let mut err = AuthError::new(C::TokenExpired);
+        if let Ok(at) = Duration::try_from_secs_f64(exp.max(0.0)) {
+            err = err.with_token_expiry(UNIX_EPOCH.checked_add(at).unwrap_or(UNIX_EPOCH));
+        }
+        if let Some(jti) = &active.jti {
+            err = err.with_token_id(jti.as_str());
+        }
+        return Err(err.into());
+    }
+    if active.nbf.is_some_and(|nbf| nbf > now) {
+        return Err(AuthError::new(C::TokenNotActive).into());
+    }
+    active.decided.clone().map_err(Rejection::Auth)
 }
 
 impl TokenVerifier for IntrospectionVerifier {
     type Claims = Value;
 
     async fn verify(&self, token: &str) -> Result<Verified<Value>, Rejection> {
-        let claims = match self.answer(token).await? {
+        let active = match self.answer(token).await? {
             Answer::Inactive => {
                 return Err(AuthError::new(AuthErrorCode::AuthFailedInvalidBearerToken)
                     .with_message("the identity provider says the token is not active")
                     .into());
             }
-            Answer::Active(claims) => claims,
+            Answer::Active(active) => active,
         };
-        let verified = decide(
-            &claims,
-            self.issuer.as_deref(),
-            self.audiences.as_deref(),
-            unix_now(),
-        )?;
+        let verified = at(&active, unix_now())?;
         for check in &self.checks {
-            check(&claims).await?;
+            check(verified.claims()).await?;
         }
         Ok(verified)
     }
@@ -652,7 +670,7 @@ mod tests {
     fn an_active_answer_is_refused_for_the_reasons_of_its_claims() {
         let now = 1_900_000_000.0;
         let aud = ["api".to_owned()];
-        let decide = |claims: Value| decide(&Arc::new(claims), Some("https://id"), Some(&aud), now);
+        let decide = |claims: Value| at(&prepare(claims, Some("https://id"), Some(&aud)), now);
         let good = json!({ "active": true, "iss": "https://id", "aud": "api", "exp": now + 60.0, "scope": "a b" });
         let verified = decide(good.clone()).unwrap();
         assert_eq!(verified.scopes(), ["a", "b"]);
@@ -712,7 +730,7 @@ mod tests {
         };
         let now = Instant::now();
         let later = now + Duration::from_secs(60);
-        let active = || Answer::Active(Arc::new(json!({ "active": true })));
+        let active = || Answer::Active(Arc::new(prepare(json!({ "active": true }), None, None)));
         cache.insert([1; 32], active(), now);
         cache.insert([2; 32], active(), later);
         cache.insert([3; 32], active(), later);

@@ -3,6 +3,7 @@
 
 use std::fmt;
 use std::future::Future;
+use std::sync::Arc;
 
 use super::*;
 use std::time::{Duration, SystemTime};
@@ -13,20 +14,34 @@ use crate::AuthError;
 /// token grants. [`BearerAuthLayer`] puts it in the request's extensions,
 /// where a tonic handler reads it:
 /// `request.extensions().get::<Verified<MyClaims>>()`.
-#[derive(Clone, Debug)]
+///
+/// Its parts are shared, not copied: a clone (what a verifier's cache hands
+/// out on every hit) costs a few reference counts, whatever the claims.
+#[derive(Debug)]
 pub struct Verified<C> {
-    claims: C,
-    scopes: Vec<String>,
-    acr: Option<String>,
+    claims: Arc<C>,
+    scopes: Arc<[String]>,
+    acr: Option<Arc<str>>,
     auth_time: Option<SystemTime>,
+}
+
+impl<C> Clone for Verified<C> {
+    fn clone(&self) -> Self {
+        Verified {
+            claims: self.claims.clone(),
+            scopes: self.scopes.clone(),
+            acr: self.acr.clone(),
+            auth_time: self.auth_time,
+        }
+    }
 }
 
 impl<C> Verified<C> {
     /// Verified `claims` granting `scopes`.
     pub fn new(claims: C, scopes: Vec<String>) -> Self {
         Verified {
-            claims,
-            scopes,
+            claims: Arc::new(claims),
+            scopes: scopes.into(),
             acr: None,
             auth_time: None,
         }
@@ -37,7 +52,7 @@ impl<C> Verified<C> {
     /// [`BearerAuthBuilder::add_required_acr`].
     #[must_use]
     pub fn with_acr(mut self, acr: impl Into<String>) -> Self {
-        self.acr = Some(acr.into());
+        self.acr = Some(acr.into().into());
         self
     }
 
