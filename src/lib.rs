@@ -43,6 +43,7 @@
 //! | `jwt` | `jwt::JwtVerifier` and `jwt::classify` on jsonwebtoken 11, verifying with jsonwebtoken's process default (your application's choice of its `rust_crypto` or `aws_lc_rs`) |
 //! | `oidc` | `JwtVerifier::from_issuer` / `from_jwks_url` (discovery, the key set cache), `jwt::Issuers`, `oauth::ClientCredentials`; HTTP/1.1 by hyper over rustls on aws-lc-rs with its own TLS configuration (no OpenSSL, no ring, nothing process-wide); implies `jwt` |
 //! | `testing` | `testing::TestIssuer`, a loopback identity provider for your tests (discovery, key set, client credentials, introspection, revocation, tokens and faults on demand); implies `oidc` and `jwt-aws-lc`; a dev-dependency |
+//! | `metrics` | counters of requests by outcome and refusals by reason, verification time, key-set fetches, cache hits, token fetches, through the `metrics` facade (see the README's Observability table) |
 //! | `grpc-web` | `server::grpc_web_cors()`, a tower-http CORS preset for pages on other origins |
 //! | `serde` | `Serialize`/`Deserialize` for `AuthErrorCode` as its name (`"TOKEN_EXPIRED"`; the number is accepted too) and for `ClientAction` |
 //! | `json` | the AIP-193 HTTP error body, typed (`rest::AuthErrorResponse`), to produce (`AuthError::to_http_body()`, `to_http_json()`) and to parse (`from_http_body`, `from_http_json`); `server::ProtectedResourceMetadata`; implies `serde` |
@@ -73,6 +74,7 @@ pub struct ReadmeDoctests;
 //   oidc/    HTTP to an identity provider (feature oidc); oauth.rs the grant
 #[macro_use]
 mod macros;
+mod observe;
 
 pub mod client;
 mod code;

@@ -107,6 +107,7 @@ impl Cache {
                 && let Some(victim) = map.keys().next().copied()
             {
                 map.remove(&victim);
+                crate::observe::cache_eviction(crate::observe::Cache::Introspection);
             }
         }
         map.insert(key, Entry { answer, until });
@@ -395,12 +396,13 @@ impl IntrospectionVerifier {
     /// wait for it.
     async fn answer(&self, token: &str) -> Result<Answer, Rejection> {
         let key = digest(token);
-        if let Some(answer) = self
+        let held = self
             .cache
             .lock()
             .ok()
-            .and_then(|mut c| c.get(&key, Instant::now()))
-        {
+            .and_then(|mut c| c.get(&key, Instant::now()));
+        crate::observe::cache(crate::observe::Cache::Introspection, held.is_some());
+        if let Some(answer) = held {
             return Ok(answer);
         }
         let flight: Flight = {

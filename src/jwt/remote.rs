@@ -318,10 +318,12 @@ impl RemoteKeys {
                 state.next_fetch = Some(saturating_add(now, self.cooldown, Instant::checked_add));
                 state.last_error = None;
                 state.failures = 0;
+                crate::observe::jwks_fetch(true, Some(state.keys.len()));
                 Ok(state.keys.clone())
             }
             Err(err) => {
                 tracing::warn!(error = %err, "auth-error: fetching the key set failed; the keys held are kept");
+                crate::observe::jwks_fetch(false, None);
                 let err = Arc::new(err);
                 state.failures = state.failures.saturating_add(1);
                 state.next_fetch = Some(saturating_add(

@@ -95,7 +95,11 @@ where
         if let Some(why) = &self.config_error {
             return Err(Rejection::Fault(why.to_string().into()));
         }
-        let (verified, json) = match self.cached(token) {
+        let cached = self.cached(token);
+        if self.cache.is_some() {
+            crate::observe::cache(crate::observe::Cache::VerifiedTokens, cached.is_some());
+        }
+        let (verified, json) = match cached {
             Some((verified, json)) => (verified, Some(json)),
             None => self.verify_uncached(token).await?,
         };
@@ -171,10 +175,13 @@ where
             return match remote.key(kid, &self.validation).await {
                 remote::Lookup::Found(key) => Ok((key, true)),
                 remote::Lookup::Unknown => Err(unknown()),
-                remote::Lookup::CoolingDown(wait) => Err(Rejection::unavailable_for(
-                    "the token's key id is not in the keys held, and the key set was fetched too recently to fetch it again",
-                    wait,
-                )),
+                remote::Lookup::CoolingDown(wait) => Err({
+                    crate::observe::jwks_cooldown_refusal();
+                    Rejection::unavailable_for(
+                        "the token's key id is not in the keys held, and the key set was fetched too recently to fetch it again",
+                        wait,
+                    )
+                }),
                 remote::Lookup::Unavailable(err, wait) => {
                     Err(Rejection::unavailable_for(err, wait))
                 }
@@ -295,6 +302,7 @@ where
                 && let Some(victim) = entries.keys().next().cloned()
             {
                 entries.remove(&victim);
+                crate::observe::cache_eviction(crate::observe::Cache::VerifiedTokens);
             }
             let cached = Cached {
                 verified: verified.clone(),

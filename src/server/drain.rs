@@ -249,30 +249,42 @@ where
     if body.is_end_stream() {
         return;
     }
+    use crate::observe::drain as drained;
     // Usually the client has sent the whole (small) body by the time the
     // service rejects it: read what is already buffered right here, and
     // spawn a task only if the body has not ended yet.
-    let Some(read) = drain_buffered(&mut body, limits.max_bytes) else {
-        return;
+    let read = match drain_buffered(&mut body, limits.max_bytes) {
+        Buffered::Ended => return drained(true),
+        Buffered::TooLarge => return drained(false),
+        Buffered::Open(read) => read,
     };
     // Outside a tokio runtime, or past the concurrency cap: drop as usual.
     let Ok(runtime) = tokio::runtime::Handle::try_current() else {
-        return;
+        return drained(false);
     };
     let Ok(permit) = limits.permits.clone().try_acquire_owned() else {
-        return;
+        return drained(false);
     };
     let (left, max_duration) = (limits.max_bytes - read, limits.max_duration);
     runtime.spawn(async move {
         let _permit = permit;
-        let _ = tokio::time::timeout(max_duration, drain(body, left)).await;
+        let done = tokio::time::timeout(max_duration, drain(body, left)).await;
+        drained(done == Ok(true));
     });
 }
 
-/// Reads the frames `body` has ready without waiting. Returns the bytes read
-/// if the body is still open and within `max_bytes`; `None` if it ended,
-/// failed, or went past the bound (either way: nothing left to do).
-fn drain_buffered<B: Body<Data = Bytes> + Unpin>(body: &mut B, max_bytes: usize) -> Option<usize> {
+/// What reading the frames a body has ready found.
+enum Buffered {
+    /// The body ended (or failed): drained.
+    Ended,
+    /// Past the bound: abandoned.
+    TooLarge,
+    /// Still open, this many bytes read.
+    Open(usize),
+}
+
+/// Reads the frames `body` has ready without waiting.
+fn drain_buffered<B: Body<Data = Bytes> + Unpin>(body: &mut B, max_bytes: usize) -> Buffered {
     let mut cx = Context::from_waker(std::task::Waker::noop());
     let mut read = 0usize;
     loop {
@@ -280,25 +292,27 @@ fn drain_buffered<B: Body<Data = Bytes> + Unpin>(body: &mut B, max_bytes: usize)
             Poll::Ready(Some(Ok(frame))) => {
                 read = read.saturating_add(frame.data_ref().map_or(0, Bytes::len));
                 if read > max_bytes {
-                    return None;
+                    return Buffered::TooLarge;
                 }
             }
-            Poll::Ready(None | Some(Err(_))) => return None,
+            Poll::Ready(None | Some(Err(_))) => return Buffered::Ended,
             // Polled again with a real waker by the drain task.
-            Poll::Pending => return Some(read),
+            Poll::Pending => return Buffered::Open(read),
         }
     }
 }
 
-async fn drain<B: Body<Data = Bytes> + Unpin>(mut body: B, max_bytes: usize) {
+/// Reads `body` to its end (`true`), or until past `max_bytes` (`false`).
+async fn drain<B: Body<Data = Bytes> + Unpin>(mut body: B, max_bytes: usize) -> bool {
     let mut read = 0usize;
     while let Some(Ok(frame)) = std::future::poll_fn(|cx| Pin::new(&mut body).poll_frame(cx)).await
     {
         if let Some(data) = frame.data_ref() {
             read = read.saturating_add(data.len());
             if read > max_bytes {
-                return;
+                return false;
             }
         }
     }
+    true
 }

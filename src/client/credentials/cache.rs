@@ -24,6 +24,9 @@ impl<T: TokenSource> Shared<T> {
         if let Some(current) = self.fresh() {
             return Ok(current);
         }
+        if self.current().is_some() {
+            crate::observe::token_refresh(false);
+        }
         match self.fetch(&mut backoff, options).await {
             Ok(current) => Ok(current),
             // An early refresh failed: the token in hand is still valid, so
@@ -46,6 +49,7 @@ impl<T: TokenSource> Shared<T> {
         {
             return Ok(current);
         }
+        crate::observe::token_refresh(true);
         self.fetch(&mut backoff, options).await
     }
 
@@ -96,7 +100,10 @@ impl<T: TokenSource> Shared<T> {
         }
         let token = match self.source.fetch().await {
             Ok(token) => token,
-            Err(error) => return Err(self.failed(backoff, options, error)),
+            Err(error) => {
+                crate::observe::token_fetch(false);
+                return Err(self.failed(backoff, options, error));
+            }
         };
         // A token read from a file often ends in a newline: trimmed. What is
         // still not a b64token counts as a failed fetch (backed off), so a
@@ -116,6 +123,7 @@ impl<T: TokenSource> Shared<T> {
             return Err(self.failed(backoff, options, error));
         };
         *backoff = Backoff::default();
+        crate::observe::token_fetch(true);
         // Never indexed by HPACK (RFC 7541 §7.1.3).
         header.set_sensitive(true);
         let now = Instant::now();

@@ -91,6 +91,7 @@ impl<V: TokenVerifier> Config<V> {
         match rejection {
             Rejection::Auth(err) => self.rejection(err, protocol),
             Rejection::Unavailable(err) => {
+                self.metrics.request(crate::observe::Outcome::Unavailable);
                 tracing::warn!(error = %err, "auth-error: credentials cannot be verified right now");
                 if let Some(hook) = &self.on_fault {
                     hook(err.as_ref());
@@ -114,6 +115,7 @@ impl<V: TokenVerifier> Config<V> {
                 }
             }
             Rejection::Fault(fault) => {
+                self.metrics.request(crate::observe::Outcome::Fault);
                 tracing::error!(error = %fault, "auth-error: server fault while verifying a bearer token");
                 if let Some(hook) = &self.on_fault {
                     hook(fault.as_ref());

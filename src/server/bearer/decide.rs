@@ -159,14 +159,19 @@ impl<V: TokenVerifier> Config<V> {
         path: &str,
     ) -> Result<Verified<V::Claims>, Rejection> {
         let token = bearer_token(headers).map_err(|err| {
-            refused(err.code(), method, path, || None);
+            refused(&self.metrics, err.code(), method, path, || None);
             Rejection::Auth(err)
         })?;
         let issuer = || self.verifier.token_issuer(token);
-        let verified = match self.verifier.verify(token).await {
+        let started = crate::observe::TIMED.then(std::time::Instant::now);
+        let verifying = self.verifier.verify(token).await;
+        if let Some(started) = started {
+            self.metrics.verification(started.elapsed());
+        }
+        let verified = match verifying {
             Ok(verified) => verified,
             Err(Rejection::Auth(err)) => {
-                refused(err.code(), method, path, issuer);
+                refused(&self.metrics, err.code(), method, path, issuer);
                 return Err(Rejection::Auth(err));
             }
             Err(other) => return Err(other),
@@ -176,7 +181,7 @@ impl<V: TokenVerifier> Config<V> {
             .or_else(|| self.check_step_up(method, path, &verified))
         {
             Some(err) => {
-                refused(err.code(), method, path, issuer);
+                refused(&self.metrics, err.code(), method, path, issuer);
                 Err(Rejection::Auth(err))
             }
             None => Ok(verified),
@@ -190,11 +195,13 @@ impl<V: TokenVerifier> Config<V> {
 /// The issuer is read (a decode of the token's payload) only when the event
 /// is enabled.
 pub(super) fn refused(
+    metrics: &crate::observe::LayerMetrics,
     code: AuthErrorCode,
     method: &http::Method,
     path: &str,
     issuer: impl FnOnce() -> Option<String>,
 ) {
+    metrics.refusal(code);
     // The global level first (a load and a compare), then the callsite's
     // interest: with no subscriber, a refusal costs no more than that.
     if !tracing::level_enabled!(tracing::Level::INFO) || !tracing::enabled!(tracing::Level::INFO) {

@@ -116,6 +116,8 @@ pub(super) struct Config<V> {
     pub(super) missing: Canned,
     /// The bounds within which a refused request's body is drained.
     pub(super) drain: DrainRejectedLayer,
+    /// The layer's counters (registered by `build`; feature `metrics`).
+    pub(super) metrics: crate::observe::LayerMetrics,
 }
 
 impl<V> fmt::Debug for Config<V> {
@@ -173,6 +175,7 @@ impl<V: TokenVerifier> BearerAuthLayer<V> {
                 on_fault: None,
                 missing: Canned::default(),
                 drain: DrainRejectedLayer::default(),
+                metrics: crate::observe::LayerMetrics::unregistered(),
             },
         }
     }
@@ -394,6 +397,9 @@ impl<V: TokenVerifier> BearerAuthBuilder<V> {
         }
         config.verifier.check().map_err(ConfigError::Verifier)?;
         let mut config = self.config;
+        // Registered with the recorder in place now: install yours before
+        // building the layer (feature `metrics`).
+        config.metrics = crate::observe::LayerMetrics::register();
         config.missing = Canned {
             by_protocol: [
                 Protocol::Grpc,

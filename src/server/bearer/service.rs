@@ -65,6 +65,7 @@ where
         // future.
         if !req.headers().contains_key(header::AUTHORIZATION) {
             refused(
+                &config.metrics,
                 AuthErrorCode::BearerTokenMissing,
                 req.method(),
                 req.uri().path(),
@@ -85,6 +86,7 @@ where
                 .await
             {
                 Ok(verified) => {
+                    config.metrics.request(crate::observe::Outcome::Accepted);
                     req.extensions_mut().insert(verified);
                 }
                 Err(decision) => {
