@@ -15,8 +15,9 @@ const RANKS: &[(&str, u8)] = &[
     ("secrets", 0),
     ("time", 0),
     ("code", 0),
-    // The error value.
+    // The error value; the metrics the layers report (names and labels).
     ("error", 1),
+    ("observe", 1),
     // What may leave the process.
     ("rules", 2),
     // The exits: gRPC and HTTP.
