@@ -90,6 +90,22 @@ echo "buf breaking: exit 100 for renumbering and renaming, 0 for the unchanged p
 step "companion packages: generate --check, build, install like a user, pytest, mypy, node --test"
 bash scripts/test_companions.sh
 
+# --- Prometheus (Debian's package) and the metrics example -------------------
+step "prometheus (Debian's package, installed with apt-get when missing) and the metrics example"
+if [ ! -x /usr/bin/prometheus ]; then
+  if [ "$(id -u)" != 0 ]; then
+    echo "error: /usr/bin/prometheus is missing: install Debian's prometheus (apt-get install prometheus) as root" >&2
+    exit 1
+  fi
+  DEBIAN_FRONTEND=noninteractive apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq prometheus >/dev/null
+fi
+/usr/bin/prometheus --version 2>&1 | head -1
+. scripts/example_bin.sh
+# tests/prometheus.rs runs it and a real Prometheus that scrapes it.
+AUTH_ERROR_METRICS_EXAMPLE="$(example_bin --example metrics --all-features)"
+export AUTH_ERROR_METRICS_EXAMPLE
+
 # --- Rust --------------------------------------------------------------------
 # The tests that need the environments built above (tests/oidc.rs: node's
 # oidc-provider; tests/interop_python.rs and tests/openapi.rs: .venv;

@@ -271,3 +271,49 @@ fn refusals_unavailability_and_faults_are_logged_as_the_readme_says() {
         "{error}"
     );
 }
+
+/// One span per verified request, `auth.outcome` and `auth.reason`
+/// recorded (what `tracing-opentelemetry` exports as span attributes).
+#[test]
+fn each_verified_request_has_a_span_with_its_outcome_and_reason() {
+    let captured = Captured::default();
+    let subscriber = tracing_subscriber::fmt()
+        .with_writer(captured.clone())
+        .with_ansi(false)
+        .with_span_events(tracing_subscriber::fmt::format::FmtSpan::CLOSE)
+        .with_max_level(tracing::Level::INFO)
+        .finish();
+    let mut expired = good_claims();
+    expired["exp"] = json!(now() - 3600);
+    let expired = format!("Bearer {}", hs256(&expired));
+    let good = format!("Bearer {}", hs256(&good_claims()));
+    tracing::subscriber::with_default(subscriber, || {
+        runtime().block_on(async {
+            let verifier = JwtVerifier::new(
+                DecodingKey::from_secret(SECRET),
+                validation(Algorithm::HS256),
+            );
+            let layer = layer(verifier);
+            send(&layer, "/orders.v1.Orders/List", Some(&expired)).await;
+            send(&layer, "/orders.v1.Orders/List", Some(&good)).await;
+        })
+    });
+    let out = String::from_utf8(captured.0.lock().unwrap().clone()).unwrap();
+    let closes: Vec<&str> = out.lines().filter(|l| l.contains("close")).collect();
+    assert_eq!(closes.len(), 2, "{out}");
+    assert!(
+        closes[0].contains("auth.outcome=\"refused\"")
+            && closes[0].contains("auth.reason=\"TOKEN_EXPIRED\""),
+        "{}",
+        closes[0]
+    );
+    assert!(
+        closes[1].contains("auth.outcome=\"accepted\""),
+        "{}",
+        closes[1]
+    );
+    assert!(
+        !out.contains(expired.trim_start_matches("Bearer ")),
+        "{out}"
+    );
+}

@@ -79,25 +79,49 @@ where
         let clone = self.inner.clone();
         let mut inner = std::mem::replace(&mut self.inner, clone);
         let config = config.clone();
-        BearerAuthFuture::verifying(Box::pin(async move {
-            let protocol = Protocol::of(&req);
-            match config
-                .decide(req.headers(), req.method(), req.uri().path())
-                .await
-            {
-                Ok(verified) => {
-                    config.metrics.request(crate::observe::Outcome::Accepted);
-                    req.extensions_mut().insert(verified);
+        // One span per verified request, its outcome and reason recorded
+        // when known (OpenTelemetry-style names; never the token).
+        let span = tracing::info_span!(
+            "auth",
+            auth.outcome = tracing::field::Empty,
+            auth.reason = tracing::field::Empty
+        );
+        BearerAuthFuture::verifying(Box::pin(tracing::Instrument::instrument(
+            async move {
+                let protocol = Protocol::of(&req);
+                let span = tracing::Span::current();
+                match config
+                    .decide(req.headers(), req.method(), req.uri().path())
+                    .await
+                {
+                    Ok(verified) => {
+                        config.metrics.request(crate::observe::Outcome::Accepted);
+                        span.record("auth.outcome", "accepted");
+                        req.extensions_mut().insert(verified);
+                    }
+                    Err(decision) => {
+                        match &decision {
+                            Rejection::Auth(err) => {
+                                span.record("auth.outcome", "refused");
+                                span.record("auth.reason", err.code().as_str_name());
+                            }
+                            Rejection::Unavailable(_) => {
+                                span.record("auth.outcome", "unavailable");
+                            }
+                            Rejection::Fault(_) => {
+                                span.record("auth.outcome", "fault");
+                            }
+                        }
+                        let response = config.respond(decision, protocol);
+                        config.drain.drain_unread(req.into_body());
+                        return Ok(response.map(BearerAuthBody::refused));
+                    }
                 }
-                Err(decision) => {
-                    let response = config.respond(decision, protocol);
-                    config.drain.drain_unread(req.into_body());
-                    return Ok(response.map(BearerAuthBody::refused));
-                }
-            }
-            let response = inner.call(req).await?;
-            Ok(response.map(BearerAuthBody::inner))
-        }))
+                let response = inner.call(req).await?;
+                Ok(response.map(BearerAuthBody::inner))
+            },
+            span,
+        )))
     }
 }
 
