@@ -107,8 +107,9 @@ impl TokenSource for IdentityProvider {
     }
 }
 
-/// A client loop for calls the credentials layer cannot replay (streaming
-/// requests): refresh once on `refresh_credentials`, give up on the rest.
+/// A client loop for calls the credentials layer does not replay (a
+/// client-streaming body, or one over `with_max_bytes`): refresh once on
+/// `refresh_credentials`, give up on the rest.
 async fn call_with_refresh(
     channel: Channel,
     mut token: String,
@@ -269,7 +270,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         Err(status) => describe(status),
     }
 
-    println!("\n== hand-written loop (for streaming calls) starting with the expired token");
+    println!("\n== hand-written loop (for calls the layer does not replay) starting with the expired token");
     let refreshed_token = good.clone();
     let looped = call_with_refresh(channel.clone(), sign(&secret, &expired)?, || {
         refreshed_token.clone()
