@@ -270,7 +270,9 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         Err(status) => describe(status),
     }
 
-    println!("\n== hand-written loop (for calls the layer does not replay) starting with the expired token");
+    println!(
+        "\n== hand-written loop (for calls the layer does not replay) starting with the expired token"
+    );
     let refreshed_token = good.clone();
     let looped = call_with_refresh(channel.clone(), sign(&secret, &expired)?, || {
         refreshed_token.clone()
