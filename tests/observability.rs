@@ -296,11 +296,24 @@ fn each_verified_request_has_a_span_with_its_outcome_and_reason() {
             let layer = layer(verifier);
             send(&layer, "/orders.v1.Orders/List", Some(&expired)).await;
             send(&layer, "/orders.v1.Orders/List", Some(&good)).await;
+            send(&layer, "/admin.v1.Admin/Wipe", Some(&good)).await;
         })
     });
     let out = String::from_utf8(captured.0.lock().unwrap().clone()).unwrap();
     let closes: Vec<&str> = out.lines().filter(|l| l.contains("close")).collect();
-    assert_eq!(closes.len(), 2, "{out}");
+    assert_eq!(closes.len(), 3, "{out}");
+    // The configured route pattern and a hash of the token id, never the
+    // id (`jti-good`) nor the subject.
+    assert!(
+        closes[2].contains("auth.reason=\"INVALID_SCOPE\"")
+            && closes[2].contains("auth.route=\"/admin.v1.Admin/Wipe\""),
+        "{}",
+        closes[2]
+    );
+    // Accepted, and an expired token's refusal (which names its `jti`).
+    assert!(closes[1].contains("auth.token_id_hash="), "{}", closes[1]);
+    assert!(closes[0].contains("auth.token_id_hash="), "{}", closes[0]);
+    assert!(!out.contains("jti-good") && !out.contains("alice"), "{out}");
     assert!(
         closes[0].contains("auth.outcome=\"refused\"")
             && closes[0].contains("auth.reason=\"TOKEN_EXPIRED\""),

@@ -538,6 +538,9 @@ fn prepare(claims: Value, issuer: Option<&str>, audiences: Option<&[String]>) ->
     if let Some(at) = auth_time {
         verified = verified.with_auth_time(at);
     }
+    if let Some(jti) = &jti {
+        verified = verified.with_token_id(jti.as_str());
+    }
     Active {
         decided: Ok(verified),
         exp,

@@ -262,6 +262,7 @@ where
             return Err(invalid(why));
         }
         let acr = claims.get("acr").and_then(Value::as_str).map(str::to_owned);
+        let jti = claims.get("jti").and_then(Value::as_str).map(str::to_owned);
         let auth_time = claims.get("auth_time").and_then(numeric_date);
         // A login cannot happen later than now, give or take the
         // validation's leeway: a later `auth_time` would make every
@@ -291,6 +292,9 @@ where
         }
         if let Some(at) = auth_time {
             verified = verified.with_auth_time(at);
+        }
+        if let Some(jti) = jti {
+            verified = verified.with_token_id(jti);
         }
         if let Some(cache) = &self.cache
             && let Some(json) = &json

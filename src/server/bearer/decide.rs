@@ -78,6 +78,18 @@ impl<V: TokenVerifier> Config<V> {
         self.public.iter().any(|p| p.covers(method, path))
     }
 
+    /// Records in `span` the pattern of the first scope rule covering the
+    /// request (what was configured, never the request's own path).
+    pub(super) fn record_route(&self, span: &tracing::Span, method: &http::Method, path: &str) {
+        if let Some((rule, _)) = self
+            .scopes
+            .iter()
+            .find(|(rule, _)| rule.covers(method, path))
+        {
+            span.record("auth.route", rule.path.as_str());
+        }
+    }
+
     /// The scopes the request requires that `verified` lacks, as a rejection.
     pub(super) fn check_scopes(
         &self,

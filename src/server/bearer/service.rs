@@ -84,7 +84,9 @@ where
         let span = tracing::info_span!(
             "auth",
             auth.outcome = tracing::field::Empty,
-            auth.reason = tracing::field::Empty
+            auth.reason = tracing::field::Empty,
+            auth.route = tracing::field::Empty,
+            auth.token_id_hash = tracing::field::Empty
         );
         BearerAuthFuture::verifying(Box::pin(tracing::Instrument::instrument(
             async move {
@@ -97,6 +99,12 @@ where
                     Ok(verified) => {
                         config.metrics.request(crate::observe::Outcome::Accepted);
                         span.record("auth.outcome", "accepted");
+                        if !span.is_disabled() {
+                            config.record_route(&span, req.method(), req.uri().path());
+                            if let Some(id) = verified.token_id() {
+                                span.record("auth.token_id_hash", token_id_hash(id).as_str());
+                            }
+                        }
                         req.extensions_mut().insert(verified);
                     }
                     Err(decision) => {
@@ -104,6 +112,15 @@ where
                             Rejection::Auth(err) => {
                                 span.record("auth.outcome", "refused");
                                 span.record("auth.reason", err.code().as_str_name());
+                                if !span.is_disabled() {
+                                    config.record_route(&span, req.method(), req.uri().path());
+                                    if let Some(id) = err.token_id() {
+                                        span.record(
+                                            "auth.token_id_hash",
+                                            token_id_hash(id).as_str(),
+                                        );
+                                    }
+                                }
                             }
                             Rejection::Unavailable(_) => {
                                 span.record("auth.outcome", "unavailable");
@@ -194,4 +211,14 @@ where
             FutureStateProj::Verifying { future } => future.as_mut().poll(cx),
         }
     }
+}
+
+/// A short hash of a token id for the `auth` span: 8 hex digits of a
+/// SipHash with fixed keys (stable for one build), enough to find one
+/// token's requests in traces, never the id itself.
+fn token_id_hash(id: &str) -> String {
+    use std::hash::{Hash, Hasher};
+    let mut hasher = std::hash::DefaultHasher::new();
+    id.hash(&mut hasher);
+    format!("{:08x}", hasher.finish() >> 32)
 }

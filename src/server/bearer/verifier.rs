@@ -23,6 +23,7 @@ pub struct Verified<C> {
     scopes: Arc<[String]>,
     acr: Option<Arc<str>>,
     auth_time: Option<SystemTime>,
+    token_id: Option<Arc<str>>,
 }
 
 impl<C> Clone for Verified<C> {
@@ -32,6 +33,7 @@ impl<C> Clone for Verified<C> {
             scopes: self.scopes.clone(),
             acr: self.acr.clone(),
             auth_time: self.auth_time,
+            token_id: self.token_id.clone(),
         }
     }
 }
@@ -44,7 +46,21 @@ impl<C> Verified<C> {
             scopes: scopes.into(),
             acr: None,
             auth_time: None,
+            token_id: None,
         }
+    }
+
+    /// With the token's id (its `jti` claim): the layer's `auth` span
+    /// records a short hash of it (`auth.token_id_hash`), never the id.
+    #[must_use]
+    pub fn with_token_id(mut self, token_id: impl Into<String>) -> Self {
+        self.token_id = Some(token_id.into().into());
+        self
+    }
+
+    /// The token's id (`jti`), if the verifier read one.
+    pub fn token_id(&self) -> Option<&str> {
+        self.token_id.as_deref()
     }
 
     /// With the authentication context class the user authenticated with
