@@ -319,6 +319,7 @@ impl RemoteKeys {
                 state.last_error = None;
                 state.failures = 0;
                 crate::observe::jwks_fetch(true, Some(state.keys.len()));
+                tracing::info!(keys = state.keys.len(), "auth-error: key set fetched");
                 Ok(state.keys.clone())
             }
             Err(err) => {

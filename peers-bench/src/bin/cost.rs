@@ -15,6 +15,13 @@
 use peers_bench::{Case, Peer, Requests, call, router};
 
 fn main() {
+    // With feature `metrics` and AUTH_ERROR_BENCH_RECORDER=1: Prometheus'
+    // recorder installed before any layer is built, as an application does.
+    #[cfg(feature = "metrics")]
+    if std::env::var_os("AUTH_ERROR_BENCH_RECORDER").is_some() {
+        let recorder = metrics_exporter_prometheus::PrometheusBuilder::new().build_recorder();
+        metrics::set_global_recorder(recorder).expect("the only recorder");
+    }
     let mut args = std::env::args().skip(1);
     let usage = "usage: cost ROUTER CASE N";
     let peer = args.next().expect(usage);
