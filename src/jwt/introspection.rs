@@ -717,6 +717,19 @@ mod tests {
         assert_eq!(stepped.acr(), Some("urn:mfa"));
     }
 
+    /// The documented defaults: active answers held 60 s at most, inactive
+    /// ones 5 s, a 5 s timeout, no cache until `with_cache`.
+    #[test]
+    fn the_documented_introspection_defaults() {
+        let verifier =
+            IntrospectionVerifier::new("https://id.example.com/introspect", "c", "s").unwrap();
+        assert_eq!(verifier.cache_max_age, Duration::from_secs(60));
+        assert_eq!(verifier.negative_max_age, Duration::from_secs(5));
+        assert_eq!(verifier.timeout, Duration::from_secs(5));
+        let cache = verifier.cache.lock().unwrap();
+        assert_eq!((cache.capacity, cache.negative_capacity), (0, 0));
+    }
+
     #[test]
     fn jws_shaped_tokens_are_told_from_opaque_ones() {
         assert!(is_jws("eyJhbGciOiJFUzI1NiJ9.e30.c2ln"));

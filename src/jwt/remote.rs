@@ -567,6 +567,17 @@ mod tests {
         );
     }
 
+    /// The documented key-set defaults: a 30 s cooldown for unknown kids,
+    /// a 10 min max age, back-off capped at 32 cooldowns.
+    #[test]
+    fn the_documented_key_set_defaults() {
+        let url = url::Url::parse("https://id.example.com/jwks").unwrap();
+        let remote = RemoteKeys::new(Source::Jwks(url)).unwrap();
+        assert_eq!(remote.cooldown, Duration::from_secs(30));
+        assert_eq!(remote.max_age, Duration::from_secs(600));
+        assert_eq!(back_off(remote.cooldown, 100), remote.cooldown * 32);
+    }
+
     #[test]
     fn a_document_without_keys_is_an_error() {
         let validation = Validation::new(Algorithm::ES256);

@@ -316,3 +316,17 @@ async fn drain<B: Body<Data = Bytes> + Unpin>(mut body: B, max_bytes: usize) -> 
     }
     true
 }
+
+#[cfg(test)]
+mod defaults {
+    use super::*;
+
+    /// The README's drain defaults: 64 KiB, 250 ms, 1,024 bodies at once.
+    #[test]
+    fn the_documented_drain_defaults() {
+        let layer = DrainRejectedLayer::default();
+        assert_eq!(layer.limits.max_bytes, 64 * 1024);
+        assert_eq!(layer.limits.max_duration, Duration::from_millis(250));
+        assert_eq!(layer.limits.max_concurrent, 1024);
+    }
+}

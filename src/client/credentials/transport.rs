@@ -144,4 +144,24 @@ mod tests {
         }
         assert!(!InsecureTransport::OtherOrigin.to_string().contains("evil"));
     }
+
+    /// The documented defaults of `CredentialsLayer`: refresh 60 s before
+    /// expiry, back-off from 1 s doubling to 60 s, bodies up to 64 KiB
+    /// kept for one replay.
+    #[test]
+    fn the_documented_credentials_defaults() {
+        struct Never;
+        impl super::super::TokenSource for Never {
+            async fn fetch(&self) -> Result<super::super::AccessToken, crate::BoxError> {
+                Err("never".into())
+            }
+        }
+        let layer = CredentialsLayer::new(Never);
+        let options = &layer.options;
+        assert_eq!(options.margin, Duration::from_secs(60));
+        assert_eq!(options.backoff_min, Duration::from_secs(1));
+        assert_eq!(options.backoff_max, Duration::from_secs(60));
+        assert_eq!(options.max_replay, 64 * 1024);
+        assert!(options.endpoint.is_none() && !options.allow_plaintext);
+    }
 }
