@@ -25,6 +25,19 @@ unset AUTH_ERROR_UPDATE_VECTORS AUTH_ERROR_UPDATE_OPENAPI
 
 step() { printf '\n==> %s\n' "$*"; }
 
+# Debian's package $1, installed with apt-get when /usr/bin/$1 is missing
+# (which needs root; otherwise it fails saying what to install).
+debian_package() {
+  if [ ! -x "/usr/bin/$1" ]; then
+    if [ "$(id -u)" != 0 ]; then
+      echo "error: /usr/bin/$1 is missing: install Debian's $1 (apt-get install $1) as root" >&2
+      exit 1
+    fi
+    DEBIAN_FRONTEND=noninteractive apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "$1" >/dev/null
+  fi
+}
+
 # --- Python virtual environment (pinned, cached by requirements hash) ------
 step "python venv (.venv)"
 if ! command -v python3 >/dev/null; then
@@ -92,14 +105,7 @@ bash scripts/test_companions.sh
 
 # --- Prometheus (Debian's package) and the metrics example -------------------
 step "prometheus (Debian's package, installed with apt-get when missing) and the metrics example"
-if [ ! -x /usr/bin/prometheus ]; then
-  if [ "$(id -u)" != 0 ]; then
-    echo "error: /usr/bin/prometheus is missing: install Debian's prometheus (apt-get install prometheus) as root" >&2
-    exit 1
-  fi
-  DEBIAN_FRONTEND=noninteractive apt-get update -qq
-  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq prometheus >/dev/null
-fi
+debian_package prometheus
 /usr/bin/prometheus --version 2>&1 | head -1
 . scripts/example_bin.sh
 # tests/prometheus.rs runs it and a real Prometheus that scrapes it.
@@ -181,14 +187,7 @@ git diff --exit-code -- tests/data tests/vectors openapi \
 step "browser: build the page (protoc-gen-es through buf, esbuild)"
 npm run --silent build:browser
 step "browser: Debian chromium (installed with apt-get when missing)"
-if [ ! -x /usr/bin/chromium ]; then
-  if [ "$(id -u)" != 0 ]; then
-    echo "error: /usr/bin/chromium is missing: install Debian's chromium (apt-get install chromium) as root" >&2
-    exit 1
-  fi
-  DEBIAN_FRONTEND=noninteractive apt-get update -qq
-  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null
-fi
+debian_package chromium
 /usr/bin/chromium --version
 step "browser: the page against the example server, on two origins (playwright-core)"
 . scripts/example_bin.sh

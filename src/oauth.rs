@@ -10,21 +10,10 @@ use oauth2::basic::BasicClient;
 use oauth2::{ClientId, ClientSecret, RequestTokenError, Scope, TokenResponse, TokenUrl};
 
 use crate::client::{AccessToken, BoxError, TokenSource};
-use crate::oidc::discovery::Metadata;
+use crate::oidc::discovery::{Endpoint, Metadata};
 use crate::oidc::http;
 
 use crate::oidc::ProviderError;
-
-/// Where the token endpoint is.
-#[derive(Debug)]
-enum Endpoint {
-    Fixed(url::Url),
-    /// From the issuer's discovery document, fetched at the first fetch.
-    Discover {
-        issuer: String,
-        found: tokio::sync::OnceCell<url::Url>,
-    },
-}
 
 /// Tokens from an OAuth 2.0 token endpoint with the client-credentials grant
 /// (RFC 6749 §4.4), for service-to-service calls.
@@ -83,8 +72,11 @@ impl ClientCredentials {
         client_id: impl Into<String>,
         client_secret: impl Into<String>,
     ) -> Result<Self, ProviderError> {
-        let url = http::checked_url(token_url)?;
-        Self::with_endpoint(Endpoint::Fixed(url), client_id.into(), client_secret.into())
+        Self::with_endpoint(
+            Endpoint::fixed(token_url)?,
+            client_id.into(),
+            client_secret.into(),
+        )
     }
 
     /// Tokens from the `token_endpoint` of `issuer`'s discovery document,
@@ -97,12 +89,11 @@ impl ClientCredentials {
         client_id: impl Into<String>,
         client_secret: impl Into<String>,
     ) -> Result<Self, ProviderError> {
-        http::checked_url(issuer)?;
-        let endpoint = Endpoint::Discover {
-            issuer: issuer.to_owned(),
-            found: tokio::sync::OnceCell::new(),
-        };
-        Self::with_endpoint(endpoint, client_id.into(), client_secret.into())
+        Self::with_endpoint(
+            Endpoint::discover(issuer)?,
+            client_id.into(),
+            client_secret.into(),
+        )
     }
 
     fn with_endpoint(
@@ -140,20 +131,11 @@ impl ClientCredentials {
         self
     }
 
-    async fn token_url(&self) -> Result<url::Url, ProviderError> {
-        match &self.endpoint {
-            Endpoint::Fixed(url) => Ok(url.clone()),
-            Endpoint::Discover { issuer, found } => found
-                .get_or_try_init(|| async {
-                    Metadata::fetch(&self.http, issuer).await?.token_endpoint()
-                })
-                .await
-                .cloned(),
-        }
-    }
-
     async fn request(&self) -> Result<AccessToken, BoxError> {
-        let url = self.token_url().await?;
+        let url = self
+            .endpoint
+            .url(&self.http, Metadata::token_endpoint)
+            .await?;
         let client = BasicClient::new(ClientId::new(self.client_id.clone()))
             .set_client_secret(self.secret.clone())
             .set_token_uri(TokenUrl::from_url(url));

@@ -16,7 +16,7 @@ use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 use base64::Engine as _;
 use serde_json::Value;
 
-use crate::oidc::discovery::Metadata;
+use crate::oidc::discovery::{Endpoint, Metadata};
 use crate::oidc::http;
 use crate::server::{Rejection, TokenVerifier, Verified};
 use crate::{AuthError, AuthErrorCode, BoxError};
@@ -35,14 +35,6 @@ fn digest(token: &str) -> Digest {
     let mut out = [0u8; 32];
     out.copy_from_slice(d.as_ref());
     out
-}
-
-enum Endpoint {
-    Fixed(url::Url),
-    Discover {
-        issuer: String,
-        found: tokio::sync::OnceCell<url::Url>,
-    },
 }
 
 /// What the provider said of a token, as kept.
@@ -182,12 +174,8 @@ pub struct IntrospectionVerifier {
 impl std::fmt::Debug for IntrospectionVerifier {
     /// The endpoint and the client id; never the secret.
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        let endpoint = match &self.endpoint {
-            Endpoint::Fixed(url) => url.as_str().to_owned(),
-            Endpoint::Discover { issuer, .. } => format!("(discovered from {issuer})"),
-        };
         f.debug_struct("IntrospectionVerifier")
-            .field("endpoint", &endpoint)
+            .field("endpoint", &self.endpoint)
             .field("client_id", &self.client_id)
             .field("audiences", &self.audiences)
             .field("issuer", &self.issuer)
@@ -205,8 +193,11 @@ impl IntrospectionVerifier {
         client_id: impl Into<String>,
         client_secret: impl Into<String>,
     ) -> Result<Self, ProviderError> {
-        let url = http::checked_url(endpoint)?;
-        Self::with_endpoint(Endpoint::Fixed(url), client_id.into(), client_secret.into())
+        Self::with_endpoint(
+            Endpoint::fixed(endpoint)?,
+            client_id.into(),
+            client_secret.into(),
+        )
     }
 
     /// Introspection at the `introspection_endpoint` of `issuer`'s discovery
@@ -217,11 +208,7 @@ impl IntrospectionVerifier {
         client_id: impl Into<String>,
         client_secret: impl Into<String>,
     ) -> Result<Self, ProviderError> {
-        http::checked_url(issuer)?;
-        let endpoint = Endpoint::Discover {
-            issuer: issuer.to_owned(),
-            found: tokio::sync::OnceCell::new(),
-        };
+        let endpoint = Endpoint::discover(issuer)?;
         let mut verifier = Self::with_endpoint(endpoint, client_id.into(), client_secret.into())?;
         verifier.issuer = Some(issuer.to_owned());
         Ok(verifier)
@@ -322,24 +309,13 @@ impl IntrospectionVerifier {
         self
     }
 
-    async fn endpoint_url(&self) -> Result<url::Url, ProviderError> {
-        match &self.endpoint {
-            Endpoint::Fixed(url) => Ok(url.clone()),
-            Endpoint::Discover { issuer, found } => found
-                .get_or_try_init(|| async {
-                    Metadata::fetch(&self.http, issuer)
-                        .await?
-                        .introspection_endpoint()
-                })
-                .await
-                .cloned(),
-        }
-    }
-
     /// One introspection request: the provider's answer, or why there is
     /// none (never the body).
     async fn introspect(&self, token: &str) -> Result<Answer, ProviderError> {
-        let url = self.endpoint_url().await?;
+        let url = self
+            .endpoint
+            .url(&self.http, Metadata::introspection_endpoint)
+            .await?;
         // RFC 6749 §2.3.1: the id and secret form-encoded, then Basic.
         let encode =
             |s: &str| url::form_urlencoded::byte_serialize(s.as_bytes()).collect::<String>();

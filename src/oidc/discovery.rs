@@ -85,6 +85,51 @@ impl Metadata {
     }
 }
 
+/// A provider endpoint a client calls (the token endpoint, the
+/// introspection endpoint): given as a URL, or read from the issuer's
+/// discovery document at first use, so that a provider down at start-up
+/// stops nothing. Every URL is checked like every provider URL.
+#[derive(Debug)]
+pub(crate) enum Endpoint {
+    Fixed(url::Url),
+    Discover {
+        issuer: String,
+        found: tokio::sync::OnceCell<url::Url>,
+    },
+}
+
+impl Endpoint {
+    /// `url` itself (`https`, or `http` to loopback).
+    pub(crate) fn fixed(url: &str) -> Result<Self, ProviderError> {
+        Ok(Endpoint::Fixed(http::checked_url(url)?))
+    }
+
+    /// From `issuer`'s discovery document, fetched at first use.
+    pub(crate) fn discover(issuer: &str) -> Result<Self, ProviderError> {
+        http::checked_url(issuer)?;
+        Ok(Endpoint::Discover {
+            issuer: issuer.to_owned(),
+            found: tokio::sync::OnceCell::new(),
+        })
+    }
+
+    /// The URL: given, or `field` of the discovery document (fetched once;
+    /// a failed fetch is tried again next time).
+    pub(crate) async fn url(
+        &self,
+        client: &http::Client,
+        field: fn(&Metadata) -> Result<url::Url, ProviderError>,
+    ) -> Result<url::Url, ProviderError> {
+        match self {
+            Endpoint::Fixed(url) => Ok(url.clone()),
+            Endpoint::Discover { issuer, found } => found
+                .get_or_try_init(|| async { field(&Metadata::fetch(client, issuer).await?) })
+                .await
+                .cloned(),
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
