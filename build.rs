@@ -52,8 +52,10 @@ fn screaming(camel: &str) -> String {
 fn variant_doc(row: &Row) -> String {
     let challenge = match row.challenge {
         Some("Missing") => "`Bearer` (no error attribute)".to_owned(),
+        // RFC 9449's errors are challenges of the `DPoP` scheme.
         Some(c) => format!(
-            "`Bearer error=\\\"{}\\\"`",
+            "`{} error=\\\"{}\\\"`",
+            if c.contains("Dpop") { "DPoP" } else { "Bearer" },
             screaming(c).to_ascii_lowercase()
         ),
         None => "none".to_owned(),

@@ -81,6 +81,8 @@ mod code;
 mod error;
 pub mod guard;
 mod http;
+#[cfg(feature = "sender-constrained")]
+mod jose;
 #[cfg(feature = "jwt")]
 pub mod jwt;
 #[cfg(feature = "oidc")]

@@ -87,16 +87,25 @@ fn seed_model_page_lists_the_same_names_in_the_same_order() {
         .filter_map(|l| l.strip_prefix("* `")?.split('`').next())
         .collect();
     let ours: Vec<&str> = AuthErrorCode::ALL.iter().map(|c| c.as_str_name()).collect();
-    assert_eq!(names, ours);
+    // The seed's 24 keep their names and order; new codes follow them.
+    assert_eq!(names.len(), 24);
+    assert_eq!(names, ours[..names.len()]);
 }
 
 #[test]
 fn all_is_complete_sorted_and_agrees_with_try_from() {
     let numbers: Vec<i32> = AuthErrorCode::ALL.iter().map(|c| *c as i32).collect();
-    let mut sorted = numbers.clone();
-    sorted.sort_unstable();
-    sorted.dedup();
-    assert_eq!(numbers, sorted, "ALL is in proto order without duplicates");
+    // The seed's 24 are in number order; codes added later follow them in
+    // the proto (never renumbered), whatever their block.
+    let seed = &numbers[..24];
+    assert!(
+        seed.windows(2).all(|w| w[0] < w[1]),
+        "the seed's codes in number order"
+    );
+    let mut unique = numbers.clone();
+    unique.sort_unstable();
+    unique.dedup();
+    assert_eq!(unique.len(), numbers.len(), "ALL without duplicates");
     for code in AuthErrorCode::ALL {
         assert_eq!(AuthErrorCode::try_from(code as i32), Ok(code));
     }
@@ -218,7 +227,7 @@ fn every_variant_doc_states_its_row() {
         let challenge = match code.bearer_challenge() {
             None => "none".to_owned(),
             Some(BearerChallenge::Missing) => "`Bearer` (no error attribute)".to_owned(),
-            Some(c) => format!("`Bearer error=\"{}\"`", c.error().unwrap()),
+            Some(c) => format!("`{} error=\"{}\"`", c.scheme(), c.error().unwrap()),
         };
         let action = match code.client_action_with_retry_delay() {
             delayed if delayed != code.client_action() => {

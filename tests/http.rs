@@ -41,6 +41,10 @@ const CHALLENGES: &[(&str, Option<&str>)] = &[
     ("PASSWORD_EXPIRED", None),
     ("PASSWORD_RESET_REQUIRED", None),
     ("UNRECOGNIZED_DEVICE", Some("invalid_token")),
+    // RFC 9449: the DPoP scheme.
+    ("DPOP_PROOF_INVALID", Some("invalid_dpop_proof")),
+    ("DPOP_NONCE_REQUIRED", Some("use_dpop_nonce")),
+    ("TOKEN_BINDING_MISMATCH", Some("invalid_token")),
 ];
 
 #[test]
@@ -63,7 +67,12 @@ fn www_authenticate_for_every_code() {
                 challenge.as_deref(),
                 Some(
                     format!(
-                        "Bearer error=\"{error}\", error_description=\"{}\"",
+                        "{} error=\"{error}\", error_description=\"{}\"",
+                        if error.contains("dpop") {
+                            "DPoP"
+                        } else {
+                            "Bearer"
+                        },
                         code.description()
                     )
                     .as_str()
@@ -201,6 +210,13 @@ mod json {
                 got.push_str(&typed);
                 got.push('\n');
             }
+        }
+        if std::env::var_os("AUTH_ERROR_UPDATE_BODIES").is_some() {
+            std::fs::write(
+                concat!(env!("CARGO_MANIFEST_DIR"), "/tests/data/http_bodies.txt"),
+                &got,
+            )
+            .unwrap();
         }
         let want = include_str!("data/http_bodies.txt");
         for (i, (got, want)) in got.lines().zip(want.lines()).enumerate() {

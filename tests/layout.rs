@@ -15,6 +15,8 @@ const RANKS: &[(&str, u8)] = &[
     ("secrets", 0),
     ("time", 0),
     ("code", 0),
+    // JOSE for sender-constrained tokens: JWK keys and thumbprints.
+    ("jose", 0),
     // The error value; the metrics the layers report (names and labels).
     ("error", 1),
     ("observe", 1),

@@ -61,6 +61,14 @@ pub enum ClientAction {
     RequestAccess,
     /// Only an administrator can help.
     ContactAdministrator,
+    /// Retry once, at once, with a new DPoP proof carrying the nonce the
+    /// server sent (`DPOP_NONCE_REQUIRED`: the `DPoP-Nonce` header, or the
+    /// `dpop-nonce` response metadata on gRPC). A new action because none
+    /// of the others fits: [`RetryLater`](Self::RetryLater) waits and resends
+    /// the same call, [`ProvideCredentials`](Self::ProvideCredentials)
+    /// means none were sent; here the credentials are fine and the retry is
+    /// immediate but different (RFC 9449 §8).
+    RetryWithNonce,
 }
 
 impl ClientAction {
@@ -81,6 +89,7 @@ impl ClientAction {
             ClientAction::ChangePassword => "change_password",
             ClientAction::RequestAccess => "request_access",
             ClientAction::ContactAdministrator => "contact_administrator",
+            ClientAction::RetryWithNonce => "retry_with_nonce",
         }
     }
 }

@@ -18,6 +18,11 @@ pub enum BearerChallenge {
     InsufficientScope,
     /// `error="insufficient_user_authentication"` (RFC 9470).
     InsufficientUserAuthentication,
+    /// RFC 9449: the `DPoP` scheme with `error="invalid_dpop_proof"`.
+    InvalidDpopProof,
+    /// RFC 9449: the `DPoP` scheme with `error="use_dpop_nonce"` (and the
+    /// nonce in a `DPoP-Nonce` header).
+    UseDpopNonce,
 }
 
 impl BearerChallenge {
@@ -47,6 +52,23 @@ impl BearerChallenge {
             BearerChallenge::InsufficientUserAuthentication => {
                 Some("insufficient_user_authentication")
             }
+            BearerChallenge::InvalidDpopProof => Some("invalid_dpop_proof"),
+            BearerChallenge::UseDpopNonce => Some("use_dpop_nonce"),
+        }
+    }
+
+    /// The authentication scheme of the challenge: `DPoP` for the RFC 9449
+    /// errors, `Bearer` for the others.
+    ///
+    /// ```
+    /// use auth_error::BearerChallenge;
+    /// assert_eq!(BearerChallenge::UseDpopNonce.scheme(), "DPoP");
+    /// assert_eq!(BearerChallenge::InvalidToken.scheme(), "Bearer");
+    /// ```
+    pub const fn scheme(self) -> &'static str {
+        match self {
+            BearerChallenge::InvalidDpopProof | BearerChallenge::UseDpopNonce => "DPoP",
+            _ => "Bearer",
         }
     }
 }

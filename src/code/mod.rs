@@ -40,13 +40,16 @@ macro_rules! code_table {
         $(const _: () = assert!(http::StatusCode::$http.as_u16() == $num);)*
 
         impl AuthErrorCode {
-            /// Every value, in proto order (ascending wire number).
+            /// Every value, in proto order: the seed's 24 in ascending wire
+            /// number, then the codes added since, in the order they were
+            /// added (`DPOP_PROOF_INVALID` = 1009 follows `UNRECOGNIZED_DEVICE`
+            /// = 1604).
             ///
             /// ```
             /// use auth_error::AuthErrorCode;
-            /// // Each value once, in ascending wire number.
-            /// assert!(AuthErrorCode::ALL.windows(2).all(|w| (w[0] as i32) < (w[1] as i32)));
+            /// assert!(AuthErrorCode::ALL[..24].windows(2).all(|w| (w[0] as i32) < (w[1] as i32)));
             /// assert_eq!(AuthErrorCode::ALL[0], AuthErrorCode::NoAuthError);
+            /// assert_eq!(AuthErrorCode::ALL[24], AuthErrorCode::DpopProofInvalid);
             /// ```
             pub const ALL: [AuthErrorCode; [$(stringify!($variant)),*].len()] =
                 [$(AuthErrorCode::$variant),*];

@@ -37,4 +37,7 @@ code_table! {
     PasswordExpired => FailedPrecondition, 400 BAD_REQUEST, ChangePassword, [];
     PasswordResetRequired => FailedPrecondition, 400 BAD_REQUEST, ChangePassword, [];
     UnrecognizedDevice => Unauthenticated, 401 UNAUTHORIZED, VerifyDevice, [InvalidToken];
+    DpopProofInvalid => Unauthenticated, 401 UNAUTHORIZED, ProvideCredentials, [InvalidDpopProof];
+    DpopNonceRequired => Unauthenticated, 401 UNAUTHORIZED, RetryWithNonce, [UseDpopNonce];
+    TokenBindingMismatch => Unauthenticated, 401 UNAUTHORIZED, Reauthenticate, [InvalidToken];
 }

@@ -21,6 +21,6 @@ impl IntoResponse for AuthError {
     /// assert!(response.headers()["www-authenticate"].to_str().unwrap().contains("invalid_token"));
     /// ```
     fn into_response(self) -> Response {
-        super::response::rejection(&self, None, None).map(axum::body::Body::from)
+        super::response::rejection(&self, None, None, None).map(axum::body::Body::from)
     }
 }

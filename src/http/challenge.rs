@@ -39,7 +39,7 @@ impl AuthError {
     /// assert_eq!(missing.www_authenticate(None).unwrap(), "Bearer");
     /// ```
     pub fn www_authenticate(&self, realm: Option<&str>) -> Option<HeaderValue> {
-        self.challenge(realm, None)
+        self.challenge(realm, None, None)
     }
 
     /// [`www_authenticate`](Self::www_authenticate), with the RFC 9728
@@ -48,10 +48,13 @@ impl AuthError {
     /// An error carrying step-up context ([`keys::ACR_VALUES`],
     /// [`keys::MAX_AGE`]) is an RFC 9470 challenge whatever its code:
     /// `insufficient_user_authentication` with `acr_values` and `max_age`.
+    /// A DPoP error (RFC 9449) is a `DPoP` challenge, with `algs` (the
+    /// proof algorithms the server accepts) when given.
     pub(crate) fn challenge(
         &self,
         realm: Option<&str>,
         resource_metadata: Option<&str>,
+        dpop_algs: Option<&str>,
     ) -> Option<HeaderValue> {
         let acr_values: Vec<&str> = self
             .metadata()
@@ -64,13 +67,14 @@ impl AuthError {
             true => BearerChallenge::InsufficientUserAuthentication,
             false => BearerChallenge::for_code(self.code())?,
         };
-        // One string, written in place: `Bearer` then `, `-separated
+        // One string, written in place: the scheme then `, `-separated
         // parameters.
+        let scheme = challenge.scheme();
         let mut value = String::with_capacity(128);
-        value.push_str("Bearer");
+        value.push_str(scheme);
         let mut param = |name: &str, quoted: bool, v: &dyn std::fmt::Display| {
             use std::fmt::Write as _;
-            value.push_str(if value.len() == "Bearer".len() {
+            value.push_str(if value.len() == scheme.len() {
                 " "
             } else {
                 ", "
@@ -83,6 +87,11 @@ impl AuthError {
         if let Some(realm) = realm {
             let realm: String = realm.chars().filter(|c| is_attr_char(*c)).collect();
             param("realm", true, &realm);
+        }
+        if scheme == "DPoP"
+            && let Some(algs) = dpop_algs
+        {
+            param("algs", true, &algs);
         }
         if let Some(error) = challenge.error() {
             param("error", true, &error);

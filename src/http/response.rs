@@ -16,6 +16,7 @@ pub(crate) fn rejection(
     err: &AuthError,
     realm: Option<&str>,
     resource_metadata: Option<&str>,
+    dpop_algs: Option<&str>,
 ) -> http::Response<Bytes> {
     if !err.code().is_error() {
         return fault(
@@ -35,7 +36,7 @@ pub(crate) fn rejection(
     }
     let resource_metadata =
         resource_metadata.filter(|_| err.http_status() == StatusCode::UNAUTHORIZED);
-    if let Some(challenge) = err.challenge(realm, resource_metadata) {
+    if let Some(challenge) = err.challenge(realm, resource_metadata, dpop_algs) {
         headers.insert(header::WWW_AUTHENTICATE, challenge);
     }
     if let Some(delay) = err.retry_after() {

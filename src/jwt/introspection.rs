@@ -504,6 +504,11 @@ fn prepare(claims: Value, issuer: Option<&str>, audiences: Option<&[String]>) ->
         })
         .unwrap_or_default();
     let acr = claims.get("acr").and_then(Value::as_str).map(str::to_owned);
+    // RFC 7662 §2.2 passes `cnf` through (RFC 8705 §3.2, RFC 9449 §6.2):
+    // the layer checks the binding on every request, hit or miss.
+    let confirmation = claims
+        .get("cnf")
+        .map(crate::server::Confirmation::from_json);
     let auth_time = number("auth_time")
         .and_then(|secs| Duration::try_from_secs_f64(secs).ok())
         .and_then(|since| UNIX_EPOCH.checked_add(since));
@@ -516,6 +521,9 @@ fn prepare(claims: Value, issuer: Option<&str>, audiences: Option<&[String]>) ->
     }
     if let Some(jti) = &jti {
         verified = verified.with_token_id(jti.as_str());
+    }
+    if let Some(confirmation) = confirmation {
+        verified = verified.with_confirmation(confirmation);
     }
     Active {
         decided: Ok(verified),

@@ -15,7 +15,7 @@ use super::claims::{
 #[cfg(feature = "oidc")]
 use super::remote;
 use super::{Cached, JwtVerifier, Key, MAX_CACHED_TOKEN_LEN, classify, decode};
-use crate::server::{Rejection, TokenVerifier, Verified};
+use crate::server::{Confirmation, Rejection, TokenVerifier, Verified};
 use crate::{AuthError, AuthErrorCode};
 
 impl<C> JwtVerifier<C> {
@@ -263,6 +263,9 @@ where
         }
         let acr = claims.get("acr").and_then(Value::as_str).map(str::to_owned);
         let jti = claims.get("jti").and_then(Value::as_str).map(str::to_owned);
+        // A sender-constrained token (RFC 7800 `cnf`): the layer checks the
+        // binding on every request, cached or not.
+        let confirmation = claims.get("cnf").map(Confirmation::from_json);
         let auth_time = claims.get("auth_time").and_then(numeric_date);
         // A login cannot happen later than now, give or take the
         // validation's leeway: a later `auth_time` would make every
@@ -295,6 +298,9 @@ where
         }
         if let Some(jti) = jti {
             verified = verified.with_token_id(jti);
+        }
+        if let Some(confirmation) = confirmation {
+            verified = verified.with_confirmation(confirmation);
         }
         if let Some(cache) = &self.cache
             && let Some(json) = &json

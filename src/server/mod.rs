@@ -57,18 +57,24 @@
 //! ```
 
 mod bearer;
+mod client_certificate;
 #[cfg(feature = "grpc-web")]
 mod cors;
+#[cfg(feature = "sender-constrained")]
+pub(crate) mod dpop;
 mod drain;
 #[cfg(feature = "json")]
 mod resource_metadata;
 
 pub use bearer::{
     BearerAuth, BearerAuthBody, BearerAuthBuilder, BearerAuthFuture, BearerAuthLayer, ConfigError,
-    Rejection, Route, TokenVerifier, Verified,
+    Confirmation, Rejection, Route, TokenVerifier, Verified,
 };
+pub use client_certificate::ClientCertificate;
 #[cfg(feature = "grpc-web")]
 pub use cors::{GRPC_WEB_CORS_MAX_AGE, grpc_web_cors};
+#[cfg(feature = "sender-constrained")]
+pub use dpop::{Dpop, MemoryReplayCache, ReplayCache, ReplayFuture};
 pub use drain::{DrainRejected, DrainRejectedLayer};
 #[cfg(feature = "json")]
 pub use resource_metadata::ProtectedResourceMetadata;

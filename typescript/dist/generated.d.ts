@@ -51,10 +51,16 @@ export declare enum AuthErrorCode {
     /** A password reset is required. */
     PASSWORD_RESET_REQUIRED = 1603,
     /** The login comes from an unrecognized device. */
-    UNRECOGNIZED_DEVICE = 1604
+    UNRECOGNIZED_DEVICE = 1604,
+    /** The DPoP proof is missing or invalid. */
+    DPOP_PROOF_INVALID = 1009,
+    /** The server requires its nonce in the DPoP proof. */
+    DPOP_NONCE_REQUIRED = 1010,
+    /** The token is bound to another key or certificate. */
+    TOKEN_BINDING_MISMATCH = 1011
 }
 /** What a client should do about a failure (the crate's ClientAction names). */
-export type ClientAction = "none" | "reauthenticate" | "provide_credentials" | "refresh_credentials" | "retry_later" | "request_access" | "complete_multi_factor" | "contact_administrator" | "change_password" | "verify_device";
+export type ClientAction = "none" | "reauthenticate" | "provide_credentials" | "refresh_credentials" | "retry_later" | "request_access" | "complete_multi_factor" | "contact_administrator" | "change_password" | "verify_device" | "retry_with_nonce";
 /** Every client action. */
 export declare const CLIENT_ACTIONS: readonly ClientAction[];
 /** One row of the code table. */

@@ -54,6 +54,12 @@ export var AuthErrorCode;
     AuthErrorCode[AuthErrorCode["PASSWORD_RESET_REQUIRED"] = 1603] = "PASSWORD_RESET_REQUIRED";
     /** The login comes from an unrecognized device. */
     AuthErrorCode[AuthErrorCode["UNRECOGNIZED_DEVICE"] = 1604] = "UNRECOGNIZED_DEVICE";
+    /** The DPoP proof is missing or invalid. */
+    AuthErrorCode[AuthErrorCode["DPOP_PROOF_INVALID"] = 1009] = "DPOP_PROOF_INVALID";
+    /** The server requires its nonce in the DPoP proof. */
+    AuthErrorCode[AuthErrorCode["DPOP_NONCE_REQUIRED"] = 1010] = "DPOP_NONCE_REQUIRED";
+    /** The token is bound to another key or certificate. */
+    AuthErrorCode[AuthErrorCode["TOKEN_BINDING_MISMATCH"] = 1011] = "TOKEN_BINDING_MISMATCH";
 })(AuthErrorCode || (AuthErrorCode = {}));
 /** Every client action. */
 export const CLIENT_ACTIONS = [
@@ -67,6 +73,7 @@ export const CLIENT_ACTIONS = [
     "contact_administrator",
     "change_password",
     "verify_device",
+    "retry_with_nonce",
 ];
 /** The code table, by number. */
 export const CODE_TABLE = new Map([
@@ -94,6 +101,9 @@ export const CODE_TABLE = new Map([
     [AuthErrorCode.PASSWORD_EXPIRED, { name: "PASSWORD_EXPIRED", grpcCode: 9, grpcStatus: "FAILED_PRECONDITION", httpStatus: 400, clientAction: "change_password", clientActionWithRetryDelay: "change_password", description: "the password has expired and must be changed" }],
     [AuthErrorCode.PASSWORD_RESET_REQUIRED, { name: "PASSWORD_RESET_REQUIRED", grpcCode: 9, grpcStatus: "FAILED_PRECONDITION", httpStatus: 400, clientAction: "change_password", clientActionWithRetryDelay: "change_password", description: "a password reset is required" }],
     [AuthErrorCode.UNRECOGNIZED_DEVICE, { name: "UNRECOGNIZED_DEVICE", grpcCode: 16, grpcStatus: "UNAUTHENTICATED", httpStatus: 401, clientAction: "verify_device", clientActionWithRetryDelay: "verify_device", description: "the login comes from an unrecognized device" }],
+    [AuthErrorCode.DPOP_PROOF_INVALID, { name: "DPOP_PROOF_INVALID", grpcCode: 16, grpcStatus: "UNAUTHENTICATED", httpStatus: 401, clientAction: "provide_credentials", clientActionWithRetryDelay: "provide_credentials", description: "the DPoP proof is missing or invalid" }],
+    [AuthErrorCode.DPOP_NONCE_REQUIRED, { name: "DPOP_NONCE_REQUIRED", grpcCode: 16, grpcStatus: "UNAUTHENTICATED", httpStatus: 401, clientAction: "retry_with_nonce", clientActionWithRetryDelay: "retry_with_nonce", description: "the server requires its nonce in the DPoP proof" }],
+    [AuthErrorCode.TOKEN_BINDING_MISMATCH, { name: "TOKEN_BINDING_MISMATCH", grpcCode: 16, grpcStatus: "UNAUTHENTICATED", httpStatus: 401, clientAction: "reauthenticate", clientActionWithRetryDelay: "reauthenticate", description: "the token is bound to another key or certificate" }],
 ]);
 /** Metadata key names that carry secrets, normalized (ASCII lower case, separators removed). */
 export const SECRET_KEYS = new Set([

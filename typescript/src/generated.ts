@@ -56,6 +56,12 @@ export enum AuthErrorCode {
   PASSWORD_RESET_REQUIRED = 1603,
   /** The login comes from an unrecognized device. */
   UNRECOGNIZED_DEVICE = 1604,
+  /** The DPoP proof is missing or invalid. */
+  DPOP_PROOF_INVALID = 1009,
+  /** The server requires its nonce in the DPoP proof. */
+  DPOP_NONCE_REQUIRED = 1010,
+  /** The token is bound to another key or certificate. */
+  TOKEN_BINDING_MISMATCH = 1011,
 }
 
 /** What a client should do about a failure (the crate's ClientAction names). */
@@ -69,7 +75,8 @@ export type ClientAction =
   | "complete_multi_factor"
   | "contact_administrator"
   | "change_password"
-  | "verify_device";
+  | "verify_device"
+  | "retry_with_nonce";
 
 /** Every client action. */
 export const CLIENT_ACTIONS: readonly ClientAction[] = [
@@ -83,6 +90,7 @@ export const CLIENT_ACTIONS: readonly ClientAction[] = [
   "contact_administrator",
   "change_password",
   "verify_device",
+  "retry_with_nonce",
 ];
 
 /** One row of the code table. */
@@ -126,6 +134,9 @@ export const CODE_TABLE: ReadonlyMap<AuthErrorCode, CodeRow> = new Map<AuthError
   [AuthErrorCode.PASSWORD_EXPIRED, { name: "PASSWORD_EXPIRED", grpcCode: 9, grpcStatus: "FAILED_PRECONDITION", httpStatus: 400, clientAction: "change_password", clientActionWithRetryDelay: "change_password", description: "the password has expired and must be changed" }],
   [AuthErrorCode.PASSWORD_RESET_REQUIRED, { name: "PASSWORD_RESET_REQUIRED", grpcCode: 9, grpcStatus: "FAILED_PRECONDITION", httpStatus: 400, clientAction: "change_password", clientActionWithRetryDelay: "change_password", description: "a password reset is required" }],
   [AuthErrorCode.UNRECOGNIZED_DEVICE, { name: "UNRECOGNIZED_DEVICE", grpcCode: 16, grpcStatus: "UNAUTHENTICATED", httpStatus: 401, clientAction: "verify_device", clientActionWithRetryDelay: "verify_device", description: "the login comes from an unrecognized device" }],
+  [AuthErrorCode.DPOP_PROOF_INVALID, { name: "DPOP_PROOF_INVALID", grpcCode: 16, grpcStatus: "UNAUTHENTICATED", httpStatus: 401, clientAction: "provide_credentials", clientActionWithRetryDelay: "provide_credentials", description: "the DPoP proof is missing or invalid" }],
+  [AuthErrorCode.DPOP_NONCE_REQUIRED, { name: "DPOP_NONCE_REQUIRED", grpcCode: 16, grpcStatus: "UNAUTHENTICATED", httpStatus: 401, clientAction: "retry_with_nonce", clientActionWithRetryDelay: "retry_with_nonce", description: "the server requires its nonce in the DPoP proof" }],
+  [AuthErrorCode.TOKEN_BINDING_MISMATCH, { name: "TOKEN_BINDING_MISMATCH", grpcCode: 16, grpcStatus: "UNAUTHENTICATED", httpStatus: 401, clientAction: "reauthenticate", clientActionWithRetryDelay: "reauthenticate", description: "the token is bound to another key or certificate" }],
 ]);
 
 /** Metadata key names that carry secrets, normalized (ASCII lower case, separators removed). */

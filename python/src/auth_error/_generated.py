@@ -28,6 +28,7 @@ class ClientAction(str, enum.Enum):
     CONTACT_ADMINISTRATOR = "contact_administrator"
     CHANGE_PASSWORD = "change_password"
     VERIFY_DEVICE = "verify_device"
+    RETRY_WITH_NONCE = "retry_with_nonce"
 
     def __str__(self) -> str:
         return str(self.value)
@@ -61,6 +62,9 @@ class AuthErrorCode(enum.IntEnum):
     PASSWORD_EXPIRED = 1602
     PASSWORD_RESET_REQUIRED = 1603
     UNRECOGNIZED_DEVICE = 1604
+    DPOP_PROOF_INVALID = 1009
+    DPOP_NONCE_REQUIRED = 1010
+    TOKEN_BINDING_MISMATCH = 1011
 
     @property
     def grpc_code(self) -> grpc.StatusCode:
@@ -125,6 +129,9 @@ _ROWS: Dict[int, Tuple[int, str, int, str, str, str]] = {
     1602: (9, "FAILED_PRECONDITION", 400, "change_password", "the password has expired and must be changed", "change_password"),
     1603: (9, "FAILED_PRECONDITION", 400, "change_password", "a password reset is required", "change_password"),
     1604: (16, "UNAUTHENTICATED", 401, "verify_device", "the login comes from an unrecognized device", "verify_device"),
+    1009: (16, "UNAUTHENTICATED", 401, "provide_credentials", "the DPoP proof is missing or invalid", "provide_credentials"),
+    1010: (16, "UNAUTHENTICATED", 401, "retry_with_nonce", "the server requires its nonce in the DPoP proof", "retry_with_nonce"),
+    1011: (16, "UNAUTHENTICATED", 401, "reauthenticate", "the token is bound to another key or certificate", "reauthenticate"),
 }
 
 _GRPC_STATUS_CODES: Dict[int, grpc.StatusCode] = {s.value[0]: s for s in grpc.StatusCode}

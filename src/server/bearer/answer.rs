@@ -49,6 +49,9 @@ impl CannedResponse<'_> {
     }
 }
 
+/// RFC 9449 §8's `DPoP-Nonce` header (gRPC response metadata `dpop-nonce`).
+pub(super) const DPOP_NONCE: http::HeaderName = http::HeaderName::from_static("dpop-nonce");
+
 /// `Retry-After` of a 503 while the identity provider cannot be reached.
 pub(super) const UNAVAILABLE_RETRY_AFTER_SECS: u32 = 5;
 
@@ -77,7 +80,28 @@ impl<V: TokenVerifier> Config<V> {
             &err,
             self.realm.as_deref(),
             self.resource_metadata.as_deref(),
+            self.dpop_algs(),
         )
+    }
+
+    /// The `algs` of a DPoP challenge, when the layer checks DPoP.
+    fn dpop_algs(&self) -> Option<&str> {
+        #[cfg(feature = "sender-constrained")]
+        return self.dpop.as_ref().map(|d| d.algs_challenge.as_str());
+        #[cfg(not(feature = "sender-constrained"))]
+        None
+    }
+
+    /// The layer's current DPoP nonce, when it issues nonces.
+    pub(super) fn dpop_nonce(&self) -> Option<http::HeaderValue> {
+        #[cfg(feature = "sender-constrained")]
+        return self
+            .dpop
+            .as_ref()
+            .and_then(|d| d.current_nonce(std::time::SystemTime::now()))
+            .and_then(|n| http::HeaderValue::try_from(n).ok());
+        #[cfg(not(feature = "sender-constrained"))]
+        None
     }
 
     /// The answer to a refused request: the verifier's (or the layer's own)
@@ -89,7 +113,18 @@ impl<V: TokenVerifier> Config<V> {
     ) -> http::Response<Bytes> {
         let grpc = protocol != Protocol::Http;
         match rejection {
-            Rejection::Auth(err) => self.rejection(err, protocol),
+            Rejection::Auth(err) => {
+                // RFC 9449 §8: the nonce to put in the next proof, as a
+                // header (HTTP) or response metadata (gRPC, trailers-only).
+                let nonce = (err.code() == crate::AuthErrorCode::DpopNonceRequired)
+                    .then(|| self.dpop_nonce())
+                    .flatten();
+                let mut response = self.rejection(err, protocol);
+                if let Some(nonce) = nonce {
+                    response.headers_mut().insert(DPOP_NONCE, nonce);
+                }
+                response
+            }
             Rejection::Unavailable(err) => {
                 self.metrics.request(crate::observe::Outcome::Unavailable);
                 tracing::warn!(error = %err, "auth-error: credentials cannot be verified right now");

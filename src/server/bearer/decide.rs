@@ -39,10 +39,19 @@ fn is_b64token(token: &[u8]) -> bool {
     token.iter().fold(true, |ok, b| ok & is_b64token_byte(*b))
 }
 
+/// The authentication scheme of a request.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(super) enum Scheme {
+    Bearer,
+    /// RFC 9449 `DPoP`: accepted only when the layer checks DPoP.
+    Dpop,
+}
+
 /// The token of an `authorization: Bearer <token>` header (RFC 6750 §2.1:
-/// scheme case-insensitive, then spaces, then a b64token). The caller has
-/// answered a request without the header already (canned).
-pub(super) fn bearer_token(headers: &HeaderMap) -> Result<&str, AuthError> {
+/// scheme case-insensitive, then spaces, then a b64token), or of
+/// `DPoP <token>` when `dpop` (RFC 9449 §7.1, the same token syntax). The
+/// caller has answered a request without the header already (canned).
+pub(super) fn credentials(headers: &HeaderMap, dpop: bool) -> Result<(Scheme, &str), AuthError> {
     let mut values = headers.get_all(header::AUTHORIZATION).iter();
     let Some(value) = values.next() else {
         return Err(AuthError::new(AuthErrorCode::BearerTokenMissing));
@@ -59,9 +68,12 @@ pub(super) fn bearer_token(headers: &HeaderMap) -> Result<&str, AuthError> {
     let Some(space) = bytes.iter().position(|b| *b == b' ') else {
         return Err(invalid("no credentials"));
     };
-    if !bytes[..space].eq_ignore_ascii_case(b"bearer") {
-        return Err(invalid("the scheme is not Bearer"));
-    }
+    let scheme = match &bytes[..space] {
+        s if s.eq_ignore_ascii_case(b"bearer") => Scheme::Bearer,
+        s if dpop && s.eq_ignore_ascii_case(b"dpop") => Scheme::Dpop,
+        _ if dpop => return Err(invalid("the scheme is neither Bearer nor DPoP")),
+        _ => return Err(invalid("the scheme is not Bearer")),
+    };
     let rest = &bytes[space..];
     let token = &rest[rest.iter().take_while(|b| **b == b' ').count()..];
     let padding = token.iter().rev().take_while(|b| **b == b'=').count();
@@ -70,7 +82,71 @@ pub(super) fn bearer_token(headers: &HeaderMap) -> Result<&str, AuthError> {
         return Err(invalid("the token is empty or not a b64token"));
     }
     // Every byte is ASCII (checked above), so this never fails.
-    std::str::from_utf8(token).map_err(|_| invalid("the token is empty or not a b64token"))
+    let token =
+        std::str::from_utf8(token).map_err(|_| invalid("the token is empty or not a b64token"))?;
+    Ok((scheme, token))
+}
+
+/// `TOKEN_BINDING_MISMATCH` saying `why`.
+fn mismatch(why: &'static str) -> AuthError {
+    AuthError::new(AuthErrorCode::TokenBindingMismatch).with_message(why)
+}
+
+/// RFC 8705 §3 and RFC 9449 §7: the binding of a verified token, checked
+/// on every request (a verifier's cache hit included). A bound token is
+/// served only with the proof of its key (`jkt`: the proof's thumbprint,
+/// `proof_jkt`) and over a connection with its certificate (`x5t#S256`); a
+/// binding of a kind the layer cannot check is refused, never ignored. A
+/// DPoP proof with an unbound token is refused too: the client believes the
+/// token is bound, so something is wrong.
+pub(super) fn check_binding(
+    confirmation: Option<&crate::server::Confirmation>,
+    proof_jkt: Option<&str>,
+    extensions: &http::Extensions,
+) -> Option<AuthError> {
+    let Some(cnf) = confirmation else {
+        return proof_jkt
+            .map(|_| mismatch("the token is not bound to a DPoP key: send it as a bearer token"));
+    };
+    if cnf.has_unknown_method() {
+        return Some(mismatch(
+            "the token is bound by a confirmation method this server cannot check",
+        ));
+    }
+    match (cnf.jkt(), proof_jkt) {
+        (Some(_), None) => {
+            return Some(mismatch(
+                "the token is bound to a DPoP key: send it with `Authorization: DPoP` and a proof",
+            ));
+        }
+        (Some(jkt), Some(proof)) if jkt != proof => {
+            return Some(mismatch(
+                "the DPoP proof was made with another key than the token's",
+            ));
+        }
+        (None, Some(_)) => {
+            return Some(mismatch(
+                "the token is not bound to a DPoP key: send it as a bearer token",
+            ));
+        }
+        _ => {}
+    }
+    if let Some(x5t) = cnf.x5t_s256() {
+        match crate::server::ClientCertificate::thumbprint_of(extensions) {
+            None => {
+                return Some(mismatch(
+                    "the token is bound to a TLS client certificate, and the connection has none",
+                ));
+            }
+            Some(presented) if presented != x5t => {
+                return Some(mismatch(
+                    "the token is bound to another TLS client certificate than the connection's",
+                ));
+            }
+            Some(_) => {}
+        }
+    }
+    None
 }
 
 impl<V: TokenVerifier> Config<V> {
@@ -168,12 +244,38 @@ impl<V: TokenVerifier> Config<V> {
         &self,
         headers: &HeaderMap,
         method: &http::Method,
-        path: &str,
+        uri: &http::Uri,
+        extensions: &http::Extensions,
     ) -> Result<Verified<V::Claims>, Rejection> {
-        let token = bearer_token(headers).map_err(|err| {
+        let path = uri.path();
+        let refuse = |err: AuthError| {
             refused(&self.metrics, err.code(), method, path, || None);
             Rejection::Auth(err)
-        })?;
+        };
+        #[cfg(feature = "sender-constrained")]
+        let dpop = self.dpop.as_ref();
+        #[cfg(not(feature = "sender-constrained"))]
+        let dpop: Option<&std::convert::Infallible> = None;
+        let (scheme, token) = credentials(headers, dpop.is_some()).map_err(refuse)?;
+        // The proof first (RFC 9449 §7.1): a refused proof costs one
+        // signature check, not two.
+        #[cfg(feature = "sender-constrained")]
+        let proof = match (dpop, scheme) {
+            (Some(dpop), Scheme::Dpop) => Some(
+                self.check_proof(dpop, headers, method, uri, token)
+                    .map_err(refuse)?,
+            ),
+            (Some(dpop), Scheme::Bearer) if dpop.required => {
+                return Err(refuse(
+                    AuthError::new(AuthErrorCode::DpopProofInvalid).with_message(
+                        "this resource requires DPoP: send `Authorization: DPoP` with a proof",
+                    ),
+                ));
+            }
+            _ => None,
+        };
+        #[cfg(not(feature = "sender-constrained"))]
+        let _ = scheme;
         let issuer = || self.verifier.token_issuer(token);
         let started = crate::observe::TIMED.then(std::time::Instant::now);
         let verifying = self.verifier.verify(token).await;
@@ -188,16 +290,66 @@ impl<V: TokenVerifier> Config<V> {
             }
             Err(other) => return Err(other),
         };
-        match self
-            .check_scopes(method, path, &verified)
+        #[cfg(feature = "sender-constrained")]
+        let proof_jkt = proof.as_ref().map(|p| p.jkt.as_str());
+        #[cfg(not(feature = "sender-constrained"))]
+        let proof_jkt: Option<&str> = None;
+        if let Some(err) = check_binding(verified.confirmation(), proof_jkt, extensions)
+            .or_else(|| self.check_scopes(method, path, &verified))
             .or_else(|| self.check_step_up(method, path, &verified))
         {
-            Some(err) => {
-                refused(&self.metrics, err.code(), method, path, issuer);
-                Err(Rejection::Auth(err))
-            }
-            None => Ok(verified),
+            refused(&self.metrics, err.code(), method, path, issuer);
+            return Err(Rejection::Auth(err));
         }
+        // Recorded last: only a proof that got the request served is spent.
+        #[cfg(feature = "sender-constrained")]
+        if let (Some(dpop), Some(proof)) = (dpop, proof) {
+            match dpop.replay.record(proof.replay_id, proof.ttl).await {
+                Ok(true) => {}
+                Ok(false) => {
+                    return Err(refuse(
+                        AuthError::new(AuthErrorCode::DpopProofInvalid)
+                            .with_message("the DPoP proof was already used"),
+                    ));
+                }
+                Err(err) => return Err(Rejection::Unavailable(err)),
+            }
+        }
+        Ok(verified)
+    }
+
+    /// The request's one DPoP proof, checked (RFC 9449 §4.3).
+    #[cfg(feature = "sender-constrained")]
+    fn check_proof(
+        &self,
+        dpop: &crate::server::dpop::Prepared,
+        headers: &HeaderMap,
+        method: &http::Method,
+        uri: &http::Uri,
+        token: &str,
+    ) -> Result<crate::server::dpop::Checked, AuthError> {
+        use crate::server::dpop::ProofError;
+        let mut proofs = headers.get_all("dpop").iter();
+        let (Some(proof), None) = (proofs.next(), proofs.next()) else {
+            return Err(AuthError::new(AuthErrorCode::DpopProofInvalid)
+                .with_message("the request must carry exactly one DPoP proof"));
+        };
+        dpop.check_proof(
+            proof,
+            method,
+            uri,
+            headers,
+            token,
+            std::time::SystemTime::now(),
+        )
+        .map_err(|err| match err {
+            ProofError::Invalid(why) => {
+                AuthError::new(AuthErrorCode::DpopProofInvalid).with_message(why)
+            }
+            ProofError::NonceRequired(why) => {
+                AuthError::new(AuthErrorCode::DpopNonceRequired).with_message(why)
+            }
+        })
     }
 }
 

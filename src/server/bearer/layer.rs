@@ -61,6 +61,16 @@ pub enum ConfigError {
     InvalidResourceMetadata,
     /// The verifier's own check ([`TokenVerifier::check`]) failed.
     Verifier(BoxError),
+    /// [`BearerAuthBuilder::with_dpop`] with a setting that can only be a
+    /// mistake: no algorithm, an algorithm that is not asymmetric or not
+    /// known, a proof age of zero or over an hour, a public URL that is not
+    /// an absolute http(s) URL, a nonce secret under 32 bytes.
+    #[cfg(feature = "sender-constrained")]
+    #[non_exhaustive]
+    Dpop {
+        /// What is wrong.
+        why: &'static str,
+    },
 }
 
 impl fmt::Display for ConfigError {
@@ -88,6 +98,8 @@ impl fmt::Display for ConfigError {
                 "the resource metadata URL must be an absolute https URL of visible ASCII without `\"` or `\\`",
             ),
             ConfigError::Verifier(err) => write!(f, "the token verifier is misconfigured: {err}"),
+            #[cfg(feature = "sender-constrained")]
+            ConfigError::Dpop { why } => write!(f, "the DPoP configuration is refused: {why}"),
         }
     }
 }
@@ -118,6 +130,9 @@ pub(super) struct Config<V> {
     pub(super) drain: DrainRejectedLayer,
     /// The layer's counters (registered by `build`; feature `metrics`).
     pub(super) metrics: crate::observe::LayerMetrics,
+    /// DPoP, checked by `build` (`with_dpop`).
+    #[cfg(feature = "sender-constrained")]
+    pub(super) dpop: Option<crate::server::dpop::Prepared>,
 }
 
 impl<V> fmt::Debug for Config<V> {
@@ -176,7 +191,11 @@ impl<V: TokenVerifier> BearerAuthLayer<V> {
                 missing: Canned::default(),
                 drain: DrainRejectedLayer::default(),
                 metrics: crate::observe::LayerMetrics::unregistered(),
+                #[cfg(feature = "sender-constrained")]
+                dpop: None,
             },
+            #[cfg(feature = "sender-constrained")]
+            dpop: None,
         }
     }
 }
@@ -213,6 +232,8 @@ impl<V> BearerAuthLayer<V> {
 /// the layer on the outer router to write rules with full paths.
 pub struct BearerAuthBuilder<V> {
     pub(super) config: Config<V>,
+    #[cfg(feature = "sender-constrained")]
+    dpop: Option<crate::server::Dpop>,
 }
 
 impl<V> fmt::Debug for BearerAuthBuilder<V> {
@@ -323,6 +344,19 @@ impl<V: TokenVerifier> BearerAuthBuilder<V> {
         self
     }
 
+    /// Sender-constrained tokens (RFC 9449 DPoP): see [`Dpop`] for what is
+    /// checked and answered. Without it, a bound token (`cnf`) is still
+    /// never served as a plain bearer token (`TOKEN_BINDING_MISMATCH`), and
+    /// the `DPoP` scheme is not accepted.
+    ///
+    /// [`Dpop`]: crate::server::Dpop
+    #[cfg(feature = "sender-constrained")]
+    #[must_use]
+    pub fn with_dpop(mut self, dpop: crate::server::Dpop) -> Self {
+        self.dpop = Some(dpop);
+        self
+    }
+
     /// The bounds of the built-in drain of rejected request bodies (see
     /// [`DrainRejectedLayer`]).
     #[must_use]
@@ -397,6 +431,10 @@ impl<V: TokenVerifier> BearerAuthBuilder<V> {
         }
         config.verifier.check().map_err(ConfigError::Verifier)?;
         let mut config = self.config;
+        #[cfg(feature = "sender-constrained")]
+        if let Some(dpop) = self.dpop {
+            config.dpop = Some(dpop.prepare().map_err(|why| ConfigError::Dpop { why })?);
+        }
         // Registered with the recorder in place now: install yours before
         // building the layer (feature `metrics`).
         config.metrics = crate::observe::LayerMetrics::register();
@@ -416,6 +454,18 @@ impl<V: TokenVerifier> BearerAuthBuilder<V> {
                     parts
                         .headers
                         .insert(http::header::CONTENT_LENGTH, body.len().into());
+                }
+                // RFC 9449 §7.1: a DPoP resource also challenges with the
+                // DPoP scheme and its algorithms.
+                #[cfg(feature = "sender-constrained")]
+                if protocol == Protocol::Http
+                    && let Some(dpop) = &config.dpop
+                    && let Ok(value) = http::HeaderValue::try_from(format!(
+                        "DPoP algs=\"{}\"",
+                        dpop.algs_challenge
+                    ))
+                {
+                    parts.headers.append(http::header::WWW_AUTHENTICATE, value);
                 }
                 (parts.status, parts.headers, body)
             }),

@@ -22,7 +22,7 @@ pub use answer::BearerAuthBody;
 pub use layer::{BearerAuthBuilder, BearerAuthLayer, ConfigError};
 pub use route::Route;
 pub use service::{BearerAuth, BearerAuthFuture};
-pub use verifier::{Rejection, TokenVerifier, Verified};
+pub use verifier::{Confirmation, Rejection, TokenVerifier, Verified};
 
 // The pieces see each other through this module (`use super::*`).
 use answer::*;

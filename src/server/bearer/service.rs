@@ -93,7 +93,7 @@ where
                 let protocol = Protocol::of(&req);
                 let span = tracing::Span::current();
                 match config
-                    .decide(req.headers(), req.method(), req.uri().path())
+                    .decide(req.headers(), req.method(), req.uri(), req.extensions())
                     .await
                 {
                     Ok(verified) => {
@@ -134,7 +134,17 @@ where
                         return Ok(response.map(BearerAuthBody::refused));
                     }
                 }
-                let response = inner.call(req).await?;
+                // RFC 9449 §8.2: a served DPoP request learns the nonce for
+                // its next proof (only when the layer issues nonces).
+                let nonce = req
+                    .headers()
+                    .contains_key("dpop")
+                    .then(|| config.dpop_nonce())
+                    .flatten();
+                let mut response = inner.call(req).await?;
+                if let Some(nonce) = nonce {
+                    response.headers_mut().insert(DPOP_NONCE, nonce);
+                }
                 Ok(response.map(BearerAuthBody::inner))
             },
             span,

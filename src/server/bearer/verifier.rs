@@ -24,6 +24,7 @@ pub struct Verified<C> {
     acr: Option<Arc<str>>,
     auth_time: Option<SystemTime>,
     token_id: Option<Arc<str>>,
+    confirmation: Option<Arc<Confirmation>>,
 }
 
 impl<C> Clone for Verified<C> {
@@ -34,6 +35,7 @@ impl<C> Clone for Verified<C> {
             acr: self.acr.clone(),
             auth_time: self.auth_time,
             token_id: self.token_id.clone(),
+            confirmation: self.confirmation.clone(),
         }
     }
 }
@@ -47,7 +49,24 @@ impl<C> Verified<C> {
             acr: None,
             auth_time: None,
             token_id: None,
+            confirmation: None,
         }
+    }
+
+    /// With the key or certificate the token is bound to (its `cnf` claim,
+    /// RFC 7800): [`BearerAuthLayer`] then serves the request only with a
+    /// DPoP proof made with that key, or over a TLS connection with that
+    /// client certificate, whatever its configuration (see
+    /// [`Confirmation`]).
+    #[must_use]
+    pub fn with_confirmation(mut self, confirmation: Confirmation) -> Self {
+        self.confirmation = Some(Arc::new(confirmation));
+        self
+    }
+
+    /// What the token is bound to (its `cnf` claim), if anything.
+    pub fn confirmation(&self) -> Option<&Confirmation> {
+        self.confirmation.as_deref()
     }
 
     /// With the token's id (its `jti` claim): the layer's `auth` span
@@ -103,6 +122,96 @@ impl<C> Verified<C> {
     /// The token's `auth_time` (when the user authenticated), if any.
     pub fn auth_time(&self) -> Option<SystemTime> {
         self.auth_time
+    }
+}
+
+/// What a sender-constrained token is bound to: its `cnf` (confirmation)
+/// claim, RFC 7800. A token with a confirmation is never served as a plain
+/// bearer token: [`BearerAuthLayer`] requires a DPoP proof made with the
+/// key whose RFC 7638 thumbprint is [`jkt`](Self::jkt) (RFC 9449, see
+/// [`Dpop`](crate::server::Dpop)), and a TLS client certificate whose
+/// SHA-256 is [`x5t_s256`](Self::x5t_s256) (RFC 8705, see
+/// [`ClientCertificate`](crate::server::ClientCertificate)), and refuses a
+/// confirmation method it does not know (`TOKEN_BINDING_MISMATCH`: a
+/// binding it cannot check is never ignored).
+///
+/// ```
+/// use auth_error::server::Confirmation;
+/// let cnf = Confirmation::from_json(&serde_json::json!({"jkt": "0ZcOCORZNYy-DWpqq30jZyJGHTN0d2HglBV3uiguA4I"}));
+/// assert_eq!(cnf.jkt(), Some("0ZcOCORZNYy-DWpqq30jZyJGHTN0d2HglBV3uiguA4I"));
+/// assert!(!cnf.has_unknown_method());
+/// ```
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Confirmation {
+    jkt: Option<String>,
+    x5t_s256: Option<String>,
+    unknown_method: bool,
+}
+
+impl Confirmation {
+    /// Bound to the DPoP key whose RFC 7638 SHA-256 thumbprint (base64url)
+    /// is `jkt`.
+    pub fn jkt(&self) -> Option<&str> {
+        self.jkt.as_deref()
+    }
+
+    /// Bound to the TLS client certificate whose SHA-256 (base64url, of
+    /// its DER) is `x5t#S256`.
+    pub fn x5t_s256(&self) -> Option<&str> {
+        self.x5t_s256.as_deref()
+    }
+
+    /// Whether the claim names a confirmation method other than `jkt` and
+    /// `x5t#S256` (such as `jwk`), or is not an object of strings: the
+    /// layer refuses such a token, since it cannot check the binding.
+    pub fn has_unknown_method(&self) -> bool {
+        self.unknown_method
+    }
+
+    /// A token bound to the DPoP key of thumbprint `jkt`.
+    #[must_use]
+    pub fn with_jkt(mut self, jkt: impl Into<String>) -> Self {
+        self.jkt = Some(jkt.into());
+        self
+    }
+
+    /// A token bound to the client certificate of SHA-256 thumbprint
+    /// `x5t_s256` (base64url).
+    #[must_use]
+    pub fn with_x5t_s256(mut self, x5t_s256: impl Into<String>) -> Self {
+        self.x5t_s256 = Some(x5t_s256.into());
+        self
+    }
+
+    /// A token bound by a method the layer cannot check (so refused).
+    #[must_use]
+    pub fn with_unknown_method(mut self) -> Self {
+        self.unknown_method = true;
+        self
+    }
+
+    /// The confirmation of a `cnf` claim's JSON value: `jkt` and
+    /// `x5t#S256` read as strings; any other member, a member of another
+    /// type, or a value that is not an object is an unknown method (the
+    /// token is refused rather than its binding ignored).
+    #[cfg(any(feature = "json", feature = "jwt", feature = "sender-constrained"))]
+    pub fn from_json(cnf: &serde_json::Value) -> Self {
+        let mut confirmation = Confirmation::default();
+        let Some(members) = cnf.as_object() else {
+            confirmation.unknown_method = true;
+            return confirmation;
+        };
+        for (name, value) in members {
+            match (name.as_str(), value.as_str()) {
+                ("jkt", Some(jkt)) => confirmation.jkt = Some(jkt.to_owned()),
+                ("x5t#S256", Some(x5t)) => confirmation.x5t_s256 = Some(x5t.to_owned()),
+                _ => confirmation.unknown_method = true,
+            }
+        }
+        if members.is_empty() {
+            confirmation.unknown_method = true;
+        }
+        confirmation
     }
 }
 
