@@ -54,8 +54,12 @@
 //! ```
 
 mod credentials;
+#[cfg(feature = "sender-constrained")]
+mod dpop;
 
 pub use credentials::{
     AccessToken, BoxError, Credentials, CredentialsLayer, FetchError, InsecureTransport,
     TokenSource,
 };
+#[cfg(feature = "sender-constrained")]
+pub use dpop::{DpopKey, DpopKeyError};

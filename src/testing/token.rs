@@ -111,6 +111,31 @@ impl<'a> TokenBuilder<'a> {
         self
     }
 
+    /// A DPoP-bound token (RFC 9449 §6): `cnf.jkt` is `key`'s thumbprint,
+    /// so the layer serves it only with a proof signed by `key`.
+    pub fn bound_to(mut self, key: &crate::client::DpopKey) -> Self {
+        self.confirm("jkt", key.thumbprint());
+        self
+    }
+
+    /// A certificate-bound token (RFC 8705 §3): `cnf["x5t#S256"]` is the
+    /// thumbprint of `certificate`, so the layer serves it only over a
+    /// connection with that client certificate.
+    pub fn bound_to_certificate(mut self, certificate: &crate::server::ClientCertificate) -> Self {
+        self.confirm("x5t#S256", &certificate.thumbprint());
+        self
+    }
+
+    fn confirm(&mut self, method: &str, value: &str) {
+        let cnf = self
+            .claims
+            .entry("cnf")
+            .or_insert_with(|| Value::Object(Map::new()));
+        if let Value::Object(cnf) = cnf {
+            cnf.insert(method.into(), json!(value));
+        }
+    }
+
     /// Any claim, set last: it overrides what the other methods set.
     pub fn with_claim(mut self, name: impl Into<String>, value: impl Into<Value>) -> Self {
         self.claims.insert(name.into(), value.into());

@@ -11,6 +11,9 @@ pub(super) struct Shared<T> {
     /// Held while fetching: every caller that needs a new token waits here,
     /// so a burst of refusals causes one fetch.
     pub(super) fetching: tokio::sync::Mutex<Backoff>,
+    /// The server's last DPoP nonce (RFC 9449 §8), for the next proofs.
+    #[cfg_attr(not(feature = "sender-constrained"), allow(dead_code))]
+    pub(super) nonce: Mutex<Option<String>>,
 }
 
 impl<T: TokenSource> Shared<T> {
@@ -114,7 +117,7 @@ impl<T: TokenSource> Shared<T> {
                 b.is_ascii_alphanumeric()
                     || matches!(b, b'-' | b'.' | b'_' | b'~' | b'+' | b'/' | b'=')
             }))
-        .then(|| HeaderValue::try_from(format!("Bearer {value}")).ok())
+        .then(|| HeaderValue::try_from(format!("{} {value}", options.scheme())).ok())
         .flatten();
         let Some(mut header) = header else {
             let error: BoxError =
@@ -139,6 +142,7 @@ impl<T: TokenSource> Shared<T> {
         let generation = current.as_ref().map_or(1, |c| c.generation + 1);
         let next = Current {
             header,
+            ath: options.dpop_ath(value),
             refresh_at,
             expires_at,
             generation,

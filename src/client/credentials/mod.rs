@@ -54,6 +54,30 @@ struct Options {
     bare_unauthenticated: bool,
     backoff_min: Duration,
     backoff_max: Duration,
+    /// DPoP: the key every call's proof is signed with.
+    #[cfg(feature = "sender-constrained")]
+    dpop: Option<crate::client::DpopKey>,
+}
+
+impl Options {
+    /// The authorization scheme: `DPoP` with a DPoP key, else `Bearer`.
+    fn scheme(&self) -> &'static str {
+        #[cfg(feature = "sender-constrained")]
+        if self.dpop.is_some() {
+            return "DPoP";
+        }
+        "Bearer"
+    }
+
+    /// With a DPoP key, the hash of `token` each proof carries (`ath`).
+    fn dpop_ath(&self, token: &str) -> Option<Arc<str>> {
+        #[cfg(feature = "sender-constrained")]
+        if self.dpop.is_some() {
+            return Some(crate::jose::sha256_b64(token.as_bytes()).into());
+        }
+        let _ = token;
+        None
+    }
 }
 
 /// A tower layer for a tonic `Channel` (or any gRPC HTTP/2 service) that
@@ -99,6 +123,7 @@ impl<T: TokenSource> CredentialsLayer<T> {
                 source,
                 current: Mutex::new(None),
                 fetching: tokio::sync::Mutex::new(Backoff::default()),
+                nonce: Mutex::new(None),
             }),
             options: Arc::new(Options {
                 endpoint: None,
@@ -108,6 +133,8 @@ impl<T: TokenSource> CredentialsLayer<T> {
                 bare_unauthenticated: false,
                 backoff_min: Duration::from_secs(1),
                 backoff_max: Duration::from_secs(60),
+                #[cfg(feature = "sender-constrained")]
+                dpop: None,
             }),
         }
     }
@@ -162,6 +189,23 @@ impl<T: TokenSource> CredentialsLayer<T> {
     #[must_use]
     pub fn with_refresh_on_bare_unauthenticated(mut self, enabled: bool) -> Self {
         self.options_mut().bare_unauthenticated = enabled;
+        self
+    }
+
+    /// Sender-constrained tokens (RFC 9449): every call carries
+    /// `Authorization: DPoP <token>` and a fresh proof signed with `key`
+    /// (`htm` the method, `htu` the endpoint and the path, `iat`, a random
+    /// `jti`, `ath` the token's hash). On `DPOP_NONCE_REQUIRED` the call is
+    /// retried once with the server's nonce, and the nonce a server sends
+    /// (`DPoP-Nonce`) goes into the next proofs: this layer talks to one
+    /// server, so it keeps one nonce. The token source should issue tokens
+    /// bound to `key` (`ClientCredentials::with_dpop`, feature `oidc`).
+    /// As with a refresh, a call whose body is still streaming is not
+    /// retried: it fails with the server's reason.
+    #[cfg(feature = "sender-constrained")]
+    #[must_use]
+    pub fn with_dpop(mut self, key: crate::client::DpopKey) -> Self {
+        self.options_mut().dpop = Some(key);
         self
     }
 
@@ -223,9 +267,17 @@ impl<S: fmt::Debug, T> fmt::Debug for Credentials<S, T> {
     }
 }
 
-/// A trailers-only response that asks for new credentials: the status, and
-/// the token it refused.
-fn asks_for_refresh(headers: &mut HeaderMap, options: &Options) -> Option<tonic::Status> {
+/// What a trailers-only refusal asks the client to do once more.
+enum Retry {
+    /// Refresh the token and retry (`TOKEN_EXPIRED`): the server's status.
+    Refresh(tonic::Status),
+    /// Retry with the server's DPoP nonce (`DPOP_NONCE_REQUIRED`).
+    Nonce,
+}
+
+/// A trailers-only response that asks for new credentials (the status, and
+/// the token it refused) or, with DPoP, for a proof with the server's nonce.
+fn asks_for_retry(headers: &mut HeaderMap, options: &Options) -> Option<Retry> {
     headers.get("grpc-status")?;
     // The header guard's repair first: tonic panics on invalid base64.
     crate::guard::sanitize(
@@ -234,6 +286,9 @@ fn asks_for_refresh(headers: &mut HeaderMap, options: &Options) -> Option<tonic:
     );
     let status = tonic::Status::from_header_map(headers)?;
     let refresh = match status.auth_error() {
+        Some(err) if err.client_action() == ClientAction::RetryWithNonce => {
+            return options.scheme().eq("DPoP").then_some(Retry::Nonce);
+        }
         Some(err) => err.client_action() == ClientAction::RefreshCredentials,
         None => {
             options.bare_unauthenticated
@@ -241,7 +296,84 @@ fn asks_for_refresh(headers: &mut HeaderMap, options: &Options) -> Option<tonic:
                 && status.details().is_empty()
         }
     };
-    refresh.then_some(status)
+    refresh.then_some(Retry::Refresh(status))
+}
+
+/// With DPoP, the request's proof: for its method and URL (the endpoint's
+/// scheme and authority when the URI is a path, as tonic's `Channel`
+/// sends it), the token's hash and the server's last nonce; and the nonce
+/// a response brings is kept for the next proofs.
+#[cfg(feature = "sender-constrained")]
+mod proof {
+    use super::*;
+
+    pub(super) fn sign<T>(
+        req: &mut http::Request<tonic::body::Body>,
+        token: &Current,
+        options: &Options,
+        shared: &Shared<T>,
+    ) -> Result<(), BoxError> {
+        let Some(key) = &options.dpop else {
+            return Ok(());
+        };
+        let uri = req.uri();
+        let base = match (uri.scheme(), uri.authority(), &options.endpoint) {
+            (Some(scheme), Some(authority), _) => format!("{scheme}://{authority}"),
+            (_, _, Some(endpoint)) => match (endpoint.scheme(), endpoint.authority()) {
+                (Some(scheme), Some(authority)) => format!("{scheme}://{authority}"),
+                _ => {
+                    return Err(
+                        "DPoP needs the endpoint's scheme and authority (with_endpoint)".into(),
+                    );
+                }
+            },
+            _ => {
+                return Err(
+                    "DPoP needs the endpoint (with_endpoint) to sign the request's URL".into(),
+                );
+            }
+        };
+        let htu = format!("{base}{}", uri.path());
+        let nonce = shared.nonce.lock().ok().and_then(|n| n.clone());
+        let proof = key
+            .proof_with_ath(
+                req.method().as_str(),
+                &htu,
+                token.ath.as_deref(),
+                nonce.as_deref(),
+            )
+            .map_err(|e| -> BoxError { Box::new(e) })?;
+        let mut value = HeaderValue::try_from(proof).map_err(|e| -> BoxError { Box::new(e) })?;
+        value.set_sensitive(true);
+        req.headers_mut().insert("dpop", value);
+        Ok(())
+    }
+
+    /// Keeps the nonce of a response (RFC 9449 §8.2), if any.
+    pub(super) fn learn<T>(headers: &HeaderMap, shared: &Shared<T>) {
+        if let Some(nonce) = headers.get("dpop-nonce").and_then(|v| v.to_str().ok())
+            && nonce.len() <= 1024
+            && let Ok(mut kept) = shared.nonce.lock()
+        {
+            *kept = Some(nonce.to_owned());
+        }
+    }
+}
+
+#[cfg(not(feature = "sender-constrained"))]
+mod proof {
+    use super::*;
+
+    pub(super) fn sign<T>(
+        _: &mut http::Request<tonic::body::Body>,
+        _: &Current,
+        _: &Options,
+        _: &Shared<T>,
+    ) -> Result<(), BoxError> {
+        Ok(())
+    }
+
+    pub(super) fn learn<T>(_: &HeaderMap, _: &Shared<T>) {}
 }
 
 fn rebuild(
@@ -318,30 +450,40 @@ where
                     let mut req = http::Request::from_parts(parts, body);
                     req.headers_mut()
                         .insert(header::AUTHORIZATION, token.header.clone());
-                    return inner.call(req).await.map_err(Into::into);
+                    proof::sign(&mut req, &token, &options, &shared)?;
+                    let response = inner.call(req).await.map_err(Into::into)?;
+                    proof::learn(response.headers(), &shared);
+                    return Ok(response);
                 }
             };
-            let first = rebuild(&parts, &token, replay.clone());
+            let mut first = rebuild(&parts, &token, replay.clone());
+            proof::sign(&mut first, &token, &options, &shared)?;
             let mut response = inner.call(first).await.map_err(Into::into)?;
-            let Some(refusal) = asks_for_refresh(response.headers_mut(), &options) else {
-                return Ok(response);
-            };
-            let fresh = match shared.refresh(token.generation, &options).await {
-                Ok(fresh) => fresh,
-                Err(fetch) => {
-                    // The server's refusal, with why no retry was made.
-                    let mut refusal = refusal;
-                    refusal.set_source(Arc::new(fetch));
-                    return Err(Box::new(refusal) as BoxError);
+            proof::learn(response.headers(), &shared);
+            let retry = match asks_for_retry(response.headers_mut(), &options) {
+                None => return Ok(response),
+                // The same token, a new proof with the nonce just learnt.
+                Some(Retry::Nonce) => token,
+                Some(Retry::Refresh(refusal)) => {
+                    match shared.refresh(token.generation, &options).await {
+                        Ok(fresh) => fresh,
+                        Err(fetch) => {
+                            // The server's refusal, with why no retry was made.
+                            let mut refusal = refusal;
+                            refusal.set_source(Arc::new(fetch));
+                            return Err(Box::new(refusal) as BoxError);
+                        }
+                    }
                 }
             };
             poll_fn(|cx| spare.poll_ready(cx))
                 .await
                 .map_err(Into::into)?;
-            spare
-                .call(rebuild(&parts, &fresh, replay))
-                .await
-                .map_err(Into::into)
+            let mut again = rebuild(&parts, &retry, replay);
+            proof::sign(&mut again, &retry, &options, &shared)?;
+            let response = spare.call(again).await.map_err(Into::into)?;
+            proof::learn(response.headers(), &shared);
+            Ok(response)
         })
     }
 }

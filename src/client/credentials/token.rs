@@ -59,6 +59,9 @@ impl fmt::Debug for AccessToken {
 #[derive(Clone)]
 pub(super) struct Current {
     pub(super) header: HeaderValue,
+    /// With DPoP: the token's hash, each proof's `ath`.
+    #[cfg_attr(not(feature = "sender-constrained"), allow(dead_code))]
+    pub(super) ath: Option<std::sync::Arc<str>>,
     /// When to fetch ahead of expiry (see [`refresh_at`]).
     pub(super) refresh_at: Option<Instant>,
     /// When the token expires: until then, a failed early fetch keeps it.

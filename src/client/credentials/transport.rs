@@ -113,6 +113,8 @@ mod tests {
             bare_unauthenticated: false,
             backoff_min: Duration::from_secs(1),
             backoff_max: Duration::from_secs(60),
+            #[cfg(feature = "sender-constrained")]
+            dpop: None,
         }
     }
 

@@ -265,15 +265,15 @@ impl<V: TokenVerifier> Config<V> {
                 self.check_proof(dpop, headers, method, uri, token)
                     .map_err(refuse)?,
             ),
-            (Some(dpop), Scheme::Bearer) if dpop.required => {
-                return Err(refuse(
-                    AuthError::new(AuthErrorCode::DpopProofInvalid).with_message(
-                        "this resource requires DPoP: send `Authorization: DPoP` with a proof",
-                    ),
-                ));
-            }
             _ => None,
         };
+        // A bearer token where DPoP is required: refused after it is
+        // verified, so that a stolen bound token is told why
+        // (`TOKEN_BINDING_MISMATCH`), an unbound one that DPoP is needed.
+        #[cfg(feature = "sender-constrained")]
+        let bearer_refused = scheme == Scheme::Bearer && dpop.is_some_and(|d| d.required);
+        #[cfg(not(feature = "sender-constrained"))]
+        let bearer_refused = false;
         #[cfg(not(feature = "sender-constrained"))]
         let _ = scheme;
         let issuer = || self.verifier.token_issuer(token);
@@ -295,6 +295,13 @@ impl<V: TokenVerifier> Config<V> {
         #[cfg(not(feature = "sender-constrained"))]
         let proof_jkt: Option<&str> = None;
         if let Some(err) = check_binding(verified.confirmation(), proof_jkt, extensions)
+            .or_else(|| {
+                bearer_refused.then(|| {
+                    AuthError::new(AuthErrorCode::DpopProofInvalid).with_message(
+                        "this resource requires DPoP: send `Authorization: DPoP` with a proof",
+                    )
+                })
+            })
             .or_else(|| self.check_scopes(method, path, &verified))
             .or_else(|| self.check_step_up(method, path, &verified))
         {

@@ -45,7 +45,7 @@ pub use replay::{MemoryReplayCache, ReplayCache, ReplayFuture};
 /// |---|---|
 /// | `Authorization: DPoP <token>` and a valid `DPoP` proof for a token bound (`cnf.jkt`) to the proof's key | served |
 /// | `Authorization: Bearer <token>`, an unbound token, [`Dpop::optional`] | served (checked as a bearer token) |
-/// | `Authorization: Bearer` under [`Dpop::required`] | `DPOP_PROOF_INVALID` |
+/// | an unbound token under `Bearer` with [`Dpop::required`] | `DPOP_PROOF_INVALID` (after the token verified) |
 /// | a bound token under `Bearer` (with or without `with_dpop`) | `TOKEN_BINDING_MISMATCH` |
 /// | an unbound token, or one bound to another key, under `DPoP` | `TOKEN_BINDING_MISMATCH` |
 /// | no proof, two proofs, a malformed or wrongly signed proof, a proof for another method, URL or token, too old, from the future, or replayed | `DPOP_PROOF_INVALID` |

@@ -32,6 +32,14 @@ pub trait ReplayCache: Send + Sync + 'static {
     fn record(&self, id: [u8; 32], ttl: Duration) -> ReplayFuture<'_>;
 }
 
+/// One cache shared by several layers (instances of a service in one
+/// process, or tests): `Arc<MemoryReplayCache>`.
+impl<T: ReplayCache> ReplayCache for std::sync::Arc<T> {
+    fn record(&self, id: [u8; 32], ttl: Duration) -> ReplayFuture<'_> {
+        (**self).record(id, ttl)
+    }
+}
+
 /// The in-process [`ReplayCache`]: ids in a map, bounded in entries. When
 /// full, it sweeps out the ids whose time has passed (at most once a second,
 /// so a flood cannot make every request sweep); if none has, it refuses to
