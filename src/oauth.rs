@@ -49,6 +49,10 @@ pub struct ClientCredentials {
     resource: Option<String>,
     http: http::Client,
     refused: Mutex<Option<Arc<TokenEndpointError>>>,
+    /// RFC 9449 §5: the key the tokens are bound to, and the token
+    /// endpoint's last nonce.
+    dpop: Option<crate::client::DpopKey>,
+    nonce: Arc<Mutex<Option<String>>>,
 }
 
 impl fmt::Debug for ClientCredentials {
@@ -59,6 +63,7 @@ impl fmt::Debug for ClientCredentials {
             .field("endpoint", &self.endpoint)
             .field("scopes", &self.scopes)
             .field("resource", &self.resource)
+            .field("dpop", &self.dpop)
             .finish_non_exhaustive()
     }
 }
@@ -109,6 +114,8 @@ impl ClientCredentials {
             resource: None,
             http: http::Client::new()?,
             refused: Mutex::new(None),
+            dpop: None,
+            nonce: Arc::new(Mutex::new(None)),
         })
     }
 
@@ -131,11 +138,48 @@ impl ClientCredentials {
         self
     }
 
+    /// Asks for DPoP-bound tokens (RFC 9449 §5): each token request
+    /// carries a proof signed with `key`, and the token endpoint must answer
+    /// `token_type` `DPoP` (a `Bearer` answer is an error: the provider did
+    /// not bind the token, so a DPoP resource would refuse it). A
+    /// `use_dpop_nonce` answer is retried once with the endpoint's nonce.
+    /// Give the same key to
+    /// [`CredentialsLayer::with_dpop`](crate::client::CredentialsLayer::with_dpop).
+    ///
+    /// ```no_run
+    /// use auth_error::client::{CredentialsLayer, DpopKey};
+    /// use auth_error::oauth::ClientCredentials;
+    /// let key = DpopKey::generate_es256()?;
+    /// let source = ClientCredentials::from_issuer("https://id.example.com", "svc", "secret")?
+    ///     .with_dpop(key.clone());
+    /// let layer = CredentialsLayer::new(source)
+    ///     .with_endpoint("https://orders.example.com".parse()?)
+    ///     .with_dpop(key);
+    /// # drop(layer);
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    #[must_use]
+    pub fn with_dpop(mut self, key: crate::client::DpopKey) -> Self {
+        self.dpop = Some(key);
+        self
+    }
+
     async fn request(&self) -> Result<AccessToken, BoxError> {
+        match self.request_once().await {
+            // RFC 9449 §8: once, with the nonce the answer carried.
+            Err(Attempt::NonceRequired(_)) if self.nonce.lock().is_ok_and(|n| n.is_some()) => {
+                self.request_once().await.map_err(Attempt::into_error)
+            }
+            other => other.map_err(Attempt::into_error),
+        }
+    }
+
+    async fn request_once(&self) -> Result<AccessToken, Attempt> {
         let url = self
             .endpoint
             .url(&self.http, Metadata::token_endpoint)
-            .await?;
+            .await
+            .map_err(|e| Attempt::Failed(Box::new(e)))?;
         let client = BasicClient::new(ClientId::new(self.client_id.clone()))
             .set_client_secret(self.secret.clone())
             .set_token_uri(TokenUrl::from_url(url));
@@ -146,17 +190,63 @@ impl ClientCredentials {
             request = request.add_extra_param("resource", resource.clone());
         }
         let http = self.http.clone();
-        let send = move |req: oauth2::HttpRequest| {
+        let (dpop, nonce) = (self.dpop.clone(), self.nonce.clone());
+        let send = move |mut req: oauth2::HttpRequest| {
             let http = http.clone();
-            async move { send(&http, req).await }
+            let (dpop, nonce) = (dpop.clone(), nonce.clone());
+            async move {
+                if let Some(key) = &dpop {
+                    let last = nonce.lock().ok().and_then(|n| n.clone());
+                    let proof = key
+                        .proof(
+                            req.method().as_str(),
+                            &req.uri().to_string(),
+                            None,
+                            last.as_deref(),
+                        )
+                        .map_err(|_| ProviderError::InvalidDocument {
+                            what: "no DPoP proof could be signed for the token request".into(),
+                        })?;
+                    if let Ok(value) = ::http::HeaderValue::try_from(proof) {
+                        req.headers_mut().insert("dpop", value);
+                    }
+                }
+                let response = send(&http, req).await?;
+                if dpop.is_some()
+                    && let Some(fresh) = response
+                        .headers()
+                        .get("dpop-nonce")
+                        .and_then(|v| v.to_str().ok())
+                        .filter(|v| v.len() <= 1024)
+                    && let Ok(mut kept) = nonce.lock()
+                {
+                    *kept = Some(fresh.to_owned());
+                }
+                Ok::<_, ProviderError>(response)
+            }
         };
         match request.request_async(&send).await {
             Ok(response) => {
+                if self.dpop.is_some()
+                    && !response.token_type().as_ref().eq_ignore_ascii_case("dpop")
+                {
+                    return Err(Attempt::Failed(Box::new(ProviderError::InvalidDocument {
+                        what: "the token endpoint issued a bearer token, not a DPoP-bound one (is DPoP enabled for this client?)".into(),
+                    })));
+                }
                 let token = AccessToken::new(response.access_token().secret().clone());
                 Ok(match response.expires_in() {
                     Some(lifetime) => token.with_expires_in(lifetime),
                     None => token,
                 })
+            }
+            Err(RequestTokenError::ServerResponse(response))
+                if self.dpop.is_some() && response.error().as_ref() == "use_dpop_nonce" =>
+            {
+                Err(Attempt::NonceRequired(TokenEndpointError {
+                    code: response.error().as_ref().to_owned(),
+                    description: response.error_description().cloned(),
+                }))
             }
             Err(RequestTokenError::ServerResponse(response)) => {
                 let err = TokenEndpointError {
@@ -168,26 +258,44 @@ impl ClientCredentials {
                     if let Ok(mut refused) = self.refused.lock() {
                         *refused = Some(err.clone());
                     }
-                    return Err(Box::new(Remembered(err)));
+                    return Err(Attempt::Failed(Box::new(Remembered(err))));
                 }
-                Err(Box::new(err))
+                Err(Attempt::Failed(Box::new(err)))
             }
-            Err(RequestTokenError::Request(err)) => Err(Box::new(err)),
+            Err(RequestTokenError::Request(err)) => Err(Attempt::Failed(Box::new(err))),
             // Only where the response did not fit: serde's message can
             // quote a value of the response (a token).
             Err(RequestTokenError::Parse(err, _)) => {
-                Err(Box::new(ProviderError::InvalidDocument {
+                Err(Attempt::Failed(Box::new(ProviderError::InvalidDocument {
                     what: format!("the token response does not fit at `{}`", err.path()),
-                }))
+                })))
             }
             Err(RequestTokenError::Other(what)) => {
-                Err(Box::new(ProviderError::InvalidDocument { what }))
+                Err(Attempt::Failed(Box::new(ProviderError::InvalidDocument {
+                    what,
+                })))
             }
         }
     }
 }
 
 /// One request through the bounded client (what oauth2 calls).
+/// One token request's failure: the endpoint's nonce wanted (retried once
+/// by `request`), or anything else.
+enum Attempt {
+    NonceRequired(TokenEndpointError),
+    Failed(BoxError),
+}
+
+impl Attempt {
+    fn into_error(self) -> BoxError {
+        match self {
+            Attempt::NonceRequired(err) => Box::new(err),
+            Attempt::Failed(err) => err,
+        }
+    }
+}
+
 async fn send(
     client: &http::Client,
     request: oauth2::HttpRequest,

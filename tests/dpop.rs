@@ -722,3 +722,73 @@ async fn a_grpc_client_with_a_dpop_key_is_served_and_a_thief_is_told_why() {
         Some(auth_error::AuthErrorCode::DpopProofInvalid)
     );
 }
+
+#[tokio::test]
+async fn client_credentials_with_a_dpop_key_get_bound_tokens_and_use_them() {
+    use auth_error::client::CredentialsLayer;
+    use auth_error::oauth::ClientCredentials;
+    use tonic_health::pb::HealthCheckRequest;
+    use tonic_health::pb::health_client::HealthClient;
+
+    let issuer = issuer().await;
+    issuer.add_client("svc", "svc-secret", ["health.read"]);
+    let verifier = JwtVerifier::from_issuer(issuer.url(), validation()).unwrap();
+    let layer = BearerAuthLayer::builder(verifier)
+        .with_dpop(Dpop::required())
+        .build()
+        .unwrap();
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    let (_reporter, health) = tonic_health::server::health_reporter();
+    tokio::spawn(
+        tonic::transport::Server::builder()
+            .layer(layer)
+            .add_service(health)
+            .serve_with_incoming(tokio_stream::wrappers::TcpListenerStream::new(listener)),
+    );
+    let uri: http::Uri = format!("http://{addr}").parse().unwrap();
+    let channel = tonic::transport::Endpoint::from(uri.clone())
+        .connect()
+        .await
+        .unwrap();
+    let key = DpopKey::generate_es256().unwrap();
+    let source = ClientCredentials::from_issuer(issuer.url(), "svc", "svc-secret")
+        .unwrap()
+        .with_resource(AUDIENCE)
+        .with_dpop(key.clone());
+    let client = tower::ServiceBuilder::new()
+        .layer(
+            CredentialsLayer::new(source)
+                .with_endpoint(uri)
+                .with_dpop(key),
+        )
+        .service(channel);
+    let mut client = HealthClient::new(client);
+    client.check(HealthCheckRequest::default()).await.unwrap();
+    client.check(HealthCheckRequest::default()).await.unwrap();
+    assert_eq!(issuer.requests(auth_error::testing::Endpoint::Token), 1);
+    // Without a key of its own, the same client's token is a bearer token:
+    // a DPoP-only resource refuses it, saying DPoP is needed.
+    let plain = ClientCredentials::from_issuer(issuer.url(), "svc", "svc-secret")
+        .unwrap()
+        .with_resource(AUDIENCE);
+    let token = auth_error::client::TokenSource::fetch(&plain)
+        .await
+        .unwrap();
+    let mut request = tonic::Request::new(HealthCheckRequest::default());
+    request.metadata_mut().insert(
+        "authorization",
+        format!("Bearer {}", token.secret()).parse().unwrap(),
+    );
+    let channel =
+        tonic::transport::Endpoint::from(format!("http://{addr}").parse::<http::Uri>().unwrap())
+            .connect()
+            .await
+            .unwrap();
+    let status = HealthClient::new(channel).check(request).await.unwrap_err();
+    use auth_error::AuthStatusExt as _;
+    assert_eq!(
+        status.auth_error().map(|e| e.code()),
+        Some(auth_error::AuthErrorCode::DpopProofInvalid)
+    );
+}

@@ -253,19 +253,48 @@ fn token(shared: &Shared, headers: &http::HeaderMap, body: &[u8]) -> Response<Fu
     if let Some(audience) = audience {
         claims["aud"] = json!(audience);
     }
+    // RFC 9449 §5: a proof on the token request binds the token to its key.
+    let mut token_type = "Bearer";
+    if let Some(proof) = headers.get("dpop") {
+        match dpop_key(shared, headers, proof) {
+            Some(jkt) => {
+                claims["cnf"] = json!({ "jkt": jkt });
+                token_type = "DPoP";
+            }
+            None => return oauth_error(StatusCode::BAD_REQUEST, "invalid_dpop_proof"),
+        }
+    }
     let signed = sign_claims(shared, jsonwebtoken::Algorithm::ES256, &claims);
     match signed {
         Ok(access_token) => json_response(
             StatusCode::OK,
             &json!({
                 "access_token": access_token,
-                "token_type": "Bearer",
+                "token_type": token_type,
                 "expires_in": 300,
                 "scope": scopes.join(" "),
             }),
         ),
         Err(_) => oauth_error(StatusCode::INTERNAL_SERVER_ERROR, "server_error"),
     }
+}
+
+/// The thumbprint of a token request's DPoP proof, checked as a resource
+/// server checks one (RFC 9449 §4.3, without `ath`), for `POST` on the
+/// token endpoint; `None` if it is not valid.
+fn dpop_key(
+    shared: &Shared,
+    headers: &http::HeaderMap,
+    proof: &header::HeaderValue,
+) -> Option<String> {
+    let uri: http::Uri = format!("{}{}", shared.url, Endpoint::Token.path())
+        .parse()
+        .ok()?;
+    let check = crate::server::Dpop::required().prepare().ok()?;
+    check
+        .check_proof(proof, &Method::POST, &uri, headers, None, SystemTime::now())
+        .ok()
+        .map(|checked| checked.jkt)
 }
 
 fn introspect(shared: &Shared, headers: &http::HeaderMap, body: &[u8]) -> Response<Full<Bytes>> {

@@ -346,7 +346,7 @@ impl<V: TokenVerifier> Config<V> {
             method,
             uri,
             headers,
-            token,
+            Some(token),
             std::time::SystemTime::now(),
         )
         .map_err(|err| match err {

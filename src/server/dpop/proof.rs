@@ -78,14 +78,15 @@ pub(super) fn normalize_url(scheme: &str, authority: &str, path: &str) -> Option
 
 impl Prepared {
     /// Checks `proof` (the `dpop` header's value) for a request of
-    /// `method` on `uri`, carrying `token`, at `now`.
+    /// `method` on `uri`, carrying `token` (`None` at a token endpoint,
+    /// where a proof has no `ath`), at `now`.
     pub(crate) fn check_proof(
         &self,
         proof: &HeaderValue,
         method: &Method,
         uri: &Uri,
         headers: &HeaderMap,
-        token: &str,
+        token: Option<&str>,
         now: SystemTime,
     ) -> Result<Checked, ProofError> {
         use ProofError::Invalid;
@@ -173,7 +174,9 @@ impl Prepared {
             return Err(Invalid("the DPoP proof is too old"));
         }
         // Step 12: the access token's hash.
-        if claims.ath.as_deref() != Some(jose::sha256_b64(token.as_bytes()).as_str()) {
+        if let Some(token) = token
+            && claims.ath.as_deref() != Some(jose::sha256_b64(token.as_bytes()).as_str())
+        {
             return Err(Invalid("the DPoP proof was made for another access token"));
         }
         if let Some(nonces) = &self.nonces {
