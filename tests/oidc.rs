@@ -544,3 +544,156 @@ async fn opaque_tokens_are_introspected_at_a_real_provider() {
     }
     server.shutdown().await;
 }
+
+/// DPoP-bound tokens from a real provider (oidc-provider 8 with `dPoP`
+/// enabled and its nonce required at the token endpoint): the Rust client
+/// (client credentials with a DPoP key, behind `CredentialsLayer` with the
+/// same key) gets a bound token and is served by a Rust server that
+/// requires DPoP and its own nonces, over gRPC; the same token stolen is
+/// refused with its reason over gRPC, gRPC-Web and HTTP: without a proof,
+/// with a copied proof, with the thief's own key, under `Bearer`.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "needs node and the npm package oidc-provider; run bash scripts/test.sh"]
+async fn dpop_bound_tokens_from_a_real_provider() {
+    use auth_error::client::DpopKey;
+    use auth_error::server::Dpop;
+    oidc_provider::require_installed();
+    let provider = Provider::start_dpop(true);
+    let layer = || {
+        BearerAuthLayer::builder(JwtVerifier::from_issuer(&provider.issuer, validation()).unwrap())
+            .with_dpop(Dpop::required().with_nonces())
+            .build()
+            .unwrap()
+    };
+    let server = start(Some(layer())).await;
+    let key = DpopKey::generate_es256().unwrap();
+    let source = ClientCredentials::from_issuer(&provider.issuer, "svc-a", "secret-a")
+        .unwrap()
+        .with_scopes(["orders.read"])
+        .with_resource(RESOURCE)
+        .with_dpop(key.clone());
+    // The provider's own answer: a DPoP-bound token (its nonce retried once).
+    let token = source.fetch().await.unwrap().secret().to_owned();
+    let payload: serde_json::Value = serde_json::from_slice(
+        &base64::Engine::decode(
+            &base64::engine::general_purpose::URL_SAFE_NO_PAD,
+            token.split('.').nth(1).unwrap(),
+        )
+        .unwrap(),
+    )
+    .unwrap();
+    assert_eq!(payload["cnf"]["jkt"], key.thumbprint(), "{payload}");
+    let mut client = tonic_health::pb::health_client::HealthClient::new(
+        tower::ServiceBuilder::new()
+            .layer(
+                CredentialsLayer::new(source)
+                    .with_endpoint(server.uri())
+                    .with_dpop(key.clone()),
+            )
+            .service(server.channel().await),
+    );
+    for _ in 0..3 {
+        client
+            .check(tonic_health::pb::HealthCheckRequest::default())
+            .await
+            .expect("a DPoP client with its bound token is served");
+    }
+    // Stolen: under Bearer, under DPoP without a proof, with the thief's key.
+    let refused = call(&server, &token).await.unwrap_err();
+    assert_eq!(reason(&refused), Some(AuthErrorCode::TokenBindingMismatch));
+    let refused = check(server.channel().await, Some(&format!("DPoP {token}")))
+        .await
+        .unwrap_err();
+    assert_eq!(reason(&refused), Some(AuthErrorCode::DpopProofInvalid));
+    // Over HTTP and gRPC-Web, through the same layer: a copied proof (the
+    // first use served), the thief's key, and Bearer.
+    let http_layer = layer();
+    let url = "http://api.test/orders";
+    let nonce = {
+        let first = key.proof("GET", url, Some(&token), None).unwrap();
+        let answer = send_http(&http_layer, &token, "DPoP", Some(&first), false).await;
+        assert_eq!(answer.status(), 401);
+        answer.headers()["dpop-nonce"].to_str().unwrap().to_owned()
+    };
+    let proof = key.proof("GET", url, Some(&token), Some(&nonce)).unwrap();
+    let served = send_http(&http_layer, &token, "DPoP", Some(&proof), false).await;
+    assert_eq!(served.status(), 200);
+    let copied = send_http(&http_layer, &token, "DPoP", Some(&proof), false).await;
+    assert_eq!(copied.status(), 401);
+    assert!(
+        copied.headers()["www-authenticate"]
+            .to_str()
+            .unwrap()
+            .starts_with("DPoP algs=")
+    );
+    let thief = DpopKey::generate_es256().unwrap();
+    let thiefs = thief.proof("GET", url, Some(&token), Some(&nonce)).unwrap();
+    for (scheme, proof, grpc_web, expected) in [
+        (
+            "DPoP",
+            Some(thiefs.as_str()),
+            false,
+            "TOKEN_BINDING_MISMATCH",
+        ),
+        ("Bearer", None, false, "TOKEN_BINDING_MISMATCH"),
+        ("Bearer", None, true, "TOKEN_BINDING_MISMATCH"),
+        ("DPoP", Some(proof.as_str()), true, "DPOP_PROOF_INVALID"),
+    ] {
+        let answer = send_http(&http_layer, &token, scheme, proof, grpc_web).await;
+        let (parts, body) = answer.into_parts();
+        let body = http_body_util::BodyExt::collect(body)
+            .await
+            .unwrap()
+            .to_bytes();
+        if grpc_web {
+            let status = tonic::Status::from_header_map(&parts.headers).expect("a gRPC-Web status");
+            assert_eq!(
+                status.auth_error_code().map(|c| c.as_str_name()),
+                Some(expected),
+                "{scheme} over gRPC-Web"
+            );
+        } else {
+            assert_eq!(parts.status, 401);
+            let text = String::from_utf8_lossy(&body);
+            assert!(
+                text.contains(&format!("\"reason\":\"{expected}\"")),
+                "{scheme}: {text}"
+            );
+        }
+    }
+    server.shutdown().await;
+}
+
+/// One request through `layer` (an HTTP GET, or a gRPC-Web POST) with
+/// `scheme token` and an optional DPoP proof.
+async fn send_http(
+    layer: &BearerAuthLayer<JwtVerifier>,
+    token: &str,
+    scheme: &str,
+    proof: Option<&str>,
+    grpc_web: bool,
+) -> http::Response<auth_error::server::BearerAuthBody<http_body_util::Full<bytes::Bytes>>> {
+    let inner = tower::service_fn(
+        |_req: http::Request<http_body_util::Full<bytes::Bytes>>| async {
+            Ok::<_, std::convert::Infallible>(http::Response::new(http_body_util::Full::new(
+                bytes::Bytes::from("served"),
+            )))
+        },
+    );
+    let mut req = http::Request::builder()
+        .method(if grpc_web { "POST" } else { "GET" })
+        .uri("http://api.test/orders")
+        .header("authorization", format!("{scheme} {token}"));
+    if grpc_web {
+        req = req.header("content-type", "application/grpc-web+proto");
+    }
+    if let Some(proof) = proof {
+        req = req.header("dpop", proof);
+    }
+    let req = req
+        .body(http_body_util::Full::new(bytes::Bytes::new()))
+        .unwrap();
+    tower::ServiceExt::oneshot(tower::Layer::layer(layer, inner), req)
+        .await
+        .unwrap()
+}

@@ -25,6 +25,9 @@
 //   TTL       access token lifetime in seconds (default 300)
 //   FORMAT    access token format: `jwt` (default) or `opaque` (checked at
 //             the introspection endpoint, RFC 7662)
+//   DPOP      `off` (default), `on` (RFC 9449: a token request with a DPoP
+//             proof gets a DPoP-bound token, `cnf.jkt`, `token_type` DPoP) or
+//             `nonce` (as `on`, and the token endpoint requires its nonce)
 //
 // Endpoints:
 //   GET  /.well-known/openid-configuration   discovery (issuer, jwks_uri, token_endpoint, ...)
@@ -74,6 +77,10 @@ const RESOURCE = process.env.RESOURCE || 'https://api.example.test';
 const TTL = Number.parseInt(process.env.TTL ?? '300', 10);
 const SCOPES = 'orders.read orders.write';
 const FORMAT = process.env.FORMAT || 'jwt';
+const DPOP = process.env.DPOP || 'off';
+if (!['off', 'on', 'nonce'].includes(DPOP)) {
+  throw new Error(`invalid DPOP ${process.env.DPOP}`);
+}
 if (FORMAT !== 'jwt' && FORMAT !== 'opaque') {
   throw new Error(`invalid FORMAT ${process.env.FORMAT}`);
 }
@@ -174,6 +181,11 @@ server.listen(PORT, HOST, () => {
       clientCredentials: { enabled: true },
       introspection: { enabled: true },
       revocation: { enabled: true },
+      dPoP: {
+        enabled: DPOP !== 'off',
+        nonceSecret: crypto.randomBytes(32),
+        requireNonce: () => DPOP === 'nonce',
+      },
       resourceIndicators: {
         enabled: true,
         defaultResource: (ctx, client, oneOf) => (oneOf ? oneOf[0] : RESOURCE),

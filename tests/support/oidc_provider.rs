@@ -65,7 +65,18 @@ impl Provider {
         Provider::start_as("k1", ttl, 0, "opaque")
     }
 
+    /// A provider issuing DPoP-bound JWTs to clients that send a proof;
+    /// with `nonce`, its token endpoint requires its DPoP nonce.
+    #[allow(dead_code)]
+    pub fn start_dpop(nonce: bool) -> Provider {
+        Provider::start_with("k1", 300, 0, "jwt", if nonce { "nonce" } else { "on" })
+    }
+
     fn start_as(kid: &str, ttl: u64, port: u16, format: &str) -> Provider {
+        Provider::start_with(kid, ttl, port, format, "off")
+    }
+
+    fn start_with(kid: &str, ttl: u64, port: u16, format: &str, dpop: &str) -> Provider {
         let mut child = Command::new("node")
             .arg(root().join("tests/oidc/provider.mjs"))
             .env("PORT", port.to_string())
@@ -73,6 +84,7 @@ impl Provider {
             .env("TTL", ttl.to_string())
             .env("RESOURCE", RESOURCE)
             .env("FORMAT", format)
+            .env("DPOP", dpop)
             .stdout(Stdio::piped())
             .stderr(Stdio::null())
             .spawn()
