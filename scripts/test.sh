@@ -104,6 +104,10 @@ step "companion packages: generate --check, build, install like a user, pytest, 
 bash scripts/test_companions.sh
 
 # --- Prometheus (Debian's package) and the metrics example -------------------
+step "redis-server (Debian's package, installed with apt-get when missing): the shared DPoP replay cache test"
+debian_package redis-server
+/usr/bin/redis-server --version | head -1
+
 step "prometheus (Debian's package, installed with apt-get when missing) and the metrics example"
 debian_package prometheus
 /usr/bin/prometheus --version 2>&1 | head -1

@@ -792,3 +792,132 @@ async fn client_credentials_with_a_dpop_key_get_bound_tokens_and_use_them() {
         Some(auth_error::AuthErrorCode::DpopProofInvalid)
     );
 }
+
+/// Debian's `redis-server` on a free loopback port, stopped on drop.
+#[cfg(feature = "redis")]
+struct Redis {
+    child: std::process::Child,
+    url: String,
+}
+
+#[cfg(feature = "redis")]
+impl Redis {
+    fn start() -> Redis {
+        let bin = "/usr/bin/redis-server";
+        assert!(
+            std::path::Path::new(bin).exists(),
+            "{bin} is missing: install Debian's redis-server (apt-get install redis-server), or run bash scripts/test.sh"
+        );
+        let port = std::net::TcpListener::bind("127.0.0.1:0")
+            .unwrap()
+            .local_addr()
+            .unwrap()
+            .port();
+        let child = std::process::Command::new(bin)
+            .args(["--bind", "127.0.0.1", "--port", &port.to_string()])
+            .args([
+                "--save",
+                "",
+                "--appendonly",
+                "no",
+                "--protected-mode",
+                "yes",
+            ])
+            .stdout(std::process::Stdio::null())
+            .spawn()
+            .expect("redis-server starts");
+        let deadline = std::time::Instant::now() + Duration::from_secs(10);
+        while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
+            assert!(
+                std::time::Instant::now() < deadline,
+                "redis-server did not listen"
+            );
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        Redis {
+            child,
+            url: format!("redis://127.0.0.1:{port}/"),
+        }
+    }
+}
+
+#[cfg(feature = "redis")]
+impl Drop for Redis {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+#[cfg(feature = "redis")]
+#[tokio::test]
+#[ignore = "needs Debian's redis-server; run bash scripts/test.sh"]
+async fn two_instances_sharing_redis_serve_a_proof_once_and_redis_down_is_unavailable() {
+    use auth_error::server::RedisReplayCache;
+    let redis = Redis::start();
+    let issuer = issuer().await;
+    let instance = || {
+        layer(
+            &issuer,
+            Some(Dpop::required().with_replay_cache(RedisReplayCache::new(&redis.url).unwrap())),
+        )
+    };
+    let (a, b) = (instance(), instance());
+    let key = DpopKey::generate_es256().unwrap();
+    let token = issuer.token().bound_to(&key).sign().unwrap();
+    let auth = Some(format!("DPoP {token}"));
+    let proof = key.proof("POST", URL, Some(&token), None).unwrap();
+    send(&a, "POST", auth.clone(), &[&proof], None)
+        .await
+        .assert_served();
+    send(&b, "POST", auth.clone(), &[&proof], None)
+        .await
+        .assert_refused("DPOP_PROOF_INVALID");
+    send(&a, "POST", auth.clone(), &[&proof], None)
+        .await
+        .assert_refused("DPOP_PROOF_INVALID");
+    // Concurrent copies of one fresh proof: exactly one is served.
+    let fresh = key.proof("POST", URL, Some(&token), None).unwrap();
+    let proofs = [fresh.as_str()];
+    let answers = futures_like_join(
+        (0..8)
+            .map(|i| {
+                let layer = if i % 2 == 0 { &a } else { &b };
+                send(layer, "POST", auth.clone(), &proofs, None)
+            })
+            .collect(),
+    )
+    .await;
+    assert_eq!(answers.iter().filter(|a| a.status == 200).count(), 1);
+    // Redis gone: never served unrecorded.
+    drop(redis);
+    let another = key.proof("POST", URL, Some(&token), None).unwrap();
+    let answer = send(&a, "POST", auth, &[&another], None).await;
+    assert_eq!(answer.status, 503, "{}", answer.body);
+    assert_eq!(answer.reason(), None);
+}
+
+/// Runs the futures concurrently on this task, in order of their answers.
+#[cfg(feature = "redis")]
+async fn futures_like_join<F: std::future::Future>(futures: Vec<F>) -> Vec<F::Output> {
+    let mut set = Vec::new();
+    let pinned: Vec<_> = futures.into_iter().map(Box::pin).collect();
+    let mut pending: Vec<_> = pinned.into_iter().map(Some).collect();
+    std::future::poll_fn(|cx| {
+        for slot in pending.iter_mut() {
+            if let Some(f) = slot
+                && let std::task::Poll::Ready(out) = f.as_mut().poll(cx)
+            {
+                set.push(out);
+                *slot = None;
+            }
+        }
+        if pending.iter().all(Option::is_none) {
+            std::task::Poll::Ready(())
+        } else {
+            std::task::Poll::Pending
+        }
+    })
+    .await;
+    set
+}

@@ -73,6 +73,8 @@ pub use bearer::{
 pub use client_certificate::ClientCertificate;
 #[cfg(feature = "grpc-web")]
 pub use cors::{GRPC_WEB_CORS_MAX_AGE, grpc_web_cors};
+#[cfg(feature = "redis")]
+pub use dpop::RedisReplayCache;
 #[cfg(feature = "sender-constrained")]
 pub use dpop::{Dpop, MemoryReplayCache, ReplayCache, ReplayFuture};
 pub use drain::{DrainRejected, DrainRejectedLayer};

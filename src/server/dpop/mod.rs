@@ -4,7 +4,9 @@
 //! - `mod.rs`: the configuration and what `build` refuses;
 //! - `proof.rs`: the check of one proof (RFC 9449 §4.3);
 //! - `nonce.rs`: the layer's own stateless nonces (§8);
-//! - `replay.rs`: [`ReplayCache`] and [`MemoryReplayCache`] (§11.1).
+//! - `replay.rs`: [`ReplayCache`] and [`MemoryReplayCache`] (§11.1);
+//! - `redis.rs`: `RedisReplayCache`, shared by a service's instances
+//!   (feature `redis`).
 //!
 //! [`BearerAuthLayer`]: crate::server::BearerAuthLayer
 //! [`BearerAuthBuilder::with_dpop`]: crate::server::BearerAuthBuilder::with_dpop
@@ -15,9 +17,13 @@ use std::time::{Duration, SystemTime};
 
 mod nonce;
 mod proof;
+#[cfg(feature = "redis")]
+mod redis;
 mod replay;
 
 pub(crate) use proof::{Checked, ProofError};
+#[cfg(feature = "redis")]
+pub use redis::RedisReplayCache;
 pub use replay::{MemoryReplayCache, ReplayCache, ReplayFuture};
 
 /// DPoP (RFC 9449) on a [`BearerAuthLayer`](crate::server::BearerAuthLayer):

@@ -16,9 +16,8 @@ pub type ReplayFuture<'a> = Pin<Box<dyn Future<Output = Result<bool, BoxError>> 
 /// Remembers the DPoP proofs a resource server accepted, each for as long
 /// as it could be accepted (RFC 9449 §11.1), so that a copied proof is
 /// refused (`DPOP_PROOF_INVALID`). Several instances of a service behind a
-/// load balancer share one (a store all instances reach, with an atomic
-/// set-if-absent and an expiry, such as Redis's `SET id 1 NX PX ttl`), or a
-/// proof replayed to another instance is accepted there.
+/// load balancer share one (such as `RedisReplayCache`, feature `redis`),
+/// or a proof replayed to another instance is accepted there.
 ///
 /// The layer records a proof only after the proof, the token and the
 /// binding verified, and the id it records is a SHA-256 of the proof key's
