@@ -93,6 +93,7 @@ async fn the_preset_allows_the_page_and_exposes_the_reason() {
     let allowed = list(headers, header::ACCESS_CONTROL_ALLOW_HEADERS);
     for name in [
         "authorization",
+        "dpop",
         "content-type",
         "x-grpc-web",
         "x-user-agent",
@@ -141,6 +142,7 @@ async fn the_preset_allows_the_page_and_exposes_the_reason() {
         "grpc-status-details-bin",
         "www-authenticate",
         "retry-after",
+        "dpop-nonce",
     ] {
         assert!(exposed.contains(&name.to_owned()), "{name} in {exposed:?}");
     }

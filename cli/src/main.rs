@@ -113,6 +113,10 @@ enum Command {
         /// The ErrorInfo domain to interpret.
         #[arg(long, default_value = auth_error::DOMAIN)]
         domain: String,
+        /// The `dpop-nonce` response metadata (HTTP: the `DPoP-Nonce`
+        /// header) that came with the status, shown with a DPoP refusal.
+        #[arg(long)]
+        dpop_nonce: Option<String>,
     },
     /// Print the grpc-status-details-bin value (unpadded base64) of an error,
     /// for mocks and grpcurl.
@@ -254,7 +258,13 @@ fn safe(text: &str) -> String {
 
 /// Decodes and reports; `Ok(false)` when the strict reader found a problem
 /// (the report is printed, and the exit code is 1).
-fn decode(out: &mut String, value: &str, as_json: bool, domain: &str) -> Result<bool, String> {
+fn decode(
+    out: &mut String,
+    value: &str,
+    as_json: bool,
+    domain: &str,
+    dpop_nonce: Option<&str>,
+) -> Result<bool, String> {
     let value = value.trim();
     let value = value
         .strip_prefix("grpc-status-details-bin:")
@@ -295,6 +305,14 @@ fn decode(out: &mut String, value: &str, as_json: bool, domain: &str) -> Result<
                 });
                 if let Some(step_up) = step_up_json(err) {
                     auth["step_up"] = step_up;
+                }
+                if let Some(challenge) = err.www_authenticate(None) {
+                    auth["challenge"] = json!(challenge.to_str().unwrap_or_default());
+                }
+                if err.code() == AuthErrorCode::DpopNonceRequired
+                    && let Some(nonce) = dpop_nonce
+                {
+                    auth["dpop_nonce"] = json!(withheld_text(nonce));
                 }
                 auth
             }
@@ -351,6 +369,26 @@ fn decode(out: &mut String, value: &str, as_json: bool, domain: &str) -> Result<
                     "step-up: send the user to the authorization server with {}",
                     ask.join(" ")
                 );
+            }
+            if let Some(challenge) = err.www_authenticate(None) {
+                outln!(
+                    out,
+                    "challenge (HTTP WWW-Authenticate): {}",
+                    safe(challenge.to_str().unwrap_or_default())
+                );
+            }
+            if err.code() == AuthErrorCode::DpopNonceRequired {
+                match dpop_nonce {
+                    Some(nonce) => outln!(
+                        out,
+                        "dpop: retry once, at once, with a new proof whose nonce is {}",
+                        safe(withheld_text(nonce))
+                    ),
+                    None => outln!(
+                        out,
+                        "dpop: retry once, at once, with a new proof carrying the nonce of the dpop-nonce response metadata (pass it with --dpop-nonce)"
+                    ),
+                }
             }
         }
         Ok(None) => outln!(out, "auth error: none in domain {}", safe(domain)),
@@ -420,7 +458,8 @@ fn main() -> ExitCode {
             value,
             json,
             domain,
-        } => match decode(&mut out, &value, json, &domain) {
+            dpop_nonce,
+        } => match decode(&mut out, &value, json, &domain, dpop_nonce.as_deref()) {
             Ok(true) => Ok(()),
             // The report is printed; the exit code says a problem was found.
             Ok(false) => {

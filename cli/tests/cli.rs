@@ -89,6 +89,41 @@ fn encode_then_decode_round_trips() {
 }
 
 #[test]
+fn decode_shows_the_dpop_challenge_and_nonce() {
+    let value = stdout(&run(&["encode", "DPOP_NONCE_REQUIRED"]))
+        .trim()
+        .to_owned();
+    let text = stdout(&run(&["decode", &value, "--dpop-nonce", "n-0123"]));
+    assert!(
+        text.contains("auth error: DPOP_NONCE_REQUIRED (1010)"),
+        "{text}"
+    );
+    assert!(
+        text.contains(r#"challenge (HTTP WWW-Authenticate): DPoP error="use_dpop_nonce""#),
+        "{text}"
+    );
+    assert!(
+        text.contains("with a new proof whose nonce is n-0123"),
+        "{text}"
+    );
+    let json: serde_json::Value = serde_json::from_slice(
+        &run(&["decode", &value, "--json", "--dpop-nonce", "n-0123"]).stdout,
+    )
+    .unwrap();
+    assert_eq!(json["auth_error"]["dpop_nonce"], "n-0123");
+    assert_eq!(json["auth_error"]["client_action"], "retry_with_nonce");
+    let invalid = stdout(&run(&["encode", "DPOP_PROOF_INVALID"]))
+        .trim()
+        .to_owned();
+    let text = stdout(&run(&["decode", &invalid]));
+    assert!(
+        text.contains(r#"DPoP error="invalid_dpop_proof""#),
+        "{text}"
+    );
+    assert!(!text.contains("dpop: retry"), "{text}");
+}
+
+#[test]
 fn decode_shows_what_a_step_up_asks_for() {
     let out = run(&[
         "encode",

@@ -9,8 +9,9 @@ use tower_http::cors::CorsLayer;
 
 /// The request headers gRPC-Web clients (grpc-web, connect-es) and `fetch`
 /// with a bearer token send.
-const ALLOWED_HEADERS: [HeaderName; 10] = [
+const ALLOWED_HEADERS: [HeaderName; 11] = [
     header::AUTHORIZATION,
+    HeaderName::from_static("dpop"),
     header::CONTENT_TYPE,
     header::ACCEPT,
     HeaderName::from_static("x-grpc-web"),
@@ -23,12 +24,13 @@ const ALLOWED_HEADERS: [HeaderName; 10] = [
 ];
 
 /// The response headers a page must read to see the reason.
-const EXPOSED_HEADERS: [HeaderName; 5] = [
+const EXPOSED_HEADERS: [HeaderName; 6] = [
     HeaderName::from_static("grpc-status"),
     HeaderName::from_static("grpc-message"),
     HeaderName::from_static("grpc-status-details-bin"),
     header::WWW_AUTHENTICATE,
     header::RETRY_AFTER,
+    HeaderName::from_static("dpop-nonce"),
 ];
 
 /// How long a browser may cache a preflight: a day (browsers cap it lower:
@@ -46,13 +48,15 @@ pub const GRPC_WEB_CORS_MAX_AGE: Duration = Duration::from_secs(24 * 60 * 60);
 ///
 /// - methods: `GET`, `HEAD`, `POST`, `PUT`, `PATCH`, `DELETE` (gRPC-Web is
 ///   `POST`; the rest are for REST routes);
-/// - request headers: `authorization`, `content-type`, `accept`, and what
+/// - request headers: `authorization`, `dpop` (RFC 9449 proofs),
+///   `content-type`, `accept`, and what
 ///   gRPC-Web and connect-es send (`x-grpc-web`, `x-user-agent`,
 ///   `grpc-timeout`, `grpc-accept-encoding`, `connect-protocol-version`,
 ///   `connect-timeout-ms`), and `x-request-id`;
 /// - exposed response headers: `grpc-status`, `grpc-message`,
 ///   `grpc-status-details-bin` (without them a page sees `missing trailer`
-///   instead of the reason), `www-authenticate`, `retry-after`;
+///   instead of the reason), `www-authenticate`, `retry-after`,
+///   `dpop-nonce` (the nonce a DPoP client must put in its next proof);
 /// - preflights cached for [`GRPC_WEB_CORS_MAX_AGE`].
 ///
 /// Credentials (cookies) are not allowed: a bearer token travels in the
