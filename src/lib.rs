@@ -42,6 +42,9 @@
 //! | `jwt-rust-crypto` | `jwt` on RustCrypto, pure Rust: no C compiler, about 3.2M instructions per ES256 verification; with both backend features, aws-lc-rs is used |
 //! | `jwt` | `jwt::JwtVerifier` and `jwt::classify` on jsonwebtoken 11, verifying with jsonwebtoken's process default (your application's choice of its `rust_crypto` or `aws_lc_rs`) |
 //! | `oidc` | `JwtVerifier::from_issuer` / `from_jwks_url` (discovery, the key set cache), `jwt::Issuers`, `oauth::ClientCredentials`; HTTP/1.1 by hyper over rustls on aws-lc-rs with its own TLS configuration (no OpenSSL, no ring, nothing process-wide); implies `jwt` |
+//! | `sender-constrained` (default) | RFC 9449 DPoP and RFC 8705 mTLS-bound tokens: `server::Dpop` (`BearerAuthBuilder::with_dpop`: proofs, nonces, a replay cache), the thumbprint of a `server::ClientCertificate`, and `client::DpopKey` (`CredentialsLayer::with_dpop`); on aws-lc-rs. Without it a bound token is still refused as a bearer token |
+//! | `mtls` | the layer reads the client certificate tonic's own TLS server records (`TlsConnectInfo`), for mTLS-bound tokens with no code of yours; implies `sender-constrained` |
+//! | `redis` | `server::RedisReplayCache`: the DPoP replay cache shared by a service's instances, on Redis; implies `sender-constrained` |
 //! | `testing` | `testing::TestIssuer`, a loopback identity provider for your tests (discovery, key set, client credentials, introspection, revocation, tokens and faults on demand); implies `oidc` and `jwt-aws-lc`; a dev-dependency |
 //! | `metrics` | counters of requests by outcome and refusals by reason, verification time, key-set fetches, cache hits, token fetches, through the `metrics` facade (see the README's Observability table) |
 //! | `grpc-web` | `server::grpc_web_cors()`, a tower-http CORS preset for pages on other origins |

@@ -24,7 +24,7 @@ use crate::BoxError;
 /// use auth_error::server::{Dpop, RedisReplayCache};
 /// let dpop = Dpop::required().with_replay_cache(RedisReplayCache::new("redis://10.0.0.5:6379/")?);
 /// # drop(dpop);
-/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// # Ok::<(), auth_error::BoxError>(())
 /// ```
 pub struct RedisReplayCache {
     client: redis::Client,
