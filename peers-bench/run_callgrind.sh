@@ -87,6 +87,15 @@ echo "counting an introspection cache hit" >&2
 low=$(count introspection_hit "$W")
 high=$(count introspection_hit $(( W + N )))
 introspection_hit=$(( (high - low) / N ))
+# DPoP: each case signs one proof per request (the client's part, in the
+# loop); `proofs` counts the signing alone, subtracted below.
+declare -A dpop
+for case in bearer accepted bad_signature proofs; do
+  echo "counting dpop $case" >&2
+  low=$(count dpop "$case" "$W")
+  high=$(count dpop "$case" $(( W + N )))
+  dpop[$case]=$(( (high - low) / N ))
+done
 
 backend=aws-lc-rs
 [ "${BACKEND:-}" = rust-crypto ] && backend=RustCrypto
@@ -100,10 +109,11 @@ for case in "${cases[@]}"; do
   rows+=$'\n'
 done
 
-python3 - "$N" "$bare" "$backend" "$decode" "$introspection_hit" <<EOF
+python3 - "$N" "$bare" "$backend" "$decode" "$introspection_hit" "${dpop[bearer]}" "${dpop[accepted]}" "${dpop[bad_signature]}" "${dpop[proofs]}" <<EOF
 import sys
 n, bare, backend, decode = sys.argv[1], int(sys.argv[2]), sys.argv[3], int(sys.argv[4])
 introspection_hit = int(sys.argv[5])
+dpop_bearer, dpop_accepted, dpop_bad, dpop_proofs = map(int, sys.argv[6:10])
 names = {"accepted": "accepted", "expired": "expired",
          "bad_signature": "bad signature", "no_token": "no token"}
 def human(v):
@@ -132,4 +142,14 @@ print()
 print(f"An opaque token served from IntrospectionVerifier's cache (SHA-256 of the token, "
       f"lookup, time checks, the layer): {human(introspection_hit)} per request, "
       f"{introspection_hit / bare:.2f}x the bare router.")
+print()
+accepted_net, bad_net = dpop_accepted - dpop_proofs, dpop_bad - dpop_proofs
+print("| DPoP (auth-error's layer, JwtVerifier on the test issuer's ES256 key) | per request | / bearer |")
+print("|---|---|---|")
+print(f"| bearer request, unbound token | {human(dpop_bearer)} | 1.00 |")
+print(f"| DPoP request accepted (proof check, binding, replay record) | {human(accepted_net)} | {accepted_net / dpop_bearer:.2f} |")
+print(f"| DPoP proof with a bad signature, refused | {human(bad_net)} | {bad_net / dpop_bearer:.2f} |")
+print()
+print(f"The client's proof signing ({human(dpop_proofs)} per proof, counted alone) is taken out "
+      f"of both DPoP rows; refused / accepted: {bad_net / accepted_net:.2f}.")
 EOF

@@ -10,7 +10,11 @@
 //! `expired`, `bad_signature`, `no_token`. `cost introspection_hit N`:
 //! auth-error's layer with an `IntrospectionVerifier` whose cache holds the
 //! token (the warm-up request asked the loopback test issuer), N accepted
-//! requests served from the cache.
+//! requests served from the cache. `cost dpop CASE N`, CASE one of
+//! `bearer` (an unbound ES256 token, no DPoP), `accepted` (a bound token
+//! and a fresh proof per request, `Dpop::required()`), `bad_signature` (the
+//! same with the proof's signature broken), `proofs` (the N proofs signed,
+//! no request: what the client's signing adds to the two DPoP cases).
 
 use peers_bench::{Case, Peer, Requests, call, router};
 
@@ -46,6 +50,11 @@ fn main() {
     if peer == "introspection_hit" {
         let n: usize = args.next().and_then(|n| n.parse().ok()).expect(usage);
         return introspection_hit(n);
+    }
+    if peer == "dpop" {
+        let case = args.next().expect(usage);
+        let n: usize = args.next().and_then(|n| n.parse().ok()).expect(usage);
+        return dpop(&case, n);
     }
     let peer = Peer::from_name(&peer).unwrap_or_else(|| panic!("unknown router {peer}"));
     let case = args.next().expect(usage);
@@ -123,5 +132,87 @@ fn introspection_hit(n: usize) {
             1,
             "every counted request was a hit"
         );
+    });
+}
+
+/// N requests of a DPoP case through auth-error's layer on the same axum
+/// route as the other routers, the token verified by a `JwtVerifier` on the
+/// test issuer's key set (fetched by the warm-up request). Every DPoP case
+/// signs one proof per request (the client's cost, in the loop): `proofs`
+/// counts that alone, so the layer's cost is the difference.
+fn dpop(case: &str, n: usize) {
+    use auth_error::client::DpopKey;
+    use auth_error::jwt::JwtVerifier;
+    use auth_error::server::{BearerAuthLayer, Dpop};
+    use auth_error::testing::TestIssuer;
+    use axum::routing::get;
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .expect("a runtime");
+    rt.block_on(async {
+        let issuer = TestIssuer::builder()
+            .with_audience("bench")
+            .start()
+            .await
+            .expect("the test issuer");
+        let key = DpopKey::generate_es256().expect("a key");
+        let mut validation = jsonwebtoken::Validation::new(jsonwebtoken::Algorithm::ES256);
+        validation.set_audience(&["bench"]);
+        let verifier = JwtVerifier::from_issuer(issuer.url(), validation).expect("a verifier");
+        let (builder, token, scheme) = match case {
+            "bearer" => (
+                BearerAuthLayer::builder(verifier),
+                issuer.token().sign().expect("a token"),
+                "Bearer",
+            ),
+            "accepted" | "bad_signature" | "proofs" => (
+                BearerAuthLayer::builder(verifier).with_dpop(Dpop::required()),
+                issuer.token().bound_to(&key).sign().expect("a token"),
+                "DPoP",
+            ),
+            other => panic!("unknown dpop case {other}"),
+        };
+        let app = axum::Router::new()
+            .route(peers_bench::PATH, get(|| async { "ok" }))
+            .layer(builder.build().expect("a layer"));
+        let authorization =
+            http::HeaderValue::from_str(&format!("{scheme} {token}")).expect("a header value");
+        let htu = format!("http://bench.test{}", peers_bench::PATH);
+        let proof = || {
+            let mut proof = key.proof("GET", &htu, Some(&token), None).expect("a proof");
+            if case == "bad_signature" {
+                // The signature's first character changed: still base64url,
+                // no longer the signature.
+                let at = proof.rfind('.').expect("a JWS") + 1;
+                let flipped = if proof.as_bytes()[at] == b'A' { "B" } else { "A" };
+                proof.replace_range(at..at + 1, flipped);
+            }
+            proof
+        };
+        let request = |proof: Option<String>| {
+            let mut request = http::Request::get(peers_bench::PATH)
+                .header(http::header::HOST, "bench.test")
+                .header(http::header::AUTHORIZATION, authorization.clone());
+            if let Some(proof) = proof {
+                request = request.header("dpop", proof);
+            }
+            request.body(axum::body::Body::empty()).expect("a request")
+        };
+        let dpop = case != "bearer";
+        let expected = match case {
+            "bad_signature" => http::StatusCode::UNAUTHORIZED,
+            _ => http::StatusCode::OK,
+        };
+        let status = call(&app, request(dpop.then(proof))).await;
+        assert_eq!(status, expected, "the warm-up of dpop {case}");
+        for _ in 0..n {
+            if case == "proofs" {
+                std::hint::black_box(proof());
+                continue;
+            }
+            let status = call(&app, request(dpop.then(proof))).await;
+            assert_eq!(std::hint::black_box(status), expected);
+        }
     });
 }
