@@ -49,6 +49,10 @@ impl CannedResponse<'_> {
     }
 }
 
+/// RFC 9449's `DPoP` request header (the proof).
+#[cfg(feature = "sender-constrained")]
+pub(super) const DPOP: http::HeaderName = http::HeaderName::from_static("dpop");
+
 /// RFC 9449 §8's `DPoP-Nonce` header (gRPC response metadata `dpop-nonce`).
 pub(super) const DPOP_NONCE: http::HeaderName = http::HeaderName::from_static("dpop-nonce");
 
@@ -89,6 +93,17 @@ impl<V: TokenVerifier> Config<V> {
         #[cfg(feature = "sender-constrained")]
         return self.dpop.as_ref().map(|d| d.algs_challenge.as_str());
         #[cfg(not(feature = "sender-constrained"))]
+        None
+    }
+
+    /// The nonce for the response to a served request: the current one
+    /// when the layer issues nonces and the request carried a proof.
+    pub(super) fn dpop_nonce_for(&self, headers: &HeaderMap) -> Option<http::HeaderValue> {
+        #[cfg(feature = "sender-constrained")]
+        if self.dpop.as_ref().is_some_and(|d| d.issues_nonces()) && headers.contains_key(DPOP) {
+            return self.dpop_nonce();
+        }
+        let _ = headers;
         None
     }
 

@@ -336,7 +336,7 @@ impl<V: TokenVerifier> Config<V> {
         token: &str,
     ) -> Result<crate::server::dpop::Checked, AuthError> {
         use crate::server::dpop::ProofError;
-        let mut proofs = headers.get_all("dpop").iter();
+        let mut proofs = headers.get_all(DPOP).iter();
         let (Some(proof), None) = (proofs.next(), proofs.next()) else {
             return Err(AuthError::new(AuthErrorCode::DpopProofInvalid)
                 .with_message("the request must carry exactly one DPoP proof"));

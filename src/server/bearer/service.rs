@@ -136,11 +136,7 @@ where
                 }
                 // RFC 9449 §8.2: a served DPoP request learns the nonce for
                 // its next proof (only when the layer issues nonces).
-                let nonce = req
-                    .headers()
-                    .contains_key("dpop")
-                    .then(|| config.dpop_nonce())
-                    .flatten();
+                let nonce = config.dpop_nonce_for(req.headers());
                 let mut response = inner.call(req).await?;
                 if let Some(nonce) = nonce {
                     response.headers_mut().insert(DPOP_NONCE, nonce);

@@ -274,6 +274,11 @@ pub(crate) struct Prepared {
 }
 
 impl Prepared {
+    /// Whether the layer issues its own nonces.
+    pub(crate) fn issues_nonces(&self) -> bool {
+        self.nonces.is_some()
+    }
+
     /// The nonce to send now, when the layer issues nonces.
     pub(crate) fn current_nonce(&self, now: SystemTime) -> Option<String> {
         self.nonces.as_ref().map(|n| n.current(now))
