@@ -47,7 +47,7 @@ fn screaming(camel: &str) -> String {
     out
 }
 
-/// The rustdoc line of a variant: its row, in words. `tests/code_table.rs`
+/// The rustdoc line of a variant: its row, in words. `tests/it/wire/code_table.rs`
 /// checks every line against the crate's own accessors.
 fn variant_doc(row: &Row) -> String {
     let challenge = match row.challenge {

@@ -14,7 +14,7 @@
 //! Run: `python3 scripts/layer_ratios.py` (three runs, ratios of medians).
 #![allow(missing_docs)]
 
-#[path = "../tests/support/jwt_server.rs"]
+#[path = "../tests/it/support/jwt_server.rs"]
 mod jwt_server;
 
 use std::time::{Duration, Instant};

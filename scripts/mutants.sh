@@ -19,8 +19,13 @@ export CARGO_TARGET_DIR=${MUTANTS_TARGET:-/tmp/auth-error-mutants-target}
 run() {
   local area=$1 file=$2
   shift 2
-  local tests=()
-  for t in "$@"; do tests+=(--cargo-test-arg=--test --cargo-test-arg="$t"); done
+  # The integration tests are one binary (tests/it): it runs whole, the
+  # modules named after the file are the ones that guard it; a name with
+  # no `::` is a test binary of its own (provider_client).
+  local tests=(--cargo-test-arg=--test --cargo-test-arg=it)
+  for t in "$@"; do
+    case $t in *::*) ;; *) tests+=(--cargo-test-arg=--test --cargo-test-arg="$t") ;; esac
+  done
   echo "==> $area: $file (tests: $*)"
   mkdir -p "mutants.out/$area"
   cargo mutants -j 1 --no-shuffle --file "$file" --output "mutants.out/$area" \
@@ -30,11 +35,11 @@ run() {
 areas=("${@:-key-set bearer routes credentials rules}")
 for area in ${areas[@]}; do
   case $area in
-    key-set) run key-set src/jwt/remote.rs key_set oidc provider_client ;;
-    bearer) run bearer 'src/server/bearer/*.rs' bearer_auth bypass layer_exits step_up grpc_web ;;
-    routes) run routes 'src/jwt/{mod,verify,decode,claims,keys}.rs' jwt_verifier key_set step_up ;;
-    credentials) run credentials 'src/client/credentials/*.rs' credentials ;;
-    rules) run rules 'src/{rules/*.rs,secrets.rs}' no_leaks attach extract http ;;
+    key-set) run key-set src/jwt/remote.rs jwt::key_set jwt::oidc provider_client ;;
+    bearer) run bearer 'src/server/bearer/*.rs' server::bearer_auth server::bypass server::layer_exits server::step_up server::grpc_web server::dpop ;;
+    routes) run routes 'src/jwt/{mod,verify,decode,claims,keys}.rs' jwt::jwt_verifier jwt::key_set server::step_up ;;
+    credentials) run credentials 'src/client/credentials/*.rs' client::credentials ;;
+    rules) run rules 'src/{rules/*.rs,secrets.rs}' wire::no_leaks wire::attach wire::extract http::exits ;;
     *) echo "error: unknown area $area" >&2; exit 1 ;;
   esac
 done

@@ -112,14 +112,14 @@ step "prometheus (Debian's package, installed with apt-get when missing) and the
 debian_package prometheus
 /usr/bin/prometheus --version 2>&1 | head -1
 . scripts/example_bin.sh
-# tests/prometheus.rs runs it and a real Prometheus that scrapes it.
+# tests/it/server/prometheus.rs runs it and a real Prometheus that scrapes it.
 AUTH_ERROR_METRICS_EXAMPLE="$(example_bin --example metrics --all-features)"
 export AUTH_ERROR_METRICS_EXAMPLE
 
 # --- Rust --------------------------------------------------------------------
-# The tests that need the environments built above (tests/oidc.rs: node's
-# oidc-provider; tests/interop_python.rs and tests/openapi.rs: .venv;
-# tests/companions.rs: .venv-companion and .node-companion) are #[ignore]d,
+# The tests that need the environments built above (tests/it/jwt/oidc.rs: node's
+# oidc-provider; tests/it/interop/python.rs and tests/it/http/openapi.rs: .venv;
+# tests/it/interop/companions.rs: .venv-companion and .node-companion) are #[ignore]d,
 # so that a plain `cargo test` reports them as ignored, never as passed. The
 # steps below that have them run them with --include-ignored (no test is
 # #[ignore]d for any other reason); a missing environment fails them.

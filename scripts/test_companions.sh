@@ -15,7 +15,7 @@
 # Every tool comes pinned from npm (typescript/package-lock.json) or PyPI
 # (python/requirements-dev.txt); a missing prerequisite fails with a message.
 # Leaves .venv-companion and .node-companion (the newest peers) for
-# tests/companions.rs.
+# tests/it/interop/companions.rs.
 # Usage: bash scripts/test_companions.sh   (from anywhere)
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -104,7 +104,7 @@ here=$($PY -c 'import sys; print("%d.%d" % sys.version_info[:2])')
 # the ranges' floors (checked below); the newest are the latest releases when
 # this was written (a newer release is reported, not installed, so that the
 # run stays reproducible: raise these then). @connectrpc/connect-node (the
-# interop peers of tests/companions.rs) must be connect's own version.
+# interop peers of tests/it/interop/companions.rs) must be connect's own version.
 PEERS_LOWEST="@connectrpc/connect@2.0.0 @connectrpc/connect-node@2.0.0 @bufbuild/protobuf@2.5.0"
 PEERS_NEWEST="@connectrpc/connect@2.3.0 @connectrpc/connect-node@2.3.0 @bufbuild/protobuf@2.17.0"
 
@@ -186,7 +186,7 @@ JSON
 }
 
 peers_check lowest "$tmp/node-lowest" "$PEERS_LOWEST"
-# Last, so that .node-companion is left with the newest, for tests/companions.rs.
+# Last, so that .node-companion is left with the newest, for tests/it/interop/companions.rs.
 peers_check newest "$ROOT/.node-companion" "$PEERS_NEWEST"
 for spec in $PEERS_NEWEST; do
   latest=$(npm view "${spec%@*}" dist-tags.latest 2>/dev/null || true)

@@ -60,7 +60,7 @@
 pub struct ReadmeDoctests;
 
 // The layout, one concept per module; lower layers never import upper ones
-// (tests/layout.rs ranks them and checks every `crate::` path):
+// (tests/it/layout.rs ranks them and checks every `crate::` path):
 //   wire/, secrets.rs, code/   leaves: protobuf bytes, the credential
 //            detector, the code table (one row per code) and its property types
 //   error/   the AuthError value, builder, context keys, companion details,

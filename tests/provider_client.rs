@@ -8,9 +8,9 @@
     any(feature = "jwt-aws-lc", feature = "jwt-rust-crypto")
 ))]
 
-#[path = "support/jwt_server.rs"]
+#[path = "it/support/jwt_server.rs"]
 mod jwt_server;
-#[path = "support/key_server.rs"]
+#[path = "it/support/key_server.rs"]
 mod key_server;
 
 use std::sync::Arc;

@@ -1,5 +1,5 @@
 """The AIP-193 body: the crate's bytes (tests/data/http_bodies.txt, written
-by tests/http.rs), and reading it back."""
+by tests/it/http/exits.rs), and reading it back."""
 
 from __future__ import annotations
 
@@ -15,7 +15,7 @@ from conftest import ROOT
 
 
 def rich(code: AuthErrorCode) -> AuthError:
-    """tests/http.rs `bodies_keep_their_bytes`, built the same way."""
+    """tests/it/http/exits.rs `bodies_keep_their_bytes`, built the same way."""
     return AuthError(
         code,
         'Anmeldung — 認証 🔒 "q" \\ \u0001',

@@ -5,7 +5,7 @@
 //! (and so Go's and Python's runtimes) accepts: varints of at most ten bytes
 //! without bits past 64, field numbers 1 to 2^29-1, wire types 0 to 5, groups
 //! skipped with prost's recursion limit of 100, UTF-8 in every string field
-//! (`tests/differential.rs` and the `differential` fuzz target hold it to
+//! (`tests/it/wire/differential.rs` and the `differential` fuzz target hold it to
 //! prost on arbitrary and mutated inputs).
 
 use super::ERROR_INFO_TYPE_URL;

@@ -6,7 +6,7 @@
 //! reading by hand lets [`auth_error_code`](crate::AuthStatusExt::auth_error_code)
 //! find the reason without allocating. The bytes are identical to what prost
 //! writes for the same messages (metadata in key order); the test vectors and
-//! `tests/wire_format.rs` hold both to that.
+//! `tests/it/wire/wire_format.rs` hold both to that.
 
 pub(crate) mod decode;
 pub(crate) mod encode;

@@ -3,7 +3,7 @@
 Usage: py_bearer_client.py HOST:PORT CASES_JSON
 CASES_JSON is a list of [name, authorization-or-null]. Prints one JSON object
 per case: what Google's Python stack decoded (rpc_status.from_call).
-The Rust test (tests/interop_python.rs) checks every line.
+The Rust test (tests/it/interop/python.rs) checks every line.
 """
 
 import json

@@ -2,7 +2,7 @@
 prints, as one JSON object per line, what Google's Python stack decoded.
 
 Usage: py_client.py HOST:PORT
-The Rust test (tests/interop_python.rs) checks every line.
+The Rust test (tests/it/interop/python.rs) checks every line.
 """
 
 import json

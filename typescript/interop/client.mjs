@@ -1,7 +1,7 @@
 // connect-node gRPC client: calls a Rust tonic server once per case (the
 // `x-case` header) and prints, one JSON object per line, what
 // @auth-error/connect decoded. Usage: node client.mjs HOST:PORT CASE...
-// The Rust test (tests/companions.rs) checks every line.
+// The Rust test (tests/it/interop/companions.rs) checks every line.
 import { createClient } from "@connectrpc/connect";
 import { createGrpcTransport } from "@connectrpc/connect-node";
 import { authErrorOf } from "@auth-error/connect";

@@ -4,7 +4,7 @@ prints, one JSON object per line, what ``AuthError.from_rpc_error`` (and the
 strict ``check_rpc_error``) decoded.
 
 Usage: python client.py HOST:PORT CASE...
-The Rust test (tests/companions.rs) checks every line.
+The Rust test (tests/it/interop/companions.rs) checks every line.
 """
 
 from __future__ import annotations

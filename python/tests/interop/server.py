@@ -5,7 +5,7 @@ status by ``AuthErrorInterceptor``; ``no-details`` aborts plainly. Prints its
 port on the first line of stdout and serves until stdin closes.
 
 Usage: python server.py [--aio]
-The Rust test (tests/companions.rs) decodes every case with the crate.
+The Rust test (tests/it/interop/companions.rs) decodes every case with the crate.
 """
 
 from __future__ import annotations

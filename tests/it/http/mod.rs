@@ -1,0 +1,4 @@
+//! Tests of `auth_error::http` and what it builds on.
+
+mod exits;
+mod openapi;

@@ -1,0 +1,187 @@
+//! The module graph, as `src/lib.rs` and `docs/development.md` state it:
+//! lower layers never import upper ones, so there is no cycle. Each
+//! top-level module of `src/` has a rank; a module may name (`crate::…`)
+//! only modules of a lower rank. The crate root's re-exports are mapped to
+//! the module that defines them. A new module must be given a rank here,
+//! which is the point: its place in the layering is a decision.
+
+use std::collections::BTreeMap;
+use std::path::Path;
+
+/// The layers, bottom up.
+const RANKS: &[(&str, u8)] = &[
+    // Leaves: bytes, the credential detector, the code table.
+    ("wire", 0),
+    ("secrets", 0),
+    ("time", 0),
+    ("code", 0),
+    // JOSE for sender-constrained tokens: JWK keys and thumbprints.
+    ("jose", 0),
+    // The error value; the metrics the layers report (names and labels).
+    ("error", 1),
+    ("observe", 1),
+    // What may leave the process.
+    ("rules", 2),
+    // The exits: gRPC and HTTP.
+    ("status", 3),
+    ("http", 3),
+    // What is built on the exits.
+    ("guard", 4),
+    ("server", 4),
+    ("rest", 4),
+    ("oidc", 4),
+    ("client", 5),
+    ("jwt", 5),
+    ("oauth", 6),
+    // The test identity provider: a user of everything, used by nothing.
+    ("testing", 7),
+];
+
+/// The crate root's names, by the module that defines them.
+const ROOT_NAMES: &[(&str, &str)] = &[
+    ("AuthError", "error"),
+    ("AttachError", "error"),
+    ("TextField", "error"),
+    ("Detail", "error"),
+    ("Details", "error"),
+    ("Metadata", "error"),
+    ("MetadataIter", "error"),
+    ("keys", "error"),
+    ("split_list", "error"),
+    // The generated enum (`pb`, included by lib.rs) and its table are one
+    // layer.
+    ("pb", "code"),
+    ("AuthErrorCode", "code"),
+    ("ClientAction", "code"),
+    ("BearerChallenge", "code"),
+    ("ParseAuthErrorCodeError", "code"),
+    ("AuthStatusExt", "status"),
+    ("ExtractError", "status"),
+    ("sealed", "status"),
+    ("MAX_DETAILS_LEN", "rules"),
+    ("MAX_DOMAIN_LEN", "rules"),
+    ("MAX_METADATA_KEY_LEN", "rules"),
+    ("SECRET_METADATA_KEYS", "secrets"),
+    ("is_secret_metadata_key", "secrets"),
+    ("looks_like_credential", "secrets"),
+    ("SECRET_METADATA_KEY_PREFIXES", "secrets"),
+    ("SECRET_METADATA_KEY_SEPARATORS", "secrets"),
+    ("grpc_status_name", "http"),
+    // Constants and types of the crate root itself: below everything.
+    ("DOMAIN", "wire"),
+    ("BoxError", "wire"),
+];
+
+fn rank(module: &str) -> Option<u8> {
+    RANKS.iter().find(|(m, _)| *m == module).map(|(_, r)| *r)
+}
+
+/// The source without comments (doc comments name upper modules in links).
+fn code_of(text: &str) -> String {
+    text.lines()
+        .map(|line| match line.find("//") {
+            Some(at) => &line[..at],
+            None => line,
+        })
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
+/// Every `crate::name` and every name of a `crate::{…}` group.
+fn crate_refs(code: &str) -> Vec<String> {
+    let mut refs = Vec::new();
+    let mut rest = code;
+    while let Some(at) = rest.find("crate::") {
+        rest = &rest[at + "crate::".len()..];
+        if let Some(group) = rest.strip_prefix('{') {
+            let end = group.find('}').unwrap_or(group.len());
+            for item in group[..end].split(',') {
+                let name: String = item
+                    .trim()
+                    .chars()
+                    .take_while(|c| c.is_alphanumeric() || *c == '_')
+                    .collect();
+                if !name.is_empty() {
+                    refs.push(name);
+                }
+            }
+        } else {
+            let name: String = rest
+                .chars()
+                .take_while(|c| c.is_alphanumeric() || *c == '_')
+                .collect();
+            refs.push(name);
+        }
+    }
+    refs
+}
+
+fn sources(dir: &Path, out: &mut Vec<std::path::PathBuf>) {
+    for entry in std::fs::read_dir(dir).unwrap() {
+        let path = entry.unwrap().path();
+        if path.is_dir() {
+            sources(&path, out);
+        } else if path.extension().is_some_and(|e| e == "rs") {
+            out.push(path);
+        }
+    }
+}
+
+#[test]
+fn lower_layers_never_import_upper_ones() {
+    let src = Path::new(env!("CARGO_MANIFEST_DIR")).join("src");
+    let mut files = Vec::new();
+    sources(&src, &mut files);
+    let mut violations = BTreeMap::new();
+    for file in files {
+        let rel = file.strip_prefix(&src).unwrap();
+        let top = rel
+            .components()
+            .next()
+            .unwrap()
+            .as_os_str()
+            .to_string_lossy()
+            .trim_end_matches(".rs")
+            .to_owned();
+        if top == "lib" || top == "macros" {
+            continue;
+        }
+        let own = rank(&top).unwrap_or_else(|| {
+            panic!("src/{top} has no rank in tests/it/layout.rs: give it its place in the layering")
+        });
+        let code = code_of(&std::fs::read_to_string(&file).unwrap());
+        for name in crate_refs(&code) {
+            let module = ROOT_NAMES
+                .iter()
+                .find(|(n, _)| *n == name)
+                .map_or(name.as_str(), |(_, m)| m);
+            if module == top {
+                continue;
+            }
+            let Some(other) = rank(module) else {
+                panic!(
+                    "{} names crate::{name}: add it to ROOT_NAMES or RANKS",
+                    rel.display()
+                );
+            };
+            if other >= own {
+                violations
+                    .entry(format!("{} ({top}, rank {own})", rel.display()))
+                    .or_insert_with(Vec::new)
+                    .push(format!("{module} (rank {other})"));
+            }
+        }
+    }
+    assert!(
+        violations.is_empty(),
+        "modules importing their own or an upper layer: {violations:#?}"
+    );
+}
+
+#[test]
+fn the_reference_scanner_sees_groups_and_paths() {
+    let refs =
+        crate_refs("use crate::{AuthError, wire::encode::Parts};\nlet x = crate::rules::check(e);");
+    assert_eq!(refs, ["AuthError", "wire", "rules"]);
+    assert_eq!(code_of("a // crate::rules\nb"), "a \nb");
+}
