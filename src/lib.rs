@@ -30,9 +30,11 @@
 //!   OpenID provider, and `oauth::ClientCredentials`.
 //! - `rest` (feature `json`): the AIP-193 body and its OpenAPI document.
 //!
-//! The [README](https://github.com/auth-error/auth-error#readme) walks
-//! through the server, client, REST and browser paths; `docs/` holds the
-//! performance figures, the reliability checks and the design notes.
+//! The [README](https://github.com/auth-error/auth-error#readme) is the
+//! front page; the guide in `docs/` walks through the server, client,
+//! identity-provider, sender-constrained, REST and browser paths (one page
+//! each, doctested), and holds the performance figures, the reliability
+//! checks and the design notes.
 //!
 //! # Features
 //!
@@ -46,7 +48,7 @@
 //! | `mtls` | the layer reads the client certificate tonic's own TLS server records (`TlsConnectInfo`), for mTLS-bound tokens with no code of yours; implies `sender-constrained` |
 //! | `redis` | `server::RedisReplayCache`: the DPoP replay cache shared by a service's instances, on Redis; implies `sender-constrained` |
 //! | `testing` | `testing::TestIssuer`, a loopback identity provider for your tests (discovery, key set, client credentials, introspection, revocation, tokens and faults on demand); implies `oidc` and `jwt-aws-lc`; a dev-dependency |
-//! | `metrics` | counters of requests by outcome and refusals by reason, verification time, key-set fetches, cache hits, token fetches, through the `metrics` facade (see the README's Observability table) |
+//! | `metrics` | counters of requests by outcome and refusals by reason, verification time, key-set fetches, cache hits, token fetches, through the `metrics` facade (see docs/observability.md) |
 //! | `grpc-web` | `server::grpc_web_cors()`, a tower-http CORS preset for pages on other origins |
 //! | `serde` | `Serialize`/`Deserialize` for `AuthErrorCode` as its name (`"TOKEN_EXPIRED"`; the number is accepted too) and for `ClientAction` |
 //! | `json` | the AIP-193 HTTP error body, typed (`rest::AuthErrorResponse`), to produce (`AuthError::to_http_body()`, `to_http_json()`) and to parse (`from_http_body`, `from_http_json`); `server::ProtectedResourceMetadata`; implies `serde` |
@@ -58,6 +60,39 @@
 #[doc = include_str!("../README.md")]
 #[cfg(doctest)]
 pub struct ReadmeDoctests;
+
+/// The guide's pages (`docs/`), each doctested as the README is.
+#[cfg(doctest)]
+pub mod guide {
+    #[doc = include_str!("../docs/server.md")]
+    pub struct Server;
+    #[doc = include_str!("../docs/client.md")]
+    pub struct Client;
+    #[doc = include_str!("../docs/identity-providers.md")]
+    pub struct IdentityProviders;
+    #[doc = include_str!("../docs/sender-constrained.md")]
+    pub struct SenderConstrained;
+    #[doc = include_str!("../docs/step-up.md")]
+    pub struct StepUp;
+    #[doc = include_str!("../docs/browsers.md")]
+    pub struct Browsers;
+    #[doc = include_str!("../docs/rest.md")]
+    pub struct Rest;
+    #[doc = include_str!("../docs/codes.md")]
+    pub struct Codes;
+    #[doc = include_str!("../docs/other-languages.md")]
+    pub struct OtherLanguages;
+    #[doc = include_str!("../docs/observability.md")]
+    pub struct Observability;
+    #[doc = include_str!("../docs/testing.md")]
+    pub struct Testing;
+    #[doc = include_str!("../docs/cli.md")]
+    pub struct Cli;
+    #[doc = include_str!("../docs/connections.md")]
+    pub struct Connections;
+    #[doc = include_str!("../docs/challenges.md")]
+    pub struct Challenges;
+}
 
 // The layout, one concept per module; lower layers never import upper ones
 // (tests/it/layout.rs ranks them and checks every `crate::` path):

@@ -1,6 +1,6 @@
 //! The metrics the crate reports (feature `metrics`, through the `metrics`
 //! facade: the application's recorder decides where they go). One home for
-//! every name and label: the table in the README's "Observability" section
+//! every name and label: the table in docs/observability.md
 //! is this file's.
 //!
 //! Every label value comes from a closed set (outcomes, reason names, cache

@@ -1,7 +1,7 @@
 //! The credential detector: which metadata and texts must never leave the
 //! process. A leaf: it knows no error type, so the error value (its
 //! `Display` and `Debug`) and the rules (every exit) can both use it.
-//! Documented in the README's "What never leaves" table.
+//! Documented in docs/codes.md's "What never leaves" table.
 //!
 //! Both checks are linear in the input and allocate nothing.
 

@@ -321,7 +321,7 @@ async fn drain<B: Body<Data = Bytes> + Unpin>(mut body: B, max_bytes: usize) -> 
 mod defaults {
     use super::*;
 
-    /// The README's drain defaults: 64 KiB, 250 ms, 1,024 bodies at once.
+    /// The drain defaults docs/connections.md states: 64 KiB, 250 ms, 1,024 bodies at once.
     #[test]
     fn the_documented_drain_defaults() {
         let layer = DrainRejectedLayer::default();

@@ -1,6 +1,6 @@
 """Checks openapi/auth-error.yaml and the crate's bodies with real validators.
 
-Usage: validate.py DOC BODIES WORKDIR README
+Usage: validate.py DOC BODIES WORKDIR GUIDE_PAGE (docs/rest.md)
 
 - openapi-spec-validator: DOC is a valid OpenAPI 3.1 document;
 - jsonschema (Draft 2020-12, OpenAPI 3.1's dialect): every "good" body in
@@ -9,7 +9,7 @@ Usage: validate.py DOC BODIES WORKDIR README
 - datamodel-code-generator: a pydantic model generated from DOC (in WORKDIR)
   parses every good body with the first detail's `reason` as the generated
   enum, and refuses the bad bodies marked "pydantic";
-- openapi-spec-validator again: the README's example of a service document
+- openapi-spec-validator again: docs/rest.md's example of a service document
   that `$ref`s the reusable responses (its first ```yaml block) validates
   beside a copy of DOC, and a reference to a response that does not exist
   is refused.
@@ -149,9 +149,9 @@ def main():
             fail(f"pydantic accepts corrupted body {case['name']!r}")
     report["pydantic_refused"] = refused
 
-    # 4. The README's service document, with its `$ref`s resolved from files.
+    # 4. docs/rest.md's service document, with its `$ref`s resolved from files.
     if "```yaml\n" not in readme:
-        fail("the README has no ```yaml block of a service document")
+        fail("docs/rest.md has no ```yaml block of a service document")
     snippet = readme.split("```yaml\n", 1)[1].split("```", 1)[0]
     service = yaml.safe_load(snippet)
     service = {"openapi": "3.1.0", "info": {"title": "service", "version": "1"}, **service}
@@ -166,7 +166,7 @@ def main():
         if "$ref" in r
     ]
     if not refs:
-        fail("the README's service document references no response")
+        fail("docs/rest.md's service document references no response")
     validate_spec(service, base_uri=service_path.as_uri())
     broken = json.loads(json.dumps(service))
     first = next(iter(broken["paths"].values()))

@@ -226,7 +226,7 @@ async fn checks_added_before_with_claims_still_run() {
     }
 }
 
-/// The README's validation: an algorithm, an audience and an issuer, and
+/// docs/server.md's validation: an algorithm, an audience and an issuer, and
 /// nothing else.
 fn readme_validation() -> Validation {
     let mut validation = Validation::new(Algorithm::HS256);

@@ -1,5 +1,5 @@
 //! The key-set cache of `JwtVerifier::from_issuer` / `from_jwks_url`, each
-//! promise of the README's key-set table proven deterministically against a
+//! promise of docs/identity-providers.md's key-set table proven deterministically against a
 //! provider the test controls (`support/key_server.rs`): one fetch for many
 //! concurrent callers, no fetch for a foreign issuer, the cooldown before and
 //! after it ends, failures backing off, the background refresh, an unknown

@@ -3,7 +3,7 @@
 //!
 //! Short version (runs in the test command). The longer run and the figures
 //! without `DrainRejectedLayer` come from
-//! `cargo run --release --example loadtest` (see the README).
+//! `cargo run --release --example loadtest` (see docs/performance.md).
 
 use crate::support::common;
 #[cfg(any(feature = "jwt-aws-lc", feature = "jwt-rust-crypto"))]

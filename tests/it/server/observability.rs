@@ -1,7 +1,7 @@
 //! What an operator sees: the metrics `BearerAuthLayer` and `JwtVerifier`
 //! report (feature `metrics`), counted exactly, with label values from
 //! closed sets only (never a path, subject or token from the request); and
-//! the `tracing` events the README promises (an info event per refusal with
+//! the `tracing` events docs/observability.md promises (an info event per refusal with
 //! the reason, method, path and claimed issuer, never the token; a warning
 //! when credentials cannot be verified; an error on a server fault).
 #![cfg(any(feature = "jwt-aws-lc", feature = "jwt-rust-crypto"))]

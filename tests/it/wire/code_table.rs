@@ -39,7 +39,7 @@ fn names_and_numbers_match_the_upstream_table_exactly() {
 
 /// The checklist for a new code in `docs/development.md`: each of its steps
 /// leaves something a test reads, so a forgotten step fails a test. The
-/// proto value and the table row fail the build; the README row, the
+/// proto value and the table row fail the build; the docs/codes.md row, the
 /// vectors and the OpenAPI document have their own tests
 /// (`the_readme_table_states_every_row_exactly`, `tests/it/wire/vectors.rs`,
 /// `tests/it/http/openapi.rs`); this one checks the rest: the baseline copy of the
@@ -69,7 +69,7 @@ fn a_new_code_has_every_home() {
     // The checklist names every step this test and the others check.
     for step in [
         "src/code/table.rs",
-        "README",
+        "docs/codes.md",
         "AUTH_ERROR_UPDATE_VECTORS=1",
         "AUTH_ERROR_UPDATE_OPENAPI=1",
         "proto-baseline/",
@@ -153,19 +153,19 @@ fn from_str_is_exact_and_its_error_names_the_input() {
     }
 }
 
-/// The README's code table is the second, independent statement of every
+/// The code table of docs/codes.md is the second, independent statement of every
 /// row (the one a reader checks): each column must say exactly what the
 /// accessors say, and the description is the proto comment's first sentence.
 #[test]
 fn the_readme_table_states_every_row_exactly() {
     use auth_error::grpc_status_name;
-    let readme = include_str!(concat!(env!("CARGO_MANIFEST_DIR"), "/README.md"));
+    let readme = include_str!(concat!(env!("CARGO_MANIFEST_DIR"), "/docs/codes.md"));
     let mut rows = 0;
     for code in AuthErrorCode::ALL {
         let row = readme
             .lines()
             .find(|l| l.starts_with(&format!("| `{}` |", code.as_str_name())))
-            .unwrap_or_else(|| panic!("README has no row for {code}"));
+            .unwrap_or_else(|| panic!("docs/codes.md has no row for {code}"));
         let cells: Vec<&str> = row.trim_matches('|').split(" | ").map(str::trim).collect();
         assert_eq!(cells.len(), 6, "{row}");
         assert_eq!(cells[1], i32::from(code).to_string(), "{row}");

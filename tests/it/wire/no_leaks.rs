@@ -78,7 +78,7 @@ fn strict_grpc_refuses_and_names_only_the_key() {
         let refused = err.try_into_status().unwrap_err();
         // The exact refusal, naming this entry's key: a secret key name is
         // refused as such, any other key for its credential-shaped value.
-        // The README's rule, restated: normalized, then whole or after `x`.
+        // docs/codes.md's rule, restated: normalized, then whole or after `x`.
         let normalized = key.to_ascii_lowercase().replace(['-', '_', '.'], "");
         let secret_key = [Some(normalized.as_str()), normalized.strip_prefix('x')]
             .into_iter()
