@@ -102,12 +102,14 @@ pub mod guide {
 //            AttachError
 //   rules/   what may leave the process, applied by every exit
 //   status/  the gRPC exit and entry (attach, extract)
-//   http/    the same failure over HTTP (challenge, JSON, axum, serde)
+//   rest/    the AIP-193 body's types, its JSON and its OpenAPI document
+//   http/    the HTTP exits on rest/ (challenge, response, axum)
+//   jose.rs  JWK keys and thumbprints for sender-constrained tokens
 //   server/  the server's tower layers: bearer/ (verifier contract, routes,
-//            answers), drain, CORS, resource metadata
-//   client/  the client's tower layer: credentials
+//            answers), dpop/, client certificates, drain, CORS, resource
+//            metadata
+//   client/  the client's tower layer: credentials, and the DPoP key
 //   guard.rs the client's header guard
-//   rest.rs  the REST contract's public types (over http/)
 //   jwt/     JwtVerifier, and the provider's key set cache (feature oidc)
 //   oidc/    HTTP to an identity provider (feature oidc); oauth.rs the grant
 #[macro_use]
@@ -146,7 +148,7 @@ pub mod pb {
     include!(concat!(env!("OUT_DIR"), "/auth.error.v1.rs"));
 }
 
-pub use code::{BearerChallenge, ClientAction, ParseAuthErrorCodeError};
+pub use code::{BearerChallenge, ClientAction, ParseAuthErrorCodeError, grpc_status_name};
 
 /// The error type of the crate's extension points ([`client::TokenSource`],
 /// [`server::TokenVerifier::check`]) and of its layers' services: any error,
@@ -156,7 +158,6 @@ pub type BoxError = Box<dyn std::error::Error + Send + Sync>;
 pub use error::keys::{keys, split_list};
 pub use error::{AttachError, TextField};
 pub use error::{AuthError, Detail, Details, Metadata, MetadataIter};
-pub use http::grpc_status_name;
 pub use pb::AuthErrorCode;
 pub use rules::{MAX_DETAILS_LEN, MAX_DOMAIN_LEN, MAX_METADATA_KEY_LEN};
 pub use secrets::{

@@ -10,8 +10,8 @@ use oauth2::basic::BasicClient;
 use oauth2::{ClientId, ClientSecret, RequestTokenError, Scope, TokenResponse, TokenUrl};
 
 use crate::client::{AccessToken, BoxError, TokenSource};
+use crate::oidc::client;
 use crate::oidc::discovery::{Endpoint, Metadata};
-use crate::oidc::http;
 
 use crate::oidc::ProviderError;
 
@@ -47,7 +47,7 @@ pub struct ClientCredentials {
     endpoint: Endpoint,
     scopes: Vec<String>,
     resource: Option<String>,
-    http: http::Client,
+    http: client::Client,
     refused: Mutex<Option<Arc<TokenEndpointError>>>,
     /// RFC 9449 §5: the key the tokens are bound to, and the token
     /// endpoint's last nonce.
@@ -112,7 +112,7 @@ impl ClientCredentials {
             endpoint,
             scopes: Vec::new(),
             resource: None,
-            http: http::Client::new()?,
+            http: client::Client::new()?,
             refused: Mutex::new(None),
             dpop: None,
             nonce: Arc::new(Mutex::new(None)),
@@ -297,7 +297,7 @@ impl Attempt {
 }
 
 async fn send(
-    client: &http::Client,
+    client: &client::Client,
     request: oauth2::HttpRequest,
 ) -> Result<oauth2::HttpResponse, ProviderError> {
     let response = client.send(request).await?;

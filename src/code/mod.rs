@@ -7,12 +7,16 @@
 
 mod action;
 mod challenge;
+mod grpc_status;
+#[cfg(feature = "serde")]
+mod serde;
 
 use std::fmt;
 use std::str::FromStr;
 
 pub use action::ClientAction;
 pub use challenge::BearerChallenge;
+pub use grpc_status::grpc_status_name;
 
 use crate::AuthErrorCode;
 

@@ -50,7 +50,7 @@ pub(crate) fn rejection(
 /// feature `json`, `{"error": {"code", "message", "status"}}`.
 pub(crate) fn fault(status: StatusCode, name: &str, message: &str) -> http::Response<Bytes> {
     #[cfg(feature = "json")]
-    let body = to_bytes(&crate::http::body::AuthErrorResponse::fault(
+    let body = to_bytes(&crate::rest::AuthErrorResponse::fault(
         status.as_u16(),
         name,
         message,
@@ -79,7 +79,7 @@ fn body(err: &AuthError) -> Bytes {
 /// The body's JSON bytes. Serializing it cannot fail (strings, numbers and
 /// in-range durations only); were it to, the body would be empty, not a panic.
 #[cfg(feature = "json")]
-fn to_bytes(body: &crate::http::body::AuthErrorResponse) -> Bytes {
+fn to_bytes(body: &crate::rest::AuthErrorResponse) -> Bytes {
     serde_json::to_vec(body).unwrap_or_default().into()
 }
 

@@ -16,8 +16,8 @@ use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 use base64::Engine as _;
 use serde_json::Value;
 
+use crate::oidc::client;
 use crate::oidc::discovery::{Endpoint, Metadata};
-use crate::oidc::http;
 use crate::server::{Rejection, TokenVerifier, Verified};
 use crate::{AuthError, AuthErrorCode, BoxError};
 
@@ -160,7 +160,7 @@ pub struct IntrospectionVerifier {
     endpoint: Endpoint,
     client_id: String,
     client_secret: String,
-    http: http::Client,
+    http: client::Client,
     audiences: Option<Vec<String>>,
     issuer: Option<String>,
     cache: Mutex<Cache>,
@@ -223,7 +223,7 @@ impl IntrospectionVerifier {
             endpoint,
             client_id,
             client_secret,
-            http: http::Client::new()?,
+            http: client::Client::new()?,
             audiences: None,
             issuer: None,
             cache: Mutex::new(Cache {

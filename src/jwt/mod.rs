@@ -328,7 +328,7 @@ impl JwtVerifier<Value> {
     /// ```
     #[cfg(feature = "oidc")]
     pub fn from_issuer(issuer: &str, mut validation: Validation) -> Result<Self, ProviderError> {
-        crate::oidc::http::checked_url(issuer)?;
+        crate::oidc::client::checked_url(issuer)?;
         if validation.iss.is_none() {
             validation.set_issuer(&[issuer]);
         }
@@ -343,7 +343,7 @@ impl JwtVerifier<Value> {
     /// [`from_issuer`](Self::from_issuer).
     #[cfg(feature = "oidc")]
     pub fn from_jwks_url(url: &str, validation: Validation) -> Result<Self, ProviderError> {
-        let url = crate::oidc::http::checked_url(url)?;
+        let url = crate::oidc::client::checked_url(url)?;
         let remote = remote::RemoteKeys::new(remote::Source::Jwks(url))?;
         let mut verifier = Self::empty(validation);
         verifier.remote = Some(Arc::new(remote));

@@ -15,7 +15,7 @@ use tokio::time::Instant;
 
 use super::{Key, Unusable, short_hmac_key, signature_algorithm, usable_algorithms};
 use crate::oidc::discovery::Metadata;
-use crate::oidc::{ProviderError, http};
+use crate::oidc::{ProviderError, client};
 use crate::time::saturating_add;
 
 use crate::BoxError;
@@ -91,7 +91,7 @@ impl State {
 /// The remote key set of one verifier.
 pub(crate) struct RemoteKeys {
     source: Source,
-    http: http::Client,
+    http: client::Client,
     pub(crate) cooldown: Duration,
     pub(crate) max_age: Duration,
     state: RwLock<State>,
@@ -159,7 +159,7 @@ impl RemoteKeys {
     pub(crate) fn new(source: Source) -> Result<Self, ProviderError> {
         Ok(RemoteKeys {
             source,
-            http: http::Client::new()?,
+            http: client::Client::new()?,
             cooldown: Duration::from_secs(30),
             max_age: Duration::from_secs(600),
             state: RwLock::new(State {
@@ -513,7 +513,7 @@ mod tests {
         let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
         let url = url::Url::parse(&format!("http://{}/", listener.local_addr().unwrap())).unwrap();
         drop(listener);
-        let err = http::Client::new()
+        let err = client::Client::new()
             .unwrap()
             .get_json::<Value>(&url)
             .await

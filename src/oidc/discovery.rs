@@ -3,7 +3,7 @@
 
 use serde::Deserialize;
 
-use super::{ProviderError, http};
+use super::{ProviderError, client};
 
 /// `/.well-known/openid-configuration`, as far as it is read.
 #[derive(Debug, Deserialize)]
@@ -22,14 +22,14 @@ impl Metadata {
     /// Fetches the document of `issuer` and checks that it names `issuer`
     /// exactly (§4.3: otherwise another provider's keys could be trusted).
     pub(crate) async fn fetch(
-        client: &http::Client,
+        client: &client::Client,
         issuer: &str,
     ) -> Result<Metadata, ProviderError> {
         let url = format!(
             "{}/.well-known/openid-configuration",
             issuer.trim_end_matches('/')
         );
-        let url = http::checked_url(&url)?;
+        let url = client::checked_url(&url)?;
         let over_tls = url.scheme() == "https";
         let (mut metadata, _): (Metadata, _) = client.get_json(&url).await?;
         metadata.over_tls = over_tls;
@@ -45,7 +45,7 @@ impl Metadata {
     /// `uri` checked like every provider URL, and `https` when the
     /// document was.
     fn checked(&self, uri: &str) -> Result<url::Url, ProviderError> {
-        let url = http::checked_url(uri)?;
+        let url = client::checked_url(uri)?;
         if self.over_tls && url.scheme() != "https" {
             return Err(ProviderError::InsecureUrl { url: uri.into() });
         }
@@ -101,12 +101,12 @@ pub(crate) enum Endpoint {
 impl Endpoint {
     /// `url` itself (`https`, or `http` to loopback).
     pub(crate) fn fixed(url: &str) -> Result<Self, ProviderError> {
-        Ok(Endpoint::Fixed(http::checked_url(url)?))
+        Ok(Endpoint::Fixed(client::checked_url(url)?))
     }
 
     /// From `issuer`'s discovery document, fetched at first use.
     pub(crate) fn discover(issuer: &str) -> Result<Self, ProviderError> {
-        http::checked_url(issuer)?;
+        client::checked_url(issuer)?;
         Ok(Endpoint::Discover {
             issuer: issuer.to_owned(),
             found: tokio::sync::OnceCell::new(),
@@ -117,7 +117,7 @@ impl Endpoint {
     /// a failed fetch is tried again next time).
     pub(crate) async fn url(
         &self,
-        client: &http::Client,
+        client: &client::Client,
         field: fn(&Metadata) -> Result<url::Url, ProviderError>,
     ) -> Result<url::Url, ProviderError> {
         match self {

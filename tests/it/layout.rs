@@ -22,19 +22,20 @@ const RANKS: &[(&str, u8)] = &[
     ("observe", 1),
     // What may leave the process.
     ("rules", 2),
-    // The exits: gRPC and HTTP.
+    // The gRPC exit and entry; the AIP-193 body's types and JSON.
     ("status", 3),
-    ("http", 3),
+    ("rest", 3),
+    // The HTTP exits (challenge, response, axum), on the body.
+    ("http", 4),
     // What is built on the exits.
-    ("guard", 4),
-    ("server", 4),
-    ("rest", 4),
-    ("oidc", 4),
-    ("client", 5),
-    ("jwt", 5),
-    ("oauth", 6),
+    ("guard", 5),
+    ("server", 5),
+    ("oidc", 5),
+    ("client", 6),
+    ("jwt", 6),
+    ("oauth", 7),
     // The test identity provider: a user of everything, used by nothing.
-    ("testing", 7),
+    ("testing", 8),
 ];
 
 /// The crate root's names, by the module that defines them.
@@ -66,7 +67,7 @@ const ROOT_NAMES: &[(&str, &str)] = &[
     ("looks_like_credential", "secrets"),
     ("SECRET_METADATA_KEY_PREFIXES", "secrets"),
     ("SECRET_METADATA_KEY_SEPARATORS", "secrets"),
-    ("grpc_status_name", "http"),
+    ("grpc_status_name", "code"),
     // Constants and types of the crate root itself: below everything.
     ("DOMAIN", "wire"),
     ("BoxError", "wire"),

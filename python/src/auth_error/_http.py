@@ -1,5 +1,5 @@
-"""The AIP-193 HTTP/JSON error body, as the crate's ``src/http/json.rs`` and
-``src/http/body.rs`` write and read it: compact JSON, ``"@type"`` first and
+"""The AIP-193 HTTP/JSON error body, as the crate's ``src/rest/json.rs`` and
+``src/rest/body.rs`` write and read it: compact JSON, ``"@type"`` first and
 then the fields in sorted order, companions in their proto3 JSON form, any
 other detail as ``{"@type": ..., "value": "<base64>"}``.
 """

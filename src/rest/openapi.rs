@@ -37,11 +37,11 @@ use utoipa::openapi::{
 };
 use utoipa::{PartialSchema, ToSchema};
 
-use crate::http::body::{
+use crate::keys;
+use crate::rest::{
     AuthErrorInfo, AuthErrorResponse, Detail, ErrorBody, ErrorInfo, Help, HelpLink,
     LocalizedMessage, RetryInfo,
 };
-use crate::keys;
 use crate::wire::ERROR_INFO_TYPE_URL;
 use crate::{AuthError, AuthErrorCode, DOMAIN};
 
@@ -304,7 +304,7 @@ fn code_schema() -> ObjectBuilder {
     let mut per_value = Vec::new();
     for code in AuthErrorCode::ALL {
         let (comment, group) = code.proto_comment();
-        let grpc = crate::http::grpc_status_name(code.grpc_code());
+        let grpc = crate::grpc_status_name(code.grpc_code());
         let http = code.http_status().as_u16();
         let action = match code.client_action_with_retry_delay() {
             delayed if delayed != code.client_action() => {

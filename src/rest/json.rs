@@ -22,8 +22,8 @@
 use std::fmt;
 
 use crate::code::ReasonError;
-use crate::http::body::{AuthErrorInfo, AuthErrorResponse, Detail, ErrorBody};
-use crate::http::grpc_status_name;
+use crate::grpc_status_name;
+use crate::rest::{AuthErrorInfo, AuthErrorResponse, Detail, ErrorBody};
 use crate::rules;
 use crate::{AuthError, AuthErrorCode, DOMAIN};
 

@@ -22,10 +22,15 @@
 //! assert!(matches!(&body.error.details[1], Detail::RetryInfo(r) if r.retry_delay.unwrap().seconds == 900));
 //! ```
 
-pub use crate::http::JsonError;
-pub use crate::http::body::{
+mod body;
+mod json;
+#[cfg(feature = "utoipa")]
+mod openapi;
+
+pub use body::{
     AuthErrorInfo, AuthErrorResponse, Detail, ErrorBody, ErrorInfo, Help, HelpLink,
     LocalizedMessage, RetryInfo,
 };
+pub use json::JsonError;
 #[cfg(feature = "utoipa")]
-pub use crate::http::openapi::openapi;
+pub use openapi::openapi;
