@@ -186,3 +186,91 @@ fn the_reference_scanner_sees_groups_and_paths() {
     assert_eq!(refs, ["AuthError", "wire", "rules"]);
     assert_eq!(code_of("a // crate::rules\nb"), "a \nb");
 }
+
+/// A file's code without its `#[cfg(test)] mod tests { … }` (unit tests may
+/// import their parent wholesale).
+fn without_tests(code: &str) -> &str {
+    match code.find("#[cfg(test)]\nmod tests") {
+        Some(at) => &code[..at],
+        None => code,
+    }
+}
+
+/// Inside a folder module, the files name their siblings explicitly (no
+/// `use super::*` outside unit tests), and the sibling imports form no
+/// cycle: a reader (and this test) sees which file depends on which, as
+/// `lower_layers_never_import_upper_ones` does for the top-level modules.
+#[test]
+fn sibling_files_import_each_other_by_name_without_a_cycle() {
+    let mut files = Vec::new();
+    sources(Path::new("src"), &mut files);
+    // folder -> (file stem -> siblings it names)
+    let mut folders: BTreeMap<std::path::PathBuf, BTreeMap<String, Vec<String>>> = BTreeMap::new();
+    for file in &files {
+        let Some(dir) = file.parent() else { continue };
+        if !dir.join("mod.rs").exists() || dir == Path::new("src") {
+            continue;
+        }
+        let stem = file.file_stem().unwrap().to_string_lossy().into_owned();
+        if stem == "mod" {
+            continue;
+        }
+        let text = std::fs::read_to_string(file).unwrap();
+        let code = code_of(&text);
+        let code = without_tests(&code);
+        assert!(
+            !code
+                .lines()
+                .any(|l| l.trim() == "use super::*;" && !l.starts_with(' ')),
+            "{} imports its siblings wholesale (`use super::*`): name them",
+            file.display()
+        );
+        let siblings: Vec<String> = std::fs::read_dir(dir)
+            .unwrap()
+            .filter_map(|e| {
+                let p = e.ok()?.path();
+                let s = p.file_stem()?.to_string_lossy().into_owned();
+                (p.extension().is_some_and(|x| x == "rs") || p.is_dir()).then_some(s)
+            })
+            .filter(|s| s != "mod" && *s != stem)
+            .collect();
+        let named: Vec<String> = siblings
+            .into_iter()
+            .filter(|s| {
+                code.contains(&format!("super::{s}::")) || code.contains(&format!("super::{s};"))
+            })
+            .collect();
+        folders
+            .entry(dir.to_path_buf())
+            .or_default()
+            .insert(stem, named);
+    }
+    assert!(
+        folders.contains_key(Path::new("src/server/bearer")),
+        "{folders:?}"
+    );
+    for (dir, graph) in &folders {
+        // Repeatedly take a file whose siblings are all taken: all taken
+        // means no cycle.
+        let mut taken: Vec<&str> = Vec::new();
+        while taken.len() < graph.len() {
+            let next = graph.iter().find(|(f, deps)| {
+                !taken.contains(&f.as_str())
+                    && deps
+                        .iter()
+                        .all(|d| taken.contains(&d.as_str()) || !graph.contains_key(d))
+            });
+            match next {
+                Some((f, _)) => taken.push(f),
+                None => panic!(
+                    "{}: the sibling imports form a cycle among {:?}",
+                    dir.display(),
+                    graph
+                        .iter()
+                        .filter(|(f, _)| !taken.contains(&f.as_str()))
+                        .collect::<Vec<_>>()
+                ),
+            }
+        }
+    }
+}

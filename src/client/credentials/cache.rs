@@ -2,7 +2,19 @@
 //! any number of concurrent callers (single flight), refreshed ahead of
 //! expiry, with back-off after a failed fetch.
 
-use super::*;
+use std::sync::{Arc, Mutex};
+use std::time::SystemTime;
+
+// tokio's clock (std's outside tests), so tests can pause and advance it.
+use tokio::time::Instant;
+
+use http::HeaderValue;
+
+use super::options::Options;
+use super::token::{Backoff, Current, refresh_at};
+use crate::BoxError;
+use crate::client::{FetchError, TokenSource};
+use crate::time::saturating_add;
 
 /// The token cache, shared by every clone of the layer and its services.
 pub(super) struct Shared<T> {

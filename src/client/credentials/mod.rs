@@ -7,29 +7,27 @@ use std::future::{Future, poll_fn};
 use std::pin::Pin;
 use std::sync::{Arc, Mutex};
 use std::task::{Context, Poll};
-use std::time::{Duration, SystemTime};
+use std::time::Duration;
 
-// tokio's clock (std's outside tests), so tests can pause and advance it.
-use tokio::time::Instant;
-
-use bytes::{Bytes, BytesMut};
-use http::{HeaderMap, HeaderValue, header};
-use http_body::{Body, Frame};
+use bytes::Bytes;
+use http::{HeaderMap, header};
+use http_body::Body;
 use tower_layer::Layer;
 use tower_service::Service;
 
-use crate::time::saturating_add;
 use crate::{AuthStatusExt, ClientAction};
 
 mod cache;
+mod options;
 mod replay;
 mod token;
 mod transport;
 
 use cache::Shared;
+use options::Options;
 use replay::{Prepared, prepare};
 pub use token::{AccessToken, FetchError};
-use token::{Backoff, Current, refresh_at};
+use token::{Backoff, Current};
 pub use transport::InsecureTransport;
 use transport::check_transport;
 
@@ -41,43 +39,6 @@ pub trait TokenSource: Send + Sync + 'static {
     /// A fresh token (called at first use, ahead of expiry, and after the
     /// server said the current one expired).
     fn fetch(&self) -> impl Future<Output = Result<AccessToken, BoxError>> + Send;
-}
-
-#[derive(Clone, Debug)]
-struct Options {
-    /// The channel's endpoint, for requests whose URI has no scheme (tonic's
-    /// `Channel` adds it below this layer).
-    endpoint: Option<http::Uri>,
-    allow_plaintext: bool,
-    margin: Duration,
-    max_replay: usize,
-    bare_unauthenticated: bool,
-    backoff_min: Duration,
-    backoff_max: Duration,
-    /// DPoP: the key every call's proof is signed with.
-    #[cfg(feature = "sender-constrained")]
-    dpop: Option<crate::client::DpopKey>,
-}
-
-impl Options {
-    /// The authorization scheme: `DPoP` with a DPoP key, else `Bearer`.
-    fn scheme(&self) -> &'static str {
-        #[cfg(feature = "sender-constrained")]
-        if self.dpop.is_some() {
-            return "DPoP";
-        }
-        "Bearer"
-    }
-
-    /// With a DPoP key, the hash of `token` each proof carries (`ath`).
-    fn dpop_ath(&self, token: &str) -> Option<Arc<str>> {
-        #[cfg(feature = "sender-constrained")]
-        if self.dpop.is_some() {
-            return Some(crate::jose::sha256_b64(token.as_bytes()).into());
-        }
-        let _ = token;
-        None
-    }
 }
 
 /// A tower layer for a tonic `Channel` (or any gRPC HTTP/2 service) that
@@ -305,6 +266,8 @@ fn asks_for_retry(headers: &mut HeaderMap, options: &Options) -> Option<Retry> {
 /// a response brings is kept for the next proofs.
 #[cfg(feature = "sender-constrained")]
 mod proof {
+    use http::HeaderValue;
+
     use super::*;
 
     pub(super) fn sign<T>(

@@ -1,7 +1,11 @@
 //! Request bodies kept for one retry: up to a bound, the frames read are
 //! kept and replayed before the rest of the body.
 
-use super::*;
+use std::pin::Pin;
+use std::task::{Context, Poll};
+
+use bytes::{Bytes, BytesMut};
+use http_body::{Body, Frame};
 
 /// The request body, read as far as it was ready when the call was made.
 pub(super) enum Prepared {

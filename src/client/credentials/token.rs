@@ -1,6 +1,16 @@
 //! The token a source hands over, and when to refresh it.
 
-use super::*;
+use std::fmt;
+use std::sync::Arc;
+use std::time::{Duration, SystemTime};
+
+// tokio's clock (std's outside tests), so tests can pause and advance it.
+use tokio::time::Instant;
+
+use http::HeaderValue;
+
+use crate::BoxError;
+use crate::time::saturating_add;
 
 /// An access token and, if known, when it expires. `Debug` never shows the
 /// token.

@@ -1,15 +1,17 @@
 //! Where a token may be sent: TLS, or plaintext to loopback when allowed.
 
-use super::*;
+use std::fmt;
 
-/// Why [`CredentialsLayer`] did not send a token: the connection would not
+use super::options::Options;
+
+/// Why [`CredentialsLayer`](crate::client::CredentialsLayer) did not send a token: the connection would not
 /// protect it. The source of the `FAILED_PRECONDITION` status the call
 /// returns.
 #[derive(Debug, Clone, PartialEq, Eq)]
 #[non_exhaustive]
 pub enum InsecureTransport {
     /// The request URI has no scheme (a tonic `Channel`) and no endpoint
-    /// was declared with [`CredentialsLayer::with_endpoint`].
+    /// was declared with [`CredentialsLayer::with_endpoint`](crate::client::CredentialsLayer::with_endpoint).
     UnknownEndpoint,
     /// The endpoint is plaintext (`http://`, or a scheme other than
     /// `https`) and not a loopback address.
@@ -102,7 +104,10 @@ pub(super) fn check_transport(uri: &http::Uri, options: &Options) -> Result<(), 
 
 #[cfg(test)]
 mod tests {
+    use std::time::Duration;
+
     use super::*;
+    use crate::client::CredentialsLayer;
 
     fn options(endpoint: &str) -> Options {
         Options {

@@ -1,11 +1,14 @@
 //! The decision about one request: the bearer token, the verifier, the
 //! scopes and the step-up rules.
 
-use super::*;
 use std::time::SystemTime;
 
 use http::{HeaderMap, header};
 
+use super::config::Config;
+#[cfg(feature = "sender-constrained")]
+use super::protocol::DPOP;
+use crate::server::{Rejection, TokenVerifier, Verified};
 use crate::{AuthError, AuthErrorCode};
 
 /// How far in the future a verified `auth_time` may be and still count as
@@ -149,215 +152,218 @@ pub(super) fn check_binding(
     None
 }
 
-impl<V: TokenVerifier> Config<V> {
-    pub(super) fn is_public(&self, method: &http::Method, path: &str) -> bool {
-        self.public.iter().any(|p| p.covers(method, path))
-    }
+pub(super) fn is_public<V: TokenVerifier>(
+    config: &Config<V>,
+    method: &http::Method,
+    path: &str,
+) -> bool {
+    config.public.iter().any(|p| p.covers(method, path))
+}
 
-    /// Records in `span` the pattern of the first scope rule covering the
-    /// request (what was configured, never the request's own path).
-    pub(super) fn record_route(&self, span: &tracing::Span, method: &http::Method, path: &str) {
-        if let Some((rule, _)) = self
-            .scopes
-            .iter()
-            .find(|(rule, _)| rule.covers(method, path))
-        {
-            span.record("auth.route", rule.path.as_str());
-        }
+/// Records in `span` the pattern of the first scope rule covering the
+/// request (what was configured, never the request's own path).
+pub(super) fn record_route<V: TokenVerifier>(
+    config: &Config<V>,
+    span: &tracing::Span,
+    method: &http::Method,
+    path: &str,
+) {
+    if let Some((rule, _)) = config
+        .scopes
+        .iter()
+        .find(|(rule, _)| rule.covers(method, path))
+    {
+        span.record("auth.route", rule.path.as_str());
     }
+}
 
-    /// The scopes the request requires that `verified` lacks, as a rejection.
-    pub(super) fn check_scopes(
-        &self,
-        method: &http::Method,
-        path: &str,
-        verified: &Verified<V::Claims>,
-    ) -> Option<AuthError> {
-        let required: Vec<&str> = self
-            .scopes
-            .iter()
-            .filter(|(rule, _)| rule.covers(method, path))
-            .flat_map(|(_, scopes)| scopes.iter().map(String::as_str))
-            .collect();
-        if required.iter().all(|s| verified.has_scope(s)) {
-            return None;
-        }
-        Some(
-            AuthError::new(AuthErrorCode::InvalidScope)
-                .with_required_scopes(required)
-                .with_provided_scopes(verified.scopes().iter().map(String::as_str)),
-        )
+/// The scopes the request requires that `verified` lacks, as a rejection.
+pub(super) fn check_scopes<V: TokenVerifier>(
+    config: &Config<V>,
+    method: &http::Method,
+    path: &str,
+    verified: &Verified<V::Claims>,
+) -> Option<AuthError> {
+    let required: Vec<&str> = config
+        .scopes
+        .iter()
+        .filter(|(rule, _)| rule.covers(method, path))
+        .flat_map(|(_, scopes)| scopes.iter().map(String::as_str))
+        .collect();
+    if required.iter().all(|s| verified.has_scope(s)) {
+        return None;
     }
+    Some(
+        AuthError::new(AuthErrorCode::InvalidScope)
+            .with_required_scopes(required)
+            .with_provided_scopes(verified.scopes().iter().map(String::as_str)),
+    )
+}
 
-    /// The step-up rules the request's token does not meet, as a rejection:
-    /// an unmet `acr` is `MULTI_FACTOR_REQUIRED` (with `maxAge` too when the
-    /// login is also too old), a login too old (or of unknown age)
-    /// `SESSION_EXPIRED`.
-    pub(super) fn check_step_up(
-        &self,
-        method: &http::Method,
-        path: &str,
-        verified: &Verified<V::Claims>,
-    ) -> Option<AuthError> {
-        let unmet_acr = self
-            .acr
-            .iter()
-            .filter(|(rule, _)| rule.covers(method, path))
-            .map(|(_, values)| values)
-            .find(|values| {
-                !verified
-                    .acr()
-                    .is_some_and(|acr| values.iter().any(|v| v == acr))
-            });
-        let max_age = self
-            .max_auth_age
-            .iter()
-            .filter(|(rule, _)| rule.covers(method, path))
-            .map(|(_, age)| *age)
-            .min();
-        let too_old = max_age.filter(|max| match verified.auth_time() {
-            None => true,
-            // A time in the future is a fresh login only within the clock
-            // allowance; beyond it, no login can vouch for the session.
-            Some(at) => match SystemTime::now().duration_since(at) {
-                Ok(age) => age > *max,
-                Err(ahead) => ahead.duration() > AUTH_TIME_CLOCK_ALLOWANCE,
-            },
+/// The step-up rules the request's token does not meet, as a rejection:
+/// an unmet `acr` is `MULTI_FACTOR_REQUIRED` (with `maxAge` too when the
+/// login is also too old), a login too old (or of unknown age)
+/// `SESSION_EXPIRED`.
+pub(super) fn check_step_up<V: TokenVerifier>(
+    config: &Config<V>,
+    method: &http::Method,
+    path: &str,
+    verified: &Verified<V::Claims>,
+) -> Option<AuthError> {
+    let unmet_acr = config
+        .acr
+        .iter()
+        .filter(|(rule, _)| rule.covers(method, path))
+        .map(|(_, values)| values)
+        .find(|values| {
+            !verified
+                .acr()
+                .is_some_and(|acr| values.iter().any(|v| v == acr))
         });
-        match (unmet_acr, too_old) {
-            (None, None) => None,
-            (Some(values), too_old) => {
-                let err = AuthError::new(AuthErrorCode::MultiFactorRequired)
-                    .with_acr_values(values.iter().map(String::as_str));
-                Some(match too_old {
-                    Some(max) => err.with_max_age(max),
-                    None => err,
-                })
-            }
-            (None, Some(max)) => {
-                Some(AuthError::new(AuthErrorCode::SessionExpired).with_max_age(max))
-            }
-        }
-    }
-
-    pub(super) async fn decide(
-        &self,
-        headers: &HeaderMap,
-        method: &http::Method,
-        uri: &http::Uri,
-        extensions: &http::Extensions,
-    ) -> Result<Verified<V::Claims>, Rejection> {
-        let path = uri.path();
-        let refuse = |err: AuthError| {
-            refused(&self.metrics, err.code(), method, path, || None);
-            Rejection::Auth(err)
-        };
-        #[cfg(feature = "sender-constrained")]
-        let dpop = self.dpop.as_ref();
-        #[cfg(not(feature = "sender-constrained"))]
-        let dpop: Option<&std::convert::Infallible> = None;
-        let (scheme, token) = credentials(headers, dpop.is_some()).map_err(refuse)?;
-        // The proof first (RFC 9449 §7.1): a refused proof costs one
-        // signature check, not two.
-        #[cfg(feature = "sender-constrained")]
-        let proof = match (dpop, scheme) {
-            (Some(dpop), Scheme::Dpop) => Some(
-                self.check_proof(dpop, headers, method, uri, token)
-                    .map_err(refuse)?,
-            ),
-            _ => None,
-        };
-        // A bearer token where DPoP is required: refused after it is
-        // verified, so that a stolen bound token is told why
-        // (`TOKEN_BINDING_MISMATCH`), an unbound one that DPoP is needed.
-        #[cfg(feature = "sender-constrained")]
-        let bearer_refused = scheme == Scheme::Bearer && dpop.is_some_and(|d| d.required);
-        #[cfg(not(feature = "sender-constrained"))]
-        let bearer_refused = false;
-        #[cfg(not(feature = "sender-constrained"))]
-        let _ = scheme;
-        let issuer = || self.verifier.token_issuer(token);
-        let started = crate::observe::TIMED.then(std::time::Instant::now);
-        let verifying = self.verifier.verify(token).await;
-        if let Some(started) = started {
-            self.metrics.verification(started.elapsed());
-        }
-        let verified = match verifying {
-            Ok(verified) => verified,
-            Err(Rejection::Auth(err)) => {
-                refused(&self.metrics, err.code(), method, path, issuer);
-                return Err(Rejection::Auth(err));
-            }
-            Err(other) => return Err(other),
-        };
-        #[cfg(feature = "sender-constrained")]
-        let proof_jkt = proof.as_ref().map(|p| p.jkt.as_str());
-        #[cfg(not(feature = "sender-constrained"))]
-        let proof_jkt: Option<&str> = None;
-        if let Some(err) = check_binding(verified.confirmation(), proof_jkt, extensions)
-            .or_else(|| {
-                bearer_refused.then(|| {
-                    AuthError::new(AuthErrorCode::DpopProofInvalid).with_message(
-                        "this resource requires DPoP: send `Authorization: DPoP` with a proof",
-                    )
-                })
+    let max_age = config
+        .max_auth_age
+        .iter()
+        .filter(|(rule, _)| rule.covers(method, path))
+        .map(|(_, age)| *age)
+        .min();
+    let too_old = max_age.filter(|max| match verified.auth_time() {
+        None => true,
+        // A time in the future is a fresh login only within the clock
+        // allowance; beyond it, no login can vouch for the session.
+        Some(at) => match SystemTime::now().duration_since(at) {
+            Ok(age) => age > *max,
+            Err(ahead) => ahead.duration() > AUTH_TIME_CLOCK_ALLOWANCE,
+        },
+    });
+    match (unmet_acr, too_old) {
+        (None, None) => None,
+        (Some(values), too_old) => {
+            let err = AuthError::new(AuthErrorCode::MultiFactorRequired)
+                .with_acr_values(values.iter().map(String::as_str));
+            Some(match too_old {
+                Some(max) => err.with_max_age(max),
+                None => err,
             })
-            .or_else(|| self.check_scopes(method, path, &verified))
-            .or_else(|| self.check_step_up(method, path, &verified))
-        {
-            refused(&self.metrics, err.code(), method, path, issuer);
+        }
+        (None, Some(max)) => Some(AuthError::new(AuthErrorCode::SessionExpired).with_max_age(max)),
+    }
+}
+
+pub(super) async fn decide<V: TokenVerifier>(
+    config: &Config<V>,
+    headers: &HeaderMap,
+    method: &http::Method,
+    uri: &http::Uri,
+    extensions: &http::Extensions,
+) -> Result<Verified<V::Claims>, Rejection> {
+    let path = uri.path();
+    let refuse = |err: AuthError| {
+        refused(&config.metrics, err.code(), method, path, || None);
+        Rejection::Auth(err)
+    };
+    #[cfg(feature = "sender-constrained")]
+    let dpop = config.dpop.as_ref();
+    #[cfg(not(feature = "sender-constrained"))]
+    let dpop: Option<&std::convert::Infallible> = None;
+    let (scheme, token) = credentials(headers, dpop.is_some()).map_err(refuse)?;
+    // The proof first (RFC 9449 §7.1): a refused proof costs one
+    // signature check, not two.
+    #[cfg(feature = "sender-constrained")]
+    let proof = match (dpop, scheme) {
+        (Some(dpop), Scheme::Dpop) => {
+            Some(check_proof(dpop, headers, method, uri, token).map_err(refuse)?)
+        }
+        _ => None,
+    };
+    // A bearer token where DPoP is required: refused after it is
+    // verified, so that a stolen bound token is told why
+    // (`TOKEN_BINDING_MISMATCH`), an unbound one that DPoP is needed.
+    #[cfg(feature = "sender-constrained")]
+    let bearer_refused = scheme == Scheme::Bearer && dpop.is_some_and(|d| d.required);
+    #[cfg(not(feature = "sender-constrained"))]
+    let bearer_refused = false;
+    #[cfg(not(feature = "sender-constrained"))]
+    let _ = scheme;
+    let issuer = || config.verifier.token_issuer(token);
+    let started = crate::observe::TIMED.then(std::time::Instant::now);
+    let verifying = config.verifier.verify(token).await;
+    if let Some(started) = started {
+        config.metrics.verification(started.elapsed());
+    }
+    let verified = match verifying {
+        Ok(verified) => verified,
+        Err(Rejection::Auth(err)) => {
+            refused(&config.metrics, err.code(), method, path, issuer);
             return Err(Rejection::Auth(err));
         }
-        // Recorded last: only a proof that got the request served is spent.
-        #[cfg(feature = "sender-constrained")]
-        if let (Some(dpop), Some(proof)) = (dpop, proof) {
-            match dpop.replay.record(proof.replay_id, proof.ttl).await {
-                Ok(true) => {}
-                Ok(false) => {
-                    return Err(refuse(
-                        AuthError::new(AuthErrorCode::DpopProofInvalid)
-                            .with_message("the DPoP proof was already used"),
-                    ));
-                }
-                Err(err) => return Err(Rejection::Unavailable(err)),
-            }
-        }
-        Ok(verified)
-    }
-
-    /// The request's one DPoP proof, checked (RFC 9449 §4.3).
+        Err(other) => return Err(other),
+    };
     #[cfg(feature = "sender-constrained")]
-    fn check_proof(
-        &self,
-        dpop: &crate::server::dpop::Prepared,
-        headers: &HeaderMap,
-        method: &http::Method,
-        uri: &http::Uri,
-        token: &str,
-    ) -> Result<crate::server::dpop::Checked, AuthError> {
-        use crate::server::dpop::ProofError;
-        let mut proofs = headers.get_all(DPOP).iter();
-        let (Some(proof), None) = (proofs.next(), proofs.next()) else {
-            return Err(AuthError::new(AuthErrorCode::DpopProofInvalid)
-                .with_message("the request must carry exactly one DPoP proof"));
-        };
-        dpop.check_proof(
-            proof,
-            method,
-            uri,
-            headers,
-            Some(token),
-            std::time::SystemTime::now(),
-        )
-        .map_err(|err| match err {
-            ProofError::Invalid(why) => {
-                AuthError::new(AuthErrorCode::DpopProofInvalid).with_message(why)
-            }
-            ProofError::NonceRequired(why) => {
-                AuthError::new(AuthErrorCode::DpopNonceRequired).with_message(why)
-            }
+    let proof_jkt = proof.as_ref().map(|p| p.jkt.as_str());
+    #[cfg(not(feature = "sender-constrained"))]
+    let proof_jkt: Option<&str> = None;
+    if let Some(err) = check_binding(verified.confirmation(), proof_jkt, extensions)
+        .or_else(|| {
+            bearer_refused.then(|| {
+                AuthError::new(AuthErrorCode::DpopProofInvalid).with_message(
+                    "this resource requires DPoP: send `Authorization: DPoP` with a proof",
+                )
+            })
         })
+        .or_else(|| check_scopes(config, method, path, &verified))
+        .or_else(|| check_step_up(config, method, path, &verified))
+    {
+        refused(&config.metrics, err.code(), method, path, issuer);
+        return Err(Rejection::Auth(err));
     }
+    // Recorded last: only a proof that got the request served is spent.
+    #[cfg(feature = "sender-constrained")]
+    if let (Some(dpop), Some(proof)) = (dpop, proof) {
+        match dpop.replay.record(proof.replay_id, proof.ttl).await {
+            Ok(true) => {}
+            Ok(false) => {
+                return Err(refuse(
+                    AuthError::new(AuthErrorCode::DpopProofInvalid)
+                        .with_message("the DPoP proof was already used"),
+                ));
+            }
+            Err(err) => return Err(Rejection::Unavailable(err)),
+        }
+    }
+    Ok(verified)
+}
+
+/// The request's one DPoP proof, checked (RFC 9449 §4.3).
+#[cfg(feature = "sender-constrained")]
+fn check_proof(
+    dpop: &crate::server::dpop::Prepared,
+    headers: &HeaderMap,
+    method: &http::Method,
+    uri: &http::Uri,
+    token: &str,
+) -> Result<crate::server::dpop::Checked, AuthError> {
+    use crate::server::dpop::ProofError;
+    let mut proofs = headers.get_all(DPOP).iter();
+    let (Some(proof), None) = (proofs.next(), proofs.next()) else {
+        return Err(AuthError::new(AuthErrorCode::DpopProofInvalid)
+            .with_message("the request must carry exactly one DPoP proof"));
+    };
+    dpop.check_proof(
+        proof,
+        method,
+        uri,
+        headers,
+        Some(token),
+        std::time::SystemTime::now(),
+    )
+    .map_err(|err| match err {
+        ProofError::Invalid(why) => {
+            AuthError::new(AuthErrorCode::DpopProofInvalid).with_message(why)
+        }
+        ProofError::NonceRequired(why) => {
+            AuthError::new(AuthErrorCode::DpopNonceRequired).with_message(why)
+        }
+    })
 }
 
 /// The `tracing` event of every rejection: the reason, where, and the issuer

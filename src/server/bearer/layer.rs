@@ -3,16 +3,15 @@
 
 use std::fmt;
 use std::sync::Arc;
-
-use super::*;
 use std::time::Duration;
 
 use tower_layer::Layer;
 
-use crate::server::DrainRejectedLayer;
-use crate::{AuthError, AuthErrorCode};
-
-pub(super) type FaultHook = Arc<dyn Fn(&(dyn std::error::Error + 'static)) + Send + Sync>;
+use super::answer::refusal;
+use super::config::{Canned, Config};
+use super::protocol::Protocol;
+use crate::server::{BearerAuth, DrainRejectedLayer, Route, TokenVerifier};
+use crate::{AuthError, AuthErrorCode, BoxError};
 
 /// Why [`BearerAuthBuilder::build`] refused a configuration: each can only
 /// be a mistake.
@@ -110,42 +109,6 @@ impl std::error::Error for ConfigError {
             ConfigError::Verifier(err) => Some(err.as_ref()),
             _ => None,
         }
-    }
-}
-
-pub(super) struct Config<V> {
-    pub(super) verifier: Arc<V>,
-    pub(super) scopes: Vec<(Route, Vec<String>)>,
-    /// Step-up: the `acr` values any of which satisfies the route.
-    pub(super) acr: Vec<(Route, Vec<String>)>,
-    /// Step-up: the longest time since the user authenticated.
-    pub(super) max_auth_age: Vec<(Route, Duration)>,
-    pub(super) public: Vec<Route>,
-    pub(super) realm: Option<String>,
-    pub(super) resource_metadata: Option<String>,
-    pub(super) on_fault: Option<FaultHook>,
-    /// The answers to a request without credentials, built by `build`.
-    pub(super) missing: Canned,
-    /// The bounds within which a refused request's body is drained.
-    pub(super) drain: DrainRejectedLayer,
-    /// The layer's counters (registered by `build`; feature `metrics`).
-    pub(super) metrics: crate::observe::LayerMetrics,
-    /// DPoP, checked by `build` (`with_dpop`).
-    #[cfg(feature = "sender-constrained")]
-    pub(super) dpop: Option<crate::server::dpop::Prepared>,
-}
-
-impl<V> fmt::Debug for Config<V> {
-    /// The rules and the realm; not the verifier (keys) nor the hook.
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("Config")
-            .field("scopes", &self.scopes)
-            .field("acr", &self.acr)
-            .field("max_auth_age", &self.max_auth_age)
-            .field("public", &self.public)
-            .field("realm", &self.realm)
-            .field("resource_metadata", &self.resource_metadata)
-            .finish_non_exhaustive()
     }
 }
 
@@ -447,7 +410,7 @@ impl<V: TokenVerifier> BearerAuthBuilder<V> {
             ]
             .map(|protocol| {
                 let missing = AuthError::new(AuthErrorCode::BearerTokenMissing);
-                let (mut parts, body) = config.rejection(missing, protocol).into_parts();
+                let (mut parts, body) = refusal(&config, missing, protocol).into_parts();
                 // Its length, once: a server or router that would compute
                 // it per response (axum does) finds it set.
                 if !body.is_empty() {

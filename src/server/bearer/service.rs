@@ -4,8 +4,6 @@ use std::fmt;
 use std::future::Future;
 use std::pin::Pin;
 use std::sync::Arc;
-
-use super::*;
 use std::task::{Context, Poll};
 
 use bytes::Bytes;
@@ -13,7 +11,12 @@ use http::header;
 use http_body::Body;
 use tower_service::Service;
 
-use crate::AuthErrorCode;
+use super::answer::respond;
+use super::config::Config;
+use super::decide::{decide, is_public, record_route, refused};
+use super::protocol::{DPOP_NONCE, Protocol};
+use crate::server::{BearerAuthBody, Rejection, TokenVerifier};
+use crate::{AuthErrorCode, BoxError};
 
 /// The service of [`BearerAuthLayer`]. The request body reaches the wrapped
 /// service untouched; a refused request's body is drained here, within the
@@ -58,7 +61,7 @@ where
         // layer outside this one answers it first), only a public route or a
         // valid token reaches the wrapped service.
         let config = &self.config;
-        if config.is_public(req.method(), req.uri().path()) {
+        if is_public(config, req.method(), req.uri().path()) {
             return BearerAuthFuture::inner(self.inner.call(req));
         }
         // No credentials at all: the canned answer, with no allocation for a
@@ -92,15 +95,20 @@ where
             async move {
                 let protocol = Protocol::of(&req);
                 let span = tracing::Span::current();
-                match config
-                    .decide(req.headers(), req.method(), req.uri(), req.extensions())
-                    .await
+                match decide(
+                    &config,
+                    req.headers(),
+                    req.method(),
+                    req.uri(),
+                    req.extensions(),
+                )
+                .await
                 {
                     Ok(verified) => {
                         config.metrics.request(crate::observe::Outcome::Accepted);
                         span.record("auth.outcome", "accepted");
                         if !span.is_disabled() {
-                            config.record_route(&span, req.method(), req.uri().path());
+                            record_route(&config, &span, req.method(), req.uri().path());
                             if let Some(id) = verified.token_id() {
                                 span.record("auth.token_id_hash", token_id_hash(id).as_str());
                             }
@@ -113,7 +121,7 @@ where
                                 span.record("auth.outcome", "refused");
                                 span.record("auth.reason", err.code().as_str_name());
                                 if !span.is_disabled() {
-                                    config.record_route(&span, req.method(), req.uri().path());
+                                    record_route(&config, &span, req.method(), req.uri().path());
                                     if let Some(id) = err.token_id() {
                                         span.record(
                                             "auth.token_id_hash",
@@ -129,7 +137,7 @@ where
                                 span.record("auth.outcome", "fault");
                             }
                         }
-                        let response = config.respond(decision, protocol);
+                        let response = respond(&config, decision, protocol);
                         config.drain.drain_unread(req.into_body());
                         return Ok(response.map(BearerAuthBody::refused));
                     }

@@ -4,11 +4,9 @@
 use std::fmt;
 use std::future::Future;
 use std::sync::Arc;
-
-use super::*;
 use std::time::{Duration, SystemTime};
 
-use crate::AuthError;
+use crate::{AuthError, BoxError};
 
 /// What a [`TokenVerifier`] accepted: the verified claims and the scopes the
 /// token grants. [`BearerAuthLayer`] puts it in the request's extensions,
