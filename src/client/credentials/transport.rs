@@ -23,7 +23,8 @@ pub enum InsecureTransport {
         host: String,
     },
     /// The request URI names an origin (scheme, host, port) other than the
-    /// endpoint declared with [`CredentialsLayer::with_endpoint`]: a token
+    /// endpoint declared with
+    /// [`CredentialsLayer::with_endpoint`](crate::client::CredentialsLayer::with_endpoint): a token
     /// for the endpoint is never sent elsewhere. The other origin is not
     /// printed (it is the refused value).
     OtherOrigin,

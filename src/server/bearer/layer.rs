@@ -1,4 +1,4 @@
-//! [`BearerAuthLayer`] and its builder: the rules, checked once at build
+//! [`BearerAuthLayer`](crate::server::BearerAuthLayer) and its builder: the rules, checked once at build
 //! time ([`ConfigError`]).
 
 use std::fmt;
@@ -13,7 +13,7 @@ use super::protocol::Protocol;
 use crate::server::{BearerAuth, DrainRejectedLayer, Route, TokenVerifier};
 use crate::{AuthError, AuthErrorCode, BoxError};
 
-/// Why [`BearerAuthBuilder::build`] refused a configuration: each can only
+/// Why [`BearerAuthBuilder::build`](crate::server::BearerAuthBuilder::build) refused a configuration: each can only
 /// be a mistake.
 #[derive(Debug)]
 #[non_exhaustive]
@@ -38,8 +38,8 @@ pub enum ConfigError {
         /// The public route that covers it.
         public: Route,
     },
-    /// A step-up rule ([`BearerAuthBuilder::add_required_acr`],
-    /// [`BearerAuthBuilder::add_max_auth_age`]) on a route that a public
+    /// A step-up rule ([`BearerAuthBuilder::add_required_acr`](crate::server::BearerAuthBuilder::add_required_acr),
+    /// [`BearerAuthBuilder::add_max_auth_age`](crate::server::BearerAuthBuilder::add_max_auth_age)) on a route that a public
     /// route covers entirely: it would never be checked.
     #[non_exhaustive]
     StepUpNeverChecked {
@@ -48,19 +48,19 @@ pub enum ConfigError {
         /// The public route that covers it.
         public: Route,
     },
-    /// [`BearerAuthBuilder::add_required_acr`] with no value, or a value
+    /// [`BearerAuthBuilder::add_required_acr`](crate::server::BearerAuthBuilder::add_required_acr) with no value, or a value
     /// that cannot travel in a challenge (empty, whitespace, `"` or `\`).
     #[non_exhaustive]
     InvalidAcrValues {
         /// The route of the rule.
         route: Route,
     },
-    /// [`BearerAuthBuilder::with_resource_metadata`] with something other
+    /// [`BearerAuthBuilder::with_resource_metadata`](crate::server::BearerAuthBuilder::with_resource_metadata) with something other
     /// than an absolute `https` URL of visible ASCII without `"` and `\`.
     InvalidResourceMetadata,
     /// The verifier's own check ([`TokenVerifier::check`]) failed.
     Verifier(BoxError),
-    /// [`BearerAuthBuilder::with_dpop`] with a setting that can only be a
+    /// [`BearerAuthBuilder::with_dpop`](crate::server::BearerAuthBuilder::with_dpop) with a setting that can only be a
     /// mistake: no algorithm, an algorithm that is not asymmetric or not
     /// known, a proof age of zero or over an hour, a public URL that is not
     /// an absolute http(s) URL, a nonce secret under 32 bytes.
@@ -114,7 +114,7 @@ impl std::error::Error for ConfigError {
 
 /// A tower layer that verifies the bearer token of every request, for tonic
 /// servers (`Server::builder().layer(..)`) and axum routers
-/// (`Router::layer(..)`). Built by [`BearerAuthLayer::builder`]. See the
+/// (`Router::layer(..)`). Built by [`BearerAuthLayer::builder`](crate::server::BearerAuthLayer::builder). See the
 /// [module docs](crate::server).
 pub struct BearerAuthLayer<V> {
     pub(super) config: Arc<Config<V>>,
@@ -184,7 +184,7 @@ impl<V> BearerAuthLayer<V> {
     }
 }
 
-/// Builds a [`BearerAuthLayer`]; [`build`](Self::build) refuses rules that
+/// Builds a [`BearerAuthLayer`](crate::server::BearerAuthLayer); [`build`](Self::build) refuses rules that
 /// can only be mistakes.
 ///
 /// # Rules and paths
@@ -234,7 +234,7 @@ impl<V: TokenVerifier> BearerAuthBuilder<V> {
     }
 
     /// Step-up (RFC 9470): requests on `route` need a token whose `acr`
-    /// claim is one of `values` (see [`Verified::acr`]). Otherwise they are
+    /// claim is one of `values` (see [`Verified::acr`](crate::server::Verified::acr)). Otherwise they are
     /// refused `MULTI_FACTOR_REQUIRED` (HTTP 401 with `WWW-Authenticate:
     /// Bearer error="insufficient_user_authentication", acr_values="…"`,
     /// and the values as [`keys::ACR_VALUES`](crate::keys::ACR_VALUES) on
@@ -265,7 +265,7 @@ impl<V: TokenVerifier> BearerAuthBuilder<V> {
     }
 
     /// Step-up (RFC 9470): requests on `route` need a token whose
-    /// `auth_time` claim (see [`Verified::auth_time`]) is at most `max_age`
+    /// `auth_time` claim (see [`Verified::auth_time`](crate::server::Verified::auth_time)) is at most `max_age`
     /// ago. A token without `auth_time`, or an older one, is refused
     /// `SESSION_EXPIRED` (HTTP 401 with `WWW-Authenticate: Bearer
     /// error="insufficient_user_authentication", max_age=N`, and

@@ -18,9 +18,9 @@ use super::protocol::{DPOP_NONCE, Protocol};
 use crate::server::{BearerAuthBody, Rejection, TokenVerifier};
 use crate::{AuthErrorCode, BoxError};
 
-/// The service of [`BearerAuthLayer`]. The request body reaches the wrapped
+/// The service of [`BearerAuthLayer`](crate::server::BearerAuthLayer). The request body reaches the wrapped
 /// service untouched; a refused request's body is drained here, within the
-/// bounds of [`BearerAuthBuilder::with_drain`].
+/// bounds of [`BearerAuthBuilder::with_drain`](crate::server::BearerAuthBuilder::with_drain).
 pub struct BearerAuth<S, V> {
     pub(super) inner: S,
     pub(super) config: Arc<Config<V>>,

@@ -1,4 +1,4 @@
-//! The verifier contract: [`TokenVerifier`], what it accepts ([`Verified`])
+//! The verifier contract: [`TokenVerifier`], what it accepts ([`Verified`](crate::server::Verified))
 //! and why it refuses ([`Rejection`]).
 
 use std::fmt;
@@ -9,7 +9,7 @@ use std::time::{Duration, SystemTime};
 use crate::{AuthError, BoxError};
 
 /// What a [`TokenVerifier`] accepted: the verified claims and the scopes the
-/// token grants. [`BearerAuthLayer`] puts it in the request's extensions,
+/// token grants. [`BearerAuthLayer`](crate::server::BearerAuthLayer) puts it in the request's extensions,
 /// where a tonic handler reads it:
 /// `request.extensions().get::<Verified<MyClaims>>()`.
 ///
@@ -52,7 +52,7 @@ impl<C> Verified<C> {
     }
 
     /// With the key or certificate the token is bound to (its `cnf` claim,
-    /// RFC 7800): [`BearerAuthLayer`] then serves the request only with a
+    /// RFC 7800): [`BearerAuthLayer`](crate::server::BearerAuthLayer) then serves the request only with a
     /// DPoP proof made with that key, or over a TLS connection with that
     /// client certificate, whatever its configuration (see
     /// [`Confirmation`]).
@@ -82,7 +82,7 @@ impl<C> Verified<C> {
 
     /// With the authentication context class the user authenticated with
     /// (the token's `acr` claim), checked by
-    /// [`BearerAuthBuilder::add_required_acr`].
+    /// [`BearerAuthBuilder::add_required_acr`](crate::server::BearerAuthBuilder::add_required_acr).
     #[must_use]
     pub fn with_acr(mut self, acr: impl Into<String>) -> Self {
         self.acr = Some(acr.into().into());
@@ -90,7 +90,7 @@ impl<C> Verified<C> {
     }
 
     /// With when the user authenticated (the token's `auth_time` claim),
-    /// checked by [`BearerAuthBuilder::add_max_auth_age`].
+    /// checked by [`BearerAuthBuilder::add_max_auth_age`](crate::server::BearerAuthBuilder::add_max_auth_age).
     #[must_use]
     pub fn with_auth_time(mut self, auth_time: SystemTime) -> Self {
         self.auth_time = Some(auth_time);
@@ -125,7 +125,7 @@ impl<C> Verified<C> {
 
 /// What a sender-constrained token is bound to: its `cnf` (confirmation)
 /// claim, RFC 7800. A token with a confirmation is never served as a plain
-/// bearer token: [`BearerAuthLayer`] requires a DPoP proof made with the
+/// bearer token: [`BearerAuthLayer`](crate::server::BearerAuthLayer) requires a DPoP proof made with the
 /// key whose RFC 7638 thumbprint is [`jkt`](Self::jkt) (RFC 9449, see
 /// [`Dpop`](crate::server::Dpop)), and a TLS client certificate whose
 /// SHA-256 is [`x5t_s256`](Self::x5t_s256) (RFC 8705, see
@@ -339,7 +339,7 @@ pub trait TokenVerifier: Send + Sync + 'static {
 
     /// A configuration error that would make every verification a server
     /// fault (a key no allowed algorithm can use): checked once by
-    /// [`BearerAuthBuilder::build`], so a broken server refuses to start
+    /// [`BearerAuthBuilder::build`](crate::server::BearerAuthBuilder::build), so a broken server refuses to start
     /// instead of answering every client with an error. `Ok` by default.
     fn check(&self) -> Result<(), BoxError> {
         Ok(())
