@@ -52,13 +52,13 @@ const TONIC_BASE64: GeneralPurpose = GeneralPurpose::new(
 /// `grpc-status-details-bin` values (see the [module docs](crate::guard)).
 #[derive(Clone, Copy, Debug)]
 pub struct StatusDetailsGuardLayer {
-    max_len: usize,
+    max_bytes: usize,
 }
 
 impl Default for StatusDetailsGuardLayer {
     fn default() -> Self {
         StatusDetailsGuardLayer {
-            max_len: Self::DEFAULT_MAX_BYTES,
+            max_bytes: Self::DEFAULT_MAX_BYTES,
         }
     }
 }
@@ -83,7 +83,7 @@ impl StatusDetailsGuardLayer {
     /// ```
     #[must_use]
     pub fn with_max_bytes(mut self, max_bytes: usize) -> Self {
-        self.max_len = max_bytes;
+        self.max_bytes = max_bytes;
         self
     }
 }
@@ -94,7 +94,7 @@ impl<S> Layer<S> for StatusDetailsGuardLayer {
     fn layer(&self, inner: S) -> Self::Service {
         StatusDetailsGuard {
             inner,
-            max_len: self.max_len,
+            max_bytes: self.max_bytes,
         }
     }
 }
@@ -103,7 +103,7 @@ impl<S> Layer<S> for StatusDetailsGuardLayer {
 #[derive(Clone, Debug)]
 pub struct StatusDetailsGuard<S> {
     inner: S,
-    max_len: usize,
+    max_bytes: usize,
 }
 
 service_impls!(StatusDetailsGuard<S>);
@@ -139,7 +139,7 @@ where
     fn call(&mut self, req: http::Request<ReqBody>) -> Self::Future {
         GuardFuture {
             inner: self.inner.call(req),
-            max_len: self.max_len,
+            max_bytes: self.max_bytes,
         }
     }
 }
@@ -150,7 +150,7 @@ pin_project_lite::pin_project! {
     pub struct GuardFuture<F> {
         #[pin]
         inner: F,
-        max_len: usize,
+        max_bytes: usize,
     }
 }
 
@@ -162,10 +162,10 @@ where
 
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
         let this = self.project();
-        let max_len = *this.max_len;
+        let max_bytes = *this.max_bytes;
         let mut response = ready!(this.inner.poll(cx))?;
-        sanitize(response.headers_mut(), max_len);
-        Poll::Ready(Ok(response.map(|inner| GuardedBody { inner, max_len })))
+        sanitize(response.headers_mut(), max_bytes);
+        Poll::Ready(Ok(response.map(|inner| GuardedBody { inner, max_bytes })))
     }
 }
 
@@ -175,7 +175,7 @@ pin_project_lite::pin_project! {
     pub struct GuardedBody<B> {
         #[pin]
         inner: B,
-        max_len: usize,
+        max_bytes: usize,
     }
 }
 
@@ -192,7 +192,7 @@ impl<B: Body> Body for GuardedBody<B> {
         if let Some(Ok(frame)) = frame.as_mut()
             && let Some(trailers) = frame.trailers_mut()
         {
-            sanitize(trailers, *this.max_len);
+            sanitize(trailers, *this.max_bytes);
         }
         Poll::Ready(frame)
     }
@@ -227,8 +227,8 @@ pub(crate) enum Sanitized {
 /// gRPC HTTP/2 spec allows for `-bin` headers — are kept only if every one
 /// decodes to the same bytes (a proxy duplicated them); different values are
 /// ambiguous (which status is the real one?) and are dropped, as are invalid
-/// base64 and values longer than `max_len` bytes. Work is linear in the size
-/// of the values, and nothing longer than `max_len` is decoded.
+/// base64 and values longer than `max_bytes` bytes. Work is linear in the size
+/// of the values, and nothing longer than `max_bytes` is decoded.
 ///
 /// What [`StatusDetailsGuardLayer`] does to every response, for clients
 /// that read a `Status` from headers themselves
@@ -240,12 +240,12 @@ pub(crate) enum Sanitized {
 /// auth_error::guard::sanitize_details_header(&mut headers, 16 * 1024);
 /// assert!(headers.get("grpc-status-details-bin").is_none());
 /// ```
-pub fn sanitize_details_header(headers: &mut HeaderMap, max_len: usize) {
-    sanitize(headers, max_len);
+pub fn sanitize_details_header(headers: &mut HeaderMap, max_bytes: usize) {
+    sanitize(headers, max_bytes);
 }
 
 /// [`sanitize_details_header`], saying what it did.
-pub(crate) fn sanitize(headers: &mut HeaderMap, max_len: usize) -> Sanitized {
+pub(crate) fn sanitize(headers: &mut HeaderMap, max_bytes: usize) -> Sanitized {
     let mut values = headers.get_all(DETAILS_HEADER).iter();
     let Some(first) = values.next() else {
         return Sanitized::Unchanged;
@@ -253,7 +253,7 @@ pub(crate) fn sanitize(headers: &mut HeaderMap, max_len: usize) -> Sanitized {
     let single = values.next().is_none();
     let bytes = first.as_bytes();
     if single
-        && bytes.len() <= max_len
+        && bytes.len() <= max_bytes
         && !bytes.contains(&b',')
         && TONIC_BASE64.decode(bytes).is_ok()
     {
@@ -266,7 +266,7 @@ pub(crate) fn sanitize(headers: &mut HeaderMap, max_len: usize) -> Sanitized {
         .sum();
     let mut decoded: Option<Vec<u8>> = None;
     let mut keep: Option<HeaderValue> = None;
-    let mut consistent = total <= max_len.saturating_mul(4);
+    let mut consistent = total <= max_bytes.saturating_mul(4);
     if consistent {
         'all: for value in headers.get_all(DETAILS_HEADER) {
             for element in value.as_bytes().split(|b| *b == b',') {
@@ -275,7 +275,7 @@ pub(crate) fn sanitize(headers: &mut HeaderMap, max_len: usize) -> Sanitized {
                 if element.is_empty() {
                     continue;
                 }
-                let Some(bytes) = (element.len() <= max_len)
+                let Some(bytes) = (element.len() <= max_bytes)
                     .then(|| TONIC_BASE64.decode(element).ok())
                     .flatten()
                 else {

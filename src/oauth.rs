@@ -11,7 +11,7 @@ use oauth2::{ClientId, ClientSecret, RequestTokenError, Scope, TokenResponse, To
 
 use crate::client::{AccessToken, BoxError, TokenSource};
 use crate::oidc::client;
-use crate::oidc::discovery::{Endpoint, Metadata};
+use crate::oidc::discovery::{DiscoveryDocument, Endpoint};
 
 use crate::oidc::ProviderError;
 
@@ -177,7 +177,7 @@ impl ClientCredentials {
     async fn request_once(&self) -> Result<AccessToken, Attempt> {
         let url = self
             .endpoint
-            .url(&self.http, Metadata::token_endpoint)
+            .url(&self.http, DiscoveryDocument::token_endpoint)
             .await
             .map_err(|e| Attempt::Failed(Box::new(e)))?;
         let client = BasicClient::new(ClientId::new(self.client_id.clone()))

@@ -104,6 +104,17 @@ def test_lenient_and_strict_reading() -> None:
     assert withheld is not None and "s3cr3t" not in withheld.reason
 
 
+def test_with_replaces_and_add_appends_as_in_rust() -> None:
+    err = AuthError(AuthErrorCode.ACCOUNT_LOCKED)
+    err.with_metadata("tenantId", "a").with_metadata("tenantId", "b")
+    assert err.metadata == {"tenantId": "b"}
+    err.with_retry_after(60).with_retry_after(timedelta(minutes=15))
+    retry = [d for d in err.details if d.type_url.endswith("google.rpc.RetryInfo")]
+    assert len(retry) == 1 and err.retry_after == timedelta(minutes=15)
+    err.add_help_link("one", "https://e.com/1").add_help_link("two", "https://e.com/2")
+    assert len([d for d in err.details if d.type_url.endswith("google.rpc.Help")]) == 2
+
+
 def test_companions_and_client_action() -> None:
     locked = AuthError(AuthErrorCode.ACCOUNT_LOCKED)
     assert locked.client_action is ClientAction.CONTACT_ADMINISTRATOR

@@ -201,7 +201,7 @@ impl Wire {
 
     /// The details view.
     pub(crate) fn companions(&self) -> Details<'_> {
-        Details(DInner::Wire {
+        Details(DetailsRepr::Wire {
             status: self.details(),
             skip: self.skip(),
         })
@@ -218,7 +218,7 @@ pub(crate) fn owned_metadata(map: Option<&EntryMap>) -> Metadata<'_> {
 
 /// The details view of owned details.
 pub(crate) fn owned_details(details: &[Any]) -> Details<'_> {
-    Details(DInner::Owned(details))
+    Details(DetailsRepr::Owned(details))
 }
 
 /// `metadata` as an owned map (its iteration is sorted, each key once).
@@ -296,7 +296,7 @@ impl<'a> Metadata<'a> {
     /// The entries in key order.
     pub fn iter(&self) -> MetadataIter<'a> {
         match self.0 {
-            Inner::Owned(map) => MetadataIter(IterInner::Owned(map.iter())),
+            Inner::Owned(map) => MetadataIter(MetadataIterRepr::Owned(map.iter())),
             Inner::Wire(info) => {
                 // Wire order, possibly with repeated keys: sorted by key (a
                 // stable sort keeps wire order among equal keys), the last
@@ -310,7 +310,7 @@ impl<'a> Metadata<'a> {
                         _ => deduped.push(entry),
                     }
                 }
-                MetadataIter(IterInner::Sorted(deduped.into_iter()))
+                MetadataIter(MetadataIterRepr::Sorted(deduped.into_iter()))
             }
         }
     }
@@ -330,10 +330,10 @@ impl<'a> Metadata<'a> {
 
 /// The entries of [`Metadata`], in key order.
 #[derive(Clone)]
-pub struct MetadataIter<'a>(IterInner<'a>);
+pub struct MetadataIter<'a>(MetadataIterRepr<'a>);
 
 #[derive(Clone)]
-enum IterInner<'a> {
+enum MetadataIterRepr<'a> {
     Owned(std::slice::Iter<'a, (Key, String)>),
     Sorted(std::vec::IntoIter<(&'a str, &'a str)>),
 }
@@ -343,15 +343,15 @@ impl<'a> Iterator for MetadataIter<'a> {
 
     fn next(&mut self) -> Option<Self::Item> {
         match &mut self.0 {
-            IterInner::Owned(it) => it.next().map(|(k, v)| (k.as_ref(), v.as_str())),
-            IterInner::Sorted(it) => it.next(),
+            MetadataIterRepr::Owned(it) => it.next().map(|(k, v)| (k.as_ref(), v.as_str())),
+            MetadataIterRepr::Sorted(it) => it.next(),
         }
     }
 
     fn size_hint(&self) -> (usize, Option<usize>) {
         match &self.0 {
-            IterInner::Owned(it) => it.size_hint(),
-            IterInner::Sorted(it) => it.size_hint(),
+            MetadataIterRepr::Owned(it) => it.size_hint(),
+            MetadataIterRepr::Sorted(it) => it.size_hint(),
         }
     }
 }
@@ -395,7 +395,7 @@ impl fmt::Debug for Metadata<'_> {
 }
 
 #[derive(Clone, Copy)]
-enum DInner<'a> {
+enum DetailsRepr<'a> {
     Owned(&'a [Any]),
     Wire { status: &'a [u8], skip: usize },
 }
@@ -418,7 +418,7 @@ enum DInner<'a> {
 /// assert_eq!(err.details().to_vec(), [any]);
 /// ```
 #[derive(Clone, Copy)]
-pub struct Details<'a>(DInner<'a>);
+pub struct Details<'a>(DetailsRepr<'a>);
 
 impl<'a> IntoIterator for Details<'a> {
     type Item = Detail<'a>;
@@ -433,8 +433,8 @@ impl<'a> Details<'a> {
     /// The details in order.
     pub fn iter(&self) -> impl Iterator<Item = Detail<'a>> + Clone + use<'a> {
         let (owned, wire) = match self.0 {
-            DInner::Owned(items) => (Some(items.iter()), None),
-            DInner::Wire { status, skip } => (
+            DetailsRepr::Owned(items) => (Some(items.iter()), None),
+            DetailsRepr::Wire { status, skip } => (
                 None,
                 Some(
                     decode::details(status)
@@ -459,16 +459,16 @@ impl<'a> Details<'a> {
     /// The number of details.
     pub fn len(&self) -> usize {
         match self.0 {
-            DInner::Owned(items) => items.len(),
-            DInner::Wire { .. } => self.iter().count(),
+            DetailsRepr::Owned(items) => items.len(),
+            DetailsRepr::Wire { .. } => self.iter().count(),
         }
     }
 
     /// Whether there is none.
     pub fn is_empty(&self) -> bool {
         match self.0 {
-            DInner::Owned(items) => items.is_empty(),
-            DInner::Wire { .. } => self.iter().next().is_none(),
+            DetailsRepr::Owned(items) => items.is_empty(),
+            DetailsRepr::Wire { .. } => self.iter().next().is_none(),
         }
     }
 

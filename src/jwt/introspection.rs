@@ -17,7 +17,7 @@ use base64::Engine as _;
 use serde_json::Value;
 
 use crate::oidc::client;
-use crate::oidc::discovery::{Endpoint, Metadata};
+use crate::oidc::discovery::{DiscoveryDocument, Endpoint};
 use crate::server::{Rejection, TokenVerifier, Verified};
 use crate::{AuthError, AuthErrorCode, BoxError};
 
@@ -314,7 +314,7 @@ impl IntrospectionVerifier {
     async fn introspect(&self, token: &str) -> Result<Answer, ProviderError> {
         let url = self
             .endpoint
-            .url(&self.http, Metadata::introspection_endpoint)
+            .url(&self.http, DiscoveryDocument::introspection_endpoint)
             .await?;
         // RFC 6749 §2.3.1: the id and secret form-encoded, then Basic.
         let encode =
@@ -404,7 +404,7 @@ impl IntrospectionVerifier {
         }
         result.map_err(|err| {
             tracing::warn!(error = %err, "auth-error: token introspection failed; the call is answered UNAVAILABLE");
-            Rejection::unavailable_for(Shared(err), Duration::from_secs(1))
+            Rejection::unavailable_for(SharedError(err), Duration::from_secs(1))
         })
     }
 
@@ -428,15 +428,15 @@ impl IntrospectionVerifier {
 
 /// A provider error shared by every request of one flight.
 #[derive(Debug)]
-struct Shared(Arc<ProviderError>);
+struct SharedError(Arc<ProviderError>);
 
-impl std::fmt::Display for Shared {
+impl std::fmt::Display for SharedError {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         std::fmt::Display::fmt(&self.0, f)
     }
 }
 
-impl std::error::Error for Shared {
+impl std::error::Error for SharedError {
     fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
         Some(self.0.as_ref())
     }

@@ -490,12 +490,12 @@ impl<C> JwtVerifier<C> {
     /// ```
     /// # use auth_error::jwt::JwtVerifier;
     /// # let verifier = JwtVerifier::new(jsonwebtoken::DecodingKey::from_secret(b"an-hs256-secret-of-at-least-32-bytes"), jsonwebtoken::Validation::default());
-    /// let verifier = verifier.with_access_token_profile();
+    /// let verifier = verifier.with_access_token_profile(true);
     /// # drop(verifier);
     /// ```
     #[must_use]
-    pub fn with_access_token_profile(mut self) -> Self {
-        self.access_token_profile = true;
+    pub fn with_access_token_profile(mut self, enabled: bool) -> Self {
+        self.access_token_profile = enabled;
         self
     }
 

@@ -14,7 +14,7 @@ use serde_json::Value;
 use tokio::time::Instant;
 
 use super::{Key, Unusable, short_hmac_key, signature_algorithm, usable_algorithms};
-use crate::oidc::discovery::Metadata;
+use crate::oidc::discovery::DiscoveryDocument;
 use crate::oidc::{ProviderError, client};
 use crate::time::saturating_add;
 
@@ -115,15 +115,15 @@ impl std::fmt::Debug for RemoteKeys {
 
 /// A wrapper so an `Arc<ProviderError>` is a `BoxError` with its source.
 #[derive(Debug)]
-struct Shared(Arc<ProviderError>);
+struct SharedError(Arc<ProviderError>);
 
-impl std::fmt::Display for Shared {
+impl std::fmt::Display for SharedError {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         self.0.fmt(f)
     }
 }
 
-impl std::error::Error for Shared {
+impl std::error::Error for SharedError {
     fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
         self.0.source()
     }
@@ -140,7 +140,7 @@ fn retry_delay(wait: Option<Duration>) -> Duration {
 }
 
 fn failure(err: &Arc<ProviderError>, wait: Option<Duration>) -> Lookup {
-    let boxed: BoxError = Box::new(Shared(err.clone()));
+    let boxed: BoxError = Box::new(SharedError(err.clone()));
     match err.is_transient() {
         true => Lookup::Unavailable(boxed, retry_delay(wait)),
         false => Lookup::Fault(boxed),
@@ -343,9 +343,9 @@ impl RemoteKeys {
         let uri = match (known, &self.source) {
             (Some(uri), _) => uri,
             (None, Source::Jwks(uri)) => uri.clone(),
-            (None, Source::Issuer(issuer)) => {
-                Metadata::fetch(&self.http, issuer).await?.jwks_uri()?
-            }
+            (None, Source::Issuer(issuer)) => DiscoveryDocument::fetch(&self.http, issuer)
+                .await?
+                .jwks_uri()?,
         };
         let (document, response): (Value, _) = self.http.get_json(&uri).await?;
         let (keys, skipped) = parse_key_set(&document, validation)?;
@@ -520,7 +520,7 @@ mod tests {
             .err()
             .expect("nothing listens");
         assert!(matches!(err, ProviderError::Request(_)), "{err:?}");
-        let shared = Shared(Arc::new(err));
+        let shared = SharedError(Arc::new(err));
         assert!(std::error::Error::source(&shared).is_some());
     }
 

@@ -1,4 +1,4 @@
-//! The OpenID Provider Metadata document (OpenID Connect Discovery 1.0 §3),
+//! The OpenID Provider DiscoveryDocument document (OpenID Connect Discovery 1.0 §3),
 //! the fields this crate uses.
 
 use serde::Deserialize;
@@ -7,7 +7,7 @@ use super::{ProviderError, client};
 
 /// `/.well-known/openid-configuration`, as far as it is read.
 #[derive(Debug, Deserialize)]
-pub(crate) struct Metadata {
+pub(crate) struct DiscoveryDocument {
     issuer: String,
     jwks_uri: Option<String>,
     token_endpoint: Option<String>,
@@ -18,20 +18,20 @@ pub(crate) struct Metadata {
     over_tls: bool,
 }
 
-impl Metadata {
+impl DiscoveryDocument {
     /// Fetches the document of `issuer` and checks that it names `issuer`
     /// exactly (§4.3: otherwise another provider's keys could be trusted).
     pub(crate) async fn fetch(
         client: &client::Client,
         issuer: &str,
-    ) -> Result<Metadata, ProviderError> {
+    ) -> Result<DiscoveryDocument, ProviderError> {
         let url = format!(
             "{}/.well-known/openid-configuration",
             issuer.trim_end_matches('/')
         );
         let url = client::checked_url(&url)?;
         let over_tls = url.scheme() == "https";
-        let (mut metadata, _): (Metadata, _) = client.get_json(&url).await?;
+        let (mut metadata, _): (DiscoveryDocument, _) = client.get_json(&url).await?;
         metadata.over_tls = over_tls;
         if metadata.issuer != issuer {
             return Err(ProviderError::IssuerMismatch {
@@ -118,12 +118,14 @@ impl Endpoint {
     pub(crate) async fn url(
         &self,
         client: &client::Client,
-        field: fn(&Metadata) -> Result<url::Url, ProviderError>,
+        field: fn(&DiscoveryDocument) -> Result<url::Url, ProviderError>,
     ) -> Result<url::Url, ProviderError> {
         match self {
             Endpoint::Fixed(url) => Ok(url.clone()),
             Endpoint::Discover { issuer, found } => found
-                .get_or_try_init(|| async { field(&Metadata::fetch(client, issuer).await?) })
+                .get_or_try_init(|| async {
+                    field(&DiscoveryDocument::fetch(client, issuer).await?)
+                })
                 .await
                 .cloned(),
         }
@@ -134,8 +136,8 @@ impl Endpoint {
 mod tests {
     use super::*;
 
-    fn metadata(over_tls: bool, endpoint: &str) -> Metadata {
-        Metadata {
+    fn metadata(over_tls: bool, endpoint: &str) -> DiscoveryDocument {
+        DiscoveryDocument {
             issuer: "https://id.example.com".into(),
             jwks_uri: Some(endpoint.into()),
             token_endpoint: Some(endpoint.into()),

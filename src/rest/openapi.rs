@@ -287,7 +287,7 @@ macro_rules! schema {
 }
 
 /// The schema of the documented metadata keys (`AuthErrorMetadata`).
-struct Metadata;
+struct MetadataSchema;
 /// The schema of any other detail (`AuthErrorAnyDetail`).
 struct AnyDetail;
 
@@ -339,7 +339,7 @@ fn code_schema() -> ObjectBuilder {
 }
 
 schema!(
-    Metadata,
+    MetadataSchema,
     "AuthErrorMetadata",
     [],
     keys::DESCRIBED.iter().fold(
@@ -356,7 +356,7 @@ schema!(
 schema!(
     AuthErrorInfo,
     "AuthErrorInfo",
-    [AuthErrorCode, Metadata],
+    [AuthErrorCode, MetadataSchema],
     detail(
         "The `google.rpc.ErrorInfo` of this vocabulary: the first detail of every body.",
         ERROR_INFO_TYPE_URL,

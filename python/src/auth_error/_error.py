@@ -143,7 +143,7 @@ class AuthError(Exception):
         self._details: List[Tuple[str, bytes]] = []
         self._grpc_code: grpc.StatusCode = code.grpc_code
         if retry_after is not None:
-            self.add_retry_after(retry_after)
+            self.with_retry_after(retry_after)
         for description, url in help_links:
             self.add_help_link(description, url)
         if localized_message is not None:
@@ -154,8 +154,10 @@ class AuthError(Exception):
 
     # --- building ---------------------------------------------------------
 
-    def add_metadata(self, key: str, value: str) -> AuthError:
-        """Adds (or replaces) a metadata entry; returns ``self``."""
+    def with_metadata(self, key: str, value: str) -> AuthError:
+        """Sets a metadata entry, replacing one under the same key; returns
+        ``self``. (``with_`` replaces and ``add_`` appends, as in the Rust
+        crate: the same name means the same in every language.)"""
         self._metadata[key] = value
         self._metadata = dict(sorted(self._metadata.items()))
         return self
@@ -165,9 +167,12 @@ class AuthError(Exception):
         self._details.append(_raw(detail))
         return self
 
-    def add_retry_after(self, delay: Delay) -> AuthError:
-        """Adds a ``google.rpc.RetryInfo``: how long to wait before retrying (seconds or a timedelta)."""
+    def with_retry_after(self, delay: Delay) -> AuthError:
+        """Sets the ``google.rpc.RetryInfo`` (how long to wait before retrying:
+        seconds or a timedelta), replacing one already there, as the crate's
+        ``with_retry_after`` does."""
         seconds, nanos = _duration_parts(delay)
+        self._details = [d for d in self._details if d[0] != _wire.RETRY_INFO_TYPE_URL]
         return self.add_detail((_wire.RETRY_INFO_TYPE_URL, _wire.encode_retry_info(seconds, nanos)))
 
     def add_help_link(self, description: str, url: str) -> AuthError:

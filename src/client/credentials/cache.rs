@@ -11,15 +11,15 @@ use tokio::time::Instant;
 use http::HeaderValue;
 
 use super::options::Options;
-use super::token::{Backoff, Current, refresh_at};
+use super::token::{Backoff, CurrentToken, refresh_at};
 use crate::BoxError;
 use crate::client::{FetchError, TokenSource};
 use crate::time::saturating_add;
 
 /// The token cache, shared by every clone of the layer and its services.
-pub(super) struct Shared<T> {
+pub(super) struct TokenCache<T> {
     pub(super) source: T,
-    pub(super) current: Mutex<Option<Current>>,
+    pub(super) current: Mutex<Option<CurrentToken>>,
     /// Held while fetching: every caller that needs a new token waits here,
     /// so a burst of refusals causes one fetch.
     pub(super) fetching: tokio::sync::Mutex<Backoff>,
@@ -28,9 +28,9 @@ pub(super) struct Shared<T> {
     pub(super) nonce: Mutex<Option<String>>,
 }
 
-impl<T: TokenSource> Shared<T> {
+impl<T: TokenSource> TokenCache<T> {
     /// The token to send: the current one while it is fresh, else a new one.
-    pub(super) async fn token(&self, options: &Options) -> Result<Current, FetchError> {
+    pub(super) async fn token(&self, options: &Options) -> Result<CurrentToken, FetchError> {
         if let Some(current) = self.fresh() {
             return Ok(current);
         }
@@ -57,7 +57,7 @@ impl<T: TokenSource> Shared<T> {
         &self,
         stale: u64,
         options: &Options,
-    ) -> Result<Current, FetchError> {
+    ) -> Result<CurrentToken, FetchError> {
         let mut backoff = self.fetching.lock().await;
         if let Some(current) = self.current()
             && current.generation != stale
@@ -68,16 +68,16 @@ impl<T: TokenSource> Shared<T> {
         self.fetch(&mut backoff, options).await
     }
 
-    pub(super) fn current(&self) -> Option<Current> {
+    pub(super) fn current(&self) -> Option<CurrentToken> {
         self.current.lock().ok()?.clone()
     }
 
-    pub(super) fn unexpired(&self) -> Option<Current> {
+    pub(super) fn unexpired(&self) -> Option<CurrentToken> {
         self.current()
             .filter(|c| c.expires_at.is_none_or(|at| Instant::now() < at))
     }
 
-    pub(super) fn fresh(&self) -> Option<Current> {
+    pub(super) fn fresh(&self) -> Option<CurrentToken> {
         self.current()
             .filter(|c| c.refresh_at.is_none_or(|at| Instant::now() < at))
     }
@@ -104,7 +104,11 @@ impl<T: TokenSource> Shared<T> {
         }
     }
 
-    async fn fetch(&self, backoff: &mut Backoff, options: &Options) -> Result<Current, FetchError> {
+    async fn fetch(
+        &self,
+        backoff: &mut Backoff,
+        options: &Options,
+    ) -> Result<CurrentToken, FetchError> {
         if let (Some(until), Some(error)) = (backoff.until, &backoff.last_error)
             && Instant::now() < until
         {
@@ -152,7 +156,7 @@ impl<T: TokenSource> Shared<T> {
             backing_off: false,
         })?;
         let generation = current.as_ref().map_or(1, |c| c.generation + 1);
-        let next = Current {
+        let next = CurrentToken {
             header,
             ath: options.dpop_ath(value),
             refresh_at,

@@ -23,11 +23,11 @@ mod replay;
 mod token;
 mod transport;
 
-use cache::Shared;
+use cache::TokenCache;
 use options::Options;
 use replay::{Prepared, prepare};
 pub use token::{AccessToken, FetchError};
-use token::{Backoff, Current};
+use token::{Backoff, CurrentToken};
 pub use transport::InsecureTransport;
 use transport::check_transport;
 
@@ -46,7 +46,7 @@ pub trait TokenSource: Send + Sync + 'static {
 /// and refreshes once and retries once on `TOKEN_EXPIRED`. See the [module
 /// docs](crate::client).
 pub struct CredentialsLayer<T> {
-    shared: Arc<Shared<T>>,
+    shared: Arc<TokenCache<T>>,
     options: Arc<Options>,
 }
 
@@ -80,7 +80,7 @@ impl<T: TokenSource> CredentialsLayer<T> {
     /// to 60 s after failed fetches, retry only on a rich `TOKEN_EXPIRED`.
     pub fn new(source: T) -> Self {
         CredentialsLayer {
-            shared: Arc::new(Shared {
+            shared: Arc::new(TokenCache {
                 source,
                 current: Mutex::new(None),
                 fetching: tokio::sync::Mutex::new(Backoff::default()),
@@ -196,7 +196,7 @@ impl<S, T> Layer<S> for CredentialsLayer<T> {
 /// The service of [`CredentialsLayer`].
 pub struct Credentials<S, T> {
     inner: S,
-    shared: Arc<Shared<T>>,
+    shared: Arc<TokenCache<T>>,
     options: Arc<Options>,
 }
 
@@ -272,9 +272,9 @@ mod proof {
 
     pub(super) fn sign<T>(
         req: &mut http::Request<tonic::body::Body>,
-        token: &Current,
+        token: &CurrentToken,
         options: &Options,
-        shared: &Shared<T>,
+        shared: &TokenCache<T>,
     ) -> Result<(), BoxError> {
         let Some(key) = &options.dpop else {
             return Ok(());
@@ -313,7 +313,7 @@ mod proof {
     }
 
     /// Keeps the nonce of a response (RFC 9449 §8.2), if any.
-    pub(super) fn learn<T>(headers: &HeaderMap, shared: &Shared<T>) {
+    pub(super) fn learn<T>(headers: &HeaderMap, shared: &TokenCache<T>) {
         if let Some(nonce) = headers.get("dpop-nonce").and_then(|v| v.to_str().ok())
             && nonce.len() <= 1024
             && let Ok(mut kept) = shared.nonce.lock()
@@ -329,19 +329,19 @@ mod proof {
 
     pub(super) fn sign<T>(
         _: &mut http::Request<tonic::body::Body>,
-        _: &Current,
+        _: &CurrentToken,
         _: &Options,
-        _: &Shared<T>,
+        _: &TokenCache<T>,
     ) -> Result<(), BoxError> {
         Ok(())
     }
 
-    pub(super) fn learn<T>(_: &HeaderMap, _: &Shared<T>) {}
+    pub(super) fn learn<T>(_: &HeaderMap, _: &TokenCache<T>) {}
 }
 
 fn rebuild(
     parts: &http::request::Parts,
-    token: &Current,
+    token: &CurrentToken,
     body: Bytes,
 ) -> http::Request<tonic::body::Body> {
     let mut req = http::Request::new(tonic::body::Body::new(http_body_util::Full::new(body)));

@@ -67,7 +67,7 @@ impl fmt::Debug for AccessToken {
 
 /// The token in use: its header value and its generation (which fetch).
 #[derive(Clone)]
-pub(super) struct Current {
+pub(super) struct CurrentToken {
     pub(super) header: HeaderValue,
     /// With DPoP: the token's hash, each proof's `ath`.
     #[cfg_attr(not(feature = "sender-constrained"), allow(dead_code))]

@@ -472,7 +472,7 @@ async fn the_access_token_profile_requires_aud_iss_and_exp_on_a_bare_validation(
     bare.validate_aud = false;
     bare.required_spec_claims.clear();
     let verifier =
-        JwtVerifier::new(DecodingKey::from_secret(SECRET), bare).with_access_token_profile();
+        JwtVerifier::new(DecodingKey::from_secret(SECRET), bare).with_access_token_profile(true);
     let header = json!({ "alg": "HS256", "typ": "at+jwt" });
     let mut full = good_claims();
     full["client_id"] = json!("svc-a");

@@ -423,7 +423,7 @@ async fn step_up_against_a_real_provider() {
         BearerAuthLayer::builder(
             JwtVerifier::from_issuer(&provider.issuer, validation())
                 .unwrap()
-                .with_access_token_profile(),
+                .with_access_token_profile(true),
         )
         .add_required_acr(jwt_server::CHECK, ["urn:example:mfa"])
         .add_max_auth_age(jwt_server::CHECK, Duration::from_secs(600))

@@ -303,7 +303,11 @@ fn profile_claims() -> Value {
 }
 
 async fn profile(token: &str) -> Result<(), String> {
-    match verifier().with_access_token_profile().verify(token).await {
+    match verifier()
+        .with_access_token_profile(true)
+        .verify(token)
+        .await
+    {
         Ok(_) => Ok(()),
         Err(Rejection::Auth(err)) => {
             assert_eq!(err.code(), AuthErrorCode::AuthFailedInvalidBearerToken);
