@@ -8,7 +8,7 @@
 //! untimed chunks of every other function, so all of a group see the same
 //! background load and their medians can be divided.
 //!
-//! Run: `python3 scripts/bench_ratios.py` (three runs of
+//! Run: `python3 scripts/perf/bench_ratios.py` (three runs of
 //! `cargo bench --bench attach_extract`, ratios of medians).
 #![allow(missing_docs)]
 

@@ -11,7 +11,7 @@
 //! Also accepted calls through `CredentialsLayer` against a channel that
 //! sets the header by hand.
 //!
-//! Run: `python3 scripts/layer_ratios.py` (three runs, ratios of medians).
+//! Run: `python3 scripts/perf/layer_ratios.py` (three runs, ratios of medians).
 #![allow(missing_docs)]
 
 #[path = "../tests/it/support/jwt_server.rs"]

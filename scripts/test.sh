@@ -14,7 +14,13 @@
 #   - the browser example page in Debian's chromium (installed with apt-get
 #     when missing) driven by playwright-core (npm, pinned);
 #   - the quickstart, which must exit 0.
-# Usage: bash scripts/test.sh
+#
+# Usage: bash scripts/test.sh            every step, in order
+#        bash scripts/test.sh STEP...    those steps alone (each installs
+#                                        what it needs first)
+#        bash scripts/test.sh --list     the steps, one per line
+#
+# Each step is a function below, `step_<name>`; read them top to bottom.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ROOT=$(pwd)
@@ -38,172 +44,256 @@ debian_package() {
   fi
 }
 
-# --- Python virtual environment (pinned, cached by requirements hash) ------
-step "python venv (.venv)"
-if ! command -v python3 >/dev/null; then
-  echo "error: python3 is required for the interop tests: install Python 3.10+ with venv" >&2
-  exit 1
-fi
-REQ=tests/interop/requirements.txt
-STAMP=.venv/.requirements.sha256
-want=$(sha256sum "$REQ" | cut -d' ' -f1)
-if [ ! -x .venv/bin/python ] || [ "$(cat "$STAMP" 2>/dev/null)" != "$want" ]; then
-  rm -rf .venv
-  python3 -m venv .venv
-  .venv/bin/python -m pip install --quiet --disable-pip-version-check -r "$REQ"
-  echo "$want" > "$STAMP"
-fi
-export AUTH_ERROR_PYTHON="$ROOT/.venv/bin/python"
+# --- What steps need (each idempotent: done once per run) ------------------
 
-# --- Python code generated from the proto by Google's protoc (grpcio-tools) -
-step "generate Python code with grpcio-tools' protoc"
-rm -rf tests/interop/gen && mkdir -p tests/interop/gen
-"$AUTH_ERROR_PYTHON" -m grpc_tools.protoc -Iproto --python_out=tests/interop/gen \
-  proto/auth/error/v1/auth_error.proto
-
-# --- buf (npm) ---------------------------------------------------------------
-step "buf lint and breaking (npm @bufbuild/buf)"
-if ! command -v npm >/dev/null; then
-  echo "error: npm is required for buf: install Node.js 18+ with npm" >&2
-  exit 1
-fi
-NPM_STAMP=node_modules/.lock.sha256
-want=$(sha256sum package-lock.json | cut -d' ' -f1)
-if [ ! -x node_modules/.bin/buf ] || [ "$(cat "$NPM_STAMP" 2>/dev/null)" != "$want" ]; then
-  npm ci --no-audit --no-fund --loglevel=error
-  echo "$want" > "$NPM_STAMP"
-fi
-node_modules/.bin/buf lint
-node_modules/.bin/buf breaking --against proto-baseline
-# The guard itself must bite, for the right reason: buf exits 100 when it
-# finds a breaking change (any other exit is a failure to run). A renumbered
-# and a renamed value each must give 100; the unchanged proto, copied the
-# same way, must pass (positive control).
-tmp=$(mktemp -d)
-trap 'rm -rf "$tmp"' EXIT
-# The copy is a workspace like the repository's: its buf.yaml (the same lint
-# and breaking rules) and the proto under proto/.
-for edit in 's/TOKEN_EXPIRED = 1006;/TOKEN_EXPIRED = 1066;/' 's/TOKEN_EXPIRED = 1006;/TOKEN_HAS_EXPIRED = 1006;/' ''; do
-  rm -rf "$tmp/ws" && mkdir -p "$tmp/ws/proto/auth/error/v1"
-  cp buf.yaml "$tmp/ws/buf.yaml"
-  sed "$edit" proto/auth/error/v1/auth_error.proto > "$tmp/ws/proto/auth/error/v1/auth_error.proto"
-  rc=0
-  (cd "$tmp/ws" && "$ROOT/node_modules/.bin/buf" breaking --against "$ROOT/proto-baseline") >"$tmp/out" 2>&1 || rc=$?
-  want=100
-  [ -z "$edit" ] && want=0
-  if [ "$rc" -ne "$want" ]; then
-    echo "error: buf breaking exited $rc for edit '${edit:-none}', expected $want:" >&2
-    cat "$tmp/out" >&2
+# The pinned Python virtual environment (.venv), cached by requirements hash.
+need_venv() {
+  [ -n "${AUTH_ERROR_PYTHON:-}" ] && return
+  if ! command -v python3 >/dev/null; then
+    echo "error: python3 is required for the interop tests: install Python 3.10+ with venv" >&2
     exit 1
   fi
-done
-echo "buf breaking: exit 100 for renumbering and renaming, 0 for the unchanged proto"
+  local req=tests/interop/requirements.txt stamp=.venv/.requirements.sha256 want
+  want=$(sha256sum "$req" | cut -d' ' -f1)
+  if [ ! -x .venv/bin/python ] || [ "$(cat "$stamp" 2>/dev/null)" != "$want" ]; then
+    rm -rf .venv
+    python3 -m venv .venv
+    .venv/bin/python -m pip install --quiet --disable-pip-version-check -r "$req"
+    echo "$want" > "$stamp"
+  fi
+  export AUTH_ERROR_PYTHON="$ROOT/.venv/bin/python"
+}
 
-# --- The companion packages (python/, typescript/) ---------------------------
-step "companion packages: generate --check, build, install like a user, pytest, mypy, node --test"
-bash scripts/test_companions.sh
+# Python code generated from the proto by Google's protoc (grpcio-tools).
+need_python_codegen() {
+  [ -n "${PYTHON_CODEGEN_DONE:-}" ] && return
+  need_venv
+  rm -rf tests/interop/gen && mkdir -p tests/interop/gen
+  "$AUTH_ERROR_PYTHON" -m grpc_tools.protoc -Iproto --python_out=tests/interop/gen \
+    proto/auth/error/v1/auth_error.proto
+  PYTHON_CODEGEN_DONE=1
+}
 
-# --- Prometheus (Debian's package) and the metrics example -------------------
-step "redis-server (Debian's package, installed with apt-get when missing): the shared DPoP replay cache test"
-debian_package redis-server
-/usr/bin/redis-server --version | head -1
-
-step "prometheus (Debian's package, installed with apt-get when missing) and the metrics example"
-debian_package prometheus
-/usr/bin/prometheus --version 2>&1 | head -1
-. scripts/example_bin.sh
-# tests/it/server/prometheus.rs runs it and a real Prometheus that scrapes it.
-AUTH_ERROR_METRICS_EXAMPLE="$(example_bin --example metrics --all-features)"
-export AUTH_ERROR_METRICS_EXAMPLE
-
-# --- Rust --------------------------------------------------------------------
-# The tests that need the environments built above (tests/it/jwt/oidc.rs: node's
-# oidc-provider; tests/it/interop/python.rs and tests/it/http/openapi.rs: .venv;
-# tests/it/interop/companions.rs: .venv-companion and .node-companion) are #[ignore]d,
-# so that a plain `cargo test` reports them as ignored, never as passed. The
-# steps below that have them run them with --include-ignored (no test is
-# #[ignore]d for any other reason); a missing environment fails them.
-step "cargo test (default features, the default members: the crate and the CLI; the environment-needing tests reported as ignored)"
-cargo test
-step "cargo test --workspace --all-features -- --include-ignored (unit, integration, interop, doc tests; the CLI package)"
-cargo test --workspace --all-features -- --include-ignored
-step "cargo test with the pure-Rust backend alone (jwt-rust-crypto instead of the default aws-lc-rs), ignored tests included"
-cargo test --no-default-features --features jwt-rust-crypto,oidc,axum,grpc-web --lib --tests -- --include-ignored
-step "cargo test --no-default-features --lib --tests -- --include-ignored"
-cargo test --no-default-features --lib --tests -- --include-ignored
-
-step "every feature alone, defaults off, builds (cargo hack --each-feature; cargo-hack from crates.io)"
-if ! command -v cargo-hack >/dev/null; then
-  cargo install --quiet --locked cargo-hack@0.6.46 || {
-    echo "error: cargo-hack is needed: cargo install --locked cargo-hack" >&2
+# The root npm packages (buf, oidc-provider, playwright-core, esbuild),
+# pinned by package-lock.json.
+need_npm() {
+  [ -n "${NPM_DONE:-}" ] && return
+  if ! command -v npm >/dev/null; then
+    echo "error: npm is required: install Node.js 20+ with npm" >&2
     exit 1
-  }
-fi
-cargo hack check --quiet --each-feature --no-dev-deps --lib -p auth-error
+  fi
+  local stamp=node_modules/.lock.sha256 want
+  want=$(sha256sum package-lock.json | cut -d' ' -f1)
+  if [ ! -x node_modules/.bin/buf ] || [ "$(cat "$stamp" 2>/dev/null)" != "$want" ]; then
+    npm ci --no-audit --no-fund --loglevel=error
+    echo "$want" > "$stamp"
+  fi
+  NPM_DONE=1
+}
 
-step "feature combinations built at least once: jwt without a crypto backend, the layers without json"
-cargo build -q --no-default-features --features jwt --lib --tests
-cargo build -q --no-default-features --features jwt,serde --lib
+# The companion packages installed like a user's (.venv-companion,
+# .node-companion), for the tests that call them.
+need_companions() {
+  [ -n "${COMPANIONS_DONE:-}" ] && return
+  bash scripts/test_companions.sh
+  COMPANIONS_DONE=1
+}
 
-step "a good citizen: an application's own jsonwebtoken (rust_crypto, aws_lc_rs, none) and reqwest (absent, no TLS, rustls) beside auth-error"
-# tests/good-citizen/: its own workspace and target directory; each run
-# exits non-zero if auth-error changed the application's jsonwebtoken
-# backend, installed a process-wide provider, or failed to verify.
-for backend in rust_crypto aws_lc_rs ""; do
-  for order in app-first auth-error-first; do
+# The metrics example, built, for tests/it/server/prometheus.rs.
+need_metrics_example() {
+  [ -n "${AUTH_ERROR_METRICS_EXAMPLE:-}" ] && return
+  . scripts/example_bin.sh
+  AUTH_ERROR_METRICS_EXAMPLE="$(example_bin --example metrics --all-features)"
+  export AUTH_ERROR_METRICS_EXAMPLE
+}
+
+# Everything the #[ignore]d tests need. They are ignored so that a plain
+# `cargo test` reports them as ignored, never as passed; the steps that run
+# them use --include-ignored (no test is #[ignore]d for any other reason),
+# and a missing environment fails them.
+need_test_environments() {
+  need_venv
+  need_python_codegen
+  need_npm
+  need_companions
+  debian_package redis-server
+  debian_package prometheus
+  need_metrics_example
+}
+
+# --- The steps ------------------------------------------------------------
+
+step_buf() {
+  step "buf lint and breaking (npm @bufbuild/buf)"
+  need_npm
+  node_modules/.bin/buf lint
+  node_modules/.bin/buf breaking --against proto-baseline
+  # The guard itself must bite, for the right reason: buf exits 100 when it
+  # finds a breaking change (any other exit is a failure to run). A
+  # renumbered and a renamed value each must give 100; the unchanged proto,
+  # copied the same way, must pass (positive control).
+  local tmp edit rc want
+  tmp=$(mktemp -d)
+  # The copy is a workspace like the repository's: its buf.yaml (the same
+  # lint and breaking rules) and the proto under proto/.
+  for edit in 's/TOKEN_EXPIRED = 1006;/TOKEN_EXPIRED = 1066;/' 's/TOKEN_EXPIRED = 1006;/TOKEN_HAS_EXPIRED = 1006;/' ''; do
+    rm -rf "$tmp/ws" && mkdir -p "$tmp/ws/proto/auth/error/v1"
+    cp buf.yaml "$tmp/ws/buf.yaml"
+    sed "$edit" proto/auth/error/v1/auth_error.proto > "$tmp/ws/proto/auth/error/v1/auth_error.proto"
+    rc=0
+    (cd "$tmp/ws" && "$ROOT/node_modules/.bin/buf" breaking --against "$ROOT/proto-baseline") >"$tmp/out" 2>&1 || rc=$?
+    want=100
+    [ -z "$edit" ] && want=0
+    if [ "$rc" -ne "$want" ]; then
+      echo "error: buf breaking exited $rc for edit '${edit:-none}', expected $want:" >&2
+      cat "$tmp/out" >&2
+      rm -rf "$tmp"
+      exit 1
+    fi
+  done
+  rm -rf "$tmp"
+  echo "buf breaking: exit 100 for renumbering and renaming, 0 for the unchanged proto"
+}
+
+step_companions() {
+  step "companion packages: generate --check, build, install like a user, pytest, mypy, node --test"
+  COMPANIONS_DONE=
+  need_companions
+}
+
+step_test_default() {
+  step "cargo test (default features, the default members: the crate and the CLI; the environment-needing tests reported as ignored)"
+  cargo test
+}
+
+step_test_all() {
+  step "cargo test --workspace --all-features -- --include-ignored (unit, integration, interop, doc tests; the CLI package)"
+  need_test_environments
+  cargo test --workspace --all-features -- --include-ignored
+}
+
+step_test_rust_crypto() {
+  step "cargo test with the pure-Rust backend alone (jwt-rust-crypto instead of the default aws-lc-rs), ignored tests included"
+  need_test_environments
+  cargo test --no-default-features --features jwt-rust-crypto,oidc,axum,grpc-web --lib --tests -- --include-ignored
+}
+
+step_test_no_default() {
+  step "cargo test --no-default-features --lib --tests -- --include-ignored"
+  need_test_environments
+  cargo test --no-default-features --lib --tests -- --include-ignored
+}
+
+step_features() {
+  step "every feature alone, defaults off, builds (cargo hack --each-feature; cargo-hack from crates.io)"
+  if ! command -v cargo-hack >/dev/null; then
+    cargo install --quiet --locked cargo-hack@0.6.46 || {
+      echo "error: cargo-hack is needed: cargo install --locked cargo-hack" >&2
+      exit 1
+    }
+  fi
+  cargo hack check --quiet --each-feature --no-dev-deps --lib -p auth-error
+  step "feature combinations built at least once: jwt without a crypto backend, the layers without json"
+  cargo build -q --no-default-features --features jwt --lib --tests
+  cargo build -q --no-default-features --features jwt,serde --lib
+}
+
+step_good_citizen() {
+  step "a good citizen: an application's own jsonwebtoken (rust_crypto, aws_lc_rs, none) and reqwest (absent, no TLS, rustls) beside auth-error"
+  # tests/good-citizen/: its own workspace and target directory; each run
+  # exits non-zero if auth-error changed the application's jsonwebtoken
+  # backend, installed a process-wide provider, or failed to verify.
+  local backend order out http
+  for backend in rust_crypto aws_lc_rs ""; do
+    for order in app-first auth-error-first; do
+      out=$(cd tests/good-citizen && RUST_BACKTRACE=0 CARGO_TARGET_DIR="$ROOT/target/good-citizen" \
+        cargo run -q --features "$backend" -- "$order" 2>&1) || {
+        echo "error: good-citizen app (jsonwebtoken backend '${backend:-none}', $order) failed:" >&2
+        echo "$out" >&2
+        exit 1
+      }
+      echo "good-citizen: jsonwebtoken backend '${backend:-none}', $order: ok"
+    done
+  done
+  # Another crate's reqwest 0.12 beside auth-error's `oidc`: absent, without a
+  # TLS feature (jwt-authorizer 0.15's way), with rustls.
+  for http in oidc oidc,reqwest oidc,reqwest-rustls; do
     out=$(cd tests/good-citizen && RUST_BACKTRACE=0 CARGO_TARGET_DIR="$ROOT/target/good-citizen" \
-      cargo run -q --features "$backend" -- "$order" 2>&1) || {
-      echo "error: good-citizen app (jsonwebtoken backend '${backend:-none}', $order) failed:" >&2
+      cargo run -q --features "$http" -- http-clients 2>&1) || {
+      echo "error: good-citizen app (features $http, http-clients) failed:" >&2
       echo "$out" >&2
       exit 1
     }
-    echo "good-citizen: jsonwebtoken backend '${backend:-none}', $order: ok"
+    echo "good-citizen: features $http, http-clients: ok"
   done
-done
-# Another crate's reqwest 0.12 beside auth-error's `oidc`: absent, without a
-# TLS feature (jwt-authorizer 0.15's way), with rustls.
-for http in oidc oidc,reqwest oidc,reqwest-rustls; do
-  out=$(cd tests/good-citizen && RUST_BACKTRACE=0 CARGO_TARGET_DIR="$ROOT/target/good-citizen" \
-    cargo run -q --features "$http" -- http-clients 2>&1) || {
-    echo "error: good-citizen app (features $http, http-clients) failed:" >&2
-    echo "$out" >&2
-    exit 1
-  }
-  echo "good-citizen: features $http, http-clients: ok"
-done
-
-step "fuzz targets compile (a separate workspace, so they cannot rot unseen)"
-cargo check -q --manifest-path fuzz/Cargo.toml --bins
-step "the benchmark against the Rust peers compiles (peers-bench/, its own workspace)"
-cargo check -q --manifest-path peers-bench/Cargo.toml --bins --benches
-
-step "cargo package: the packaged crate (proto included, build.rs on its own) builds"
-cargo package -q --allow-dirty -p auth-error
-
-step "pinned files unchanged by the tests"
-git diff --exit-code -- tests/data tests/vectors openapi \
-  python/src/auth_error/_generated.py typescript/src/generated.ts typescript/dist || {
-  echo "error: the tests changed pinned files (an update variable was set?)" >&2
-  exit 1
 }
 
-# --- Browsers: the example page in Debian's Chromium -----------------------
-step "browser: build the page (protoc-gen-es through buf, esbuild)"
-npm run --silent build:browser
-step "browser: Debian chromium (installed with apt-get when missing)"
-debian_package chromium
-/usr/bin/chromium --version
-step "browser: the page against the example server, on two origins (playwright-core)"
-. scripts/example_bin.sh
-node tests/browser/run.mjs "$(example_bin --example browser --features grpc-web,axum)"
+step_workspaces() {
+  step "fuzz targets compile (a separate workspace, so they cannot rot unseen)"
+  cargo check -q --manifest-path fuzz/Cargo.toml --bins
+  step "the benchmark against the Rust peers compiles (peers-bench/, its own workspace)"
+  cargo check -q --manifest-path peers-bench/Cargo.toml --bins --benches
+}
 
-# --- The main job ------------------------------------------------------------
-step "cargo run --example quickstart (the README's main command exits 0)"
-cargo run -q --example quickstart > /dev/null
+step_package() {
+  step "cargo package: the packaged crate (proto included, build.rs on its own) builds"
+  cargo package -q --allow-dirty -p auth-error
+}
 
-# --- Python side of the shared vectors --------------------------------------
-step "python: test vectors with Google's protobuf runtime"
-"$AUTH_ERROR_PYTHON" tests/interop/check_vectors.py
+step_pinned() {
+  step "pinned files unchanged by the tests"
+  git diff --exit-code -- tests/data tests/vectors openapi \
+    python/src/auth_error/_generated.py typescript/src/generated.ts typescript/dist || {
+    echo "error: the tests changed pinned files (an update variable was set?)" >&2
+    exit 1
+  }
+}
+
+step_browser() {
+  step "browser: build the page (protoc-gen-es through buf, esbuild)"
+  need_npm
+  npm run --silent build:browser
+  step "browser: Debian chromium (installed with apt-get when missing)"
+  debian_package chromium
+  /usr/bin/chromium --version
+  step "browser: the page against the example server, on two origins (playwright-core)"
+  . scripts/example_bin.sh
+  node tests/browser/run.mjs "$(example_bin --example browser --features grpc-web,axum)"
+}
+
+step_quickstart() {
+  step "cargo run --example quickstart (the README's main command exits 0)"
+  cargo run -q --example quickstart > /dev/null
+}
+
+step_python_vectors() {
+  step "python: test vectors with Google's protobuf runtime"
+  need_venv
+  "$AUTH_ERROR_PYTHON" tests/interop/check_vectors.py
+}
+
+# --- The list, in order ---------------------------------------------------
+STEPS=(buf companions test_default test_all test_rust_crypto test_no_default
+  features good_citizen workspaces package pinned browser quickstart python_vectors)
+
+if [ "${1:-}" = --list ]; then
+  printf '%s\n' "${STEPS[@]}"
+  exit 0
+fi
+chosen=("${@:-${STEPS[@]}}")
+for name in "${chosen[@]}"; do
+  if ! declare -F "step_$name" >/dev/null; then
+    echo "error: no step '$name'; the steps are: ${STEPS[*]}" >&2
+    exit 1
+  fi
+done
+for name in "${chosen[@]}"; do
+  "step_$name"
+done
 
 echo
-echo "all tests passed"
+if [ $# -eq 0 ]; then
+  echo "all tests passed"
+else
+  echo "steps passed: ${chosen[*]}"
+fi

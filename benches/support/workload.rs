@@ -1,5 +1,5 @@
 //! The operations compared by `benches/attach_extract.rs` (time) and
-//! `examples/cost.rs` (instructions), defined once so both measure the same
+//! `scripts/perf/cost.rs` (instructions), defined once so both measure the same
 //! code.
 
 use std::collections::HashMap;

@@ -221,7 +221,7 @@ pub fn ours() -> Router {
     use auth_error::jwt::JwtVerifier;
     use auth_error::server::BearerAuthLayer;
     init();
-    // As examples/verify_cost.rs: the key for kid-less tokens and under "a".
+    // As scripts/perf/verify_cost.rs: the key for kid-less tokens and under "a".
     let verifier = JwtVerifier::new(public_key(), validation()).add_key(KID, public_key());
     let layer = BearerAuthLayer::builder(verifier)
         .build()

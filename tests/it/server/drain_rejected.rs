@@ -11,7 +11,7 @@
 //! streams, for 1 s each, and only late DATA for those is charged: about 50
 //! frames a second. With hyper's default 1 MiB window (budget 512 KiB, ~2,090
 //! frames) this sequential pattern would need about 42 s on one connection
-//! (under concurrent load far more frames are charged: `examples/loadtest.rs`
+//! (under concurrent load far more frames are charged: `scripts/perf/loadtest.rs`
 //! loses calls within a second). The test server here uses a 50 KiB window
 //! (budget 25,600 units, ~102 frames): the same mechanism in a few seconds.
 

@@ -3,9 +3,9 @@
 # (`JwtVerifier::from_jwks_url`, keys held) against keys handed over
 # (`JwtVerifier::new`), counted by callgrind: (count(n) - count(0)) / n, so
 # start-up and the one fetch cancel out. Needs valgrind.
-# Usage: bash scripts/verify_ratio.sh [n]
+# Usage: bash scripts/perf/verify_ratio.sh [n]
 set -euo pipefail
-cd "$(dirname "$0")/.."
+cd "$(dirname "$0")/../.."
 command -v valgrind >/dev/null || { echo "error: install valgrind (apt-get install valgrind)" >&2; exit 1; }
 n=${1:-200}
 . scripts/example_bin.sh

@@ -1,6 +1,6 @@
 //! Runs one attach/extract operation 10,000 times, for counting instructions
 //! with callgrind (deterministic, unlike time on a shared machine):
-//! `bash scripts/instruction_ratios.sh`. `none` runs the same setup and no
+//! `bash scripts/perf/instruction_ratios.sh`. `none` runs the same setup and no
 //! operation, so its count is subtracted.
 //!
 //! Usage: `cost OPERATION`, an operation of `benches/support/workload.rs`
@@ -8,7 +8,7 @@
 //! `attach3_literal`, `tt_attach3_literal`, `code`, `tt_code`, `full`,
 //! `tt_full`) or `none`.
 
-#[path = "../benches/support/workload.rs"]
+#[path = "../../benches/support/workload.rs"]
 #[allow(dead_code, unreachable_pub)]
 mod workload;
 

@@ -1,7 +1,7 @@
 //! Instructions of one ES256 verification by `JwtVerifier`, with the key
 //! handed over (`JwtVerifier::new`) and with the key from a fetched key set
 //! (`JwtVerifier::from_jwks_url`, keys already held), for
-//! `scripts/verify_ratio.sh` (callgrind). Usage:
+//! `scripts/perf/verify_ratio.sh` (callgrind). Usage:
 //! `verify_cost <static|remote> <n>`: n verifications after one warm-up.
 
 use std::time::{SystemTime, UNIX_EPOCH};
@@ -12,8 +12,8 @@ use jsonwebtoken::jwk::Jwk;
 use jsonwebtoken::{Algorithm, DecodingKey, EncodingKey, Header, Validation};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
-const PEM: &[u8] = include_bytes!("../tests/data/keys/es256-a.pem");
-const PUB: &[u8] = include_bytes!("../tests/data/keys/es256-a.pub.pem");
+const PEM: &[u8] = include_bytes!("../../tests/data/keys/es256-a.pem");
+const PUB: &[u8] = include_bytes!("../../tests/data/keys/es256-a.pub.pem");
 
 /// Serves `body` as JSON to every connection (a key set endpoint).
 async fn serve(body: String) -> String {

@@ -4,7 +4,7 @@ ratio table for the README (Markdown): per operation, the median over runs of
 each run's median-based ratio. The machine is shared and noisy, so one run's
 ratio is not trusted on its own.
 
-Usage: python3 scripts/bench_ratios.py [--runs N]   (default 3; N=0 reads the last run only)
+Usage: python3 scripts/perf/bench_ratios.py [--runs N]   (default 3; N=0 reads the last run only)
 """
 
 import json
@@ -14,7 +14,7 @@ import subprocess
 import sys
 
 HERE = os.path.dirname(os.path.abspath(__file__))
-ROOT = os.path.join(HERE, "..")
+ROOT = os.path.join(HERE, "..", "..")
 CRITERION = os.path.join(ROOT, "target", "criterion")
 
 

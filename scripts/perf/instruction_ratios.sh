@@ -2,9 +2,9 @@
 # Instructions per operation, counted by valgrind's callgrind (deterministic:
 # the same binary gives the same counts on a busy or an idle machine), for the
 # operations of benches/attach_extract.rs. Needs valgrind.
-# Usage: bash scripts/instruction_ratios.sh
+# Usage: bash scripts/perf/instruction_ratios.sh
 set -euo pipefail
-cd "$(dirname "$0")/.."
+cd "$(dirname "$0")/../.."
 command -v valgrind >/dev/null || { echo "error: install valgrind (apt-get install valgrind)" >&2; exit 1; }
 . scripts/example_bin.sh
 bin=$(example_bin --release --example cost)

@@ -4,7 +4,7 @@ each function's throughput relative to the group's baseline: the median over
 runs of each run's ratio of criterion medians (baseline time / function
 time, so 0.95 means 95 % of the baseline's calls per second).
 
-Usage: python3 scripts/layer_ratios.py [--runs N]   (default 3; 0 reads the last run)
+Usage: python3 scripts/perf/layer_ratios.py [--runs N]   (default 3; 0 reads the last run)
 """
 
 import json
@@ -13,7 +13,7 @@ import statistics
 import subprocess
 import sys
 
-ROOT = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..")
+ROOT = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..")
 CRITERION = os.path.join(ROOT, "target", "criterion")
 # group -> (baseline, [functions])
 GROUPS = {

@@ -10,7 +10,7 @@
 //! figures are medians over rounds. All traffic stays on 127.0.0.1, and the
 //! run is bounded by its call count.
 
-#[path = "../tests/it/support/common.rs"]
+#[path = "../../tests/it/support/common.rs"]
 mod common;
 
 use std::time::Instant;
