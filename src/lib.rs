@@ -98,7 +98,7 @@ pub mod guide {
 // (tests/it/layout.rs ranks them and checks every `crate::` path):
 //   wire/, secrets.rs, code/   leaves: protobuf bytes, the credential
 //            detector, the code table (one row per code) and its property types
-//   error/   the AuthError value, builder, context keys, companion details,
+//   error/   the AuthError value, builder, context keys, extra details,
 //            AttachError
 //   rules/   what may leave the process, applied by every exit
 //   status/  the gRPC exit and entry (attach, extract)

@@ -6,7 +6,7 @@ use std::fmt;
 /// [`AuthErrorCode`](crate::AuthErrorCode).
 ///
 /// Obtained from [`AuthErrorCode::client_action`](crate::AuthErrorCode::client_action)
-/// or, refined by the error's companion details, from
+/// or, refined by the error's extra details, from
 /// [`AuthError::client_action`](crate::AuthError::client_action). Which
 /// code calls for which action is the code table's column (docs/codes.md's
 /// table, and each variant's documentation line); the variants below say

@@ -41,7 +41,7 @@ pub enum AttachError {
         /// The key whose value was refused.
         key: String,
     },
-    /// A text the error carries (its message, a companion's text) looks like
+    /// A text the error carries (its message, an extra detail's text) looks like
     /// a credential. The text itself is not kept.
     #[non_exhaustive]
     CredentialInText {
@@ -59,7 +59,7 @@ pub enum AttachError {
         /// is not kept: it may be a credential).
         index: usize,
     },
-    /// A companion detail is itself a `google.rpc.ErrorInfo`; a status carries
+    /// An extra detail is itself a `google.rpc.ErrorInfo`; a status carries
     /// exactly one.
     ExtraErrorInfo,
     /// The encoded `google.rpc.Status` would exceed
@@ -107,7 +107,7 @@ impl fmt::Display for AttachError {
                 key.escape_debug()
             ),
             AttachError::ExtraErrorInfo => f.write_str(
-                "a companion detail is a google.rpc.ErrorInfo, but a status carries exactly one",
+                "an extra detail is a google.rpc.ErrorInfo, but a status carries exactly one",
             ),
             AttachError::TooLarge { len, max } => write!(
                 f,
@@ -126,9 +126,9 @@ impl std::error::Error for AttachError {}
 pub enum TextField {
     /// The message (the status message, also in the details).
     Message,
-    /// A `google.rpc.LocalizedMessage` companion's message.
+    /// A `google.rpc.LocalizedMessage` extra detail's message.
     LocalizedMessage,
-    /// A `google.rpc.Help` companion's link description or URL.
+    /// A `google.rpc.Help` extra detail's link description or URL.
     HelpLink,
 }
 

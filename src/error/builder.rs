@@ -1,5 +1,5 @@
 //! The builder methods of [`AuthError`]: message, domain, metadata and
-//! companion details. Nothing is checked here; the rules check at every exit.
+//! extra details. Nothing is checked here; the rules check at every exit.
 
 use std::borrow::Cow;
 use std::time::Duration;
@@ -7,7 +7,7 @@ use std::time::Duration;
 use prost::Message;
 use prost_types::Any;
 
-use super::{AuthError, Companion};
+use super::{AuthError, ExtraDetail};
 use crate::DOMAIN;
 
 impl AuthError {
@@ -59,7 +59,7 @@ impl AuthError {
         self
     }
 
-    /// Adds a companion detail of any type, carried after the ErrorInfo and
+    /// Adds an extra detail of any type, carried after the ErrorInfo and
     /// returned unchanged by [`details`](Self::details) on the other side.
     ///
     /// ```
@@ -77,7 +77,7 @@ impl AuthError {
     }
 
     /// Adds every standard detail of a tonic-types [`ErrorDetails`] as
-    /// companions, in tonic-types' order.
+    /// extra details, in tonic-types' order.
     ///
     /// ```
     /// use auth_error::{AuthError, AuthErrorCode, AuthStatusExt};
@@ -102,7 +102,7 @@ impl AuthError {
         self
     }
 
-    /// Sets the `google.rpc.RetryInfo` companion: how long the client should
+    /// Sets the `google.rpc.RetryInfo` extra detail: how long the client should
     /// wait before retrying (a lockout's end, a token's not-before time).
     /// Replaces a delay set before (an error carries one retry delay); a
     /// delay beyond `google.protobuf.Duration`'s range is clamped to it.
@@ -121,10 +121,10 @@ impl AuthError {
     pub fn with_retry_after(mut self, delay: Duration) -> Self {
         self.details_mut()
             .retain(|d| d.type_url != tonic_types::RetryInfo::TYPE_URL);
-        self.add_detail(Companion::retry_after(delay).to_any())
+        self.add_detail(ExtraDetail::retry_after(delay).to_any())
     }
 
-    /// Adds a `google.rpc.Help` companion with one link (call again to add
+    /// Adds a `google.rpc.Help` extra detail with one link (call again to add
     /// more links, each as its own detail).
     ///
     /// ```
@@ -138,10 +138,10 @@ impl AuthError {
     #[must_use]
     pub fn add_help_link(self, description: impl Into<String>, url: impl Into<String>) -> Self {
         let link = tonic_types::HelpLink::new(description, url);
-        self.add_detail(Companion::Help(vec![link]).to_any())
+        self.add_detail(ExtraDetail::Help(vec![link]).to_any())
     }
 
-    /// Adds a `google.rpc.LocalizedMessage` companion: a message for the
+    /// Adds a `google.rpc.LocalizedMessage` extra detail: a message for the
     /// end user in `locale` (BCP 47, e.g. `"fr-CH"`; one per locale).
     ///
     /// ```
@@ -159,6 +159,6 @@ impl AuthError {
         message: impl Into<String>,
     ) -> Self {
         let msg = tonic_types::LocalizedMessage::new(locale, message);
-        self.add_detail(Companion::LocalizedMessage(msg).to_any())
+        self.add_detail(ExtraDetail::LocalizedMessage(msg).to_any())
     }
 }

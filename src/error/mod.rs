@@ -1,12 +1,12 @@
 //! The error value: [`AuthError`] and its getters. The builder is in
 //! `builder.rs`, the typed context and its keys (`auth_error::keys`) in
-//! `keys.rs`, the standard companion details in `companion.rs`; its
+//! `keys.rs`, the standard extra details in `extra detail.rs`; its
 //! `Debug`, which shows what the lenient exit sends, beside the rules
 //! (`rules/shown.rs`).
 
 mod attach_error;
 mod builder;
-mod companion;
+mod extra_detail;
 pub(crate) mod keys;
 pub(crate) mod views;
 
@@ -17,7 +17,7 @@ use std::time::Duration;
 use prost_types::Any;
 
 pub use attach_error::{AttachError, TextField};
-pub(crate) use companion::Companion;
+pub(crate) use extra_detail::ExtraDetail;
 pub use views::{Detail, Details, Metadata, MetadataIter};
 use views::{EntryMap, Wire};
 
@@ -25,7 +25,7 @@ use crate::wire::encode::Parts;
 use crate::{AuthErrorCode, ClientAction, DOMAIN};
 
 /// An authentication or authorization failure: an [`AuthErrorCode`], a
-/// message, a domain, metadata, and companion details.
+/// message, a domain, metadata, and extra details.
 ///
 /// Build one on the server and turn it into a `tonic::Status`, strictly with
 /// [`try_into_status`](Self::try_into_status) or leniently with `From`; read
@@ -52,11 +52,11 @@ use crate::{AuthErrorCode, ClientAction, DOMAIN};
 /// [`AttachError`]): [`try_into_status`](Self::try_into_status) refuses, with
 /// an [`AttachError`], `NO_AUTH_ERROR`; an invalid domain; a metadata key that
 /// is not AIP-193 (`[a-z][a-zA-Z0-9-_]*`, at most 64 characters); a key naming
-/// a secret or a value that looks like a credential; a companion that is
+/// a secret or a value that looks like a credential; an extra detail that is
 /// another ErrorInfo; details over [`MAX_DETAILS_LEN`](crate::MAX_DETAILS_LEN).
 /// `From<AuthError> for Status` never fails and never panics: it leaves out
-/// each offending metadata entry or companion, falls back to [`DOMAIN`] for an
-/// invalid domain, and past the size bound drops companions (last first), then
+/// each offending metadata entry or extra detail, falls back to [`DOMAIN`] for an
+/// invalid domain, and past the size bound drops extra details (last first), then
 /// metadata (last key first), then shortens the message — code, reason and
 /// domain always stay. For `NO_AUTH_ERROR` it fails closed: `Code::Unknown`
 /// without details, so a rejected call can never look successful.
@@ -73,10 +73,10 @@ pub struct AuthError {
     /// Metadata built here, in key order; `None` until the first entry, so
     /// an error without metadata (every fast-path rejection) drops no map.
     metadata: Option<EntryMap>,
-    /// Companions built here.
+    /// Extra details built here.
     details: Vec<Any>,
     /// The details of the status this error was read from (one shared copy:
-    /// metadata and companions are borrowed from it until changed).
+    /// metadata and extra details are borrowed from it until changed).
     wire: Option<Wire>,
     /// Which copy of the message, the metadata and the details is current:
     /// the one read from `wire` (not changed since) or the owned one.
@@ -239,7 +239,7 @@ impl AuthError {
     /// Makes the details owned (a read error's details copied, once).
     fn own_details(&mut self) {
         if let (Some(wire), Held::Read) = (&self.wire, self.current.details) {
-            self.details = wire.companions().to_vec();
+            self.details = wire.extra_details().to_vec();
             self.current.details = Held::Owned;
         }
     }
@@ -250,24 +250,24 @@ impl AuthError {
         self.metadata.get_or_insert_with(EntryMap::default)
     }
 
-    /// The companions, to add to.
+    /// The extra details, to add to.
     pub(crate) fn details_mut(&mut self) -> &mut Vec<Any> {
         self.own_details();
         &mut self.details
     }
 
-    /// The companion details, in order, of every type (also types this crate
+    /// The extra details, in order, of every type (also types this crate
     /// does not know, and ErrorInfos of other domains when read from a
     /// status); see [`Details`]. [`to_vec`](Details::to_vec) gives owned
     /// `Any`s.
     pub fn details(&self) -> Details<'_> {
         match (&self.wire, self.current.details) {
-            (Some(wire), Held::Read) => wire.companions(),
+            (Some(wire), Held::Read) => wire.extra_details(),
             _ => views::owned_details(&self.details),
         }
     }
 
-    /// The companions as tonic-types [`ErrorDetails`](tonic_types::ErrorDetails)
+    /// The extra details as tonic-types [`ErrorDetails`](tonic_types::ErrorDetails)
     /// (standard types only; unknown types stay available in
     /// [`details`](Self::details)).
     pub fn error_details(&self) -> tonic_types::ErrorDetails {
@@ -282,37 +282,37 @@ impl AuthError {
             .get_error_details()
     }
 
-    /// The standard companions, decoded, in order (undecodable ones skipped).
-    fn companions(&self) -> impl Iterator<Item = Companion> + '_ {
+    /// The standard extra details, decoded, in order (undecodable ones skipped).
+    fn extra_details(&self) -> impl Iterator<Item = ExtraDetail> + '_ {
         self.details()
             .iter()
-            .filter_map(|d| Companion::from_parts(d.type_url(), d.value()))
+            .filter_map(|d| ExtraDetail::from_parts(d.type_url(), d.value()))
     }
 
-    /// The retry delay of the first `google.rpc.RetryInfo` companion, if any
+    /// The retry delay of the first `google.rpc.RetryInfo` extra detail, if any
     /// (negative or out-of-range delays read as none).
     pub fn retry_after(&self) -> Option<Duration> {
-        self.companions().find_map(|c| match c {
-            Companion::RetryInfo(delay) => Some(delay.and_then(companion::non_negative)),
+        self.extra_details().find_map(|c| match c {
+            ExtraDetail::RetryInfo(delay) => Some(delay.and_then(extra_detail::non_negative)),
             _ => None,
         })?
     }
 
-    /// The links of every `google.rpc.Help` companion, in order.
+    /// The links of every `google.rpc.Help` extra detail, in order.
     pub fn help_links(&self) -> Vec<tonic_types::HelpLink> {
-        self.companions()
+        self.extra_details()
             .filter_map(|c| match c {
-                Companion::Help(links) => Some(links),
+                ExtraDetail::Help(links) => Some(links),
                 _ => None,
             })
             .flatten()
             .collect()
     }
 
-    /// The first `google.rpc.LocalizedMessage` companion, if any.
+    /// The first `google.rpc.LocalizedMessage` extra detail, if any.
     pub fn localized_message(&self) -> Option<tonic_types::LocalizedMessage> {
-        self.companions().find_map(|c| match c {
-            Companion::LocalizedMessage(msg) => Some(msg),
+        self.extra_details().find_map(|c| match c {
+            ExtraDetail::LocalizedMessage(msg) => Some(msg),
             _ => None,
         })
     }
@@ -437,7 +437,7 @@ impl AuthError {
 
     /// The message of a plain error, the common rejection: built here (not
     /// read from a status), with the default domain, no metadata and no
-    /// companions, so its details are the code's constant ErrorInfo and the
+    /// extra details, so its details are the code's constant ErrorInfo and the
     /// message. Any other error is given back.
     #[inline]
     pub(crate) fn into_plain_message(self) -> Result<Cow<'static, str>, AuthError> {

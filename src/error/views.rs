@@ -1,4 +1,4 @@
-//! How an [`AuthError`](crate::AuthError) holds its metadata and companion
+//! How an [`AuthError`](crate::AuthError) holds its metadata and extra detail
 //! details, and the read-only views it hands out.
 //!
 //! An error *built* here holds them owned (`&'static str` keys borrowed, one
@@ -200,7 +200,7 @@ impl Wire {
     }
 
     /// The details view.
-    pub(crate) fn companions(&self) -> Details<'_> {
+    pub(crate) fn extra_details(&self) -> Details<'_> {
         Details(DetailsRepr::Wire {
             status: self.details(),
             skip: self.skip(),
@@ -400,7 +400,7 @@ enum DetailsRepr<'a> {
     Wire { status: &'a [u8], skip: usize },
 }
 
-/// The companion details of an [`AuthError`](crate::AuthError), in order:
+/// The extra details of an [`AuthError`](crate::AuthError), in order:
 /// every type, also types this crate does not know and ErrorInfos of other
 /// domains. Borrowed from the error (and, for an error read from a
 /// `Status`, from the status' details, without copying).
@@ -520,7 +520,7 @@ impl fmt::Debug for Details<'_> {
     }
 }
 
-/// One companion detail, borrowed: its type URL and its encoded value.
+/// One extra detail, borrowed: its type URL and its encoded value.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Detail<'a> {
     type_url: &'a str,

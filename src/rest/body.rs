@@ -20,7 +20,7 @@ use serde::{Deserialize, Deserializer, Serialize, Serializer};
 use serde_json::{Map, Value};
 
 use crate::AuthErrorCode;
-use crate::error::Companion;
+use crate::error::ExtraDetail;
 use crate::wire::ERROR_INFO_TYPE_URL;
 
 /// The AIP-193 HTTP error body: `{"error": {"code", "message", "status",
@@ -58,7 +58,7 @@ pub struct ErrorBody {
     /// The HTTP status code (401, 403, 400; 500 for a server fault).
     pub code: u16,
     /// The ErrorInfo carrying the [`AuthErrorCode`] first, then the
-    /// companions. Absent from a fault's body.
+    /// extra details. Absent from a fault's body.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub details: Vec<Detail>,
     /// The developer-facing message.
@@ -166,7 +166,7 @@ impl Detail {
         }
     }
 
-    /// The JSON form of a detail: the standard companions typed, any other
+    /// The JSON form of a detail: the standard extra details typed, any other
     /// type (or a standard one whose bytes do not decode, or a delay outside
     /// `google.protobuf.Duration`'s range) as its bytes.
     ///
@@ -177,20 +177,20 @@ impl Detail {
     /// assert_eq!(detail.type_url(), Some("type.example.com/x.Y"));
     /// ```
     pub fn from_any(any: &Any) -> Detail {
-        let typed = Companion::from_any(any).and_then(|companion| {
-            Some(match companion {
-                Companion::ErrorInfo {
+        let typed = ExtraDetail::from_any(any).and_then(|detail| {
+            Some(match detail {
+                ExtraDetail::ErrorInfo {
                     reason,
                     domain,
                     metadata,
                 } => Detail::error_info(reason, domain, metadata),
-                Companion::RetryInfo(delay) => {
+                ExtraDetail::RetryInfo(delay) => {
                     if delay.as_ref().is_some_and(|d| duration_json(d).is_none()) {
                         return None;
                     }
                     Detail::RetryInfo(RetryInfo { retry_delay: delay })
                 }
-                Companion::Help(links) => Detail::Help(Help {
+                ExtraDetail::Help(links) => Detail::Help(Help {
                     links: links
                         .into_iter()
                         .map(|l| HelpLink {
@@ -199,7 +199,7 @@ impl Detail {
                         })
                         .collect(),
                 }),
-                Companion::LocalizedMessage(m) => Detail::LocalizedMessage(LocalizedMessage {
+                ExtraDetail::LocalizedMessage(m) => Detail::LocalizedMessage(LocalizedMessage {
                     locale: m.locale,
                     message: m.message,
                 }),
@@ -217,23 +217,23 @@ impl Detail {
     /// detail without `@type` and base64 `value` (its bytes cannot be known
     /// without its schema).
     pub(crate) fn to_any(&self) -> Option<Any> {
-        let companion = match self {
+        let detail = match self {
             Detail::AuthErrorInfo(_) | Detail::ErrorInfo(_) => {
                 let (reason, domain, metadata) = self.error_info_parts()?;
-                Companion::ErrorInfo {
+                ExtraDetail::ErrorInfo {
                     reason: reason.to_owned(),
                     domain: domain.to_owned(),
                     metadata: metadata.clone(),
                 }
             }
-            Detail::RetryInfo(r) => Companion::RetryInfo(r.retry_delay),
-            Detail::Help(h) => Companion::Help(
+            Detail::RetryInfo(r) => ExtraDetail::RetryInfo(r.retry_delay),
+            Detail::Help(h) => ExtraDetail::Help(
                 h.links
                     .iter()
                     .map(|l| tonic_types::HelpLink::new(&l.description, &l.url))
                     .collect(),
             ),
-            Detail::LocalizedMessage(m) => Companion::LocalizedMessage(
+            Detail::LocalizedMessage(m) => ExtraDetail::LocalizedMessage(
                 tonic_types::LocalizedMessage::new(&m.locale, &m.message),
             ),
             Detail::Other(object) => {
@@ -243,7 +243,7 @@ impl Detail {
                 });
             }
         };
-        Some(companion.to_any())
+        Some(detail.to_any())
     }
 
     /// Reason, domain and metadata of either ErrorInfo form; `None` for

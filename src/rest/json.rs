@@ -10,7 +10,7 @@
 //!
 //! The body is typed ([`AuthErrorResponse`]); these functions convert
 //! between it and [`AuthError`], applying the same rules as the gRPC exit.
-//! Companions are written in their proto3 JSON form:
+//! Extra details are written in their proto3 JSON form:
 //! `ErrorInfo` (of other domains), `RetryInfo`
 //! (`retryDelay`), `Help` (`links`) and `LocalizedMessage` (`locale`,
 //! `message`). A detail of any other type keeps its bytes as
@@ -92,7 +92,7 @@ fn invalid_json(err: &serde_json::Error) -> JsonError {
 impl AuthError {
     /// The AIP-193 HTTP error body for this error, typed: `code` is the HTTP
     /// status, `status` the canonical gRPC code name, the ErrorInfo first in
-    /// `details`, then the companions.
+    /// `details`, then the extra details.
     ///
     /// The lenient rules apply, as on the gRPC exit: what they refuse never
     /// leaves, and `NO_AUTH_ERROR` fails closed (500, `UNKNOWN`, no
@@ -175,7 +175,7 @@ impl AuthError {
     }
 
     /// Reads an AIP-193 HTTP error body for `domain`. The first ErrorInfo of
-    /// the domain wins; other details come back as companions.
+    /// the domain wins; other details come back as extra details.
     pub fn from_http_json_in(body: &[u8], domain: &str) -> Result<AuthError, JsonError> {
         let body: AuthErrorResponse = serde_json::from_slice(body).map_err(|e| invalid_json(&e))?;
         Self::from_http_body_in(&body, domain)
@@ -194,7 +194,7 @@ impl AuthError {
 
     /// Reads a typed body for `domain`: the first ErrorInfo of the domain
     /// gives the code and metadata, `message` the message, every other detail
-    /// that can be turned back into bytes a companion (a foreign detail
+    /// that can be turned back into bytes an extra detail (a foreign detail
     /// without its bytes cannot, and is left out).
     pub fn from_http_body_in(
         body: &AuthErrorResponse,

@@ -546,7 +546,7 @@ schema!(
             ArrayBuilder::new()
                 .items(Ref::from_schema_name("AuthErrorDetail"))
                 .description(Some(
-                    "The `AuthErrorInfo` first, then companions (RetryInfo, Help, \
+                    "The `AuthErrorInfo` first, then extra details (RetryInfo, Help, \
                      LocalizedMessage, others).",
                 ))
         )

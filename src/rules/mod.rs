@@ -11,9 +11,9 @@
 //! | metadata key names a secret | [`AttachError::SecretMetadataKey`] | entry left out |
 //! | metadata value (or any list item) looks like a credential | [`AttachError::CredentialInMetadata`] | entry left out |
 //! | the message looks like a credential | [`AttachError::CredentialInText`] | the code's [`description`](crate::AuthErrorCode::description) instead |
-//! | a companion's text (`LocalizedMessage`, `Help` descriptions and URLs) looks like a credential | [`AttachError::CredentialInText`] | companion left out |
-//! | exactly one ErrorInfo: no companion is another | [`AttachError::ExtraErrorInfo`] | companion left out |
-//! | encoded `google.rpc.Status` at most [`MAX_DETAILS_LEN`] bytes | [`AttachError::TooLarge`] | companions (last first), then metadata (last key first), then the message's tail left out |
+//! | an extra detail's text (`LocalizedMessage`, `Help` descriptions and URLs) looks like a credential | [`AttachError::CredentialInText`] | extra detail left out |
+//! | exactly one ErrorInfo: no extra detail is another | [`AttachError::ExtraErrorInfo`] | extra detail left out |
+//! | encoded `google.rpc.Status` at most [`MAX_DETAILS_LEN`] bytes | [`AttachError::TooLarge`] | extra details (last first), then metadata (last key first), then the message's tail left out |
 //!
 //! Strict and lenient are two ways of applying the same list: the first rule
 //! broken, or drop what breaks one. A new rule is one function here.
@@ -25,7 +25,7 @@ use crate::secrets as credentials;
 
 use std::borrow::Cow;
 
-use crate::error::{Companion, Stored};
+use crate::error::{ExtraDetail, Stored};
 
 use crate::wire::ERROR_INFO_TYPE_URL;
 use crate::wire::encode::Lens;
@@ -104,7 +104,7 @@ fn check_value(key: &str, value: &str) -> Result<(), AttachError> {
     Ok(())
 }
 
-/// The text rule: a text the error carries (its message, a companion's
+/// The text rule: a text the error carries (its message, an extra detail's
 /// text) must not look like a credential. Ordinary sentences, URLs and
 /// dotted names pass.
 pub(crate) fn check_text(field: TextField, text: &str) -> Result<(), AttachError> {
@@ -189,16 +189,18 @@ fn slot_of(text: &'static str) -> usize {
     ((text.as_ptr() as usize) >> 3).wrapping_add(text.len()) % 16
 }
 
-/// The companion rules: exactly one ErrorInfo, the one the exit writes; the
-/// text of a standard companion passes the text rule. A type this crate does
+/// The extra detail rules: exactly one ErrorInfo, the one the exit writes; the
+/// text of a standard extra detail passes the text rule. A type this crate does
 /// not know is opaque and sent as given.
 fn check_detail(type_url: &str, value: &[u8]) -> Result<(), AttachError> {
     if type_url == ERROR_INFO_TYPE_URL {
         return Err(AttachError::ExtraErrorInfo);
     }
-    match Companion::from_parts(type_url, value) {
-        Some(Companion::LocalizedMessage(m)) => check_text(TextField::LocalizedMessage, &m.message),
-        Some(Companion::Help(links)) => links.iter().try_for_each(|l| {
+    match ExtraDetail::from_parts(type_url, value) {
+        Some(ExtraDetail::LocalizedMessage(m)) => {
+            check_text(TextField::LocalizedMessage, &m.message)
+        }
+        Some(ExtraDetail::Help(links)) => links.iter().try_for_each(|l| {
             check_text(TextField::HelpLink, &l.description)?;
             check_text(TextField::HelpLink, &l.url)
         }),

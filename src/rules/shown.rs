@@ -10,7 +10,7 @@ use crate::error::Metadata;
 impl fmt::Debug for AuthError {
     /// What the lenient exit would send: an invalid domain shows as
     /// [`DOMAIN`](crate::DOMAIN), a refused message as the code's
-    /// description, and metadata entries or companions the rules leave out
+    /// description, and metadata entries or extra details the rules leave out
     /// (secret keys, invalid keys, credential-looking values and texts, what
     /// does not fit the size bound) are counted, never printed. A refused
     /// builder input is named by its key only.

@@ -15,7 +15,7 @@ impl AuthError {
     /// The exact `grpc-status-details-bin` payload (before base64) that
     /// [`try_into_status`](Self::try_into_status) would attach: a
     /// `google.rpc.Status` with this error's gRPC code and message, the
-    /// ErrorInfo, then the companions. Deterministic: metadata is in key order.
+    /// ErrorInfo, then the extra details. Deterministic: metadata is in key order.
     ///
     /// Fails for the same reasons as `try_into_status`.
     pub fn encode_details(&self) -> Result<Vec<u8>, AttachError> {
@@ -78,7 +78,7 @@ impl From<AuthError> for Status {
             return Status::new(tonic::Code::Unknown, message);
         }
         // Fast path, the common rejection: a plain error (default domain, no
-        // metadata, no companions) whose message fits. Same bytes as the
+        // metadata, no extra details) whose message fits. Same bytes as the
         // rules and the encoder below give, with the ErrorInfo precomputed.
         let mut err = match err.into_plain_message() {
             Ok(message) => match DEFAULT_ERROR_INFO.get(code.index()) {

@@ -72,7 +72,7 @@ fn known_code(scan: &Scan<'_>) -> Option<AuthErrorCode> {
 }
 
 /// The error for the ErrorInfo found at `index`. The scan checked every byte
-/// already (as prost would): metadata and companions stay where they are, in
+/// already (as prost would): metadata and extra details stay where they are, in
 /// the status' details, and are borrowed from them when asked for.
 fn build(
     status: &Status,
@@ -85,7 +85,7 @@ fn build(
     let bytes = status.details();
     let has_metadata = info.has_metadata();
     let has_details = details_count > 1;
-    // One copy of the details, shared by metadata and companions (tonic
+    // One copy of the details, shared by metadata and extra details (tonic
     // hands out `&[u8]`, not its `Bytes`); none when neither is there.
     // The message the details embed is the status' own (the strict reader
     // checked it; the lenient one compares): then it is borrowed too.

@@ -1,4 +1,4 @@
-//! Encoder for `google.rpc.Status { code, message, details: [ErrorInfo, companions…] }`.
+//! Encoder for `google.rpc.Status { code, message, details: [ErrorInfo, extra details…] }`.
 
 use prost::encoding::encoded_len_varint;
 
@@ -30,7 +30,7 @@ pub(crate) struct Parts<'a, M, D> {
     pub(crate) domain: &'a str,
     /// Metadata entries in key order.
     pub(crate) metadata: M,
-    /// Companion details: `Any`s as (type URL, encoded value).
+    /// ExtraDetail details: `Any`s as (type URL, encoded value).
     pub(crate) details: D,
 }
 

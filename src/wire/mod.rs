@@ -1,5 +1,5 @@
 //! The wire form: a `google.rpc.Status` holding one `google.rpc.ErrorInfo`
-//! (and any companion details) as `google.protobuf.Any`, written and read
+//! (and any extra details) as `google.protobuf.Any`, written and read
 //! directly as protobuf bytes.
 //!
 //! Writing by hand lets attach size one buffer exactly and fill it once;

@@ -6,7 +6,7 @@ export { isSecretKey, looksLikeCredential } from "./credentials.js";
 export { ErrorInfoSchema, HelpSchema, LocalizedMessageSchema, RetryInfoSchema, } from "./gen/google/rpc/error_details_pb.js";
 /** Bound on the encoded google.rpc.Status, as in the crate. */
 export declare const MAX_DETAILS_LEN = 4096;
-/** One link of a google.rpc.Help companion. */
+/** One link of a google.rpc.Help extra detail. */
 export interface HelpLink {
     readonly description: string;
     readonly url: string;
@@ -22,7 +22,7 @@ export interface AuthError {
     readonly message: string;
     /** ErrorInfo.metadata, as sent. */
     readonly metadata: Readonly<Record<string, string>>;
-    /** The delay of the first RetryInfo companion, in milliseconds (none when negative or absent). */
+    /** The delay of the first RetryInfo extra detail, in milliseconds (none when negative or absent). */
     readonly retryAfterMs: number | undefined;
     /**
      * What the client should do ("refresh_credentials", ...): the code's action,
@@ -33,9 +33,9 @@ export interface AuthError {
     readonly clientAction: ClientAction | undefined;
     /** The gRPC status code of the call (connect's `Code`). */
     readonly grpcCode: Code;
-    /** The links of every Help companion. */
+    /** The links of every Help extra detail. */
     readonly helpLinks: readonly HelpLink[];
-    /** The first LocalizedMessage companion. */
+    /** The first LocalizedMessage extra detail. */
     readonly localizedMessage: {
         readonly locale: string;
         readonly message: string;
@@ -76,9 +76,9 @@ export interface AuthErrorInit {
     /** Default: DOMAIN. */
     readonly domain?: string;
     readonly metadata?: Readonly<Record<string, string>>;
-    /** A RetryInfo companion, in milliseconds. */
+    /** A RetryInfo extra detail, in milliseconds. */
     readonly retryAfterMs?: number;
-    /** One Help companion per link. */
+    /** One Help extra detail per link. */
     readonly helpLinks?: readonly HelpLink[];
     readonly localizedMessage?: {
         readonly locale: string;
@@ -94,7 +94,7 @@ export declare function encodeStatusDetails(init: AuthErrorInit): Uint8Array | u
 /**
  * A ConnectError to throw from a connect-node (or any connect-es) handler:
  * the code's gRPC code, the message, the ErrorInfo first, then the
- * companions, after the crate's lenient rules (secret keys,
+ * extra details, after the crate's lenient rules (secret keys,
  * credential-looking values and texts, invalid keys and domain are left out;
  * the size bound holds). NO_AUTH_ERROR fails closed: Code.Unknown without
  * details.

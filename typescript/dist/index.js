@@ -243,7 +243,7 @@ function errorInfoBytes(reason, domain, metadata) {
     }
     return out;
 }
-function companions(init) {
+function extraDetails(init) {
     const out = [];
     if (init.retryAfterMs !== undefined) {
         if (!(init.retryAfterMs >= 0))
@@ -307,7 +307,7 @@ function validDomain(domain) {
         (domain !== "" && utf8.encode(domain).length <= 253 && !/[\s\p{Cc}]/u.test(domain)));
 }
 const validKey = (key) => /^[a-z][a-zA-Z0-9_-]{0,63}$/.test(key);
-function companionPasses([type, value]) {
+function extraDetailPasses([type, value]) {
     try {
         if (type === LOCALIZED_MESSAGE) {
             return !looksLikeCredential(fromBinary(LocalizedMessageSchema, Uint8Array.from(value)).message);
@@ -337,7 +337,7 @@ function sanitize(init) {
         message: looksLikeCredential(message) ? r.description : message,
         domain: validDomain(init.domain ?? DOMAIN) ? (init.domain ?? DOMAIN) : DOMAIN,
         metadata,
-        details: companions(init).filter(companionPasses),
+        details: extraDetails(init).filter(extraDetailPasses),
     };
     for (;;) {
         const bytes = encode(parts);
@@ -373,7 +373,7 @@ export function encodeStatusDetails(init) {
 /**
  * A ConnectError to throw from a connect-node (or any connect-es) handler:
  * the code's gRPC code, the message, the ErrorInfo first, then the
- * companions, after the crate's lenient rules (secret keys,
+ * extra details, after the crate's lenient rules (secret keys,
  * credential-looking values and texts, invalid keys and domain are left out;
  * the size bound holds). NO_AUTH_ERROR fails closed: Code.Unknown without
  * details.

@@ -33,7 +33,7 @@ const LOCALIZED_MESSAGE = "google.rpc.LocalizedMessage";
 export const MAX_DETAILS_LEN = 4096;
 const WITHHELD = "[withheld: looks like a credential]";
 
-/** One link of a google.rpc.Help companion. */
+/** One link of a google.rpc.Help extra detail. */
 export interface HelpLink {
   readonly description: string;
   readonly url: string;
@@ -50,7 +50,7 @@ export interface AuthError {
   readonly message: string;
   /** ErrorInfo.metadata, as sent. */
   readonly metadata: Readonly<Record<string, string>>;
-  /** The delay of the first RetryInfo companion, in milliseconds (none when negative or absent). */
+  /** The delay of the first RetryInfo extra detail, in milliseconds (none when negative or absent). */
   readonly retryAfterMs: number | undefined;
   /**
    * What the client should do ("refresh_credentials", ...): the code's action,
@@ -61,9 +61,9 @@ export interface AuthError {
   readonly clientAction: ClientAction | undefined;
   /** The gRPC status code of the call (connect's `Code`). */
   readonly grpcCode: Code;
-  /** The links of every Help companion. */
+  /** The links of every Help extra detail. */
   readonly helpLinks: readonly HelpLink[];
-  /** The first LocalizedMessage companion. */
+  /** The first LocalizedMessage extra detail. */
   readonly localizedMessage: { readonly locale: string; readonly message: string } | undefined;
 }
 
@@ -297,9 +297,9 @@ export interface AuthErrorInit {
   /** Default: DOMAIN. */
   readonly domain?: string;
   readonly metadata?: Readonly<Record<string, string>>;
-  /** A RetryInfo companion, in milliseconds. */
+  /** A RetryInfo extra detail, in milliseconds. */
   readonly retryAfterMs?: number;
-  /** One Help companion per link. */
+  /** One Help extra detail per link. */
   readonly helpLinks?: readonly HelpLink[];
   readonly localizedMessage?: { readonly locale: string; readonly message: string };
 }
@@ -341,7 +341,7 @@ function errorInfoBytes(reason: string, domain: string, metadata: Record<string,
 
 type Raw = [type: string, value: number[]];
 
-function companions(init: AuthErrorInit): Raw[] {
+function extraDetails(init: AuthErrorInit): Raw[] {
   const out: Raw[] = [];
   if (init.retryAfterMs !== undefined) {
     if (!(init.retryAfterMs >= 0)) throw new RangeError("retryAfterMs must not be negative");
@@ -417,7 +417,7 @@ function validDomain(domain: string): boolean {
 
 const validKey = (key: string): boolean => /^[a-z][a-zA-Z0-9_-]{0,63}$/.test(key);
 
-function companionPasses([type, value]: Raw): boolean {
+function extraDetailPasses([type, value]: Raw): boolean {
   try {
     if (type === LOCALIZED_MESSAGE) {
       return !looksLikeCredential(fromBinary(LocalizedMessageSchema, Uint8Array.from(value)).message);
@@ -448,7 +448,7 @@ function sanitize(init: AuthErrorInit): { parts: Parts; bytes: Uint8Array } {
     message: looksLikeCredential(message) ? r.description : message,
     domain: validDomain(init.domain ?? DOMAIN) ? (init.domain ?? DOMAIN) : DOMAIN,
     metadata,
-    details: companions(init).filter(companionPasses),
+    details: extraDetails(init).filter(extraDetailPasses),
   };
   for (;;) {
     const bytes = encode(parts);
@@ -483,7 +483,7 @@ export function encodeStatusDetails(init: AuthErrorInit): Uint8Array | undefined
 /**
  * A ConnectError to throw from a connect-node (or any connect-es) handler:
  * the code's gRPC code, the message, the ErrorInfo first, then the
- * companions, after the crate's lenient rules (secret keys,
+ * extra details, after the crate's lenient rules (secret keys,
  * credential-looking values and texts, invalid keys and domain are left out;
  * the size bound holds). NO_AUTH_ERROR fails closed: Code.Unknown without
  * details.

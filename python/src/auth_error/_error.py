@@ -22,14 +22,14 @@ _GRPC_BY_NUMBER: Dict[int, grpc.StatusCode] = {s.value[0]: s for s in grpc.Statu
 
 
 class HelpLink(NamedTuple):
-    """One link of a ``google.rpc.Help`` companion."""
+    """One link of a ``google.rpc.Help`` extra detail."""
 
     description: str
     url: str
 
 
 class LocalizedMessage(NamedTuple):
-    """A ``google.rpc.LocalizedMessage`` companion."""
+    """A ``google.rpc.LocalizedMessage`` extra detail."""
 
     locale: str
     message: str
@@ -108,7 +108,7 @@ def _non_negative(seconds: int, nanos: int) -> Optional[datetime.timedelta]:
 
 class AuthError(Exception):
     """An authentication or authorization failure: an :class:`AuthErrorCode`,
-    a message, a domain, metadata and companion details.
+    a message, a domain, metadata and extra details.
 
     A servicer may raise it: :class:`AuthErrorInterceptor` (grpcio) or
     :class:`AsyncAuthErrorInterceptor` (grpc.aio), or the
@@ -163,7 +163,7 @@ class AuthError(Exception):
         return self
 
     def add_detail(self, detail: Detail) -> AuthError:
-        """Adds a companion detail of any type (an ``Any`` or ``(type_url, value)``); returns ``self``."""
+        """Adds an extra detail of any type (an ``Any`` or ``(type_url, value)``); returns ``self``."""
         self._details.append(_raw(detail))
         return self
 
@@ -211,7 +211,7 @@ class AuthError(Exception):
 
     @property
     def details(self) -> List[any_pb2.Any]:
-        """The companion details in order, every type (also ErrorInfos of other domains), as ``Any``."""
+        """The extra details in order, every type (also ErrorInfos of other domains), as ``Any``."""
         return [any_pb2.Any(type_url=t, value=v) for t, v in self._details]
 
     @property
@@ -226,7 +226,7 @@ class AuthError(Exception):
 
     @property
     def retry_after(self) -> Optional[datetime.timedelta]:
-        """The delay of the first ``google.rpc.RetryInfo`` companion that decodes
+        """The delay of the first ``google.rpc.RetryInfo`` extra detail that decodes
         (none when it has no delay or a negative one)."""
         for type_url, value in self._details:
             if type_url != _wire.RETRY_INFO_TYPE_URL:
@@ -242,7 +242,7 @@ class AuthError(Exception):
 
     @property
     def help_links(self) -> List[HelpLink]:
-        """The links of every ``google.rpc.Help`` companion, in order."""
+        """The links of every ``google.rpc.Help`` extra detail, in order."""
         links: List[HelpLink] = []
         for type_url, value in self._details:
             if type_url == _wire.HELP_TYPE_URL:
@@ -254,7 +254,7 @@ class AuthError(Exception):
 
     @property
     def localized_message(self) -> Optional[LocalizedMessage]:
-        """The first ``google.rpc.LocalizedMessage`` companion, if any."""
+        """The first ``google.rpc.LocalizedMessage`` extra detail, if any."""
         for type_url, value in self._details:
             if type_url == _wire.LOCALIZED_MESSAGE_TYPE_URL:
                 try:
@@ -286,7 +286,7 @@ class AuthError(Exception):
 
     def __repr__(self) -> str:
         """What the lenient exit would send (its own ``sanitize`` on a copy):
-        entries and companions it leaves out are counted, never printed."""
+        entries and extra details it leaves out are counted, never printed."""
         shown = self._parts()
         _rules.sanitize(shown, self._description())
         redacted = len(self._metadata) - len(shown.metadata)
@@ -324,15 +324,15 @@ class AuthError(Exception):
         """The status, strictly: raises :class:`AttachError` for anything that
         would not be sent faithfully (NO_AUTH_ERROR, an invalid domain or
         metadata key, a secret key, a credential-looking value, message or
-        companion text, a second ErrorInfo, over 4096 bytes)."""
+        extra detail text, a second ErrorInfo, over 4096 bytes)."""
         details = self.encode_details()
         return _Status(self._grpc_code, self._message, ((GRPC_DETAILS_METADATA_KEY, details),))
 
     def to_status(self) -> grpc.Status:
         """The status, leniently: never raises. What breaks a rule is left out
         (the message replaced by the code's description, metadata entries and
-        companions dropped, an invalid domain replaced by DOMAIN, past 4096
-        bytes companions, then metadata, then the message's tail dropped);
+        extra details dropped, an invalid domain replaced by DOMAIN, past 4096
+        bytes extra details, then metadata, then the message's tail dropped);
         NO_AUTH_ERROR (or an unknown reason) fails closed as UNKNOWN without
         details. Same code, message and ``google.rpc.Status`` as
         ``grpc_status.rpc_status.to_status(self.to_rpc_status())``, with the
@@ -549,6 +549,6 @@ def _scan_and_build(
             raise ExtractError("unknown_reason", f"unknown auth error reason `{shown}`", reason=shown)
         reason = shown
     grpc_code = _GRPC_BY_NUMBER.get(number if number is not None else status.code, grpc.StatusCode.UNKNOWN)
-    companions = [(d.type_url, d.value) for i, d in enumerate(status.details) if i != index]
+    extra_details = [(d.type_url, d.value) for i, d in enumerate(status.details) if i != index]
     shown_message = status.message if message is None else message
-    return cls._read(known, reason, grpc_code, shown_message, domain, dict(info.metadata), companions)
+    return cls._read(known, reason, grpc_code, shown_message, domain, dict(info.metadata), extra_details)

@@ -1,6 +1,6 @@
 """The AIP-193 HTTP/JSON error body, as the crate's ``src/rest/json.rs`` and
 ``src/rest/body.rs`` write and read it: compact JSON, ``"@type"`` first and
-then the fields in sorted order, companions in their proto3 JSON form, any
+then the fields in sorted order, extra details in their proto3 JSON form, any
 other detail as ``{"@type": ..., "value": "<base64>"}``.
 """
 
@@ -85,7 +85,7 @@ def _error_info_json(reason: str, domain: str, metadata: Dict[str, str]) -> Dict
 
 
 def detail_json(type_url: str, value: bytes) -> Dict[str, Any]:
-    """The JSON form of a companion (the crate's ``Detail::from_any``)."""
+    """The JSON form of an extra detail (the crate's ``Detail::from_any``)."""
     try:
         if type_url == _wire.ERROR_INFO_TYPE_URL:
             info = error_details_pb2.ErrorInfo.FromString(value)
@@ -255,12 +255,12 @@ def from_http_json(cls: Type[AuthError], body: Union[bytes, str], domain: str, s
         if strict:
             raise JsonError("unknown_reason", f"unknown auth error reason `{shown}`", reason=shown)
         reason = shown
-    companions = []
+    extra_details = []
     for i, d in enumerate(details):
         if i == index:
             continue
         raw = _to_raw(d)
         if raw is not None:
-            companions.append(raw)
+            extra_details.append(raw)
     grpc_code = known.grpc_code if known is not None else grpc.StatusCode.UNKNOWN
-    return cls._read(known, reason, grpc_code, message, domain, metadata, companions)
+    return cls._read(known, reason, grpc_code, message, domain, metadata, extra_details)

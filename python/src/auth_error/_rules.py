@@ -11,9 +11,9 @@ metadata key not ``[a-z][a-zA-Z0-9-_]*``   ``invalid_metadata_key``    entry lef
 metadata key names a secret                ``secret_metadata_key``     entry left out
 metadata value looks like a credential     ``credential_in_metadata``  entry left out
 message looks like a credential            ``credential_in_text``      the code's description instead
-companion text looks like a credential     ``credential_in_text``      companion left out
-a companion is another ErrorInfo           ``extra_error_info``        companion left out
-encoded status over 4096 bytes             ``too_large``               companions (last first), metadata
+extra detail text looks like a credential     ``credential_in_text``      extra detail left out
+an extra detail is another ErrorInfo           ``extra_error_info``        extra detail left out
+encoded status over 4096 bytes             ``too_large``               extra details (last first), metadata
                                                                        (last key first), then the message's
                                                                        tail left out
 =========================================  ==========================  ====================================
@@ -116,12 +116,12 @@ def check_text(field: str, text: str) -> None:
 
 
 def check_detail(type_url: str, value: bytes) -> None:
-    """Exactly one ErrorInfo; the text of a standard companion passes the text
+    """Exactly one ErrorInfo; the text of a standard extra detail passes the text
     rule. A type this package does not know (or whose bytes do not decode) is
     opaque and sent as given."""
     if type_url == _wire.ERROR_INFO_TYPE_URL:
         raise AttachError(
-            "extra_error_info", "a companion detail is a google.rpc.ErrorInfo, but a status carries exactly one"
+            "extra_error_info", "an extra detail is a google.rpc.ErrorInfo, but a status carries exactly one"
         )
     try:
         if type_url == _wire.LOCALIZED_MESSAGE_TYPE_URL:

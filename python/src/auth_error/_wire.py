@@ -1,4 +1,4 @@
-"""The wire form: ``google.rpc.Status { code, message, details: [ErrorInfo, companions...] }``.
+"""The wire form: ``google.rpc.Status { code, message, details: [ErrorInfo, extra details...] }``.
 
 Encoded by hand, as the crate's ``src/wire/encode.rs`` does, so the bytes are
 the crate's exactly: proto3 (empty fields omitted, also inside map entries,
@@ -16,7 +16,7 @@ RETRY_INFO_TYPE_URL = "type.googleapis.com/google.rpc.RetryInfo"
 HELP_TYPE_URL = "type.googleapis.com/google.rpc.Help"
 LOCALIZED_MESSAGE_TYPE_URL = "type.googleapis.com/google.rpc.LocalizedMessage"
 
-# (type URL, encoded value) of one companion detail.
+# (type URL, encoded value) of one extra detail.
 RawAny = Tuple[str, bytes]
 
 
@@ -65,7 +65,7 @@ def encode_status(
 ) -> bytes:
     """The ``grpc-status-details-bin`` payload (before base64): the status with
     the ErrorInfo first (always written, metadata in key order), then the
-    companions as given."""
+    extra details as given."""
     out = bytearray()
     if code != 0:
         out += b"\x08" + _varint(code)

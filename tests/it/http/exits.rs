@@ -175,7 +175,7 @@ mod json {
         }
     }
 
-    /// Every code, plain and with every kind of companion, in the bytes of
+    /// Every code, plain and with every kind of extra detail, in the bytes of
     /// `tests/data/http_bodies.txt`: the output of the hand-built
     /// `serde_json::json!` implementation, checked identical (`cmp`) when the
     /// typed body replaced it. The typed body, its `Value` and the file agree.
@@ -298,7 +298,7 @@ mod json {
         assert_eq!(err.code(), AuthErrorCode::InvalidScope);
         assert_eq!(err.required_scopes(), ["a", "b"]);
         assert_eq!(err.message(), "denied");
-        // The foreign ErrorInfo comes back as a companion; BadRequest without bytes cannot.
+        // The foreign ErrorInfo comes back as an extra detail; BadRequest without bytes cannot.
         assert_eq!(err.details().len(), 1);
     }
 

@@ -304,7 +304,7 @@ fn good_bodies() -> Vec<(String, Value)> {
         value: prost::Message::encode_to_vec(&tonic_types::pb::ErrorInfo::from(foreign)),
     };
     bodies.push((
-        "foreign ErrorInfo companion".into(),
+        "foreign ErrorInfo extra detail".into(),
         AuthError::new(AuthErrorCode::AccountLocked)
             .add_detail(foreign)
             .http_json_value(),

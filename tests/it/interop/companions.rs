@@ -41,7 +41,7 @@ use tonic_health::pb::health_client::HealthClient;
 
 // --- the environments ------------------------------------------------------
 
-/// The companion venv's Python (the package installed from `python/`).
+/// The extra detail venv's Python (the package installed from `python/`).
 fn companion_python() -> PathBuf {
     std::env::var_os("AUTH_ERROR_COMPANION_PYTHON")
         .map(PathBuf::from)

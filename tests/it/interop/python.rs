@@ -171,7 +171,7 @@ async fn python_server_to_rust_client_case_by_case() {
             i32::from(code).to_string()
         );
         assert_eq!(err.metadata().get("lang").unwrap(), "python");
-        // Companions: RetryInfo decoded, the unknown type kept byte for byte.
+        // Extra details: RetryInfo decoded, the unknown type kept byte for byte.
         assert_eq!(err.retry_after(), Some(Duration::from_millis(2500)));
         assert_eq!(err.details().len(), 2);
         assert_eq!(

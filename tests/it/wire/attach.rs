@@ -152,7 +152,7 @@ fn lenient_conversion_drops_companions_then_metadata_then_shortens() {
     assert_eq!(
         back.metadata().len(),
         2,
-        "metadata fits once companions are gone"
+        "metadata fits once extra details are gone"
     );
 
     let huge_message = "é".repeat(10_000);
@@ -274,7 +274,7 @@ fn list_items_with_whitespace_are_refused() {
 
 /// `with_*` sets or replaces, `add_*` appends (tonic-types' voice): a
 /// second retry delay replaces the first; a second help link is a second
-/// companion.
+/// extra detail.
 #[test]
 fn with_replaces_and_add_appends() {
     use auth_error::AuthStatusExt;

@@ -11,7 +11,7 @@ use std::time::Duration;
 use auth_error::{AuthError, AuthErrorCode};
 use proptest::prelude::*;
 
-/// A valid encoding: an error with some metadata and companions.
+/// A valid encoding: an error with some metadata and extra details.
 fn valid_details() -> impl Strategy<Value = Vec<u8>> {
     (
         prop::sample::select(AuthErrorCode::ALL[1..].to_vec()),

@@ -216,7 +216,7 @@ fn companion_texts_go_through_the_rules() {
                 .with_retry_after(std::time::Duration::from_secs(1))
                 .into();
             assert!(!String::from_utf8_lossy(status.details()).contains(secret));
-            // The offending companion is left out, the others kept.
+            // The offending extra detail is left out, the others kept.
             let back = status.auth_error().unwrap();
             assert_eq!(back.details().len(), 1, "{text}");
             assert!(back.retry_after().is_some());

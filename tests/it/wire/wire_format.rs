@@ -51,7 +51,7 @@ fn bytes_equal_prost_for_every_code_with_metadata_and_companions() {
         .into_iter()
         .map(|(k, v)| (k.to_owned(), v.to_owned()))
         .collect();
-    let companion = prost_types::Any {
+    let extra = prost_types::Any {
         type_url: "type.example.com/x.Y".into(),
         value: vec![1, 2, 3],
     };
@@ -59,14 +59,14 @@ fn bytes_equal_prost_for_every_code_with_metadata_and_companions() {
         for message in ["", "token expired", "Jeton expiré — 東京"] {
             let mut err = AuthError::new(code)
                 .with_message(message)
-                .add_detail(companion.clone());
+                .add_detail(extra.clone());
             for (k, v) in &md {
                 err = err.with_metadata(k.clone(), v);
             }
             let status = err.try_into_status().unwrap();
             assert_eq!(
                 status.details(),
-                generic_encoding(code, message, DOMAIN, &md, std::slice::from_ref(&companion))
+                generic_encoding(code, message, DOMAIN, &md, std::slice::from_ref(&extra))
                     .as_slice(),
                 "{code} {message:?}"
             );

@@ -1,6 +1,6 @@
-//! The standard companion details, converted to and from `Any` in one place:
+//! The standard extra details, converted to and from `Any` in one place:
 //! the getters of [`AuthError`](crate::AuthError), the JSON body and the CLI
-//! all go through [`Companion`], so a new standard detail has one home.
+//! all go through [`ExtraDetail`], so a new standard detail has one home.
 
 use std::collections::BTreeMap;
 use std::time::Duration;
@@ -13,8 +13,8 @@ use crate::wire::ERROR_INFO_TYPE_URL;
 
 /// A standard detail, decoded. Any other type stays an `Any`.
 #[derive(Clone, Debug)]
-pub(crate) enum Companion {
-    /// `google.rpc.ErrorInfo` (of another domain, as a companion).
+pub(crate) enum ExtraDetail {
+    /// `google.rpc.ErrorInfo` (of another domain, as an extra detail).
     ErrorInfo {
         reason: String,
         domain: String,
@@ -28,14 +28,14 @@ pub(crate) enum Companion {
     LocalizedMessage(tonic_types::LocalizedMessage),
 }
 
-impl Companion {
+impl ExtraDetail {
     /// A RetryInfo of `delay`, clamped to `google.protobuf.Duration`'s range.
     pub(crate) fn retry_after(delay: Duration) -> Self {
         let delay = prost_types::Duration::try_from(delay).unwrap_or(prost_types::Duration {
             seconds: i64::MAX,
             nanos: 999_999_999,
         });
-        Companion::RetryInfo(Some(delay))
+        ExtraDetail::RetryInfo(Some(delay))
     }
 
     /// The standard detail `any` holds, if it is one and decodes.
@@ -50,16 +50,16 @@ impl Companion {
         Some(match type_url {
             ERROR_INFO_TYPE_URL => {
                 let info = pb::ErrorInfo::decode(value).ok()?;
-                Companion::ErrorInfo {
+                ExtraDetail::ErrorInfo {
                     reason: info.reason,
                     domain: info.domain,
                     metadata: info.metadata.into_iter().collect(),
                 }
             }
             tonic_types::RetryInfo::TYPE_URL => {
-                Companion::RetryInfo(pb::RetryInfo::decode(value).ok()?.retry_delay)
+                ExtraDetail::RetryInfo(pb::RetryInfo::decode(value).ok()?.retry_delay)
             }
-            tonic_types::Help::TYPE_URL => Companion::Help(
+            tonic_types::Help::TYPE_URL => ExtraDetail::Help(
                 pb::Help::decode(value)
                     .ok()?
                     .links
@@ -69,7 +69,9 @@ impl Companion {
             ),
             tonic_types::LocalizedMessage::TYPE_URL => {
                 let m = pb::LocalizedMessage::decode(value).ok()?;
-                Companion::LocalizedMessage(tonic_types::LocalizedMessage::new(m.locale, m.message))
+                ExtraDetail::LocalizedMessage(tonic_types::LocalizedMessage::new(
+                    m.locale, m.message,
+                ))
             }
             _ => return None,
         })
@@ -78,7 +80,7 @@ impl Companion {
     /// The `Any` carrying this detail.
     pub(crate) fn to_any(&self) -> Any {
         let (type_url, value) = match self {
-            Companion::ErrorInfo {
+            ExtraDetail::ErrorInfo {
                 reason,
                 domain,
                 metadata,
@@ -91,14 +93,14 @@ impl Companion {
                 }
                 .encode_to_vec(),
             ),
-            Companion::RetryInfo(delay) => (
+            ExtraDetail::RetryInfo(delay) => (
                 tonic_types::RetryInfo::TYPE_URL,
                 pb::RetryInfo {
                     retry_delay: *delay,
                 }
                 .encode_to_vec(),
             ),
-            Companion::Help(links) => (
+            ExtraDetail::Help(links) => (
                 tonic_types::Help::TYPE_URL,
                 pb::Help {
                     links: links
@@ -111,7 +113,7 @@ impl Companion {
                 }
                 .encode_to_vec(),
             ),
-            Companion::LocalizedMessage(m) => (
+            ExtraDetail::LocalizedMessage(m) => (
                 tonic_types::LocalizedMessage::TYPE_URL,
                 pb::LocalizedMessage {
                     locale: m.locale.clone(),
