@@ -12,7 +12,7 @@
 use std::process::ExitCode;
 use std::time::Duration;
 
-use auth_error::rest::Detail;
+use auth_error::rest::BodyDetail;
 use auth_error::{
     AuthError, AuthErrorCode, AuthStatusExt, grpc_status_name, is_secret_metadata_key,
     looks_like_credential,
@@ -26,7 +26,7 @@ use serde_json::{Value, json};
 /// One detail in its proto3 JSON form (the REST body's typed detail), with
 /// what the crate's exits would never send withheld ([`withhold`]).
 fn detail_json(any: &prost_types::Any) -> Value {
-    let mut value = serde_json::to_value(Detail::from_any(any)).unwrap_or(Value::Null);
+    let mut value = serde_json::to_value(BodyDetail::from_any(any)).unwrap_or(Value::Null);
     withhold(&mut value, None);
     value
 }

@@ -7,7 +7,7 @@
 //! exactly the bytes of [`AuthError::to_http_json`]. Deserialization is as
 //! tolerant as proto3 JSON parsers are: every field may be absent (it then
 //! takes its default), unknown fields are ignored, and a detail that does not
-//! fit its type is kept as [`Detail::Other`] rather than failing the body.
+//! fit its type is kept as [`BodyDetail::Other`] rather than failing the body.
 
 use std::collections::BTreeMap;
 
@@ -27,13 +27,13 @@ use crate::wire::ERROR_INFO_TYPE_URL;
 /// "details"}}`.
 ///
 /// ```
-/// use auth_error::rest::{AuthErrorResponse, Detail};
+/// use auth_error::rest::{AuthErrorResponse, BodyDetail};
 /// use auth_error::{AuthError, AuthErrorCode};
 ///
 /// let body: AuthErrorResponse = AuthError::new(AuthErrorCode::TokenExpired).to_http_body();
 /// assert_eq!(body.error.code, 401);
 /// assert_eq!(body.error.status, "UNAUTHENTICATED");
-/// let Detail::AuthErrorInfo(info) = &body.error.details[0] else { panic!() };
+/// let BodyDetail::AuthErrorInfo(info) = &body.error.details[0] else { panic!() };
 /// assert_eq!(info.reason, AuthErrorCode::TokenExpired);
 ///
 /// let text = serde_json::to_string(&body).unwrap();
@@ -60,7 +60,7 @@ pub struct ErrorBody {
     /// The ErrorInfo carrying the [`AuthErrorCode`] first, then the
     /// extra details. Absent from a fault's body.
     #[serde(skip_serializing_if = "Vec::is_empty")]
-    pub details: Vec<Detail>,
+    pub details: Vec<BodyDetail>,
     /// The developer-facing message.
     pub message: String,
     /// The canonical gRPC code name (`"UNAUTHENTICATED"`).
@@ -71,7 +71,7 @@ pub struct ErrorBody {
 /// tagged by `@type`.
 #[derive(Clone, Debug, PartialEq)]
 #[non_exhaustive]
-pub enum Detail {
+pub enum BodyDetail {
     /// A `google.rpc.ErrorInfo` whose reason is an [`AuthErrorCode`] name.
     AuthErrorInfo(AuthErrorInfo),
     /// A `google.rpc.ErrorInfo` whose reason is not an [`AuthErrorCode`]
@@ -154,15 +154,15 @@ const RETRY_INFO: &str = tonic_types::RetryInfo::TYPE_URL;
 const HELP: &str = tonic_types::Help::TYPE_URL;
 const LOCALIZED_MESSAGE: &str = tonic_types::LocalizedMessage::TYPE_URL;
 
-impl Detail {
+impl BodyDetail {
     /// The detail's `@type`, if it has one.
     pub fn type_url(&self) -> Option<&str> {
         match self {
-            Detail::AuthErrorInfo(_) | Detail::ErrorInfo(_) => Some(ERROR_INFO_TYPE_URL),
-            Detail::RetryInfo(_) => Some(RETRY_INFO),
-            Detail::Help(_) => Some(HELP),
-            Detail::LocalizedMessage(_) => Some(LOCALIZED_MESSAGE),
-            Detail::Other(object) => object.get("@type").and_then(Value::as_str),
+            BodyDetail::AuthErrorInfo(_) | BodyDetail::ErrorInfo(_) => Some(ERROR_INFO_TYPE_URL),
+            BodyDetail::RetryInfo(_) => Some(RETRY_INFO),
+            BodyDetail::Help(_) => Some(HELP),
+            BodyDetail::LocalizedMessage(_) => Some(LOCALIZED_MESSAGE),
+            BodyDetail::Other(object) => object.get("@type").and_then(Value::as_str),
         }
     }
 
@@ -171,26 +171,26 @@ impl Detail {
     /// `google.protobuf.Duration`'s range) as its bytes.
     ///
     /// ```
-    /// use auth_error::rest::Detail;
+    /// use auth_error::rest::BodyDetail;
     /// let any = prost_types::Any { type_url: "type.example.com/x.Y".into(), value: vec![1] };
-    /// let detail = Detail::from_any(&any);
+    /// let detail = BodyDetail::from_any(&any);
     /// assert_eq!(detail.type_url(), Some("type.example.com/x.Y"));
     /// ```
-    pub fn from_any(any: &Any) -> Detail {
+    pub fn from_any(any: &Any) -> BodyDetail {
         let typed = ExtraDetail::from_any(any).and_then(|detail| {
             Some(match detail {
                 ExtraDetail::ErrorInfo {
                     reason,
                     domain,
                     metadata,
-                } => Detail::error_info(reason, domain, metadata),
+                } => BodyDetail::error_info(reason, domain, metadata),
                 ExtraDetail::RetryInfo(delay) => {
                     if delay.as_ref().is_some_and(|d| duration_json(d).is_none()) {
                         return None;
                     }
-                    Detail::RetryInfo(RetryInfo { retry_delay: delay })
+                    BodyDetail::RetryInfo(RetryInfo { retry_delay: delay })
                 }
-                ExtraDetail::Help(links) => Detail::Help(Help {
+                ExtraDetail::Help(links) => BodyDetail::Help(Help {
                     links: links
                         .into_iter()
                         .map(|l| HelpLink {
@@ -199,26 +199,28 @@ impl Detail {
                         })
                         .collect(),
                 }),
-                ExtraDetail::LocalizedMessage(m) => Detail::LocalizedMessage(LocalizedMessage {
-                    locale: m.locale,
-                    message: m.message,
-                }),
+                ExtraDetail::LocalizedMessage(m) => {
+                    BodyDetail::LocalizedMessage(LocalizedMessage {
+                        locale: m.locale,
+                        message: m.message,
+                    })
+                }
             })
         });
         typed.unwrap_or_else(|| {
             let mut object = Map::new();
             object.insert("@type".into(), Value::String(any.type_url.clone()));
             object.insert("value".into(), Value::String(STANDARD.encode(&any.value)));
-            Detail::Other(object)
+            BodyDetail::Other(object)
         })
     }
 
-    /// The `Any` this detail stands for; `None` for an [`Other`](Detail::Other)
+    /// The `Any` this detail stands for; `None` for an [`Other`](BodyDetail::Other)
     /// detail without `@type` and base64 `value` (its bytes cannot be known
     /// without its schema).
     pub(crate) fn to_any(&self) -> Option<Any> {
         let detail = match self {
-            Detail::AuthErrorInfo(_) | Detail::ErrorInfo(_) => {
+            BodyDetail::AuthErrorInfo(_) | BodyDetail::ErrorInfo(_) => {
                 let (reason, domain, metadata) = self.error_info_parts()?;
                 ExtraDetail::ErrorInfo {
                     reason: reason.to_owned(),
@@ -226,17 +228,17 @@ impl Detail {
                     metadata: metadata.clone(),
                 }
             }
-            Detail::RetryInfo(r) => ExtraDetail::RetryInfo(r.retry_delay),
-            Detail::Help(h) => ExtraDetail::Help(
+            BodyDetail::RetryInfo(r) => ExtraDetail::RetryInfo(r.retry_delay),
+            BodyDetail::Help(h) => ExtraDetail::Help(
                 h.links
                     .iter()
                     .map(|l| tonic_types::HelpLink::new(&l.description, &l.url))
                     .collect(),
             ),
-            Detail::LocalizedMessage(m) => ExtraDetail::LocalizedMessage(
+            BodyDetail::LocalizedMessage(m) => ExtraDetail::LocalizedMessage(
                 tonic_types::LocalizedMessage::new(&m.locale, &m.message),
             ),
-            Detail::Other(object) => {
+            BodyDetail::Other(object) => {
                 return Some(Any {
                     type_url: object.get("@type")?.as_str()?.to_owned(),
                     value: STANDARD.decode(object.get("value")?.as_str()?).ok()?,
@@ -250,8 +252,8 @@ impl Detail {
     /// every other detail.
     pub(crate) fn error_info_parts(&self) -> Option<(&str, &str, &BTreeMap<String, String>)> {
         match self {
-            Detail::AuthErrorInfo(i) => Some((i.reason.as_str_name(), &i.domain, &i.metadata)),
-            Detail::ErrorInfo(i) => Some((&i.reason, &i.domain, &i.metadata)),
+            BodyDetail::AuthErrorInfo(i) => Some((i.reason.as_str_name(), &i.domain, &i.metadata)),
+            BodyDetail::ErrorInfo(i) => Some((&i.reason, &i.domain, &i.metadata)),
             _ => None,
         }
     }
@@ -261,14 +263,14 @@ impl Detail {
         reason: String,
         domain: String,
         metadata: BTreeMap<String, String>,
-    ) -> Detail {
+    ) -> BodyDetail {
         match AuthErrorCode::from_str_name(&reason) {
-            Some(reason) => Detail::AuthErrorInfo(AuthErrorInfo {
+            Some(reason) => BodyDetail::AuthErrorInfo(AuthErrorInfo {
                 domain,
                 metadata,
                 reason,
             }),
-            None => Detail::ErrorInfo(ErrorInfo {
+            None => BodyDetail::ErrorInfo(ErrorInfo {
                 domain,
                 metadata,
                 reason,
@@ -277,23 +279,23 @@ impl Detail {
     }
 
     /// Types a detail object; one that does not fit its type stays as it is.
-    fn from_object(object: Map<String, Value>) -> Detail {
+    fn from_object(object: Map<String, Value>) -> BodyDetail {
         // A standard type with `value` is in the bytes form: keep it so.
         if object.contains_key("value") {
-            return Detail::Other(object);
+            return BodyDetail::Other(object);
         }
         let typed = match object.get("@type").and_then(Value::as_str) {
             Some(ERROR_INFO_TYPE_URL) => (|| {
-                Some(Detail::error_info(
+                Some(BodyDetail::error_info(
                     string(&object, "reason")?,
                     string(&object, "domain")?,
                     string_map(&object, "metadata")?,
                 ))
             })(),
             Some(RETRY_INFO) => match object.get("retryDelay") {
-                None => Some(Detail::RetryInfo(RetryInfo { retry_delay: None })),
+                None => Some(BodyDetail::RetryInfo(RetryInfo { retry_delay: None })),
                 Some(d) => d.as_str().and_then(|d| d.parse().ok()).map(|d| {
-                    Detail::RetryInfo(RetryInfo {
+                    BodyDetail::RetryInfo(RetryInfo {
                         retry_delay: Some(d),
                     })
                 }),
@@ -313,17 +315,17 @@ impl Detail {
                         })
                         .collect::<Option<_>>()?,
                 };
-                Some(Detail::Help(Help { links }))
+                Some(BodyDetail::Help(Help { links }))
             })(),
             Some(LOCALIZED_MESSAGE) => (|| {
-                Some(Detail::LocalizedMessage(LocalizedMessage {
+                Some(BodyDetail::LocalizedMessage(LocalizedMessage {
                     locale: string(&object, "locale")?,
                     message: string(&object, "message")?,
                 }))
             })(),
             _ => None,
         };
-        typed.unwrap_or(Detail::Other(object))
+        typed.unwrap_or(BodyDetail::Other(object))
     }
 }
 
@@ -372,24 +374,24 @@ pub(crate) fn duration_json(d: &prost_types::Duration) -> Option<String> {
     })
 }
 
-impl Serialize for Detail {
+impl Serialize for BodyDetail {
     /// `"@type"` first, then the fields in sorted order (proto3 JSON names).
     fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        if let Detail::Other(object) = self {
+        if let BodyDetail::Other(object) = self {
             return object.serialize(serializer);
         }
         let mut map = serializer.serialize_map(None)?;
         // `type_url` is `Some` for every typed variant.
         map.serialize_entry("@type", self.type_url().unwrap_or_default())?;
         match self {
-            Detail::AuthErrorInfo(_) | Detail::ErrorInfo(_) => {
+            BodyDetail::AuthErrorInfo(_) | BodyDetail::ErrorInfo(_) => {
                 if let Some((reason, domain, metadata)) = self.error_info_parts() {
                     map.serialize_entry("domain", domain)?;
                     map.serialize_entry("metadata", metadata)?;
                     map.serialize_entry("reason", reason)?;
                 }
             }
-            Detail::RetryInfo(r) => {
+            BodyDetail::RetryInfo(r) => {
                 if let Some(delay) = &r.retry_delay {
                     let text = duration_json(delay).ok_or_else(|| {
                         S::Error::custom("retryDelay outside google.protobuf.Duration's range")
@@ -397,7 +399,7 @@ impl Serialize for Detail {
                     map.serialize_entry("retryDelay", &text)?;
                 }
             }
-            Detail::Help(h) => {
+            BodyDetail::Help(h) => {
                 struct Link<'a>(&'a HelpLink);
                 impl Serialize for Link<'_> {
                     fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
@@ -410,23 +412,23 @@ impl Serialize for Detail {
                 let links: Vec<Link<'_>> = h.links.iter().map(Link).collect();
                 map.serialize_entry("links", &links)?;
             }
-            Detail::LocalizedMessage(m) => {
+            BodyDetail::LocalizedMessage(m) => {
                 map.serialize_entry("locale", &m.locale)?;
                 map.serialize_entry("message", &m.message)?;
             }
-            Detail::Other(_) => {}
+            BodyDetail::Other(_) => {}
         }
         map.end()
     }
 }
 
-impl<'de> Deserialize<'de> for Detail {
-    /// Any JSON object; see [`Detail`] for how it is typed. Not an object is
+impl<'de> Deserialize<'de> for BodyDetail {
+    /// Any JSON object; see [`BodyDetail`] for how it is typed. Not an object is
     /// an error.
     fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
         let object = Map::<String, Value>::deserialize(deserializer)
             .map_err(|_| D::Error::custom("a detail is not a JSON object"))?;
-        Ok(Detail::from_object(object))
+        Ok(BodyDetail::from_object(object))
     }
 }
 
@@ -445,17 +447,17 @@ impl AuthErrorResponse {
     }
 
     /// The first ErrorInfo of `domain` in `details`, with its position.
-    pub(crate) fn find_error_info(&self, domain: &str) -> Option<(usize, &Detail)> {
+    pub(crate) fn find_error_info(&self, domain: &str) -> Option<(usize, &BodyDetail)> {
         self.error
             .details
             .iter()
             .enumerate()
             .find(|(_, d)| match d {
-                Detail::AuthErrorInfo(_) | Detail::ErrorInfo(_) => {
+                BodyDetail::AuthErrorInfo(_) | BodyDetail::ErrorInfo(_) => {
                     d.error_info_parts().is_some_and(|(_, of, _)| of == domain)
                 }
                 // An ErrorInfo of the domain that does not fit the type.
-                Detail::Other(o) => {
+                BodyDetail::Other(o) => {
                     o.get("@type").and_then(Value::as_str) == Some(ERROR_INFO_TYPE_URL)
                         && o.get("domain").and_then(Value::as_str) == Some(domain)
                 }

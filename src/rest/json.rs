@@ -23,7 +23,7 @@ use std::fmt;
 
 use crate::code::ReasonError;
 use crate::grpc_status_name;
-use crate::rest::{AuthErrorInfo, AuthErrorResponse, Detail, ErrorBody};
+use crate::rest::{AuthErrorInfo, AuthErrorResponse, BodyDetail, ErrorBody};
 use crate::rules;
 use crate::{AuthError, AuthErrorCode, DOMAIN};
 
@@ -122,12 +122,12 @@ impl AuthError {
             .collect();
         let message = std::mem::take(parts.message).into_owned();
         let mut details = Vec::with_capacity(1 + parts.details.len());
-        details.push(Detail::AuthErrorInfo(AuthErrorInfo {
+        details.push(BodyDetail::AuthErrorInfo(AuthErrorInfo {
             domain,
             metadata,
             reason: self.code(),
         }));
-        details.extend(parts.details.iter().map(Detail::from_any));
+        details.extend(parts.details.iter().map(BodyDetail::from_any));
         AuthErrorResponse {
             error: ErrorBody {
                 code: self.http_status().as_u16(),

@@ -9,17 +9,17 @@
 //!
 //! Deserialization is as tolerant as proto3 JSON: absent fields take
 //! their defaults, unknown fields are ignored, and a detail that does not
-//! fit its `@type` stays [`Detail::Other`], unchanged.
+//! fit its `@type` stays [`BodyDetail::Other`], unchanged.
 //!
 //! ```
-//! use auth_error::rest::{AuthErrorResponse, Detail};
+//! use auth_error::rest::{AuthErrorResponse, BodyDetail};
 //! use auth_error::{AuthError, AuthErrorCode};
 //!
 //! let bytes = AuthError::new(AuthErrorCode::AccountLocked)
 //!     .with_retry_after(std::time::Duration::from_secs(900))
 //!     .to_http_json();
 //! let body: AuthErrorResponse = serde_json::from_slice(&bytes).unwrap();
-//! assert!(matches!(&body.error.details[1], Detail::RetryInfo(r) if r.retry_delay.unwrap().seconds == 900));
+//! assert!(matches!(&body.error.details[1], BodyDetail::RetryInfo(r) if r.retry_delay.unwrap().seconds == 900));
 //! ```
 
 mod body;
@@ -28,7 +28,7 @@ mod json;
 mod openapi;
 
 pub use body::{
-    AuthErrorInfo, AuthErrorResponse, Detail, ErrorBody, ErrorInfo, Help, HelpLink,
+    AuthErrorInfo, AuthErrorResponse, BodyDetail, ErrorBody, ErrorInfo, Help, HelpLink,
     LocalizedMessage, RetryInfo,
 };
 pub use json::JsonError;

@@ -39,7 +39,7 @@ use utoipa::{PartialSchema, ToSchema};
 
 use crate::keys;
 use crate::rest::{
-    AuthErrorInfo, AuthErrorResponse, Detail, ErrorBody, ErrorInfo, Help, HelpLink,
+    AuthErrorInfo, AuthErrorResponse, BodyDetail, ErrorBody, ErrorInfo, Help, HelpLink,
     LocalizedMessage, RetryInfo,
 };
 use crate::wire::ERROR_INFO_TYPE_URL;
@@ -502,7 +502,7 @@ schema!(
 );
 
 schema!(
-    Detail,
+    BodyDetail,
     "AuthErrorDetail",
     [
         AuthErrorInfo,
@@ -527,7 +527,7 @@ schema!(
 schema!(
     ErrorBody,
     "AuthErrorBody",
-    [Detail],
+    [BodyDetail],
     ObjectBuilder::new()
         .schema_type(Type::Object)
         .description(Some(

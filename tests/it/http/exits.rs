@@ -236,7 +236,7 @@ mod json {
 
     #[test]
     fn typed_parse_keeps_what_does_not_fit_and_never_quotes_input() {
-        use auth_error::rest::{AuthErrorResponse, Detail};
+        use auth_error::rest::{AuthErrorResponse, BodyDetail};
         let body = json!({"error": {"code": 401, "message": "m", "status": "UNAUTHENTICATED",
         "details": [
             {"@type": "type.googleapis.com/google.rpc.ErrorInfo", "reason": "TOKEN_EXPIRED", "domain": "auth.error.v1"},
@@ -248,15 +248,15 @@ mod json {
         let typed: AuthErrorResponse = serde_json::from_value(body.clone()).unwrap();
         let details = &typed.error.details;
         assert!(
-            matches!(&details[0], Detail::AuthErrorInfo(i) if i.reason == AuthErrorCode::TokenExpired && i.metadata.is_empty())
+            matches!(&details[0], BodyDetail::AuthErrorInfo(i) if i.reason == AuthErrorCode::TokenExpired && i.metadata.is_empty())
         );
         assert!(
-            matches!(&details[1], Detail::Other(_)),
+            matches!(&details[1], BodyDetail::Other(_)),
             "a malformed delay stays as it is"
         );
-        assert!(matches!(&details[2], Detail::ErrorInfo(i) if i.reason == "QUOTA"));
-        assert!(matches!(&details[3], Detail::Other(_)));
-        assert!(matches!(&details[4], Detail::RetryInfo(r) if r.retry_delay.is_none()));
+        assert!(matches!(&details[2], BodyDetail::ErrorInfo(i) if i.reason == "QUOTA"));
+        assert!(matches!(&details[3], BodyDetail::Other(_)));
+        assert!(matches!(&details[4], BodyDetail::RetryInfo(r) if r.retry_delay.is_none()));
         // Re-serialized, the unknown and malformed details are unchanged.
         let again = serde_json::to_value(&typed).unwrap();
         assert_eq!(again["error"]["details"][1], body["error"]["details"][1]);
