@@ -128,7 +128,7 @@ pub mod jwt;
 #[cfg(feature = "oidc")]
 pub mod oauth;
 #[cfg(feature = "oidc")]
-mod oidc;
+pub mod oidc;
 #[cfg(feature = "json")]
 pub mod rest;
 mod rules;

@@ -18,7 +18,8 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
 
 use auth_error::client::TokenSource;
-use auth_error::jwt::{JwtVerifier, ProviderError};
+use auth_error::jwt::JwtVerifier;
+use auth_error::oidc::ProviderError;
 use auth_error::oauth::ClientCredentials;
 use auth_error::server::{Rejection, TokenVerifier};
 use jsonwebtoken::{Algorithm, Validation};

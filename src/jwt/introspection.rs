@@ -587,7 +587,7 @@ impl TokenVerifier for IntrospectionVerifier {
 /// let opaque = IntrospectionVerifier::from_issuer("https://id.example.com", "api", "secret")?;
 /// let verifier = JwtOrIntrospection::new(jwt, opaque);
 /// # drop(verifier);
-/// # Ok::<(), auth_error::jwt::ProviderError>(())
+/// # Ok::<(), auth_error::oidc::ProviderError>(())
 /// ```
 #[derive(Debug)]
 pub struct JwtOrIntrospection {

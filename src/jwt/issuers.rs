@@ -28,7 +28,7 @@ use crate::BoxError;
 ///     JwtVerifier::from_issuer("https://id.tenant-b.example", validation)?,
 /// ]);
 /// # drop(tenants);
-/// # Ok::<(), auth_error::jwt::ProviderError>(())
+/// # Ok::<(), auth_error::oidc::ProviderError>(())
 /// ```
 pub struct Issuers<C = serde_json::Value> {
     verifiers: Vec<JwtVerifier<C>>,

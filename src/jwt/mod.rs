@@ -62,7 +62,7 @@ use keys::tightened;
 pub(crate) use keys::{Key, Unusable, short_hmac_key, signature_algorithm, usable_algorithms};
 
 #[cfg(feature = "oidc")]
-pub use crate::oidc::{ProviderError, RequestError};
+use crate::oidc::ProviderError;
 #[cfg(feature = "oidc")]
 pub use introspection::{IntrospectionVerifier, JwtOrIntrospection};
 #[cfg(feature = "oidc")]
@@ -324,7 +324,7 @@ impl JwtVerifier<Value> {
     /// let verifier = JwtVerifier::from_issuer("https://id.example.com", validation)?;
     /// # drop(verifier);
     /// assert!(JwtVerifier::from_issuer("http://id.example.com", Validation::default()).is_err());
-    /// # Ok::<(), auth_error::jwt::ProviderError>(())
+    /// # Ok::<(), auth_error::oidc::ProviderError>(())
     /// ```
     #[cfg(feature = "oidc")]
     pub fn from_issuer(issuer: &str, mut validation: Validation) -> Result<Self, ProviderError> {
