@@ -19,8 +19,8 @@ use std::time::Duration;
 
 use auth_error::client::TokenSource;
 use auth_error::jwt::JwtVerifier;
-use auth_error::oidc::ProviderError;
 use auth_error::oauth::ClientCredentials;
+use auth_error::oidc::ProviderError;
 use auth_error::server::{Rejection, TokenVerifier};
 use jsonwebtoken::{Algorithm, Validation};
 use jwt_server::{es256, now};

@@ -10,7 +10,6 @@ mod layer_exits;
 mod load;
 mod loopback;
 mod mtls;
-mod observability;
 mod prometheus;
 mod routes;
 mod step_up;

@@ -6,7 +6,8 @@
 //! when credentials cannot be verified; an error on a server fault).
 #![cfg(any(feature = "jwt-aws-lc", feature = "jwt-rust-crypto"))]
 
-use crate::support::jwt_server;
+#[path = "it/support/jwt_server.rs"]
+mod jwt_server;
 
 use std::sync::{Arc, Mutex};
 
