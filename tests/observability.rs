@@ -47,6 +47,18 @@ where
         .unwrap();
 }
 
+/// The tests of this file take turns: `tracing` caches each callsite's
+/// interest process-wide, and a subscriber registered or dropped by a test
+/// on another thread while a span's callsite is first hit can leave the
+/// `auth` span disabled for the rest of a test (seen once in CI).
+static SERIAL: Mutex<()> = Mutex::new(());
+
+fn serial() -> std::sync::MutexGuard<'static, ()> {
+    SERIAL
+        .lock()
+        .unwrap_or_else(|poisoned| poisoned.into_inner())
+}
+
 fn runtime() -> tokio::runtime::Runtime {
     tokio::runtime::Builder::new_current_thread()
         .enable_all()
@@ -57,6 +69,7 @@ fn runtime() -> tokio::runtime::Runtime {
 #[cfg(feature = "metrics")]
 #[test]
 fn refusals_are_counted_by_reason_with_closed_label_sets_only() {
+    let _serial = serial();
     use auth_error::AuthErrorCode;
     use metrics_util::debugging::{DebugValue, DebuggingRecorder};
     let recorder = DebuggingRecorder::new();
@@ -198,6 +211,7 @@ impl TokenVerifier for Answers {
 
 #[test]
 fn refusals_unavailability_and_faults_are_logged_as_the_readme_says() {
+    let _serial = serial();
     let captured = Captured::default();
     let subscriber = tracing_subscriber::fmt()
         .with_writer(captured.clone())
@@ -276,6 +290,7 @@ fn refusals_unavailability_and_faults_are_logged_as_the_readme_says() {
 /// recorded (what `tracing-opentelemetry` exports as span attributes).
 #[test]
 fn each_verified_request_has_a_span_with_its_outcome_and_reason() {
+    let _serial = serial();
     let captured = Captured::default();
     let subscriber = tracing_subscriber::fmt()
         .with_writer(captured.clone())

@@ -14,6 +14,8 @@
 //! | no `authorization` | `BEARER_TOKEN_MISSING` |
 //! | not `Bearer <b64token>` (RFC 6750; scheme in any case), or two headers | `AUTH_FAILED_INVALID_BEARER_TOKEN` |
 //! | the verifier's [`Rejection::Auth`] | that error |
+//! | a token bound to a key or certificate (`cnf`, see [`Confirmation`]) without its DPoP proof or client certificate, or under `Bearer` | `TOKEN_BINDING_MISMATCH` (with or without [`BearerAuthBuilder::with_dpop`]) |
+//! | with [`BearerAuthBuilder::with_dpop`]: a missing, invalid, replayed or stale DPoP proof; a proof without the layer's nonce | `DPOP_PROOF_INVALID`; `DPOP_NONCE_REQUIRED` with the nonce in `DPoP-Nonce` (see [`Dpop`]) |
 //! | the verifier's [`Rejection::Fault`] | `INTERNAL` / 500, no auth reason; a `tracing` error event and the `with_fault_hook` hook |
 //! | a scope required by a matching `add_required_scopes` rule is not granted | `INVALID_SCOPE` with `requiredScopes` and `providedScopes` |
 //! | the token's `acr` is none of a matching `add_required_acr` rule's (RFC 9470 step-up) | `MULTI_FACTOR_REQUIRED` with `acrValues` (and `maxAge` when the login is also too old); HTTP 401 `error="insufficient_user_authentication"` |
