@@ -197,12 +197,11 @@ impl Dpop {
         if self.algorithms.is_empty() {
             return Err("no proof algorithm is accepted");
         }
-        if let Some(alg) = self
+        if self
             .algorithms
             .iter()
-            .find(|a| !crate::jose::ALGORITHMS.contains(&a.as_str()))
+            .any(|a| !crate::jose::ALGORITHMS.contains(&a.as_str()))
         {
-            let _ = alg;
             return Err(
                 "a proof algorithm is not one of ES256, ES384, EdDSA, RS256, PS256 (never `none` or HMAC)",
             );
