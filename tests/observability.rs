@@ -345,3 +345,63 @@ fn each_verified_request_has_a_span_with_its_outcome_and_reason() {
         "{out}"
     );
 }
+
+/// Answers at once (`verify_now`), as an introspection cache hit does.
+struct AtOnce;
+
+impl TokenVerifier for AtOnce {
+    type Claims = Value;
+    async fn verify(&self, _token: &str) -> Result<Verified<Value>, Rejection> {
+        Err(Rejection::Fault("verify was asked".into()))
+    }
+    fn verify_now(&self, token: &str) -> Option<Result<Verified<Value>, Rejection>> {
+        Some(match token {
+            "good" => Ok(Verified::new(json!({}), vec![]).with_token_id("jti-at-once")),
+            _ => Err(auth_error::AuthError::new(auth_error::AuthErrorCode::TokenExpired).into()),
+        })
+    }
+}
+
+/// A request decided at once has the same span as one that waited for its
+/// verifier: outcome, reason, route, the token id's hash.
+#[test]
+fn a_request_decided_at_once_has_the_same_span() {
+    let _serial = serial();
+    let captured = Captured::default();
+    let subscriber = tracing_subscriber::fmt()
+        .with_writer(captured.clone())
+        .with_ansi(false)
+        .with_span_events(tracing_subscriber::fmt::format::FmtSpan::CLOSE)
+        .with_max_level(tracing::Level::INFO)
+        .finish();
+    tracing::subscriber::with_default(subscriber, || {
+        runtime().block_on(async {
+            let layer = layer(AtOnce);
+            send(&layer, "/orders.v1.Orders/List", Some("Bearer expired")).await;
+            send(&layer, "/orders.v1.Orders/List", Some("Bearer good")).await;
+            send(&layer, "/admin.v1.Admin/Wipe", Some("Bearer good")).await;
+        })
+    });
+    let out = String::from_utf8(captured.0.lock().unwrap().clone()).unwrap();
+    let closes: Vec<&str> = out.lines().filter(|l| l.contains("close")).collect();
+    assert_eq!(closes.len(), 3, "{out}");
+    assert!(
+        closes[0].contains("auth.outcome=\"refused\"")
+            && closes[0].contains("auth.reason=\"TOKEN_EXPIRED\""),
+        "{}",
+        closes[0]
+    );
+    assert!(
+        closes[1].contains("auth.outcome=\"accepted\"")
+            && closes[1].contains("auth.token_id_hash="),
+        "{}",
+        closes[1]
+    );
+    assert!(
+        closes[2].contains("auth.reason=\"INVALID_SCOPE\"")
+            && closes[2].contains("auth.route=\"/admin.v1.Admin/Wipe\""),
+        "{}",
+        closes[2]
+    );
+    assert!(!out.contains("jti-at-once"), "{out}");
+}

@@ -10,7 +10,9 @@
 //! `expired`, `bad_signature`, `no_token`. `cost introspection_hit N`:
 //! auth-error's layer with an `IntrospectionVerifier` whose cache holds the
 //! token (the warm-up request asked the loopback test issuer), N accepted
-//! requests served from the cache. `cost dpop CASE N`, CASE one of
+//! requests served from the cache. `cost passthrough N`: the same route
+//! and request behind a layer that does nothing (tower's `MapRequest` with
+//! the identity), what axum charges for any layer at all. `cost dpop CASE N`, CASE one of
 //! `bearer` (an unbound ES256 token, no DPoP), `accepted` (a bound token
 //! and a fresh proof per request, `Dpop::required()`), `bad_signature` (the
 //! same with the proof's signature broken), `proofs` (the N proofs signed,
@@ -50,6 +52,10 @@ fn main() {
     if peer == "introspection_hit" {
         let n: usize = args.next().and_then(|n| n.parse().ok()).expect(usage);
         return introspection_hit(n);
+    }
+    if peer == "passthrough" {
+        let n: usize = args.next().and_then(|n| n.parse().ok()).expect(usage);
+        return passthrough(n);
     }
     if peer == "dpop" {
         let case = args.next().expect(usage);
@@ -185,7 +191,11 @@ fn dpop(case: &str, n: usize) {
                 // The signature's first character changed: still base64url,
                 // no longer the signature.
                 let at = proof.rfind('.').expect("a JWS") + 1;
-                let flipped = if proof.as_bytes()[at] == b'A' { "B" } else { "A" };
+                let flipped = if proof.as_bytes()[at] == b'A' {
+                    "B"
+                } else {
+                    "A"
+                };
                 proof.replace_range(at..at + 1, flipped);
             }
             proof
@@ -213,6 +223,37 @@ fn dpop(case: &str, n: usize) {
             }
             let status = call(&app, request(dpop.then(proof))).await;
             assert_eq!(std::hint::black_box(status), expected);
+        }
+    });
+}
+
+/// N requests, shaped as `introspection_hit`'s, through the same route
+/// behind a layer that does nothing: the floor under any layer's cost.
+fn passthrough(n: usize) {
+    use axum::routing::get;
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .expect("a runtime");
+    rt.block_on(async {
+        let identity = |request: http::Request<axum::body::Body>| request;
+        let app = axum::Router::new()
+            .route(peers_bench::PATH, get(|| async { "ok" }))
+            .layer(tower::util::MapRequestLayer::new(identity));
+        // Built as `introspection_hit`'s, with a token of the test issuer's
+        // opaque tokens' length (43 characters).
+        let authorization = http::HeaderValue::from_str(&format!("Bearer {}", "t".repeat(43)))
+            .expect("a header value");
+        let request = || {
+            http::Request::get(peers_bench::PATH)
+                .header(http::header::AUTHORIZATION, authorization.clone())
+                .body(axum::body::Body::empty())
+                .expect("a request")
+        };
+        let status = call(&app, request()).await;
+        assert_eq!(status, http::StatusCode::OK, "the warm-up is served");
+        for _ in 0..n {
+            std::hint::black_box(call(&app, request()).await);
         }
     });
 }

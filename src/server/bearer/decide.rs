@@ -3,7 +3,8 @@
 
 use std::time::SystemTime;
 
-use http::{HeaderMap, header};
+use http::header::GetAll;
+use http::{HeaderMap, HeaderValue, header};
 
 use super::config::Config;
 #[cfg(feature = "sender-constrained")]
@@ -35,11 +36,21 @@ fn is_b64token_byte(b: u8) -> bool {
         | (b == b'/')
 }
 
-/// Whether every byte of `token` is a b64token byte: folded without an
-/// early exit, so the compiler checks 16 bytes per step (a bearer token is
-/// hundreds of bytes, and this runs on every request).
+/// Whether every byte of `token` is a b64token byte: 16 bytes per step with
+/// no early exit, so the compiler checks each step as one vector, the last
+/// partial step padded with `A` (a bearer token is tens to hundreds of
+/// bytes, and this runs on every request).
 fn is_b64token(token: &[u8]) -> bool {
-    token.iter().fold(true, |ok, b| ok & is_b64token_byte(*b))
+    let block = |bytes: &[u8; 16]| bytes.iter().fold(true, |ok, b| ok & is_b64token_byte(*b));
+    let mut blocks = token.chunks_exact(16);
+    let mut ok = true;
+    for chunk in blocks.by_ref() {
+        ok &= chunk.try_into().is_ok_and(&block);
+    }
+    let rest = blocks.remainder();
+    let mut last = [b'A'; 16];
+    last[..rest.len()].copy_from_slice(rest);
+    ok & block(&last)
 }
 
 /// The authentication scheme of a request.
@@ -55,7 +66,15 @@ pub(super) enum Scheme {
 /// `DPoP <token>` when `dpop` (RFC 9449 §7.1, the same token syntax). The
 /// caller has answered a request without the header already (canned).
 pub(super) fn credentials(headers: &HeaderMap, dpop: bool) -> Result<(Scheme, &str), AuthError> {
-    let mut values = headers.get_all(header::AUTHORIZATION).iter();
+    credentials_in(headers.get_all(header::AUTHORIZATION), dpop)
+}
+
+/// [`credentials`] of the request's `authorization` values, found already.
+pub(super) fn credentials_in(
+    authorization: GetAll<'_, HeaderValue>,
+    dpop: bool,
+) -> Result<(Scheme, &str), AuthError> {
+    let mut values = authorization.into_iter();
     let Some(value) = values.next() else {
         return Err(AuthError::new(AuthErrorCode::BearerTokenMissing));
     };
@@ -249,6 +268,42 @@ pub(super) fn check_step_up<V: TokenVerifier>(
     }
 }
 
+/// The decision when it needs no waiting: a malformed header, or a bearer
+/// token the verifier judges at once ([`TokenVerifier::verify_now`]), with
+/// every route rule applied as in [`decide`]. `None`: the request needs
+/// [`decide`] (a DPoP proof, whose replay record may wait; a verifier that
+/// must wait).
+pub(super) fn decide_now<V: TokenVerifier>(
+    config: &Config<V>,
+    authorization: GetAll<'_, HeaderValue>,
+    method: &http::Method,
+    path: &str,
+    extensions: &http::Extensions,
+) -> Option<Result<Verified<V::Claims>, Rejection>> {
+    #[cfg(feature = "sender-constrained")]
+    let dpop = config.dpop.is_some();
+    #[cfg(not(feature = "sender-constrained"))]
+    let dpop = false;
+    let (scheme, token) = match credentials_in(authorization, dpop) {
+        Ok(credentials) => credentials,
+        Err(err) => {
+            refused(&config.metrics, err.code(), method, path, || None);
+            return Some(Err(Rejection::Auth(err)));
+        }
+    };
+    if scheme != Scheme::Bearer {
+        return None;
+    }
+    let started = crate::observe::TIMED.then(std::time::Instant::now);
+    let verifying = config.verifier.verify_now(token)?;
+    if let Some(started) = started {
+        config.metrics.verification(started.elapsed());
+    }
+    Some(conclude(
+        config, verifying, scheme, None, token, method, path, extensions,
+    ))
+}
+
 pub(super) async fn decide<V: TokenVerifier>(
     config: &Config<V>,
     headers: &HeaderMap,
@@ -275,47 +330,18 @@ pub(super) async fn decide<V: TokenVerifier>(
         }
         _ => None,
     };
-    // A bearer token where DPoP is required: refused after it is
-    // verified, so that a stolen bound token is told why
-    // (`TOKEN_BINDING_MISMATCH`), an unbound one that DPoP is needed.
-    #[cfg(feature = "sender-constrained")]
-    let bearer_refused = scheme == Scheme::Bearer && dpop.is_some_and(|d| d.required);
-    #[cfg(not(feature = "sender-constrained"))]
-    let bearer_refused = false;
-    #[cfg(not(feature = "sender-constrained"))]
-    let _ = scheme;
-    let issuer = || config.verifier.token_issuer(token);
     let started = crate::observe::TIMED.then(std::time::Instant::now);
     let verifying = config.verifier.verify(token).await;
     if let Some(started) = started {
         config.metrics.verification(started.elapsed());
     }
-    let verified = match verifying {
-        Ok(verified) => verified,
-        Err(Rejection::Auth(err)) => {
-            refused(&config.metrics, err.code(), method, path, issuer);
-            return Err(Rejection::Auth(err));
-        }
-        Err(other) => return Err(other),
-    };
     #[cfg(feature = "sender-constrained")]
     let proof_jkt = proof.as_ref().map(|p| p.jkt.as_str());
     #[cfg(not(feature = "sender-constrained"))]
     let proof_jkt: Option<&str> = None;
-    if let Some(err) = check_binding(verified.confirmation(), proof_jkt, extensions)
-        .or_else(|| {
-            bearer_refused.then(|| {
-                AuthError::new(AuthErrorCode::DpopProofInvalid).with_message(
-                    "this resource requires DPoP: send `Authorization: DPoP` with a proof",
-                )
-            })
-        })
-        .or_else(|| check_scopes(config, method, path, &verified))
-        .or_else(|| check_step_up(config, method, path, &verified))
-    {
-        refused(&config.metrics, err.code(), method, path, issuer);
-        return Err(Rejection::Auth(err));
-    }
+    let verified = conclude(
+        config, verifying, scheme, proof_jkt, token, method, path, extensions,
+    )?;
     // Recorded last: only a proof that got the request served is spent.
     #[cfg(feature = "sender-constrained")]
     if let (Some(dpop), Some(proof)) = (dpop, proof) {
@@ -329,6 +355,64 @@ pub(super) async fn decide<V: TokenVerifier>(
             }
             Err(err) => return Err(Rejection::Unavailable(err)),
         }
+    }
+    Ok(verified)
+}
+
+/// The verifier's verdict on `token`, through the binding (`proof_jkt`:
+/// the thumbprint of the request's checked DPoP proof), the DPoP
+/// requirement, the scopes and the step-up rules of the route.
+#[allow(clippy::too_many_arguments)]
+fn conclude<V: TokenVerifier>(
+    config: &Config<V>,
+    verifying: Result<Verified<V::Claims>, Rejection>,
+    scheme: Scheme,
+    proof_jkt: Option<&str>,
+    token: &str,
+    method: &http::Method,
+    path: &str,
+    extensions: &http::Extensions,
+) -> Result<Verified<V::Claims>, Rejection> {
+    let issuer = || config.verifier.token_issuer(token);
+    let verified = match verifying {
+        Ok(verified) => verified,
+        Err(Rejection::Auth(err)) => {
+            refused(&config.metrics, err.code(), method, path, issuer);
+            return Err(Rejection::Auth(err));
+        }
+        Err(other) => return Err(other),
+    };
+    // A bearer token where DPoP is required: refused after it is
+    // verified, so that a stolen bound token is told why
+    // (`TOKEN_BINDING_MISMATCH`), an unbound one that DPoP is needed.
+    #[cfg(feature = "sender-constrained")]
+    let bearer_refused =
+        scheme == Scheme::Bearer && config.dpop.as_ref().is_some_and(|d| d.required);
+    #[cfg(not(feature = "sender-constrained"))]
+    let bearer_refused = {
+        let _ = scheme;
+        false
+    };
+    if let Some(err) = check_binding(verified.confirmation(), proof_jkt, extensions)
+        .or_else(|| {
+            bearer_refused.then(|| {
+                AuthError::new(AuthErrorCode::DpopProofInvalid).with_message(
+                    "this resource requires DPoP: send `Authorization: DPoP` with a proof",
+                )
+            })
+        })
+        .or_else(|| {
+            // No route rules at all (a layer that only authenticates): no
+            // route to match.
+            if config.scopes.is_empty() && config.acr.is_empty() && config.max_auth_age.is_empty() {
+                return None;
+            }
+            check_scopes(config, method, path, &verified)
+                .or_else(|| check_step_up(config, method, path, &verified))
+        })
+    {
+        refused(&config.metrics, err.code(), method, path, issuer);
+        return Err(Rejection::Auth(err));
     }
     Ok(verified)
 }
@@ -410,6 +494,23 @@ mod tests {
             let rfc =
                 b.is_ascii_alphanumeric() || matches!(b, b'-' | b'.' | b'_' | b'~' | b'+' | b'/');
             assert_eq!(super::is_b64token_byte(b), rfc, "{b:#04x}");
+        }
+    }
+
+    /// Every length around the 16-byte steps, with one bad byte at every
+    /// position (the last, padded step included).
+    #[test]
+    fn a_bad_byte_anywhere_in_a_token_of_any_length_is_found() {
+        for len in 0..=50 {
+            let good = vec![b'a'; len];
+            assert!(super::is_b64token(&good), "{len}");
+            for at in 0..len {
+                for bad in [b' ', b'=', b'!', 0x80, 0xff, 0] {
+                    let mut token = good.clone();
+                    token[at] = bad;
+                    assert!(!super::is_b64token(&token), "{len} {at} {bad:#04x}");
+                }
+            }
         }
     }
 }

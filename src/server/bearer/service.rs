@@ -13,7 +13,7 @@ use tower_service::Service;
 
 use super::answer::respond;
 use super::config::Config;
-use super::decide::{decide, is_public, record_route, refused};
+use super::decide::{decide, decide_now, is_public, record_route, refused};
 use super::protocol::{DPOP_NONCE, Protocol};
 use crate::server::{BearerAuthBody, Rejection, TokenVerifier};
 use crate::{AuthErrorCode, BoxError};
@@ -66,7 +66,8 @@ where
         }
         // No credentials at all: the canned answer, with no allocation for a
         // future.
-        if !req.headers().contains_key(header::AUTHORIZATION) {
+        let authorization = req.headers().get_all(header::AUTHORIZATION);
+        if authorization.iter().next().is_none() {
             refused(
                 &config.metrics,
                 AuthErrorCode::BearerTokenMissing,
@@ -78,65 +79,83 @@ where
             config.drain.drain_unread(req.into_body());
             return BearerAuthFuture::ready(response.map(BearerAuthBody::refused));
         }
+        // One span per verified request, its outcome and reason recorded
+        // when known (OpenTelemetry-style names; never the token).
+        // Made only when a `tracing` subscriber takes INFO: with none (or
+        // with the `log` crate alone), the span is not made at all, so it
+        // sends no lifecycle records to `log` either.
+        let span = if tracing::level_enabled!(tracing::Level::INFO) {
+            tracing::info_span!(
+                "auth",
+                auth.outcome = tracing::field::Empty,
+                auth.reason = tracing::field::Empty,
+                auth.route = tracing::field::Empty,
+                auth.token_id_hash = tracing::field::Empty
+            )
+        } else {
+            tracing::Span::none()
+        };
+        // Decided at once (a verifier's cache hit, a malformed header): the
+        // request is served or refused with no future allocated. A span no
+        // subscriber records is neither entered nor kept.
+        let traced = !span.is_disabled();
+        let now = {
+            let _entered = traced.then(|| span.enter());
+            decide_now(
+                config,
+                authorization,
+                req.method(),
+                req.uri().path(),
+                req.extensions(),
+            )
+        };
+        if let Some(decision) = now {
+            record(config, &span, req.method(), req.uri().path(), &decision);
+            match decision {
+                Ok(verified) => {
+                    req.extensions_mut().insert(verified);
+                }
+                Err(decision) => {
+                    let response = respond(config, decision, Protocol::of(&req));
+                    config.drain.drain_unread(req.into_body());
+                    return BearerAuthFuture::ready(response.map(BearerAuthBody::refused));
+                }
+            }
+            let nonce = config.dpop_nonce_for(req.headers());
+            if !traced {
+                return BearerAuthFuture::served(self.inner.call(req), nonce, None);
+            }
+            let future = {
+                let _entered = span.enter();
+                self.inner.call(req)
+            };
+            return BearerAuthFuture::served(future, nonce, Some(span));
+        }
         // The clone that was driven to readiness serves this request.
         let clone = self.inner.clone();
         let mut inner = std::mem::replace(&mut self.inner, clone);
         let config = config.clone();
-        // One span per verified request, its outcome and reason recorded
-        // when known (OpenTelemetry-style names; never the token).
-        let span = tracing::info_span!(
-            "auth",
-            auth.outcome = tracing::field::Empty,
-            auth.reason = tracing::field::Empty,
-            auth.route = tracing::field::Empty,
-            auth.token_id_hash = tracing::field::Empty
-        );
+        // The span itself, not `Span::current()`: with no subscriber it is
+        // `Span::none()`, and the current span would be another's.
+        let recorded = span.clone();
         BearerAuthFuture::verifying(Box::pin(tracing::Instrument::instrument(
             async move {
                 let protocol = Protocol::of(&req);
-                let span = tracing::Span::current();
-                match decide(
+                let span = recorded;
+                let decision = decide(
                     &config,
                     req.headers(),
                     req.method(),
                     req.uri(),
                     req.extensions(),
                 )
-                .await
-                {
+                .await;
+                record(&config, &span, req.method(), req.uri().path(), &decision);
+                match decision {
                     Ok(verified) => {
-                        config.metrics.request(crate::observe::Outcome::Accepted);
-                        span.record("auth.outcome", "accepted");
-                        if !span.is_disabled() {
-                            record_route(&config, &span, req.method(), req.uri().path());
-                            if let Some(id) = verified.token_id() {
-                                span.record("auth.token_id_hash", token_id_hash(id).as_str());
-                            }
-                        }
                         req.extensions_mut().insert(verified);
                     }
                     Err(decision) => {
-                        match &decision {
-                            Rejection::Auth(err) => {
-                                span.record("auth.outcome", "refused");
-                                span.record("auth.reason", err.code().as_str_name());
-                                if !span.is_disabled() {
-                                    record_route(&config, &span, req.method(), req.uri().path());
-                                    if let Some(id) = err.token_id() {
-                                        span.record(
-                                            "auth.token_id_hash",
-                                            token_id_hash(id).as_str(),
-                                        );
-                                    }
-                                }
-                            }
-                            Rejection::Unavailable(_) => {
-                                span.record("auth.outcome", "unavailable");
-                            }
-                            Rejection::Fault(_) => {
-                                span.record("auth.outcome", "fault");
-                            }
-                        }
                         let response = respond(&config, decision, protocol);
                         config.drain.drain_unread(req.into_body());
                         return Ok(response.map(BearerAuthBody::refused));
@@ -156,6 +175,48 @@ where
     }
 }
 
+/// The decision in the `auth` span (its outcome, reason, route and token
+/// id hash; the route and hash only when the span is recorded) and in the
+/// layer's metrics.
+fn record<V: TokenVerifier>(
+    config: &Config<V>,
+    span: &tracing::Span,
+    method: &http::Method,
+    path: &str,
+    decision: &Result<crate::server::Verified<V::Claims>, Rejection>,
+) {
+    match decision {
+        Ok(verified) => {
+            config.metrics.request(crate::observe::Outcome::Accepted);
+            if span.is_disabled() {
+                return;
+            }
+            span.record("auth.outcome", "accepted");
+            record_route(config, span, method, path);
+            if let Some(id) = verified.token_id() {
+                span.record("auth.token_id_hash", token_id_hash(id).as_str());
+            }
+        }
+        Err(Rejection::Auth(err)) => {
+            if span.is_disabled() {
+                return;
+            }
+            span.record("auth.outcome", "refused");
+            span.record("auth.reason", err.code().as_str_name());
+            record_route(config, span, method, path);
+            if let Some(id) = err.token_id() {
+                span.record("auth.token_id_hash", token_id_hash(id).as_str());
+            }
+        }
+        Err(Rejection::Unavailable(_)) => {
+            span.record("auth.outcome", "unavailable");
+        }
+        Err(Rejection::Fault(_)) => {
+            span.record("auth.outcome", "fault");
+        }
+    }
+}
+
 pin_project_lite::pin_project! {
     /// The response future of [`BearerAuth`]: the wrapped service's own
     /// future on a public route, a ready answer to a request without
@@ -171,16 +232,38 @@ pub(super) type Verifying<R, E> = Pin<Box<dyn Future<Output = Result<R, E>> + Se
 pin_project_lite::pin_project! {
     #[project = FutureStateProj]
     enum FutureState<F, R, E> {
-        Inner { #[pin] future: F },
+        Inner { #[pin] future: F, span: Option<tracing::Span>, nonce: Option<http::HeaderValue> },
         Ready { response: Option<R> },
         Verifying { future: Verifying<R, E> },
     }
 }
 
 impl<F, R, E> BearerAuthFuture<F, R, E> {
+    /// The wrapped service's future, on a public route.
     pub(super) fn inner(future: F) -> Self {
         BearerAuthFuture {
-            state: FutureState::Inner { future },
+            state: FutureState::Inner {
+                future,
+                span: None,
+                nonce: None,
+            },
+        }
+    }
+
+    /// The wrapped service's future, for a request decided at once: polled
+    /// inside the request's `auth` span, its response given `nonce` (a
+    /// `DPoP-Nonce`).
+    pub(super) fn served(
+        future: F,
+        nonce: Option<http::HeaderValue>,
+        span: Option<tracing::Span>,
+    ) -> Self {
+        BearerAuthFuture {
+            state: FutureState::Inner {
+                future,
+                span,
+                nonce,
+            },
         }
     }
 
@@ -213,9 +296,21 @@ where
 
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
         match self.project().state.project() {
-            FutureStateProj::Inner { future } => future
-                .poll(cx)
-                .map(|result| result.map(|response| response.map(BearerAuthBody::inner))),
+            FutureStateProj::Inner {
+                future,
+                span,
+                nonce,
+            } => {
+                let _entered = span.as_ref().map(tracing::Span::enter);
+                future.poll(cx).map(|result| {
+                    result.map(|mut response| {
+                        if let Some(nonce) = nonce.take() {
+                            response.headers_mut().insert(DPOP_NONCE, nonce);
+                        }
+                        response.map(BearerAuthBody::inner)
+                    })
+                })
+            }
             // Polled again after it answered: a contract violation of the
             // caller's; answer pending rather than panic.
             FutureStateProj::Ready { response } => match response.take() {

@@ -337,6 +337,39 @@ pub trait TokenVerifier: Send + Sync + 'static {
         token: &str,
     ) -> impl Future<Output = Result<Verified<Self::Claims>, Rejection>> + Send;
 
+    /// The verdict on `token` when it is known without waiting (a cache
+    /// hit, say), or `None` when only [`verify`](TokenVerifier::verify) can
+    /// tell. `None` by default.
+    ///
+    /// [`BearerAuthLayer`](crate::server::BearerAuthLayer) asks this first,
+    /// and serves a request it answers without allocating a future for the
+    /// verification (the verdict still goes through every route rule). A
+    /// `Some` must be what `verify` would answer at that moment: this is a
+    /// shortcut, never a second opinion.
+    ///
+    /// ```
+    /// use auth_error::server::{Rejection, TokenVerifier, Verified};
+    /// use auth_error::{AuthError, AuthErrorCode};
+    ///
+    /// struct Static;
+    /// impl TokenVerifier for Static {
+    ///     type Claims = String;
+    ///     async fn verify(&self, token: &str) -> Result<Verified<String>, Rejection> {
+    ///         self.verify_now(token).expect("always known")
+    ///     }
+    ///     fn verify_now(&self, token: &str) -> Option<Result<Verified<String>, Rejection>> {
+    ///         Some(match token {
+    ///             "good" => Ok(Verified::new("alice".into(), vec![])),
+    ///             _ => Err(AuthError::new(AuthErrorCode::AuthFailedInvalidBearerToken).into()),
+    ///         })
+    ///     }
+    /// }
+    /// ```
+    fn verify_now(&self, token: &str) -> Option<Result<Verified<Self::Claims>, Rejection>> {
+        let _ = token;
+        None
+    }
+
     /// A configuration error that would make every verification a server
     /// fault (a key no allowed algorithm can use): checked once by
     /// [`BearerAuthBuilder::build`](crate::server::BearerAuthBuilder::build), so a broken server refuses to start

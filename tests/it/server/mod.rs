@@ -13,3 +13,4 @@ mod mtls;
 mod prometheus;
 mod routes;
 mod step_up;
+mod verify_now;
