@@ -3,7 +3,7 @@
 //! providers that issue both kinds.
 //!
 //! The cache never skips a check: it holds the provider's answer, keyed by
-//! the SHA-256 of the token (the token itself is never kept), and every
+//! a keyed hash of the token (the token itself is never kept), and every
 //! request — hit or miss — goes through the answer's time checks, the
 //! verifier's checks and the layer's route rules (scopes, step-up).
 
@@ -169,7 +169,9 @@ type Flight = Arc<tokio::sync::OnceCell<Result<Answer, Arc<ProviderError>>>>;
 ///
 /// # The cache
 ///
-/// Keyed by the SHA-256 of the token; the token itself is never kept. An
+/// Keyed by a keyed hash of the token (SipHash-2-4 with a 128-bit output,
+/// under a random key drawn when the verifier is made); the token itself is
+/// never kept. An
 /// active answer is held until `min(exp, now + cache_max_age)` (60 s by
 /// default: the longest a revoked token is still served), an inactive one
 /// for 5 s ([`with_negative_cache_max_age`](Self::with_negative_cache_max_age)),
@@ -177,7 +179,10 @@ type Flight = Arc<tokio::sync::OnceCell<Result<Answer, Arc<ProviderError>>>>;
 /// arbitrary one). A provider error is never cached. Concurrent requests
 /// with the same token cause one introspection request. Every request, hit
 /// or miss, is checked again: `exp` and `nbf` against the clock, the
-/// [`add_check`](Self::add_check) checks, and the layer's route rules.
+/// [`add_check`](Self::add_check) checks, and the layer's route rules. A hit
+/// on a verifier without `add_check` is answered at once
+/// ([`TokenVerifier::verify_now`]): the layer serves it without allocating
+/// a future for the verification.
 ///
 /// ```
 /// use auth_error::jwt::IntrospectionVerifier;
