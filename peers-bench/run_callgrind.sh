@@ -51,15 +51,20 @@ count() {
     cat "$out/log" >&2
     exit 1
   fi
-  echo "$n"
+  # aws-lc-rs seeds its random generator once, from CPU jitter: a few
+  # hundred million instructions whose count differs from run to run. Taken
+  # out (its inclusive count), the difference of two runs is the requests
+  # alone, to the instruction.
+  local jitter
+  jitter=$(callgrind_annotate --auto=no --inclusive=yes --threshold=100 "$out/cg" 2>/dev/null |
+    sed -n 's/^ *\([0-9,]*\) .*jitter_initialize_once \[.*/\1/p' | head -1 | tr -d ,) || jitter=0
+  echo $(( n - ${jitter:-0} ))
 }
 
 # (count(W + n) - count(W)) / n: both runs pay the same set-up and W
-# warm requests, so what differs between them is the n requests alone. The
-# set-up is not quite the same instructions twice (aws-lc-rs seeds its
-# random generator from CPU jitter at start-up: a few hundred thousand
-# instructions that vary), so n is large: the crypto cases N, the refusal
-# without a token (a few thousand instructions) 10 N.
+# warm requests, so what differs between them is the n requests alone (the
+# random generator's jitter seeding taken out by `count`). The refusal
+# without a token is a few thousand instructions: 10 N of them.
 W=10
 per_request() {
   local n=$N
@@ -84,17 +89,15 @@ bare=$(per_request bare accepted)
 echo "counting jsonwebtoken's decode alone" >&2
 decode=$(per_request decode accepted)
 echo "counting an introspection cache hit" >&2
-# A few thousand instructions per request, as the refusal without a token,
-# and aws-lc-rs' start-up jitter (a few hundred thousand instructions that
-# differ between runs) in both counts: thirty times as many requests, so
-# the jitter moves this row by tens of instructions, not hundreds.
+# A few thousand instructions per request, as the refusal without a token:
+# ten times as many requests.
 low=$(count introspection_hit "$W")
-high=$(count introspection_hit $(( W + N * 30 )))
-introspection_hit=$(( (high - low) / (N * 30) ))
+high=$(count introspection_hit $(( W + N * 10 )))
+introspection_hit=$(( (high - low) / (N * 10) ))
 echo "counting a layer that does nothing" >&2
 low=$(count passthrough "$W")
-high=$(count passthrough $(( W + N * 30 )))
-passthrough=$(( (high - low) / (N * 30) ))
+high=$(count passthrough $(( W + N * 10 )))
+passthrough=$(( (high - low) / (N * 10) ))
 # DPoP: each case signs one proof per request (the client's part, in the
 # loop); `proofs` counts the signing alone, subtracted below.
 declare -A dpop
@@ -138,7 +141,7 @@ for line in """$rows""".strip().splitlines():
     print(f"| {names[case]} | " + " | ".join(cells + ratios) + " |")
 print()
 print(f"Instructions per request under callgrind, (count(W + n) - count(W)) / n with n = {n} "
-      f"(ten times that without a token, thirty times for the opaque token and the do-nothing layer); "
+      f"(ten times that without a token, for the opaque token and for the do-nothing layer); "
       f"routing and the handler alone (no authentication): {human(bare)}. "
       f"jsonwebtoken 11 (auth-error, tower-oauth2-resource-server) on {backend}; "
       "jwt-authorizer on jsonwebtoken 9 (ring), axum-jwt-auth on jsonwebtoken 10 (RustCrypto).")

@@ -212,7 +212,8 @@ pub struct IntrospectionVerifier {
     negative_max_age: Duration,
     timeout: Duration,
     in_flight: Mutex<DigestMap<Flight>>,
-    digest_key: [u8; 16],
+    /// SipHash-2-4 under this verifier's random key (see [`Digest`]).
+    digest_key: siphasher::sip128::SipHasher24,
     checks: Vec<Check>,
 }
 
@@ -281,7 +282,7 @@ impl IntrospectionVerifier {
             negative_max_age: Duration::from_secs(5),
             timeout: Duration::from_secs(5),
             in_flight: Mutex::new(DigestMap::default()),
-            digest_key: random_key(),
+            digest_key: siphasher::sip128::SipHasher24::new_with_key(&random_key()),
             checks: Vec::new(),
         })
     }
@@ -418,11 +419,7 @@ impl IntrospectionVerifier {
     /// wait for it.
     /// The cache's key for `token`.
     fn digest(&self, token: &str) -> Digest {
-        use siphasher::sip128::Hasher128 as _;
-        use std::hash::Hasher as _;
-        let mut hasher = siphasher::sip128::SipHasher24::new_with_key(&self.digest_key);
-        hasher.write(token.as_bytes());
-        hasher.finish128().as_bytes()
+        self.digest_key.hash(token.as_bytes()).as_bytes()
     }
 
     /// The cached answer for the token of digest `key`, if one is held and

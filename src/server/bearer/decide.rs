@@ -103,9 +103,13 @@ pub(super) fn credentials_in(
     if b64token.is_empty() || !is_b64token(b64token) {
         return Err(invalid("the token is empty or not a b64token"));
     }
-    // Every byte is ASCII (checked above), so this never fails.
-    let token =
-        std::str::from_utf8(token).map_err(|_| invalid("the token is empty or not a b64token"))?;
+    // Every byte of the value is ASCII now (the scheme, the spaces and the
+    // token checked above), so neither step fails. The whole value is
+    // checked rather than the token: it starts where its buffer starts,
+    // where std's UTF-8 check goes a word at a time.
+    let not_text = || invalid("the token is empty or not a b64token");
+    let text = std::str::from_utf8(bytes).map_err(|_| not_text())?;
+    let token = text.get(bytes.len() - token.len()..).ok_or_else(not_text)?;
     Ok((scheme, token))
 }
 

@@ -14,9 +14,16 @@ use crate::{AuthError, BoxError};
 /// `request.extensions().get::<Verified<MyClaims>>()`.
 ///
 /// Its parts are shared, not copied: a clone (what a verifier's cache hands
-/// out on every hit) costs a few reference counts, whatever the claims.
+/// out on every hit) costs one reference count, whatever the claims.
 #[derive(Debug)]
 pub struct Verified<C> {
+    parts: Arc<Parts<C>>,
+}
+
+/// The parts of a [`Verified`], each shared again so that a `with_…` on a
+/// clone copies a few pointers, never the claims.
+#[derive(Debug)]
+struct Parts<C> {
     claims: Arc<C>,
     scopes: Arc<[String]>,
     acr: Option<Arc<str>>,
@@ -25,9 +32,9 @@ pub struct Verified<C> {
     confirmation: Option<Arc<Confirmation>>,
 }
 
-impl<C> Clone for Verified<C> {
+impl<C> Clone for Parts<C> {
     fn clone(&self) -> Self {
-        Verified {
+        Parts {
             claims: self.claims.clone(),
             scopes: self.scopes.clone(),
             acr: self.acr.clone(),
@@ -38,17 +45,32 @@ impl<C> Clone for Verified<C> {
     }
 }
 
+impl<C> Clone for Verified<C> {
+    fn clone(&self) -> Self {
+        Verified {
+            parts: self.parts.clone(),
+        }
+    }
+}
+
 impl<C> Verified<C> {
     /// Verified `claims` granting `scopes`.
     pub fn new(claims: C, scopes: Vec<String>) -> Self {
         Verified {
-            claims: Arc::new(claims),
-            scopes: scopes.into(),
-            acr: None,
-            auth_time: None,
-            token_id: None,
-            confirmation: None,
+            parts: Arc::new(Parts {
+                claims: Arc::new(claims),
+                scopes: scopes.into(),
+                acr: None,
+                auth_time: None,
+                token_id: None,
+                confirmation: None,
+            }),
         }
+    }
+
+    /// The parts, to change: copied first if a clone shares them.
+    fn parts_mut(&mut self) -> &mut Parts<C> {
+        Arc::make_mut(&mut self.parts)
     }
 
     /// With the key or certificate the token is bound to (its `cnf` claim,
@@ -58,26 +80,26 @@ impl<C> Verified<C> {
     /// [`Confirmation`]).
     #[must_use]
     pub fn with_confirmation(mut self, confirmation: Confirmation) -> Self {
-        self.confirmation = Some(Arc::new(confirmation));
+        self.parts_mut().confirmation = Some(Arc::new(confirmation));
         self
     }
 
     /// What the token is bound to (its `cnf` claim), if anything.
     pub fn confirmation(&self) -> Option<&Confirmation> {
-        self.confirmation.as_deref()
+        self.parts.confirmation.as_deref()
     }
 
     /// With the token's id (its `jti` claim): the layer's `auth` span
     /// records a short hash of it (`auth.token_id_hash`), never the id.
     #[must_use]
     pub fn with_token_id(mut self, token_id: impl Into<String>) -> Self {
-        self.token_id = Some(token_id.into().into());
+        self.parts_mut().token_id = Some(token_id.into().into());
         self
     }
 
     /// The token's id (`jti`), if the verifier read one.
     pub fn token_id(&self) -> Option<&str> {
-        self.token_id.as_deref()
+        self.parts.token_id.as_deref()
     }
 
     /// With the authentication context class the user authenticated with
@@ -85,7 +107,7 @@ impl<C> Verified<C> {
     /// [`BearerAuthBuilder::add_required_acr`](crate::server::BearerAuthBuilder::add_required_acr).
     #[must_use]
     pub fn with_acr(mut self, acr: impl Into<String>) -> Self {
-        self.acr = Some(acr.into().into());
+        self.parts_mut().acr = Some(acr.into().into());
         self
     }
 
@@ -93,33 +115,33 @@ impl<C> Verified<C> {
     /// checked by [`BearerAuthBuilder::add_max_auth_age`](crate::server::BearerAuthBuilder::add_max_auth_age).
     #[must_use]
     pub fn with_auth_time(mut self, auth_time: SystemTime) -> Self {
-        self.auth_time = Some(auth_time);
+        self.parts_mut().auth_time = Some(auth_time);
         self
     }
 
     /// The verified claims.
     pub fn claims(&self) -> &C {
-        &self.claims
+        &self.parts.claims
     }
 
     /// The scopes the token grants.
     pub fn scopes(&self) -> &[String] {
-        &self.scopes
+        &self.parts.scopes
     }
 
     /// Whether the token grants `scope`.
     pub fn has_scope(&self, scope: &str) -> bool {
-        self.scopes.iter().any(|s| s == scope)
+        self.parts.scopes.iter().any(|s| s == scope)
     }
 
     /// The token's `acr` (authentication context class reference), if any.
     pub fn acr(&self) -> Option<&str> {
-        self.acr.as_deref()
+        self.parts.acr.as_deref()
     }
 
     /// The token's `auth_time` (when the user authenticated), if any.
     pub fn auth_time(&self) -> Option<SystemTime> {
-        self.auth_time
+        self.parts.auth_time
     }
 }
 
