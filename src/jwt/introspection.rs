@@ -72,6 +72,9 @@ impl std::hash::Hasher for DigestHasher {
             self.0 = self.0.rotate_left(23) ^ u64::from_le_bytes(word);
         }
     }
+
+    /// The length prefix of a digest (always 16 bytes), which says nothing.
+    fn write_usize(&mut self, _: usize) {}
 }
 
 type DigestMap<V> = HashMap<Digest, V, std::hash::BuildHasherDefault<DigestHasher>>;
@@ -424,13 +427,13 @@ impl IntrospectionVerifier {
 
     /// The cached answer for the token of digest `key`, if one is held and
     /// still fresh.
+    #[inline]
     fn held(&self, key: &Digest) -> Option<Answer> {
         self.cache
             .lock()
             .ok()
             .and_then(|mut c| c.get(key, Instant::now()))
     }
-
     async fn answer(&self, token: &str) -> Result<Answer, Rejection> {
         let key = self.digest(token);
         let held = self.held(&key);
@@ -613,6 +616,7 @@ fn at(active: &Active, now: SystemTime) -> Result<Verified<Value>, Rejection> {
 }
 
 /// The verdict of an answer now, before the verifier's own checks.
+#[inline]
 fn verdict(answer: Answer) -> Result<Verified<Value>, Rejection> {
     match answer {
         Answer::Inactive => Err(AuthError::new(AuthErrorCode::AuthFailedInvalidBearerToken)

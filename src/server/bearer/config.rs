@@ -62,6 +62,7 @@ impl<V> Config<V> {
 
     /// The nonce for the response to a served request: the current one
     /// when the layer issues nonces and the request carried a proof.
+    #[inline]
     pub(super) fn dpop_nonce_for(&self, headers: &HeaderMap) -> Option<http::HeaderValue> {
         #[cfg(feature = "sender-constrained")]
         if self.dpop.as_ref().is_some_and(|d| d.issues_nonces())

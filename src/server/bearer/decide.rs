@@ -19,27 +19,25 @@ use crate::{AuthError, AuthErrorCode};
 /// (`INVALID_CLAIMS`); this bounds what other verifiers hand over.
 const AUTH_TIME_CLOCK_ALLOWANCE: std::time::Duration = std::time::Duration::from_secs(60);
 
-/// RFC 6750 §2.1 b64token characters (`=` padding is allowed at the end
-/// only, handled apart): one table lookup per byte.
 /// Whether `b` may appear in a b64token before its padding (RFC 6750
-/// §2.1: ALPHA, DIGIT, `-._~+/`). Comparisons only, no table and no branch,
-/// so that checking a whole token ([`is_b64token`]) is one vectorized pass.
+/// §2.1: ALPHA, DIGIT, `-._~+/`). Five comparisons, no table and no branch,
+/// so that checking a whole token ([`is_b64token`]) is one vectorized pass:
+/// letters folded to lower case, then `-./0123456789` (0x2D to 0x39, one
+/// range), then `+`, `_` and `~`.
 #[inline(always)]
 fn is_b64token_byte(b: u8) -> bool {
     ((b | 0x20).wrapping_sub(b'a') < 26)
-        | (b.wrapping_sub(b'0') < 10)
-        | (b == b'-')
-        | (b == b'.')
+        | (b.wrapping_sub(b'-') <= b'9' - b'-')
+        | (b == b'+')
         | (b == b'_')
         | (b == b'~')
-        | (b == b'+')
-        | (b == b'/')
 }
 
 /// Whether every byte of `token` is a b64token byte: 16 bytes per step with
-/// no early exit, so the compiler checks each step as one vector, the last
-/// partial step padded with `A` (a bearer token is tens to hundreds of
-/// bytes, and this runs on every request).
+/// no early exit, so the compiler checks each step as one vector (a bearer
+/// token is tens to hundreds of bytes, and this runs on every request). The
+/// last partial step is the token's last 16 bytes, overlapping the step
+/// before; a token under 16 bytes is padded with `A`.
 fn is_b64token(token: &[u8]) -> bool {
     let block = |bytes: &[u8; 16]| bytes.iter().fold(true, |ok, b| ok & is_b64token_byte(*b));
     let mut blocks = token.chunks_exact(16);
@@ -48,9 +46,17 @@ fn is_b64token(token: &[u8]) -> bool {
         ok &= chunk.try_into().is_ok_and(&block);
     }
     let rest = blocks.remainder();
-    let mut last = [b'A'; 16];
-    last[..rest.len()].copy_from_slice(rest);
-    ok & block(&last)
+    if rest.is_empty() {
+        return ok;
+    }
+    match token.last_chunk::<16>() {
+        Some(last) => ok & block(last),
+        None => {
+            let mut last = [b'A'; 16];
+            last[..rest.len()].copy_from_slice(rest);
+            ok & block(&last)
+        }
+    }
 }
 
 /// The authentication scheme of a request.
@@ -61,19 +67,23 @@ pub(super) enum Scheme {
     Dpop,
 }
 
-/// The token of an `authorization: Bearer <token>` header (RFC 6750 §2.1:
-/// scheme case-insensitive, then spaces, then a b64token), or of
-/// `DPoP <token>` when `dpop` (RFC 9449 §7.1, the same token syntax). The
-/// caller has answered a request without the header already (canned).
-pub(super) fn credentials(headers: &HeaderMap, dpop: bool) -> Result<(Scheme, &str), AuthError> {
-    credentials_in(headers.get_all(header::AUTHORIZATION), dpop)
+/// The token [`credentials`] found at byte `start` of the request's
+/// `authorization` value (its syntax checked there, the request unchanged
+/// since): `None` only if the value is no longer that one.
+pub(super) fn token_at(headers: &HeaderMap, start: usize) -> Option<&str> {
+    let value = headers.get(header::AUTHORIZATION)?;
+    std::str::from_utf8(value.as_bytes()).ok()?.get(start..)
 }
 
-/// [`credentials`] of the request's `authorization` values, found already.
-pub(super) fn credentials_in(
+/// The token of an `authorization: Bearer <token>` header (RFC 6750 §2.1:
+/// scheme case-insensitive, then spaces, then a b64token), or of
+/// `DPoP <token>` when `dpop` (RFC 9449 §7.1, the same token syntax), and
+/// the byte where it starts in the value. The caller has answered a request
+/// without the header already (canned).
+pub(super) fn credentials(
     authorization: GetAll<'_, HeaderValue>,
     dpop: bool,
-) -> Result<(Scheme, &str), AuthError> {
+) -> Result<(Scheme, &str, usize), AuthError> {
     let mut values = authorization.into_iter();
     let Some(value) = values.next() else {
         return Err(AuthError::new(AuthErrorCode::BearerTokenMissing));
@@ -87,14 +97,22 @@ pub(super) fn credentials_in(
         return Err(invalid("more than one authorization header"));
     }
     let bytes = value.as_bytes();
-    let Some(space) = bytes.iter().position(|b| *b == b' ') else {
-        return Err(invalid("no credentials"));
-    };
-    let scheme = match &bytes[..space] {
-        s if s.eq_ignore_ascii_case(b"bearer") => Scheme::Bearer,
-        s if dpop && s.eq_ignore_ascii_case(b"dpop") => Scheme::Dpop,
-        _ if dpop => return Err(invalid("the scheme is neither Bearer nor DPoP")),
-        _ => return Err(invalid("the scheme is not Bearer")),
+    // `Bearer ` as almost every client writes it, else any case of either
+    // scheme before the first space.
+    let (scheme, space) = match bytes.get(..7) {
+        Some(b"Bearer ") => (Scheme::Bearer, 6),
+        _ => {
+            let Some(space) = bytes.iter().position(|b| *b == b' ') else {
+                return Err(invalid("no credentials"));
+            };
+            let scheme = match &bytes[..space] {
+                s if s.eq_ignore_ascii_case(b"bearer") => Scheme::Bearer,
+                s if dpop && s.eq_ignore_ascii_case(b"dpop") => Scheme::Dpop,
+                _ if dpop => return Err(invalid("the scheme is neither Bearer nor DPoP")),
+                _ => return Err(invalid("the scheme is not Bearer")),
+            };
+            (scheme, space)
+        }
     };
     let rest = &bytes[space..];
     let token = &rest[rest.iter().take_while(|b| **b == b' ').count()..];
@@ -109,8 +127,9 @@ pub(super) fn credentials_in(
     // where std's UTF-8 check goes a word at a time.
     let not_text = || invalid("the token is empty or not a b64token");
     let text = std::str::from_utf8(bytes).map_err(|_| not_text())?;
-    let token = text.get(bytes.len() - token.len()..).ok_or_else(not_text)?;
-    Ok((scheme, token))
+    let start = bytes.len() - token.len();
+    let token = text.get(start..).ok_or_else(not_text)?;
+    Ok((scheme, token, start))
 }
 
 /// `TOKEN_BINDING_MISMATCH` saying `why`.
@@ -272,48 +291,62 @@ pub(super) fn check_step_up<V: TokenVerifier>(
     }
 }
 
+/// What [`decide_now`] found.
+pub(super) enum Now<C> {
+    /// The decision.
+    Decided(Result<Verified<C>, Rejection>),
+    /// For [`decide`]: the scheme, and the byte where the token starts in
+    /// the `authorization` value (its syntax checked).
+    Later(Scheme, usize),
+}
+
 /// The decision when it needs no waiting: a malformed header, or a bearer
 /// token the verifier judges at once ([`TokenVerifier::verify_now`]), with
-/// every route rule applied as in [`decide`]. `None`: the request needs
-/// [`decide`] (a DPoP proof, whose replay record may wait; a verifier that
-/// must wait).
+/// every route rule applied as in [`decide`]. Otherwise what [`decide`]
+/// needs (a DPoP proof, whose replay record may wait; a verifier that must
+/// wait), so that it does not parse the header again.
 pub(super) fn decide_now<V: TokenVerifier>(
     config: &Config<V>,
     authorization: GetAll<'_, HeaderValue>,
     method: &http::Method,
-    path: &str,
+    uri: &http::Uri,
     extensions: &http::Extensions,
-) -> Option<Result<Verified<V::Claims>, Rejection>> {
+) -> Now<V::Claims> {
     #[cfg(feature = "sender-constrained")]
     let dpop = config.dpop.is_some();
     #[cfg(not(feature = "sender-constrained"))]
     let dpop = false;
-    let (scheme, token) = match credentials_in(authorization, dpop) {
+    let (scheme, token, start) = match credentials(authorization, dpop) {
         Ok(credentials) => credentials,
         Err(err) => {
-            refused(&config.metrics, err.code(), method, path, || None);
-            return Some(Err(Rejection::Auth(err)));
+            refused(&config.metrics, err.code(), method, uri.path(), || None);
+            return Now::Decided(Err(Rejection::Auth(err)));
         }
     };
     if scheme != Scheme::Bearer {
-        return None;
+        return Now::Later(scheme, start);
     }
     let started = crate::observe::TIMED.then(std::time::Instant::now);
-    let verifying = config.verifier.verify_now(token)?;
+    let Some(verifying) = config.verifier.verify_now(token) else {
+        return Now::Later(scheme, start);
+    };
     if let Some(started) = started {
         config.metrics.verification(started.elapsed());
     }
-    Some(conclude(
-        config, verifying, scheme, None, token, method, path, extensions,
+    Now::Decided(conclude(
+        config, verifying, scheme, None, token, method, uri, extensions,
     ))
 }
 
+/// The decision for what [`decide_now`] left: `(scheme, start)` its
+/// [`Now::Later`].
 pub(super) async fn decide<V: TokenVerifier>(
     config: &Config<V>,
     headers: &HeaderMap,
     method: &http::Method,
     uri: &http::Uri,
     extensions: &http::Extensions,
+    (scheme, start): (Scheme, usize),
 ) -> Result<Verified<V::Claims>, Rejection> {
     let path = uri.path();
     let refuse = |err: AuthError| {
@@ -322,9 +355,8 @@ pub(super) async fn decide<V: TokenVerifier>(
     };
     #[cfg(feature = "sender-constrained")]
     let dpop = config.dpop.as_ref();
-    #[cfg(not(feature = "sender-constrained"))]
-    let dpop: Option<&std::convert::Infallible> = None;
-    let (scheme, token) = credentials(headers, dpop.is_some()).map_err(refuse)?;
+    let token = token_at(headers, start)
+        .ok_or_else(|| refuse(AuthError::new(AuthErrorCode::AuthFailedInvalidBearerToken)))?;
     // The proof first (RFC 9449 §7.1): a refused proof costs one
     // signature check, not two.
     #[cfg(feature = "sender-constrained")]
@@ -344,7 +376,7 @@ pub(super) async fn decide<V: TokenVerifier>(
     #[cfg(not(feature = "sender-constrained"))]
     let proof_jkt: Option<&str> = None;
     let verified = conclude(
-        config, verifying, scheme, proof_jkt, token, method, path, extensions,
+        config, verifying, scheme, proof_jkt, token, method, uri, extensions,
     )?;
     // Recorded last: only a proof that got the request served is spent.
     #[cfg(feature = "sender-constrained")]
@@ -367,6 +399,7 @@ pub(super) async fn decide<V: TokenVerifier>(
 /// the thumbprint of the request's checked DPoP proof), the DPoP
 /// requirement, the scopes and the step-up rules of the route.
 #[allow(clippy::too_many_arguments)]
+#[inline(always)]
 fn conclude<V: TokenVerifier>(
     config: &Config<V>,
     verifying: Result<Verified<V::Claims>, Rejection>,
@@ -374,18 +407,39 @@ fn conclude<V: TokenVerifier>(
     proof_jkt: Option<&str>,
     token: &str,
     method: &http::Method,
-    path: &str,
+    uri: &http::Uri,
     extensions: &http::Extensions,
 ) -> Result<Verified<V::Claims>, Rejection> {
-    let issuer = || config.verifier.token_issuer(token);
-    let verified = match verifying {
-        Ok(verified) => verified,
-        Err(Rejection::Auth(err)) => {
-            refused(&config.metrics, err.code(), method, path, issuer);
-            return Err(Rejection::Auth(err));
+    let err = match verifying {
+        Ok(verified) => {
+            match broken_rule(
+                config, &verified, scheme, proof_jkt, method, uri, extensions,
+            ) {
+                None => return Ok(verified),
+                Some(err) => err,
+            }
         }
+        Err(Rejection::Auth(err)) => err,
         Err(other) => return Err(other),
     };
+    refused(&config.metrics, err.code(), method, uri.path(), || {
+        config.verifier.token_issuer(token)
+    });
+    Err(Rejection::Auth(err))
+}
+
+/// The first rule a verified token breaks on this request, if any: its
+/// binding, the DPoP requirement, the route's scopes, its step-up rules.
+#[inline(always)]
+fn broken_rule<V: TokenVerifier>(
+    config: &Config<V>,
+    verified: &Verified<V::Claims>,
+    scheme: Scheme,
+    proof_jkt: Option<&str>,
+    method: &http::Method,
+    uri: &http::Uri,
+    extensions: &http::Extensions,
+) -> Option<AuthError> {
     // A bearer token where DPoP is required: refused after it is
     // verified, so that a stolen bound token is told why
     // (`TOKEN_BINDING_MISMATCH`), an unbound one that DPoP is needed.
@@ -397,7 +451,39 @@ fn conclude<V: TokenVerifier>(
         let _ = scheme;
         false
     };
-    if let Some(err) = check_binding(verified.confirmation(), proof_jkt, extensions)
+    // No rule can apply (an unbound token, no DPoP required, a layer that
+    // only authenticates): nothing to match.
+    let route_rules =
+        !(config.scopes.is_empty() && config.acr.is_empty() && config.max_auth_age.is_empty());
+    if verified.confirmation().is_none() && proof_jkt.is_none() && !bearer_refused && !route_rules {
+        return None;
+    }
+    check_rules(
+        config,
+        verified,
+        proof_jkt,
+        bearer_refused,
+        route_rules,
+        method,
+        uri.path(),
+        extensions,
+    )
+}
+
+/// [`broken_rule`] past its shortcut (out of line: the shortcut is the
+/// common case).
+#[allow(clippy::too_many_arguments)]
+fn check_rules<V: TokenVerifier>(
+    config: &Config<V>,
+    verified: &Verified<V::Claims>,
+    proof_jkt: Option<&str>,
+    bearer_refused: bool,
+    route_rules: bool,
+    method: &http::Method,
+    path: &str,
+    extensions: &http::Extensions,
+) -> Option<AuthError> {
+    check_binding(verified.confirmation(), proof_jkt, extensions)
         .or_else(|| {
             bearer_refused.then(|| {
                 AuthError::new(AuthErrorCode::DpopProofInvalid).with_message(
@@ -406,19 +492,13 @@ fn conclude<V: TokenVerifier>(
             })
         })
         .or_else(|| {
-            // No route rules at all (a layer that only authenticates): no
-            // route to match.
-            if config.scopes.is_empty() && config.acr.is_empty() && config.max_auth_age.is_empty() {
-                return None;
-            }
-            check_scopes(config, method, path, &verified)
-                .or_else(|| check_step_up(config, method, path, &verified))
+            route_rules
+                .then(|| {
+                    check_scopes(config, method, path, verified)
+                        .or_else(|| check_step_up(config, method, path, verified))
+                })
+                .flatten()
         })
-    {
-        refused(&config.metrics, err.code(), method, path, issuer);
-        return Err(Rejection::Auth(err));
-    }
-    Ok(verified)
 }
 
 /// The request's one DPoP proof, checked (RFC 9449 §4.3).

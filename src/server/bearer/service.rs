@@ -13,7 +13,7 @@ use tower_service::Service;
 
 use super::answer::respond;
 use super::config::Config;
-use super::decide::{decide, decide_now, is_public, record_route, refused};
+use super::decide::{Now, decide, decide_now, is_public, record_route, refused};
 use super::protocol::{DPOP_NONCE, Protocol};
 use crate::server::{BearerAuthBody, Rejection, TokenVerifier};
 use crate::{AuthErrorCode, BoxError};
@@ -105,32 +105,35 @@ where
                 config,
                 authorization,
                 req.method(),
-                req.uri().path(),
+                req.uri(),
                 req.extensions(),
             )
         };
-        if let Some(decision) = now {
-            record(config, &span, req.method(), req.uri().path(), &decision);
-            match decision {
-                Ok(verified) => {
-                    req.extensions_mut().insert(verified);
+        let later = match now {
+            Now::Later(scheme, start) => (scheme, start),
+            Now::Decided(decision) => {
+                record(config, &span, req.method(), req.uri(), &decision);
+                match decision {
+                    Ok(verified) => {
+                        req.extensions_mut().insert(verified);
+                    }
+                    Err(decision) => {
+                        let response = respond(config, decision, Protocol::of(&req));
+                        config.drain.drain_unread(req.into_body());
+                        return BearerAuthFuture::ready(response.map(BearerAuthBody::refused));
+                    }
                 }
-                Err(decision) => {
-                    let response = respond(config, decision, Protocol::of(&req));
-                    config.drain.drain_unread(req.into_body());
-                    return BearerAuthFuture::ready(response.map(BearerAuthBody::refused));
+                let nonce = config.dpop_nonce_for(req.headers());
+                if !traced {
+                    return BearerAuthFuture::served(self.inner.call(req), nonce, None);
                 }
+                let future = {
+                    let _entered = span.enter();
+                    self.inner.call(req)
+                };
+                return BearerAuthFuture::served(future, nonce, Some(span));
             }
-            let nonce = config.dpop_nonce_for(req.headers());
-            if !traced {
-                return BearerAuthFuture::served(self.inner.call(req), nonce, None);
-            }
-            let future = {
-                let _entered = span.enter();
-                self.inner.call(req)
-            };
-            return BearerAuthFuture::served(future, nonce, Some(span));
-        }
+        };
         // The clone that was driven to readiness serves this request.
         let clone = self.inner.clone();
         let mut inner = std::mem::replace(&mut self.inner, clone);
@@ -148,9 +151,10 @@ where
                     req.method(),
                     req.uri(),
                     req.extensions(),
+                    later,
                 )
                 .await;
-                record(&config, &span, req.method(), req.uri().path(), &decision);
+                record(&config, &span, req.method(), req.uri(), &decision);
                 match decision {
                     Ok(verified) => {
                         req.extensions_mut().insert(verified);
@@ -178,11 +182,12 @@ where
 /// The decision in the `auth` span (its outcome, reason, route and token
 /// id hash; the route and hash only when the span is recorded) and in the
 /// layer's metrics.
+#[inline]
 fn record<V: TokenVerifier>(
     config: &Config<V>,
     span: &tracing::Span,
     method: &http::Method,
-    path: &str,
+    uri: &http::Uri,
     decision: &Result<crate::server::Verified<V::Claims>, Rejection>,
 ) {
     match decision {
@@ -192,7 +197,7 @@ fn record<V: TokenVerifier>(
                 return;
             }
             span.record("auth.outcome", "accepted");
-            record_route(config, span, method, path);
+            record_route(config, span, method, uri.path());
             if let Some(id) = verified.token_id() {
                 span.record("auth.token_id_hash", token_id_hash(id).as_str());
             }
@@ -203,7 +208,7 @@ fn record<V: TokenVerifier>(
             }
             span.record("auth.outcome", "refused");
             span.record("auth.reason", err.code().as_str_name());
-            record_route(config, span, method, path);
+            record_route(config, span, method, uri.path());
             if let Some(id) = err.token_id() {
                 span.record("auth.token_id_hash", token_id_hash(id).as_str());
             }
