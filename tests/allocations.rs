@@ -171,3 +171,73 @@ fn a_read_error_is_one_allocation_whatever_it_carries() {
     let (n, _) = count(|| plain.auth_error().unwrap());
     assert_eq!(n, 1);
 }
+
+/// An introspection cache hit through `BearerAuthLayer` is decided at once
+/// (`TokenVerifier::verify_now`): `call` allocates only the request's
+/// extension map and the `Verified` value in it, and the response future
+/// is ready at its first poll, allocating nothing (no boxed future for the
+/// verification).
+#[cfg(feature = "testing")]
+#[test]
+fn an_introspection_cache_hit_allocates_no_future() {
+    use std::convert::Infallible;
+    use std::future::Future;
+    use std::task::{Context, Poll, Waker};
+
+    use auth_error::jwt::IntrospectionVerifier;
+    use auth_error::server::BearerAuthLayer;
+    use auth_error::testing::{Endpoint, TestIssuer};
+    use tower::{Layer, Service, ServiceExt};
+
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    runtime.block_on(async {
+        let issuer = TestIssuer::start().await.unwrap();
+        issuer.add_client("api", "api-secret", Vec::<String>::new());
+        let token = issuer.token().opaque().unwrap();
+        let verifier = IntrospectionVerifier::new(
+            &issuer.endpoint_url(Endpoint::Introspection),
+            "api",
+            "api-secret",
+        )
+        .unwrap()
+        .with_cache(16);
+        let layer = BearerAuthLayer::builder(verifier).build().unwrap();
+        let ok = tower::service_fn(|_req: http::Request<String>| async {
+            Ok::<_, Infallible>(http::Response::new(String::new()))
+        });
+        let mut service = layer.layer(ok);
+        let request = || {
+            http::Request::get("/orders")
+                .header(http::header::AUTHORIZATION, format!("Bearer {token}"))
+                .body(String::new())
+                .unwrap()
+        };
+        // The miss: asks the issuer, fills the cache.
+        let response = service
+            .ready()
+            .await
+            .unwrap()
+            .call(request())
+            .await
+            .unwrap();
+        assert_eq!(response.status(), http::StatusCode::OK);
+        assert_eq!(issuer.requests(Endpoint::Introspection), 1);
+
+        let request = request();
+        let service = service.ready().await.unwrap();
+        let (n, future) = count(|| service.call(request));
+        assert_eq!(n, 3, "the extension map, its table, the Verified value");
+        let mut future = std::pin::pin!(future);
+        let mut cx = Context::from_waker(Waker::noop());
+        let (n, polled) = count(|| future.as_mut().poll(&mut cx));
+        assert_eq!(n, 0);
+        let Poll::Ready(Ok(response)) = polled else {
+            panic!("a hit is ready at once");
+        };
+        assert_eq!(response.status(), http::StatusCode::OK);
+        assert_eq!(issuer.requests(Endpoint::Introspection), 1, "a hit");
+    });
+}
