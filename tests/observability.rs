@@ -286,11 +286,8 @@ fn refusals_unavailability_and_faults_are_logged_as_the_readme_says() {
     );
 }
 
-/// One span per verified request, `auth.outcome` and `auth.reason`
-/// recorded (what `tracing-opentelemetry` exports as span attributes).
-#[test]
-fn each_verified_request_has_a_span_with_its_outcome_and_reason() {
-    let _serial = serial();
+/// What `f` logs at INFO, spans' closes included (with their fields).
+fn spans_of(f: impl FnOnce()) -> String {
     let captured = Captured::default();
     let subscriber = tracing_subscriber::fmt()
         .with_writer(captured.clone())
@@ -298,11 +295,20 @@ fn each_verified_request_has_a_span_with_its_outcome_and_reason() {
         .with_span_events(tracing_subscriber::fmt::format::FmtSpan::CLOSE)
         .with_max_level(tracing::Level::INFO)
         .finish();
+    tracing::subscriber::with_default(subscriber, f);
+    String::from_utf8(captured.0.lock().unwrap().clone()).unwrap()
+}
+
+/// One span per verified request, `auth.outcome` and `auth.reason`
+/// recorded (what `tracing-opentelemetry` exports as span attributes).
+#[test]
+fn each_verified_request_has_a_span_with_its_outcome_and_reason() {
+    let _serial = serial();
     let mut expired = good_claims();
     expired["exp"] = json!(now() - 3600);
     let expired = format!("Bearer {}", hs256(&expired));
     let good = format!("Bearer {}", hs256(&good_claims()));
-    tracing::subscriber::with_default(subscriber, || {
+    let out = spans_of(|| {
         runtime().block_on(async {
             let verifier = JwtVerifier::new(
                 DecodingKey::from_secret(SECRET),
@@ -314,7 +320,6 @@ fn each_verified_request_has_a_span_with_its_outcome_and_reason() {
             send(&layer, "/admin.v1.Admin/Wipe", Some(&good)).await;
         })
     });
-    let out = String::from_utf8(captured.0.lock().unwrap().clone()).unwrap();
     let closes: Vec<&str> = out.lines().filter(|l| l.contains("close")).collect();
     assert_eq!(closes.len(), 3, "{out}");
     // The configured route pattern and a hash of the token id, never the
@@ -367,14 +372,7 @@ impl TokenVerifier for AtOnce {
 #[test]
 fn a_request_decided_at_once_has_the_same_span() {
     let _serial = serial();
-    let captured = Captured::default();
-    let subscriber = tracing_subscriber::fmt()
-        .with_writer(captured.clone())
-        .with_ansi(false)
-        .with_span_events(tracing_subscriber::fmt::format::FmtSpan::CLOSE)
-        .with_max_level(tracing::Level::INFO)
-        .finish();
-    tracing::subscriber::with_default(subscriber, || {
+    let out = spans_of(|| {
         runtime().block_on(async {
             let layer = layer(AtOnce);
             send(&layer, "/orders.v1.Orders/List", Some("Bearer expired")).await;
@@ -382,7 +380,6 @@ fn a_request_decided_at_once_has_the_same_span() {
             send(&layer, "/admin.v1.Admin/Wipe", Some("Bearer good")).await;
         })
     });
-    let out = String::from_utf8(captured.0.lock().unwrap().clone()).unwrap();
     let closes: Vec<&str> = out.lines().filter(|l| l.contains("close")).collect();
     assert_eq!(closes.len(), 3, "{out}");
     assert!(

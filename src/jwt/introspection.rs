@@ -36,9 +36,9 @@ type Check = Arc<
 /// pseudorandom function, the one std's `HashMap` uses against flooding,
 /// here with its 128-bit output) makes a token that lands on another's
 /// entry a 2^-128 guess per request, and a memory dump holds no token.
-/// It costs 300 instructions on a 43-byte token, against 2,400 for
-/// aws-lc-rs' SHA-256 (without SHA extensions) and 640 for BLAKE3; on a
-/// cache hit the hash was most of what the verifier did.
+/// On a cache hit the hash is most of what the verifier does, and SHA-256
+/// alone cost about what the whole hit may (figures in
+/// `docs/performance.md`, "Opaque tokens").
 type Digest = [u8; 16];
 
 /// A random key: 128 bits of the operating system's randomness drawn by

@@ -119,20 +119,7 @@ fn introspection_hit(n: usize) {
         let app = axum::Router::new()
             .route(peers_bench::PATH, get(|| async { "ok" }))
             .layer(layer);
-        // Built once, cloned per request: as the other routers' requests.
-        let authorization =
-            http::HeaderValue::from_str(&format!("Bearer {token}")).expect("a header value");
-        let request = || {
-            http::Request::get(peers_bench::PATH)
-                .header(http::header::AUTHORIZATION, authorization.clone())
-                .body(axum::body::Body::empty())
-                .expect("a request")
-        };
-        let status = call(&app, request()).await;
-        assert_eq!(status, http::StatusCode::OK, "the warm-up is served");
-        for _ in 0..n {
-            std::hint::black_box(call(&app, request()).await);
-        }
+        bearer_requests(&app, &token, n).await;
         assert_eq!(
             issuer.requests(Endpoint::Introspection),
             1,
@@ -240,20 +227,26 @@ fn passthrough(n: usize) {
         let app = axum::Router::new()
             .route(peers_bench::PATH, get(|| async { "ok" }))
             .layer(tower::util::MapRequestLayer::new(identity));
-        // Built as `introspection_hit`'s, with a token of the test issuer's
-        // opaque tokens' length (43 characters).
-        let authorization = http::HeaderValue::from_str(&format!("Bearer {}", "t".repeat(43)))
-            .expect("a header value");
-        let request = || {
-            http::Request::get(peers_bench::PATH)
-                .header(http::header::AUTHORIZATION, authorization.clone())
-                .body(axum::body::Body::empty())
-                .expect("a request")
-        };
-        let status = call(&app, request()).await;
-        assert_eq!(status, http::StatusCode::OK, "the warm-up is served");
-        for _ in 0..n {
-            std::hint::black_box(call(&app, request()).await);
-        }
+        // A token of the test issuer's opaque tokens' length (43 characters).
+        bearer_requests(&app, &"t".repeat(43), n).await;
     });
+}
+
+/// A warm-up request with `Bearer token`, which must be served, then N
+/// more, uncounted by the caller's checks. The header value is built once
+/// and cloned per request, as the other routers' requests.
+async fn bearer_requests(app: &axum::Router, token: &str, n: usize) {
+    let authorization =
+        http::HeaderValue::from_str(&format!("Bearer {token}")).expect("a header value");
+    let request = || {
+        http::Request::get(peers_bench::PATH)
+            .header(http::header::AUTHORIZATION, authorization.clone())
+            .body(axum::body::Body::empty())
+            .expect("a request")
+    };
+    let status = call(app, request()).await;
+    assert_eq!(status, http::StatusCode::OK, "the warm-up is served");
+    for _ in 0..n {
+        std::hint::black_box(call(app, request()).await);
+    }
 }

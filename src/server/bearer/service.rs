@@ -112,16 +112,9 @@ where
         let later = match now {
             Now::Later(scheme, start) => (scheme, start),
             Now::Decided(decision) => {
-                record(config, &span, req.method(), req.uri(), &decision);
-                match decision {
-                    Ok(verified) => {
-                        req.extensions_mut().insert(verified);
-                    }
-                    Err(decision) => {
-                        let response = respond(config, decision, Protocol::of(&req));
-                        config.drain.drain_unread(req.into_body());
-                        return BearerAuthFuture::ready(response.map(BearerAuthBody::refused));
-                    }
+                if let Some(refusal) = settle(config, &span, &mut req, decision) {
+                    config.drain.drain_unread(req.into_body());
+                    return BearerAuthFuture::ready(refusal.map(BearerAuthBody::refused));
                 }
                 let nonce = config.dpop_nonce_for(req.headers());
                 if !traced {
@@ -143,8 +136,6 @@ where
         let recorded = span.clone();
         BearerAuthFuture::verifying(Box::pin(tracing::Instrument::instrument(
             async move {
-                let protocol = Protocol::of(&req);
-                let span = recorded;
                 let decision = decide(
                     &config,
                     req.headers(),
@@ -154,16 +145,9 @@ where
                     later,
                 )
                 .await;
-                record(&config, &span, req.method(), req.uri(), &decision);
-                match decision {
-                    Ok(verified) => {
-                        req.extensions_mut().insert(verified);
-                    }
-                    Err(decision) => {
-                        let response = respond(&config, decision, protocol);
-                        config.drain.drain_unread(req.into_body());
-                        return Ok(response.map(BearerAuthBody::refused));
-                    }
+                if let Some(refusal) = settle(&config, &recorded, &mut req, decision) {
+                    config.drain.drain_unread(req.into_body());
+                    return Ok(refusal.map(BearerAuthBody::refused));
                 }
                 // RFC 9449 §8.2: a served DPoP request learns the nonce for
                 // its next proof (only when the layer issues nonces).
@@ -176,6 +160,26 @@ where
             },
             span,
         )))
+    }
+}
+
+/// `decision` applied to `req`: recorded ([`record`]); accepted, its
+/// `Verified` put in the request's extensions; refused, the answer to send
+/// (the caller drains the request's body).
+#[inline(always)]
+fn settle<V: TokenVerifier, B>(
+    config: &Config<V>,
+    span: &tracing::Span,
+    req: &mut http::Request<B>,
+    decision: Result<crate::server::Verified<V::Claims>, Rejection>,
+) -> Option<http::Response<Bytes>> {
+    record(config, span, req.method(), req.uri(), &decision);
+    match decision {
+        Ok(verified) => {
+            req.extensions_mut().insert(verified);
+            None
+        }
+        Err(rejection) => Some(respond(config, rejection, Protocol::of(req))),
     }
 }
 
